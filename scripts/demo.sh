@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# The main job, end to end on this machine: sets up what is missing (dependencies, Docker engine,
+# RabbitMQ, Redis, the busybox image), starts `bosun agent`, sends the seeds' example messages
+# and prints what came back. Leaves nothing running that it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$(pwd)
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+[ -d node_modules ] || npm ci --no-audit --no-fund
+[ -f dist/app/cli.js ] || npm run build --silent
+bash scripts/ensure-services.sh
+bosun() { node "$ROOT/bin/bosun.js" "$@"; }
+
+WORK=$(mktemp -d /tmp/bosun-demo-XXXXXX)
+RUN=${WORK##*-}   # per-run suffix: reply channels are durable queues, so old replies must not show up
+echo "input handed in through a volume" > "$WORK/input.txt"
+cat > "$WORK/policy.yaml" <<POLICY
+# Demo policy: binds and builds only from the demo's folders.
+bind_roots: ["$WORK", "$ROOT/examples"]
+build_roots: ["$ROOT/examples"]
+POLICY
+
+say "starting bosun agent (RabbitMQ at ${BOSUN_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672})"
+BOSUN_STATE_DIR="$WORK/state" node "$ROOT/bin/bosun.js" agent --policy "$WORK/policy.yaml" --http 127.0.0.1:0 > "$WORK/agent.log" 2>&1 &
+AGENT=$!
+cleanup() {
+  kill -TERM "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null || true
+  docker rm -f bosun-demo-site bosun-demo-monitored >/dev/null 2>&1 || true
+  docker rmi bosun-demo-hello bosun-demo-daemon >/dev/null 2>&1 || true
+  if command -v amqp-delete-queue >/dev/null; then
+    for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
+  fi
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+for _ in $(seq 1 60); do grep -q '"msg":"ready"' "$WORK/agent.log" && break; sleep 0.5; done
+grep -q '"msg":"ready"' "$WORK/agent.log" || { cat "$WORK/agent.log"; exit 1; }
+
+say "seed 000 · start_container.create: bring up a site (busybox httpd standing in for nginx)"
+bosun send start_container.create "{image: 'bosun-busybox', name: 'bosun-demo-site', command: 'httpd -f -p 8080 -h /tmp'}" --wait
+
+say "seed 000 · start_container.response_channel: build an image from a context, run it, output to response_channel"
+bosun send start_container.response_channel "{
+  image: 'bosun-demo-hello', name: 'bosun-demo-hello-run', build: true, context: '$ROOT/examples/hello_world/',
+  volumes: {'$WORK/': {bind: '/opt/data/', mode: 'ro'}},
+  response_channel: 'response_channel_from_my_hello_world_$RUN' }" --listen response_channel_from_my_hello_world_$RUN
+
+say "seed 000 · the same run with response_format raw: stdout alone, for chaining"
+bosun send start_container.response_channel "{image: 'bosun-demo-hello', response_channel: 'demo_raw_$RUN', response_format: 'raw'}" --listen demo_raw_$RUN
+
+say "seed 000 · start_containers_not_running (after stopping the site)"
+docker stop -t 0 bosun-demo-site >/dev/null
+bosun send start_containers_not_running "{name: 'bosun-demo-site'}" --wait
+bosun send start_containers_not_running "{name: 'bosun-demo-', exact_value: false}" --wait
+
+say "seed 000 · monitor_container_status: a notice when the container stops"
+docker run -d --name bosun-demo-monitored bosun-busybox sleep 300 >/dev/null
+bosun send monitor_container_status "{name: 'bosun-demo-monitored', response_channel: 'my_container_is_not_running_$RUN', interval: 10}" --wait
+( sleep 1; docker kill bosun-demo-monitored >/dev/null ) &
+bosun listen my_container_is_not_running_$RUN --count 1
+
+say "seed 003 · dispatch: Dockercmd run (Attach, Remove), stop, remove"
+bosun send dispatch '{Dockercmd: "run", Options: {Name: "hello_world", Attach: ["STDOUT","STDERR"], Remove: true}, Image: "bosun-busybox", Cmd: ["echo", "hello world!"]}' --wait
+bosun send dispatch '{Dockercmd: "stop", Options: {Time: 1}, Container: "bosun-demo-site"}' --wait
+bosun send dispatch '{Dockercmd: "remove", Container: "bosun-demo-site"}' --wait
+
+say "bad input gets a clear error (and lands on bosun.errors)"
+bosun send start_container.create "{image: 'bosun-busybox', comand: 'ls'}" --wait || true
+bosun send start_container.create "{image: 'bosun-busybox', volumes: {'/var/run/docker.sock': {bind: '/s'}}}" --wait || true
+bosun send close_container "{name: 'bosun-demo-monitored'}" --wait
+
+say "seed 002 · a declarative stack: plan, up, drift, update in place, down"
+STACK="$ROOT/examples/stacks/site.yml"
+bosun stack plan -f "$STACK"
+bosun stack up -f "$STACK"
+db_before=$(docker inspect -f '{{.Id}}' bosun-demo-stack-db)
+echo "-- one env var of web changed: only web's containers are recreated"
+GREETING=hi bosun stack plan -f "$STACK"
+GREETING=hi bosun stack update -f "$STACK"
+echo "-- db's memory limit changed: updated in place, same container id"
+GREETING=hi DB_MEM=96m bosun stack update -f "$STACK"
+db_after=$(docker inspect -f '{{.Id}} {{.HostConfig.Memory}}' bosun-demo-stack-db)
+echo "db id before ${db_before:0:12}, after ${db_after:0:12}, memory now ${db_after##* } bytes"
+GREETING=hi DB_MEM=96m bosun stack ps -f "$STACK"
+bosun stack down -f "$STACK"
+
+say "seed 001 · a cluster: bosun server + one bosun node, a service with 2 replicas"
+docker build -q -t bosun-demo-daemon "$ROOT/examples/daemon" >/dev/null 2>&1
+node "$ROOT/bin/bosun.js" server --store memory: --http 127.0.0.1:5099 > "$WORK/server.log" 2>&1 &
+SERVER=$!
+node "$ROOT/bin/bosun.js" node --name demo-node-1 > "$WORK/node.log" 2>&1 &
+NODE=$!
+stop_cluster() { kill -TERM "$NODE" "$SERVER" 2>/dev/null; wait "$NODE" "$SERVER" 2>/dev/null || true; }
+for _ in $(seq 1 40); do curl -sf 127.0.0.1:5099/nodes 2>/dev/null | grep -q demo-node-1 && break; sleep 0.5; done
+curl -s -X POST 127.0.0.1:5099/service -H 'content-type: application/json' \
+  -d '{"services":[{"serviceName":"bosun-demo-svc","replicas":2,"container":{"name":"bosun-demo-svc","image":"bosun-demo-daemon"}}]}'
+echo
+for _ in $(seq 1 40); do curl -s 127.0.0.1:5099/state | grep -q '"bosun-demo-svc":"2/2"' && break; sleep 0.5; done
+echo "GET /state:"; curl -s 127.0.0.1:5099/state; echo
+curl -s -X DELETE 127.0.0.1:5099/services/bosun-demo-svc; echo
+for _ in $(seq 1 40); do [ -z "$(docker ps -q --filter label=bosun.service=bosun-demo-svc)" ] && break; sleep 0.5; done
+stop_cluster
+
+say "done: every reply above is bosun's reply envelope (see README); agent log: JSON lines, one per event"

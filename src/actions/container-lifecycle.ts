@@ -1,0 +1,135 @@
+/**
+ * Single-container actions: start_containers_not_running (seed 000), close_container (seed 000's
+ * intent: stop + remove), stop_container, remove_container, restart_container, container_status.
+ */
+import { z } from 'zod';
+import { BosunError } from '../domain/errors.js';
+import type { ContainerDetails } from '../ports/engine.js';
+import { containerName } from './schemas/run.js';
+import type { ActionContext, ActionDefinition } from './types.js';
+
+const target = {
+  request_id: z.string().min(1).optional(),
+  name: z.string().min(1),
+  response_channel: z.string().min(1).optional(),
+};
+
+/** The container, or a not_found error naming the message field that named it. */
+export async function mustInspect(ctx: ActionContext, name: string, field = 'name'): Promise<ContainerDetails> {
+  const d = await ctx.engine.inspectContainer(name);
+  if (!d) throw new BosunError('not_found', `no container named "${name}"`, { field, retryable: false });
+  return d;
+}
+
+export function statusOf(d: ContainerDetails) {
+  return {
+    id: d.id,
+    name: d.name,
+    image: d.image,
+    status: d.state.status,
+    running: d.state.running,
+    exit_code: d.state.exitCode,
+    started_at: d.state.startedAt,
+    finished_at: d.state.finishedAt,
+    restart_count: d.state.restartCount,
+    ...(d.state.health ? { health: d.state.health } : {}),
+    ...(d.state.error ? { error: d.state.error } : {}),
+  };
+}
+
+const notRunningSchema = z.strictObject({ ...target, name: z.string().min(1), exact_value: z.boolean().default(true) });
+export const startContainersNotRunning: ActionDefinition<typeof notRunningSchema> = {
+  channel: 'start_containers_not_running',
+  description: 'Start the named container if it is not running; exact_value: false starts every container whose name begins with name.',
+  schema: notRunningSchema,
+  replyChannelOf: (i) => i.response_channel,
+  async handle(input, ctx) {
+    const candidates = input.exact_value
+      ? ((await ctx.engine.inspectContainer(input.name)) ? [input.name] : [])
+      : (await ctx.engine.listContainers({ all: true, name: `^/${escapeRe(input.name)}` })).map((c) => c.name).filter((n) => n.startsWith(input.name));
+    if (candidates.length === 0) {
+      throw new BosunError('not_found', `no container ${input.exact_value ? 'named' : 'whose name begins with'} "${input.name}"`, { field: 'name', retryable: false });
+    }
+    const started: string[] = [];
+    const already: string[] = [];
+    for (const n of candidates) {
+      const d = await mustInspect(ctx, n);
+      if (d.state.running) already.push(d.name);
+      else {
+        await ctx.engine.startContainer(d.id);
+        started.push(d.name);
+      }
+    }
+    return { reply: { result: { started, already_running: already } } };
+  },
+};
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+const stopSchema = z.strictObject({ ...target, timeout: z.number().int().min(0).max(3600).default(10) });
+const removeSchema = z.strictObject({ ...target, force: z.boolean().default(false), volumes: z.boolean().default(false) });
+const plainSchema = z.strictObject(target);
+
+export const closeContainer: ActionDefinition<typeof stopSchema> = {
+  channel: 'close_container',
+  description: 'Stop (after timeout seconds, then kill) and remove the named container.',
+  schema: stopSchema,
+  replyChannelOf: (i) => i.response_channel,
+  async handle(input, ctx) {
+    const d = await ctx.engine.inspectContainer(input.name);
+    if (!d) return { reply: { result: { removed: false, already_gone: true } } };
+    await ctx.engine.stopContainer(d.id, { timeoutSec: input.timeout });
+    await ctx.engine.removeContainer(d.id, { force: true });
+    return { reply: { container: { id: d.id, name: d.name }, result: { removed: true } } };
+  },
+};
+
+/** An action that changes the container's run state and replies with the state it ends in. */
+function runStateAction(channel: string, description: string, change: (ctx: ActionContext, id: string, timeoutSec: number) => Promise<void>): ActionDefinition<typeof stopSchema> {
+  return {
+    channel,
+    description,
+    schema: stopSchema,
+    replyChannelOf: (i) => i.response_channel,
+    async handle(input, ctx) {
+      const d = await mustInspect(ctx, input.name);
+      await change(ctx, d.id, input.timeout);
+      return { reply: { container: { id: d.id, name: d.name }, result: statusOf(await mustInspect(ctx, d.id)) } };
+    },
+  };
+}
+
+export const stopContainer = runStateAction('stop_container', 'Stop the named container (timeout seconds before SIGKILL, default 10).', (ctx, id, t) =>
+  ctx.engine.stopContainer(id, { timeoutSec: t }),
+);
+
+export const restartContainer = runStateAction('restart_container', 'Restart the named container.', (ctx, id, t) => ctx.engine.restartContainer(id, { timeoutSec: t }));
+
+export const removeContainer: ActionDefinition<typeof removeSchema> = {
+  channel: 'remove_container',
+  description: 'Remove the named container (force kills a running one; volumes removes its anonymous volumes).',
+  schema: removeSchema,
+  replyChannelOf: (i) => i.response_channel,
+  async handle(input, ctx) {
+    const d = await mustInspect(ctx, input.name);
+    if (d.state.running && !input.force) {
+      throw new BosunError('conflict', `container "${input.name}" is running; stop it first or set force: true`, { field: 'force', retryable: false });
+    }
+    await ctx.engine.removeContainer(d.id, { force: input.force, volumes: input.volumes });
+    return { reply: { container: { id: d.id, name: d.name }, result: { removed: true } } };
+  },
+};
+
+export const containerStatus: ActionDefinition<typeof plainSchema> = {
+  channel: 'container_status',
+  description: 'Reply with the named container\'s state.',
+  schema: plainSchema,
+  replyChannelOf: (i) => i.response_channel,
+  async handle(input, ctx) {
+    const d = await mustInspect(ctx, input.name);
+    return { reply: { container: { id: d.id, name: d.name }, result: statusOf(d) } };
+  },
+};
+

@@ -1,0 +1,61 @@
+/**
+ * Gets the image a run needs: build it (build: true), or apply the pull policy.
+ * A missing image is a clear error, never a silent no-op (seed 000's weakness).
+ */
+import { realpath } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { BosunError } from '../domain/errors.js';
+import { enforceHostPath } from '../domain/policy.js';
+import type { ActionContext } from './types.js';
+import type { RunInput } from './schemas/run.js';
+
+export interface PreparedImage {
+  image: string;
+  imageId: string;
+  buildLog?: string;
+  pulled?: boolean;
+}
+
+export async function resolveHostPath(p: string): Promise<string> {
+  const abs = resolve(p);
+  try {
+    return await realpath(abs);
+  } catch {
+    return abs;
+  }
+}
+
+export async function prepareImage(ctx: ActionContext, input: RunInput): Promise<PreparedImage> {
+  if (input.build) {
+    const contextDir = await resolveHostPath(input.context);
+    enforceHostPath(ctx.policy, contextDir, ctx.policy.build_roots, 'context');
+    const built = await ctx.engine.buildImage({
+      contextDir,
+      tag: input.image,
+      ...(input.dockerfile ? { dockerfile: input.dockerfile } : {}),
+      ...(input.build_args ? { buildArgs: input.build_args } : {}),
+      labels: { 'bosun.request': ctx.requestId },
+      signal: ctx.signal,
+    });
+    return { image: input.image, imageId: built.imageId, buildLog: built.log };
+  }
+  const policy = input.pull === true ? 'always' : input.pull === false ? 'missing' : input.pull;
+  if (policy !== 'always') {
+    const local = await ctx.engine.inspectImage(input.image);
+    if (local) return { image: input.image, imageId: local.id };
+    if (policy === 'never') {
+      throw new BosunError('image_not_found', `image ${input.image} is not on this host and pull is "never"`, { field: 'image', retryable: false });
+    }
+  }
+  try {
+    const pulled = await ctx.engine.pullImage({ ref: input.image, signal: ctx.signal });
+    return { image: input.image, imageId: pulled.id, pulled: true };
+  } catch (e) {
+    const why = e instanceof Error ? e.message : String(e);
+    throw new BosunError('image_not_found', `image ${input.image} is not on this host and could not be pulled (${why})`, {
+      field: 'image',
+      cause: e,
+      retryable: false,
+    });
+  }
+}

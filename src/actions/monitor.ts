@@ -1,0 +1,28 @@
+/** Seed 000: monitor_container_status — notify response_channel once the container stops running. */
+import { z } from 'zod';
+import { BosunError } from '../domain/errors.js';
+import type { MonitorManager } from '../agent/monitors.js';
+import type { ActionDefinition } from './types.js';
+
+const monitorSchema = z.strictObject({
+  request_id: z.string().min(1).optional(),
+  name: z.string().min(1),
+  response_channel: z.string().min(1),
+  /** Seconds between periodic checks (events notice a stop at once). */
+  interval: z.number().positive().max(86_400).default(10),
+});
+
+export function monitorAction(monitors: MonitorManager): ActionDefinition<typeof monitorSchema> {
+  return {
+    channel: 'monitor_container_status',
+    description: 'Watch a container; when it is no longer running, publish {container, timestamp, running: false, current_status, exit_code} to response_channel.',
+    schema: monitorSchema,
+    // The acknowledgement goes to reply_to only: response_channel receives just the notice, as in seed 000.
+    async handle(input, ctx) {
+      const d = await ctx.engine.inspectContainer(input.name);
+      if (!d) throw new BosunError('not_found', `no container named "${input.name}" to monitor`, { field: 'name', retryable: false });
+      await monitors.add({ id: ctx.requestId, name: input.name, response_channel: input.response_channel, interval_s: input.interval });
+      return { reply: { container: { id: d.id, name: d.name }, result: { monitoring: true, monitor_id: ctx.requestId, interval: input.interval } } };
+    },
+  };
+}

@@ -1,0 +1,162 @@
+/**
+ * The run path shared by seed 000's start_container.* channels and seed 003's dispatch run.
+ * Idempotent: a redelivered request finds the container it made (by request label) and
+ * reports on it instead of making a second one.
+ */
+import { randomBytes } from 'node:crypto';
+import { BosunError } from '../domain/errors.js';
+import { LABEL } from '../domain/labels.js';
+import { enforcePolicy } from '../domain/policy.js';
+import type { ContainerSpec, ContainerSummary } from '../ports/engine.js';
+import { prepareImage, resolveHostPath } from './image-source.js';
+import { buildRunSpec } from './run-spec.js';
+import type { RunInput } from './schemas/run.js';
+import type { ActionContext, ActionOutcome } from './types.js';
+
+const OUTPUT_LIMIT = 1024 * 1024;
+
+/** The container an earlier delivery of this request made, if any. */
+export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary | undefined> {
+  // A fresh message with a random id cannot have made anything yet.
+  if (!ctx.redelivered && !ctx.requestIdGiven) return undefined;
+  const byId = await ctx.engine.listContainers({ all: true, labels: { [LABEL.request]: ctx.requestId } });
+  if (byId[0]) return byId[0];
+  if (!ctx.redelivered) return undefined;
+  const byHash = await ctx.engine.listContainers({ all: true, labels: { 'bosun.body-hash': ctx.bodyHash } });
+  return byHash.sort((a, b) => b.created - a.created)[0];
+}
+
+async function specFor(ctx: ActionContext, input: RunInput, attached: boolean): Promise<{ spec: ContainerSpec; buildLog?: string }> {
+  const prepared = await prepareImage(ctx, input);
+  const spec = buildRunSpec(input, {
+    requestId: ctx.requestId,
+    bodyHash: ctx.bodyHash,
+    channel: ctx.channel,
+    image: prepared.image,
+    uuid: randomBytes(16).toString('hex'),
+    ...(process.env.TZ ? { hostTz: process.env.TZ } : hostTimezone()),
+    attached,
+  });
+  // Our own name when none is given (as seed 003 gave a random one): no inspect needed to report it.
+  spec.name ??= `bosun-${randomBytes(6).toString('hex')}`;
+  // Compare real paths so a symlink cannot smuggle a forbidden host path past the policy.
+  const resolved = { ...spec, mounts: await Promise.all((spec.mounts ?? []).map(async (m) => (m.source ? { ...m, source: await resolveHostPath(m.source) } : m))) };
+  enforcePolicy(ctx.policy, resolved);
+  return { spec: resolved, ...(prepared.buildLog !== undefined ? { buildLog: prepared.buildLog } : {}) };
+}
+
+function hostTimezone(): { hostTz?: string } {
+  const tz = Intl.DateTimeFormat().resolvedOptions().timeZone;
+  return tz ? { hostTz: tz } : {};
+}
+
+/** Create then start; a container whose start fails is removed, so nothing half-made is left behind. */
+async function createAndStart(ctx: ActionContext, spec: ContainerSpec): Promise<string> {
+  const { id } = await ctx.engine.createContainer(spec);
+  try {
+    await ctx.engine.startContainer(id);
+  } catch (e) {
+    await ctx.engine.removeContainer(id, { force: true }).catch(() => undefined);
+    throw e;
+  }
+  return id;
+}
+
+/** Validates the policy side of a run before any image work (cheap refusals first). */
+function precheck(ctx: ActionContext, input: RunInput): void {
+  enforcePolicy(ctx.policy, buildRunSpec(input, {
+    requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: input.image, uuid: '0', attached: false,
+  }));
+}
+
+/** Detached run (start_container.create): create+start, or start the existing container of that name. */
+export async function runDetached(ctx: ActionContext, input: RunInput): Promise<ActionOutcome> {
+  precheck(ctx, input);
+  const prior = await findPriorRun(ctx);
+  if (prior) {
+    if (prior.status !== 'running') await ctx.engine.startContainer(prior.id);
+    return { reply: { container: { id: prior.id, name: prior.name }, result: { created: false, started: true, redelivery: true } } };
+  }
+  if (input.name) {
+    const existing = await ctx.engine.inspectContainer(input.name);
+    if (existing) {
+      const wasRunning = existing.state.running;
+      if (!wasRunning) await ctx.engine.startContainer(existing.id);
+      return { reply: { container: { id: existing.id, name: existing.name }, result: { created: false, started: !wasRunning, was_running: wasRunning } } };
+    }
+  }
+  const { spec, buildLog } = await specFor(ctx, input, false);
+  const id = await createAndStart(ctx, spec);
+  return {
+    reply: { container: { id, name: spec.name ?? id }, result: { created: true, started: true, ...(buildLog !== undefined ? { build_log: buildLog } : {}) } },
+  };
+}
+
+/**
+ * Attached run (start_container.response_channel, dispatch run with Attach): run to exit and
+ * report exit code, stdout and stderr. A non-zero exit is reported (ok: false), never dropped.
+ */
+export async function runAttached(ctx: ActionContext, input: RunInput, opts: { remove: boolean }): Promise<ActionOutcome> {
+  precheck(ctx, input);
+  let id: string;
+  let name: string;
+  let created = false;
+  let buildLog: string | undefined;
+  const prior = await findPriorRun(ctx);
+  if (prior) {
+    ({ id, name } = prior);
+    if (prior.status === 'created') await ctx.engine.startContainer(id);
+  } else {
+    const existing = input.name ? await ctx.engine.inspectContainer(input.name) : undefined;
+    if (existing) {
+      ({ id, name } = existing);
+      if (!existing.state.running) await ctx.engine.startContainer(id);
+    } else {
+      const made = await specFor(ctx, input, true);
+      buildLog = made.buildLog;
+      id = await createAndStart(ctx, made.spec);
+      created = true;
+      name = made.spec.name ?? id;
+    }
+  }
+  const timeoutMs = Math.min(input.timeout ?? ctx.policy.max_timeout_s, ctx.policy.max_timeout_s) * 1000;
+  const exit = await waitWithTimeout(ctx, id, timeoutMs);
+  const out = await ctx.engine.logs(id, { limitBytes: OUTPUT_LIMIT, ...(created ? { tty: false } : {}) });
+  const mine = created || prior !== undefined;
+  const outcome: ActionOutcome = {
+    ok: exit.timedOut ? false : exit.exitCode === 0,
+    reply: {
+      container: { id, name },
+      stdout: out.stdout,
+      stderr: out.stderr,
+      stdout_bytes: out.stdoutBytes,
+      stderr_bytes: out.stderrBytes,
+      truncated: out.truncated,
+      ...(exit.timedOut ? {} : { exit_code: exit.exitCode }),
+      ...(buildLog !== undefined ? { result: { build_log: buildLog } } : {}),
+    },
+    ...(opts.remove && mine ? { afterSettle: () => ctx.engine.removeContainer(id, { force: true }) } : {}),
+  };
+  if (exit.timedOut) outcome.error = { code: 'timeout', message: `the run did not finish within ${timeoutMs / 1000} s; it was stopped`, field: 'timeout' };
+  else if (exit.exitCode !== 0) outcome.error = { code: 'nonzero_exit', message: `the container exited with code ${exit.exitCode}` };
+  return outcome;
+}
+
+async function waitWithTimeout(ctx: ActionContext, id: string, timeoutMs: number): Promise<{ exitCode: number; timedOut: boolean }> {
+  const ctl = new AbortController();
+  const onAbort = () => ctl.abort();
+  ctx.signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => ctl.abort(), timeoutMs);
+  try {
+    const { exitCode } = await ctx.engine.waitContainer(id, { signal: ctl.signal });
+    return { exitCode, timedOut: false };
+  } catch (e) {
+    if (ctx.signal.aborted) throw new BosunError('timeout', 'the agent is shutting down; the run will resume on redelivery', { cause: e });
+    if (!ctl.signal.aborted) throw e;
+    await ctx.engine.stopContainer(id, { timeoutSec: 2 });
+    return { exitCode: -1, timedOut: true };
+  } finally {
+    clearTimeout(timer);
+    ctx.signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,0 +1,92 @@
+/**
+ * Seed 000's run message, field for field, plus what a serious run needs (labels, ports,
+ * limits, timeout). Unknown fields are errors: a misspelled "comand" must not be ignored.
+ */
+import { z } from 'zod';
+
+const nameRe = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+export const containerName = z.string().regex(nameRe, 'a container name: letters, digits, _ . - (not starting with a symbol)').max(128);
+
+/** `"python hello.py"` (split like a shell word list) or `["python","hello.py"]`. */
+export const commandField = z.union([z.string().min(1), z.array(z.string()).min(1)]);
+
+export const volumesField = z.record(
+  z.string().min(1),
+  z.strictObject({
+    bind: z.string().min(1).startsWith('/', 'bind must be an absolute path inside the container'),
+    mode: z.enum(['rw', 'ro']).default('rw'),
+  }),
+);
+
+/** Seed 000 sends a list of "K=V"; an object {K: V} is accepted too. */
+export const environmentField = z.union([
+  z.array(z.string().regex(/^[^=\s]+=/, 'entries must look like KEY=value')),
+  z.record(z.string().regex(/^[^=\s]+$/), z.union([z.string(), z.number(), z.boolean()])),
+]);
+
+export const portsField = z.record(
+  z.string().regex(/^\d+(\/(tcp|udp|sctp))?$/, 'container port like "80" or "80/tcp"'),
+  z.union([z.number().int().min(0).max(65535), z.string().regex(/^([\d.]+:)?\d*$/, '"hostPort" or "hostIp:hostPort"')]),
+);
+
+export const resourcesField = z.strictObject({
+  memory: z.union([z.number().int().positive(), z.string().regex(/^\d+(\.\d+)?[kmg]?b?$/i, 'bytes or "256m"')]).optional(),
+  cpus: z.number().positive().max(1024).optional(),
+  cpu_shares: z.number().int().positive().optional(),
+  pids_limit: z.number().int().positive().optional(),
+});
+
+export const restartPolicyField = z.union([
+  z.enum(['no', 'always', 'unless-stopped', 'on-failure']),
+  z.strictObject({ name: z.enum(['no', 'always', 'unless-stopped', 'on-failure']), maximum_retry_count: z.number().int().min(0).optional() }),
+]);
+
+/** missing (default): pull only when absent; always; never. `true`/`false` = always/missing (seed 000's flag). */
+export const pullField = z.union([z.enum(['missing', 'always', 'never']), z.boolean()]);
+
+export const runFields = {
+  request_id: z.string().min(1).max(200).optional(),
+  image: z.string().min(1).max(512),
+  name: containerName.optional(),
+  command: commandField.optional(),
+  entrypoint: commandField.optional(),
+  network: z.string().min(1).optional(),
+  volumes: volumesField.optional(),
+  environment: environmentField.optional(),
+  build: z.boolean().default(false),
+  context: z.string().min(1).default('./'),
+  dockerfile: z.string().min(1).optional(),
+  build_args: z.record(z.string(), z.string()).optional(),
+  pull: pullField.default('missing'),
+  labels: z.record(z.string(), z.string()).optional(),
+  ports: portsField.optional(),
+  restart_policy: restartPolicyField.optional(),
+  resources: resourcesField.optional(),
+  working_dir: z.string().optional(),
+  user: z.string().optional(),
+  privileged: z.boolean().optional(),
+  cap_add: z.array(z.string()).optional(),
+  devices: z.array(z.string()).optional(),
+  /** Seconds a run may take before it is stopped and reported as a timeout. */
+  timeout: z.number().positive().optional(),
+};
+
+export const createRunSchema = z.strictObject({
+  ...runFields,
+  /** Optional: where to announce the created container (seed 000 sends nothing for create). */
+  response_channel: z.string().min(1).optional(),
+});
+
+export const attachedRunSchema = z.strictObject({
+  ...runFields,
+  response_channel: z.string().min(1),
+  /** "raw": publish stdout alone, as seed 000 did, for chaining runs. */
+  response_format: z.enum(['envelope', 'raw']).default('envelope'),
+  /** Remove the container once the reply is safely out (default true: a function run leaves nothing behind). */
+  remove: z.boolean().default(true),
+});
+
+export type CreateRunInput = z.infer<typeof createRunSchema>;
+export type AttachedRunInput = z.infer<typeof attachedRunSchema>;
+export type RunInput = CreateRunInput | AttachedRunInput;

@@ -1,0 +1,80 @@
+/** Image operations of the Docker engine adapter: inspect, pull, build, remove. */
+import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import { BosunError } from '../../domain/errors.js';
+import type { BuildRequest, BuildResult, ImageDetails, PullRequest } from '../../ports/engine.js';
+import { buildContextTar } from './build-context.js';
+import { engineError, messageOf, statusOf } from './errors.js';
+
+export async function inspectImage(docker: Docker, ref: string): Promise<ImageDetails | undefined> {
+  try {
+    const i = await docker.getImage(ref).inspect();
+    return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: i.Created };
+  } catch (e) {
+    if (statusOf(e) === 404) return undefined;
+    throw engineError(e, `inspect image ${ref}`);
+  }
+}
+
+export async function pullImage(docker: Docker, req: PullRequest): Promise<ImageDetails> {
+  try {
+    const stream = (await docker.pull(req.ref, req.signal ? { abortSignal: req.signal } : {})) as Readable;
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
+        const failed = events?.find((ev) => ev.error);
+        if (err) reject(err);
+        else if (failed) reject(new Error(failed.error));
+        else resolve();
+      });
+    });
+  } catch (e) {
+    throw new BosunError('pull_failed', `pull ${req.ref}: ${messageOf(e)}`, { field: 'image', cause: e, retryable: true });
+  }
+  const img = await inspectImage(docker, req.ref);
+  if (!img) throw new BosunError('pull_failed', `pull ${req.ref} finished but the image is not there`, { field: 'image' });
+  return img;
+}
+
+export async function buildImage(docker: Docker, req: BuildRequest): Promise<BuildResult> {
+  let log = '';
+  try {
+    const tar = await buildContextTar(req.contextDir);
+    const stream = (await docker.buildImage(tar, {
+      t: req.tag,
+      dockerfile: req.dockerfile ?? 'Dockerfile',
+      buildargs: req.buildArgs ?? {},
+      labels: req.labels ?? {},
+      rm: true,
+      forcerm: true,
+      ...(req.signal ? { abortSignal: req.signal } : {}),
+    })) as Readable;
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (err: Error | null) => (err ? reject(err) : resolve()),
+        (ev: { stream?: string; error?: string; errorDetail?: { message?: string } }) => {
+          if (ev.stream) log += ev.stream;
+          if (ev.error) reject(new Error(ev.error));
+        },
+      );
+    });
+  } catch (e) {
+    throw new BosunError('build_failed', `build of ${req.tag} from ${req.contextDir} failed: ${messageOf(e)}`, {
+      field: 'context',
+      details: { log },
+      cause: e,
+    });
+  }
+  const img = await inspectImage(docker, req.tag);
+  if (!img) throw new BosunError('build_failed', `build of ${req.tag} produced no image`, { field: 'context', details: { log } });
+  return { imageId: img.id, log };
+}
+
+export async function removeImage(docker: Docker, ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  try {
+    await docker.getImage(ref).remove({ force: opts.force ?? false });
+  } catch (e) {
+    if (statusOf(e) === 404) return;
+    throw engineError(e, `remove image ${ref}`);
+  }
+}

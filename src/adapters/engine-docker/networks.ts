@@ -1,0 +1,66 @@
+/** Network and volume operations of the Docker engine adapter; all safe to repeat. */
+import type Docker from 'dockerode';
+import type { NetworkSpec } from '../../ports/engine.js';
+import { engineError, messageOf, statusOf } from './errors.js';
+
+export async function ensureNetwork(docker: Docker, spec: NetworkSpec): Promise<string> {
+  try {
+    const existing = await docker.listNetworks({ filters: JSON.stringify({ name: [spec.name] }) });
+    const exact = existing.find((n) => n.Name === spec.name);
+    if (exact) return exact.Id;
+    const n = await docker.createNetwork({
+      Name: spec.name,
+      Driver: spec.driver ?? 'bridge',
+      Internal: spec.internal ?? false,
+      Labels: spec.labels ?? {},
+      CheckDuplicate: true,
+    });
+    return n.id;
+  } catch (e) {
+    throw engineError(e, `ensure network ${spec.name}`);
+  }
+}
+
+export async function removeNetwork(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getNetwork(name).remove();
+  } catch (e) {
+    if (statusOf(e) === 404) return;
+    throw engineError(e, `remove network ${name}`);
+  }
+}
+
+export async function connectNetwork(docker: Docker, network: string, container: string, opts: { aliases?: string[] } = {}): Promise<void> {
+  try {
+    await docker.getNetwork(network).connect({ Container: container, EndpointConfig: opts.aliases ? { Aliases: opts.aliases } : {} });
+  } catch (e) {
+    if (statusOf(e) === 403 && /already exists/i.test(messageOf(e))) return;
+    throw engineError(e, `connect ${container} to ${network}`);
+  }
+}
+
+export async function disconnectNetwork(docker: Docker, network: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
+  try {
+    await docker.getNetwork(network).disconnect({ Container: container, Force: opts.force ?? false });
+  } catch (e) {
+    if (statusOf(e) === 404) return;
+    throw engineError(e, `disconnect ${container} from ${network}`);
+  }
+}
+
+export async function ensureVolume(docker: Docker, name: string, labels: Record<string, string> = {}): Promise<void> {
+  try {
+    await docker.createVolume({ Name: name, Labels: labels });
+  } catch (e) {
+    throw engineError(e, `create volume ${name}`);
+  }
+}
+
+export async function removeVolume(docker: Docker, name: string): Promise<void> {
+  try {
+    await docker.getVolume(name).remove();
+  } catch (e) {
+    if (statusOf(e) === 404) return;
+    throw engineError(e, `remove volume ${name}`);
+  }
+}

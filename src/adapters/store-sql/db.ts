@@ -1,0 +1,90 @@
+/**
+ * The small SQL surface both drivers share: PGlite (embedded) and pg (PostgreSQL).
+ * The only files that import @electric-sql/pglite or pg.
+ */
+import { mkdirSync } from 'node:fs';
+import pg from 'pg';
+import { PGlite } from '@electric-sql/pglite';
+import { BosunError } from '../../domain/errors.js';
+
+export type Row = Record<string, unknown>;
+
+export interface SqlRunner {
+  query<T extends Row = Row>(sql: string, params?: unknown[]): Promise<T[]>;
+}
+
+export interface SqlDb extends SqlRunner {
+  readonly kind: 'pglite' | 'postgres';
+  tx<T>(fn: (q: SqlRunner) => Promise<T>): Promise<T>;
+  close(): Promise<void>;
+}
+
+function storeError(e: unknown): BosunError {
+  return new BosunError('store_error', `store: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+}
+
+export function isPostgresUrl(url: string): boolean {
+  return url.startsWith('postgres://') || url.startsWith('postgresql://');
+}
+
+/** `postgres://…` → pg pool; `memory:` → in-memory PGlite; anything else → PGlite data directory. */
+export async function openDb(location: string): Promise<SqlDb> {
+  if (isPostgresUrl(location)) return openPg(location);
+  return openPglite(location);
+}
+
+async function openPg(url: string): Promise<SqlDb> {
+  const pool = new pg.Pool({ connectionString: url, max: 5, connectionTimeoutMillis: 5_000 });
+  pool.on('error', () => undefined); // idle-client errors surface on the next query
+  const run = async <T extends Row>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<T[]> => {
+    try {
+      return (await c.query(sql, params)).rows as T[];
+    } catch (e) {
+      throw storeError(e);
+    }
+  };
+  return {
+    kind: 'postgres',
+    query: (sql, params) => run(pool, sql, params),
+    async tx(fn) {
+      let client: pg.PoolClient;
+      try {
+        client = await pool.connect();
+      } catch (e) {
+        throw storeError(e);
+      }
+      try {
+        await client.query('BEGIN');
+        const out = await fn({ query: (sql, params) => run(client, sql, params) });
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw e;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}
+
+async function openPglite(location: string): Promise<SqlDb> {
+  const dir = location === 'memory:' ? undefined : location.replace(/^pglite:(\/\/)?/, '');
+  if (dir) mkdirSync(dir, { recursive: true });
+  const db = dir ? new PGlite(dir) : new PGlite();
+  await db.waitReady;
+  const run = async <T extends Row>(q: Pick<PGlite, 'query'>, sql: string, params?: unknown[]): Promise<T[]> => {
+    try {
+      return (await q.query<T>(sql, params)).rows;
+    } catch (e) {
+      throw storeError(e);
+    }
+  };
+  return {
+    kind: 'pglite',
+    query: (sql, params) => run(db, sql, params),
+    tx: (fn) => db.transaction((t) => fn({ query: (sql, params) => run(t, sql, params) })),
+    close: () => db.close(),
+  };
+}

@@ -1,0 +1,314 @@
+/**
+ * RabbitMQ (AMQP 0-9-1) transport with amqplib.
+ * - Each channel is a durable queue of that exact name (default exchange works), also bound
+ *   to the `bosun` topic exchange with the channel name as routing key.
+ * - Manual acks, prefetch per subscription, publisher confirms on every publish.
+ * - Reconnects with backoff after a broker restart and re-creates every subscription;
+ *   publishes made while down wait (bounded) for the connection to come back.
+ */
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import { BosunError } from '../../domain/errors.js';
+import {
+  BOSUN_EXCHANGE, type ConsumeOptions, type InboundMessage, type MessageHandler, type PublishOptions, type Subscription, type Transport,
+} from '../../ports/transport.js';
+import { backoffMs, sleep } from '../../util/abort.js';
+import type { Logger } from '../../util/log.js';
+
+interface ConsumerRecord {
+  channel: string;
+  handler: MessageHandler;
+  opts: ConsumeOptions;
+  amqpChannel?: Channel;
+  consumerTag?: string;
+  cancelled: boolean;
+}
+
+const PUBLISH_WAIT_MS = 30_000;
+
+export class AmqpTransport implements Transport {
+  readonly kind = 'amqp' as const;
+  private model?: ChannelModel;
+  private pubChannel?: ConfirmChannel;
+  private readonly consumers = new Set<ConsumerRecord>();
+  private readonly declared = new Set<string>();
+  private closing = false;
+  private connecting?: Promise<void>;
+  private connectedWaiters: (() => void)[] = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly log: Logger,
+    /** connectionName shows in the broker's management tools (and lets tests find their own connection). */
+    private readonly opts: { connectionName?: string } = {},
+  ) {}
+
+  isConnected(): boolean {
+    return this.pubChannel !== undefined;
+  }
+
+  async connect(): Promise<void> {
+    await this.open();
+  }
+
+  private async open(): Promise<void> {
+    const model = await amqp.connect(this.url, { clientProperties: { connection_name: this.opts.connectionName ?? `bosun-${process.pid}` } });
+    model.on('error', (e: Error) => this.log.warn({ err: e.message }, 'amqp connection error'));
+    model.on('close', () => this.onConnectionLost(model));
+    const pub = await this.openPublishChannel(model);
+    await pub.assertExchange(BOSUN_EXCHANGE, 'topic', { durable: true });
+    this.model = model;
+    this.pubChannel = pub;
+    this.declared.clear();
+    for (const c of this.consumers) if (!c.cancelled) await this.startConsumer(c);
+    for (const w of this.connectedWaiters.splice(0)) w();
+  }
+
+  /** The confirm channel for publishing; re-opened if the broker closes it while the connection lives. */
+  private async openPublishChannel(model: ChannelModel): Promise<ConfirmChannel> {
+    const pub = await model.createConfirmChannel();
+    pub.on('error', (e: Error) => this.log.warn({ err: e.message }, 'amqp publish channel error'));
+    pub.on('close', () => {
+      if (this.pubChannel !== pub || this.closing || this.model !== model) return;
+      this.pubChannel = undefined;
+      void this.openPublishChannel(model).then(
+        (next) => {
+          this.pubChannel = next;
+          for (const w of this.connectedWaiters.splice(0)) w();
+        },
+        (e: unknown) => this.log.warn({ err: (e as Error).message }, 'could not reopen the publish channel'),
+      );
+    });
+    return pub;
+  }
+
+  private onConnectionLost(model: ChannelModel): void {
+    if (this.model !== model) return;
+    this.model = undefined;
+    this.pubChannel = undefined;
+    for (const c of this.consumers) {
+      c.amqpChannel = undefined;
+      c.consumerTag = undefined;
+    }
+    if (this.closing) return;
+    this.log.warn('amqp connection lost; reconnecting');
+    this.connecting ??= this.reconnectLoop().finally(() => (this.connecting = undefined));
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    for (let attempt = 0; !this.closing; attempt++) {
+      await sleep(backoffMs(attempt, 200, 5_000));
+      if (this.closing) return;
+      try {
+        await this.open();
+        this.log.info({ attempt }, 'amqp reconnected');
+        return;
+      } catch (e) {
+        this.log.warn({ attempt, err: (e as Error).message }, 'amqp reconnect failed');
+      }
+    }
+  }
+
+  private async waitConnected(): Promise<ConfirmChannel> {
+    if (this.pubChannel) return this.pubChannel;
+    if (this.closing) throw new BosunError('broker_error', 'transport is closed');
+    await new Promise<void>((resolve, reject) => {
+      const t = setTimeout(() => reject(new BosunError('broker_error', `broker not reachable for ${PUBLISH_WAIT_MS} ms`)), PUBLISH_WAIT_MS);
+      this.connectedWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+    if (!this.pubChannel) throw new BosunError('broker_error', 'broker connection lost again');
+    return this.pubChannel;
+  }
+
+  /**
+   * Declares on a throwaway channel: if the queue already exists with other arguments (e.g. an
+   * exclusive reply queue), the broker's refusal closes only that channel, and the queue is
+   * there to publish to anyway.
+   */
+  async declareChannel(channel: string): Promise<void> {
+    await this.waitConnected();
+    if (this.declared.has(channel) || !this.model) return;
+    const ch = await this.model.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      await ch.assertQueue(channel, { durable: true });
+      await ch.bindQueue(channel, BOSUN_EXCHANGE, channel);
+    } catch (e) {
+      this.log.debug({ channel, err: (e as Error).message }, 'queue exists with other arguments; publishing to it as is');
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+    this.declared.add(channel);
+  }
+
+  async consume(channel: string, handler: MessageHandler, opts: ConsumeOptions): Promise<Subscription> {
+    const rec: ConsumerRecord = { channel, handler, opts, cancelled: false };
+    this.consumers.add(rec);
+    await this.waitConnected();
+    await this.startConsumer(rec);
+    return {
+      cancel: async () => {
+        rec.cancelled = true;
+        this.consumers.delete(rec);
+        const ch = rec.amqpChannel;
+        if (ch && rec.consumerTag) await ch.cancel(rec.consumerTag).catch(() => undefined);
+        if (rec.opts.ephemeral && ch) await ch.close().catch(() => undefined);
+      },
+    };
+  }
+
+  private async startConsumer(rec: ConsumerRecord): Promise<void> {
+    const model = this.model;
+    if (!model) return;
+    const ch = await model.createChannel();
+    ch.on('error', (e: Error) => this.log.warn({ err: e.message, channel: rec.channel }, 'amqp consumer channel error'));
+    ch.on('close', () => {
+      // A channel closed by the broker (e.g. consumer timeout) while the connection lives: start again.
+      if (rec.amqpChannel !== ch || rec.cancelled || this.closing || this.model !== model) return;
+      rec.amqpChannel = undefined;
+      void sleep(500).then(() => (rec.cancelled || this.model !== model ? undefined : this.startConsumer(rec).catch(() => undefined)));
+    });
+    rec.amqpChannel = ch;
+    if (rec.opts.ephemeral) {
+      await ch.assertQueue(rec.channel, { durable: false, exclusive: true, autoDelete: true });
+    } else {
+      await ch.assertQueue(rec.channel, { durable: true });
+      await ch.bindQueue(rec.channel, BOSUN_EXCHANGE, rec.channel);
+    }
+    if (rec.opts.bind) {
+      await ch.assertExchange(rec.opts.bind.exchange, rec.opts.bind.type, { durable: true });
+      await ch.bindQueue(rec.channel, rec.opts.bind.exchange, rec.opts.bind.routingKey);
+    }
+    await ch.prefetch(rec.opts.prefetch);
+    const { consumerTag } = await ch.consume(rec.channel, (m) => {
+      if (m) void this.deliver(rec, ch, m);
+    });
+    rec.consumerTag = consumerTag;
+  }
+
+  private async deliver(rec: ConsumerRecord, ch: Channel, m: ConsumeMessage): Promise<void> {
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      // After a reconnect the delivery tag belongs to a dead channel: the broker redelivers the message.
+      if (rec.amqpChannel !== ch) return;
+      try {
+        fn();
+      } catch (e) {
+        this.log.warn({ err: (e as Error).message }, 'amqp ack/nack failed; the message will be redelivered');
+      }
+    };
+    const headers: Record<string, string> = {};
+    for (const [k, v] of Object.entries(m.properties.headers ?? {})) if (v !== undefined && v !== null) headers[k] = String(v);
+    const msg: InboundMessage = {
+      channel: rec.channel,
+      body: m.content,
+      headers,
+      redelivered: m.fields.redelivered,
+      ...(m.properties.messageId ? { messageId: String(m.properties.messageId) } : {}),
+      ...(m.properties.correlationId ? { correlationId: String(m.properties.correlationId) } : {}),
+      ...(m.properties.replyTo ? { replyTo: String(m.properties.replyTo) } : {}),
+      ack: async () => settle(() => ch.ack(m)),
+      nack: async ({ requeue }) => settle(() => ch.nack(m, false, requeue)),
+    };
+    try {
+      await rec.handler(msg);
+    } catch (e) {
+      this.log.error({ err: (e as Error).message, channel: rec.channel }, 'handler threw; requeueing');
+      await msg.nack({ requeue: true });
+    }
+  }
+
+  async publish(channel: string, body: Buffer | string, opts: PublishOptions = {}): Promise<void> {
+    if (opts.declare) await this.declareChannel(channel);
+    await this.confirmedPublish('', channel, body, opts);
+  }
+
+  async publishRouted(exchange: string, routingKey: string, body: Buffer | string, opts: PublishOptions = {}): Promise<void> {
+    const ch = await this.waitConnected();
+    if (!this.declared.has(`exchange:${exchange}`)) {
+      await ch.assertExchange(exchange, 'topic', { durable: true });
+      this.declared.add(`exchange:${exchange}`);
+    }
+    await this.confirmedPublish(exchange, routingKey, body, opts);
+  }
+
+  /**
+   * Resolves once the broker confirms. A publish caught by a connection loss is retried on the
+   * next connection (at least once: the message may have landed; consumers dedupe by message id).
+   */
+  private async confirmedPublish(exchange: string, routingKey: string, body: Buffer | string, opts: PublishOptions): Promise<void> {
+    const content = typeof body === 'string' ? Buffer.from(body) : body;
+    for (let attempt = 0; ; attempt++) {
+      const ch = await this.waitConnected();
+      try {
+        await this.publishOnce(ch, exchange, routingKey, content, opts);
+        return;
+      } catch (e) {
+        if (this.closing || attempt >= 5) throw e;
+        await sleep(backoffMs(attempt, 100, 2_000));
+        if (this.pubChannel === ch) this.pubChannel = undefined;
+        if (!this.model) this.log.debug({ routingKey }, 'publish waits for the broker connection');
+        else if (!this.pubChannel) this.pubChannel = await this.openPublishChannel(this.model).catch(() => undefined);
+      }
+    }
+  }
+
+  private publishOnce(ch: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, opts: PublishOptions): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      try {
+        ch.publish(
+          exchange,
+          routingKey,
+          content,
+          {
+            persistent: true,
+            contentType: 'application/json',
+            ...(opts.correlationId ? { correlationId: opts.correlationId } : {}),
+            ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
+            ...(opts.messageId ? { messageId: opts.messageId } : {}),
+            ...(opts.headers ? { headers: opts.headers } : {}),
+          },
+          (err: unknown) => (err ? reject(new BosunError('broker_error', `publish to ${routingKey} not confirmed`, { cause: err })) : resolve()),
+        );
+      } catch (e) {
+        reject(new BosunError('broker_error', `publish to ${routingKey} failed: ${(e as Error).message}`, { cause: e }));
+      }
+    });
+  }
+
+  async depth(channel: string): Promise<number> {
+    const model = this.model;
+    if (!model) throw new BosunError('broker_error', 'not connected');
+    const ch = await model.createChannel();
+    ch.on('error', () => undefined);
+    try {
+      const q = await ch.checkQueue(channel);
+      return q.messageCount;
+    } catch {
+      return 0;
+    } finally {
+      await ch.close().catch(() => undefined);
+    }
+  }
+
+  /** Deletes a queue (tests and `bosun` housekeeping only). */
+  async deleteChannel(channel: string): Promise<void> {
+    const ch = await this.waitConnected();
+    await ch.deleteQueue(channel);
+    this.declared.delete(channel);
+  }
+
+  async close(): Promise<void> {
+    this.closing = true;
+    for (const c of this.consumers) c.cancelled = true;
+    this.consumers.clear();
+    const model = this.model;
+    this.model = undefined;
+    this.pubChannel = undefined;
+    await model?.close().catch(() => undefined);
+  }
+}

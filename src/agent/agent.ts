@@ -1,0 +1,231 @@
+/**
+ * The single-host agent: transport → action → engine.
+ * A message is acked only after its outcome is handled: replies confirmed by the broker, or
+ * the message parked on bosun.errors. Engine/broker outages requeue it (with backoff).
+ * Runs that outlive the broker's consumer timeout are checkpointed: the message is
+ * republished (same request id) and the original acked, so it is never lost nor run twice.
+ */
+import type { ActionDefinition, ActionOutcome } from '../actions/types.js';
+import type { ActionRegistry } from '../actions/registry.js';
+import { BosunError, toBosunError } from '../domain/errors.js';
+import type { Policy } from '../domain/policy.js';
+import type { Clock } from '../ports/clock.js';
+import type { ContainerEngine } from '../ports/engine.js';
+import { ERRORS_CHANNEL, type InboundMessage, type Subscription, type Transport } from '../ports/transport.js';
+import { backoffMs, sleep } from '../util/abort.js';
+import type { Logger } from '../util/log.js';
+import { decodeBody } from './decode.js';
+import type { AgentMetrics } from './metrics.js';
+import { errorEnvelope, planReplies, successEnvelope, type ErrorRecord, type OutboundReply, type ReplyPaths } from './reply.js';
+import { identify } from './request-id.js';
+import { validate } from './validate.js';
+
+export interface AgentOptions {
+  transport: Transport;
+  engine: ContainerEngine;
+  registry: ActionRegistry;
+  policy: Policy;
+  clock: Clock;
+  log: Logger;
+  metrics?: AgentMetrics;
+  concurrency: number;
+  /** Republish-and-ack a message still running after this long (RabbitMQ's consumer timeout is 30 min). */
+  checkpointMs?: number;
+  /** How long shutdown waits for in-flight work before requeueing it. */
+  shutdownGraceMs?: number;
+  /** Where rejected messages are parked (default bosun.errors). */
+  errorsChannel?: string;
+}
+
+const RESUME_HEADER = 'x-bosun-resume';
+
+interface InFlight {
+  /** The delivery whose ack is owed when the work finishes (changes at each checkpoint). */
+  msg: InboundMessage | undefined;
+}
+
+export class Agent {
+  private subs: Subscription[] = [];
+  private readonly inflight = new Map<string, InFlight>();
+  private readonly recentlyDone = new Set<string>();
+  private readonly stopCtl = new AbortController();
+  private running = 0;
+
+  constructor(private readonly o: AgentOptions) {}
+
+  private get errorsChannel(): string {
+    return this.o.errorsChannel ?? ERRORS_CHANNEL;
+  }
+
+  get channels(): string[] {
+    return [...this.o.registry.keys()];
+  }
+
+  async start(): Promise<void> {
+    await this.o.transport.declareChannel(this.errorsChannel);
+    for (const channel of this.channels) {
+      await this.o.transport.declareChannel(channel);
+      const prefetch = channel === 'monitor_container_status' ? Math.max(this.o.concurrency, 64) : this.o.concurrency;
+      this.subs.push(await this.o.transport.consume(channel, (m) => this.onMessage(m), { prefetch }));
+    }
+    this.o.log.info({ channels: this.channels, concurrency: this.o.concurrency }, 'agent consuming');
+  }
+
+  /** Stops taking messages, lets in-flight work finish within the grace period, then requeues the rest. */
+  async stop(): Promise<void> {
+    await Promise.allSettled(this.subs.map((s) => s.cancel()));
+    this.subs = [];
+    const deadline = Date.now() + (this.o.shutdownGraceMs ?? 30_000);
+    while (this.running > 0 && Date.now() < deadline) await sleep(50);
+    this.stopCtl.abort();
+    while (this.running > 0) await sleep(20);
+  }
+
+  private async onMessage(msg: InboundMessage): Promise<void> {
+    this.running++;
+    this.o.metrics?.inflight.inc();
+    try {
+      await this.process(msg);
+    } finally {
+      this.running--;
+      this.o.metrics?.inflight.dec();
+    }
+  }
+
+  private async process(msg: InboundMessage): Promise<void> {
+    const started = this.o.clock.now();
+    const action = this.o.registry.get(msg.channel);
+    let requestId = msg.messageId ?? msg.correlationId ?? 'unknown';
+    let paths: ReplyPaths = { format: 'envelope', ...(msg.replyTo ? { replyTo: msg.replyTo } : {}), ...(msg.correlationId ? { correlationId: msg.correlationId } : {}) };
+    try {
+      const body = decodeBody(msg.body);
+      const who = identify(msg, body);
+      requestId = who.id;
+      if (typeof body.response_channel === 'string') paths = { ...paths, responseChannel: body.response_channel };
+      if (msg.headers[RESUME_HEADER] && this.adoptResumed(who.id, msg)) return;
+      if (!action) throw new BosunError('unknown_channel', `no action listens on channel "${msg.channel}"`, { retryable: false });
+      const input = validate(action.schema, body);
+      paths = { ...paths, format: action.responseFormatOf?.(input) ?? 'envelope' };
+      const rc = action.replyChannelOf?.(input);
+      if (rc) paths.responseChannel = rc;
+      else if (action.channel === 'monitor_container_status') delete paths.responseChannel;
+      const outcome = await this.runAction(action, input, msg, who);
+      const env = successEnvelope(action.channel, who.id, outcome, this.o.clock.now() - started);
+      const owed = this.inflight.get(who.id)?.msg ?? msg;
+      this.inflight.delete(who.id);
+      await this.settle(owed, planReplies(env, paths));
+      this.remember(who.id);
+      this.o.metrics?.observe(msg.channel, env.ok ? 'ok' : 'failed', this.o.clock.now() - started);
+      if (outcome.afterSettle) await outcome.afterSettle().catch((e) => this.o.log.warn({ err: (e as Error).message, requestId }, 'cleanup after reply failed'));
+    } catch (e) {
+      const owed = this.inflight.get(requestId)?.msg ?? msg;
+      this.inflight.delete(requestId);
+      await this.fail(owed, msg, toBosunError(e), requestId, paths, started);
+    }
+  }
+
+  private async runAction(action: ActionDefinition, input: unknown, msg: InboundMessage, who: ReturnType<typeof identify>): Promise<ActionOutcome> {
+    const entry: InFlight = { msg };
+    this.inflight.set(who.id, entry);
+    const checkpoint = this.scheduleCheckpoint(who.id, msg, entry);
+    try {
+      return await action.handle(input, {
+        engine: this.o.engine,
+        policy: this.o.policy,
+        log: this.o.log.child({ channel: msg.channel, request: who.id }),
+        clock: this.o.clock,
+        requestId: who.id,
+        requestIdGiven: who.explicit,
+        bodyHash: who.bodyHash,
+        redelivered: msg.redelivered || Boolean(msg.headers[RESUME_HEADER]),
+        channel: msg.channel,
+        signal: this.stopCtl.signal,
+        publish: (channel, body) => this.o.transport.publish(channel, JSON.stringify(body), { declare: true }),
+      });
+    } finally {
+      clearInterval(checkpoint);
+    }
+  }
+
+  private scheduleCheckpoint(requestId: string, original: InboundMessage, entry: InFlight): NodeJS.Timeout {
+    return setInterval(() => {
+      const owed = entry.msg;
+      if (!owed) return;
+      entry.msg = undefined;
+      const headers = { ...owed.headers, [RESUME_HEADER]: '1' };
+      void this.o.transport
+        .publish(original.channel, owed.body, {
+          messageId: requestId,
+          headers,
+          ...(owed.replyTo ? { replyTo: owed.replyTo } : {}),
+          ...(owed.correlationId ? { correlationId: owed.correlationId } : {}),
+        })
+        .then(() => owed.ack())
+        .then(() => this.o.log.info({ requestId }, 'long run checkpointed: message republished, original acked'))
+        .catch((e) => {
+          entry.msg = owed;
+          this.o.log.warn({ err: (e as Error).message, requestId }, 'checkpoint failed; will retry');
+        });
+    }, this.o.checkpointMs ?? 25 * 60_000);
+  }
+
+  /** A republished copy of a request: adopt it if the work is still running here, drop it if done. */
+  private adoptResumed(requestId: string, msg: InboundMessage): boolean {
+    const entry = this.inflight.get(requestId);
+    if (entry) {
+      entry.msg = msg;
+      return true;
+    }
+    if (this.recentlyDone.has(requestId)) {
+      void msg.ack();
+      return true;
+    }
+    return false;
+  }
+
+  private remember(requestId: string): void {
+    this.recentlyDone.add(requestId);
+    if (this.recentlyDone.size > 10_000) this.recentlyDone.delete(this.recentlyDone.values().next().value as string);
+  }
+
+  private async settle(msg: InboundMessage | undefined, replies: OutboundReply[]): Promise<void> {
+    for (const r of replies) {
+      await this.o.transport.publish(r.channel, r.body, { declare: r.declare, messageId: r.messageId, ...(r.correlationId ? { correlationId: r.correlationId } : {}) });
+    }
+    await msg?.ack();
+  }
+
+  private async fail(owed: InboundMessage | undefined, msg: InboundMessage, err: BosunError, requestId: string, paths: ReplyPaths, started: number): Promise<void> {
+    if (err.retryable && !this.stopCtl.signal.aborted) {
+      this.o.log.warn({ err: err.message, code: err.code, requestId }, 'transient failure; requeueing');
+      this.o.metrics?.observe(msg.channel, 'requeued', this.o.clock.now() - started);
+      await sleep(backoffMs(1, 500, 5000));
+      await owed?.nack({ requeue: true });
+      return;
+    }
+    if (err.retryable) {
+      // Shutting down: hand the work back to the broker; the container keeps running and is found again.
+      await owed?.nack({ requeue: true });
+      return;
+    }
+    const env = errorEnvelope(msg.channel, requestId, err, this.o.clock.now() - started);
+    const record: ErrorRecord = {
+      channel: msg.channel,
+      request_id: requestId,
+      received_at: new Date(started).toISOString(),
+      error: env.error as ErrorRecord['error'],
+      body: msg.body.toString('utf8'),
+      headers: msg.headers,
+      ...(msg.replyTo ? { reply_to: msg.replyTo } : {}),
+    };
+    this.o.log.warn({ channel: msg.channel, requestId, code: err.code, field: err.field, err: err.message }, 'message rejected');
+    this.o.metrics?.observe(msg.channel, 'rejected', this.o.clock.now() - started);
+    try {
+      await this.o.transport.publish(this.errorsChannel, JSON.stringify(record), { declare: true, messageId: requestId });
+      await this.settle(owed, planReplies(env, { ...paths, format: 'envelope' }));
+    } catch (e) {
+      this.o.log.error({ err: (e as Error).message, requestId }, 'could not park the rejected message; requeueing');
+      await owed?.nack({ requeue: true });
+    }
+  }
+}

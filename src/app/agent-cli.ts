@@ -1,0 +1,152 @@
+/**
+ * `bosun agent`, `bosun send` and `bosun listen`.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { Command, InvalidArgumentError } from 'commander';
+import { DEFAULT_BROKER_URL, createTransport } from '../adapters/transport-factory.js';
+import type { InboundMessage, Transport } from '../ports/transport.js';
+import { createLogger, silentLogger } from '../util/log.js';
+import { startAgentProcess } from './agent-process.js';
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
+  return n;
+}
+
+function brokerUrl(opt: string | undefined): string {
+  return opt ?? process.env.BOSUN_BROKER_URL ?? DEFAULT_BROKER_URL;
+}
+
+export function registerAgentCommands(program: Command): void {
+  program
+    .command('agent')
+    .description('Consume the action channels and drive the local Docker engine')
+    .option('--broker <url>', 'amqp://… or redis://… (env BOSUN_BROKER_URL)')
+    .option('--concurrency <n>', 'messages handled at once per channel (= prefetch)', positiveInt, 4)
+    .option('--policy <file>', 'policy file (YAML/JSON); default: the safe built-in policy')
+    .option('--http <host:port>', 'serve /healthz and /metrics')
+    .option('--state-dir <dir>', 'where monitors are kept across restarts (env BOSUN_STATE_DIR)')
+    .option('--dispatch-queue <name>', "queue for seed 003's Dockercmd messages (its -q)", 'dispatch')
+    .option('--errors-queue <name>', 'durable queue where rejected messages are parked', 'bosun.errors')
+    .option('--checkpoint-minutes <n>', 'republish-and-ack runs still going after this long (consumer timeout guard)', Number, 25)
+    .option('--pretty', 'human-readable logs instead of JSON')
+    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .action(async (opts: {
+      broker?: string; concurrency: number; policy?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
+      pretty?: boolean; logLevel: string;
+    }) => {
+      const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
+      const proc = await startAgentProcess({
+        brokerUrl: brokerUrl(opts.broker),
+        concurrency: opts.concurrency,
+        dispatchQueue: opts.dispatchQueue,
+        errorsChannel: opts.errorsQueue,
+        checkpointMs: Math.max(1, opts.checkpointMinutes * 60_000),
+        log,
+        ...(opts.policy ? { policyFile: opts.policy } : {}),
+        ...(opts.http ? { http: opts.http } : {}),
+        ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+      });
+      let stopping = false;
+      const shutdown = (sig: string) => {
+        if (stopping) return;
+        stopping = true;
+        log.info({ signal: sig }, 'shutting down: no new messages, finishing in-flight work');
+        void proc.stop().then(() => process.exit(0), (e: unknown) => {
+          log.error({ err: (e as Error).message }, 'unclean shutdown');
+          process.exit(1);
+        });
+      };
+      process.on('SIGTERM', () => shutdown('SIGTERM'));
+      process.on('SIGINT', () => shutdown('SIGINT'));
+      log.info('ready');
+    });
+
+  program
+    .command('send')
+    .description('Publish a message to a channel; with --wait, print the reply')
+    .argument('<channel>', 'e.g. start_container.response_channel')
+    .argument('<body>', 'JSON/JSON5 text, or @file')
+    .option('--broker <url>', 'amqp://… or redis://… (env BOSUN_BROKER_URL)')
+    .option('--wait', 'wait for the reply envelope (sent to a private reply channel) and print it')
+    .option('--listen <channel>', 'also print the first message arriving on this channel (e.g. the response_channel)')
+    .option('--timeout <seconds>', 'how long --wait/--listen wait', Number, 120)
+    .action(async (channel: string, bodyArg: string, opts: { broker?: string; wait?: boolean; listen?: string; timeout: number }) => {
+      const body = bodyArg.startsWith('@') ? await readFile(bodyArg.slice(1), 'utf8') : bodyArg;
+      const transport = await createTransport(brokerUrl(opts.broker), silentLogger);
+      await transport.connect();
+      try {
+        const code = await sendAndWait(transport, channel, body, opts);
+        process.exitCode = code;
+      } finally {
+        await transport.close();
+      }
+    });
+
+  program
+    .command('listen')
+    .description('Print messages arriving on a channel (e.g. a response_channel)')
+    .argument('<channel>')
+    .option('--broker <url>', 'amqp://… or redis://…')
+    .option('--count <n>', 'stop after n messages', positiveInt)
+    .action(async (channel: string, opts: { broker?: string; count?: number }) => {
+      const transport = await createTransport(brokerUrl(opts.broker), silentLogger);
+      await transport.connect();
+      let seen = 0;
+      await new Promise<void>((resolve) => {
+        void transport.consume(channel, async (m) => {
+          process.stdout.write(m.body.toString('utf8') + '\n');
+          await m.ack();
+          if (opts.count && ++seen >= opts.count) resolve();
+        }, { prefetch: 1 });
+        process.on('SIGINT', () => resolve());
+      });
+      await transport.close();
+    });
+}
+
+/** Publishes, then waits for what was asked; returns the exit code (0 ok, 1 error reply, 2 timeout). */
+async function sendAndWait(transport: Transport, channel: string, body: string, opts: { wait?: boolean; listen?: string; timeout: number }): Promise<number> {
+  const correlationId = randomUUID();
+  const replyTo = opts.wait ? `bosun.reply.${correlationId}` : undefined;
+  const waits: { label: string; got: Promise<InboundMessage | undefined> }[] = [];
+  if (replyTo) waits.push({ label: 'reply', ...(await firstMessage(transport, replyTo, true, opts.timeout)) });
+  if (opts.listen) waits.push({ label: opts.listen, ...(await firstMessage(transport, opts.listen, false, opts.timeout)) });
+  await transport.publish(channel, body, { correlationId, messageId: correlationId, ...(replyTo ? { replyTo } : {}) });
+  if (waits.length === 0) {
+    process.stdout.write(JSON.stringify({ sent: true, channel, message_id: correlationId }) + '\n');
+    return 0;
+  }
+  let code = 0;
+  for (const w of waits) {
+    const m = await w.got;
+    if (!m) {
+      process.stderr.write(`bosun send: no ${w.label} message within ${opts.timeout} s\n`);
+      code = 2;
+      continue;
+    }
+    const text = m.body.toString('utf8');
+    process.stdout.write(text + '\n');
+    if (w.label === 'reply' && /"ok":false/.test(text)) code = Math.max(code, 1);
+  }
+  return code;
+}
+
+/** Subscribes now; the promise resolves with the first message (or undefined after timeoutS). */
+async function firstMessage(transport: Transport, channel: string, ephemeral: boolean, timeoutS: number): Promise<{ got: Promise<InboundMessage | undefined> }> {
+  let resolveMsg!: (m: InboundMessage | undefined) => void;
+  const got = new Promise<InboundMessage | undefined>((r) => (resolveMsg = r));
+  const sub = await transport.consume(channel, async (m) => {
+    await m.ack();
+    resolveMsg(m);
+  }, { prefetch: 1, ephemeral });
+  const timer = setTimeout(() => resolveMsg(undefined), timeoutS * 1000);
+  return {
+    got: got.finally(() => {
+      clearTimeout(timer);
+      void sub.cancel();
+    }),
+  };
+}

@@ -1,0 +1,88 @@
+/**
+ * Composition root of `bosun agent`: builds every adapter once and wires them together.
+ */
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';
+import { createTransport } from '../adapters/transport-factory.js';
+import { buildRegistry } from '../actions/registry.js';
+import { stackAction } from '../actions/stack.js';
+import type { ActionDefinition } from '../actions/types.js';
+import { Agent } from '../agent/agent.js';
+import { createAgentMetrics } from '../agent/metrics.js';
+import { MonitorManager } from '../agent/monitors.js';
+import { systemClock } from '../ports/clock.js';
+import type { Transport } from '../ports/transport.js';
+import type { Logger } from '../util/log.js';
+import { startStatusServer } from './http-status.js';
+import { loadPolicy } from './policy-file.js';
+
+export interface AgentProcessOptions {
+  brokerUrl: string;
+  dockerHost?: string;
+  concurrency: number;
+  policyFile?: string;
+  http?: string;
+  stateDir?: string;
+  dispatchQueue?: string;
+  checkpointMs?: number;
+  errorsChannel?: string;
+  extraActions?: ActionDefinition[];
+  log: Logger;
+}
+
+export interface AgentProcess {
+  agent: Agent;
+  transport: Transport;
+  http?: FastifyInstance;
+  stop(): Promise<void>;
+}
+
+export function defaultStateDir(): string {
+  return process.env.BOSUN_STATE_DIR ?? (process.getuid?.() === 0 ? '/var/lib/bosun' : join(homedir(), '.bosun'));
+}
+
+export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentProcess> {
+  const policy = await loadPolicy(o.policyFile);
+  const engine = new DockerEngine(o.dockerHost ? { host: o.dockerHost } : {});
+  const info = await engine.info();
+  o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
+  const transport = await createTransport(o.brokerUrl, o.log);
+  await transport.connect();
+  const metrics = createAgentMetrics();
+  const monitors = new MonitorManager({
+    engine,
+    clock: systemClock,
+    log: o.log.child({ part: 'monitors' }),
+    stateFile: join(o.stateDir ?? defaultStateDir(), 'monitors.json'),
+    notify: (channel, notice) => transport.publish(channel, JSON.stringify(notice), { declare: true }),
+  });
+  const registry = buildRegistry({ monitors, ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), extra: [stackAction as unknown as ActionDefinition, ...(o.extraActions ?? [])] });
+  const agent = new Agent({
+    transport, engine, registry, policy, clock: systemClock, log: o.log, metrics, concurrency: o.concurrency,
+    ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),
+    ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
+  });
+  await monitors.start();
+  const monitorGauge = setInterval(() => metrics.monitors.set(monitors.size), 1000);
+  await agent.start();
+  const http = o.http
+    ? await startStatusServer(o.http, metrics.registry, () => ({
+        ok: transport.isConnected(),
+        details: { broker: transport.isConnected() ? 'connected' : 'reconnecting', monitors: monitors.size },
+      }))
+    : undefined;
+  return {
+    agent,
+    transport,
+    ...(http ? { http } : {}),
+    async stop() {
+      clearInterval(monitorGauge);
+      await agent.stop();
+      await monitors.stop();
+      await http?.close();
+      await transport.close();
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * `bosun` command line: one composition root per sub-command.
+ * Each area registers its sub-commands here with one line.
+ */
+import { Command } from 'commander';
+import { registerAgentCommands } from './agent-cli.js';
+import { registerGlueCommands } from './glue-cli.js';
+import { registerStackCommands } from './stack-cli.js';
+import { registerServerCommands } from './server-cli.js';
+import { registerNodeCommands } from './node-cli.js';
+import { registerSchemaCommands } from './schemas-cli.js';
+
+const program = new Command();
+program.name('bosun').description('A container orchestrator driven by messages').version('0.1.0');
+
+registerAgentCommands(program);
+registerGlueCommands(program);
+registerStackCommands(program);
+registerServerCommands(program);
+registerNodeCommands(program);
+registerSchemaCommands(program);
+
+await program.parseAsync(process.argv);

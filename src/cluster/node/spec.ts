@@ -1,0 +1,68 @@
+/** Pure mapping from a run order to the Docker container spec and back from labels. */
+import { LABEL } from '../../domain/labels.js';
+import type { ContainerSpec, ContainerSummary } from '../../ports/engine.js';
+import type { ReportedContainer } from '../../planner/cluster/observe.js';
+import type { Resources } from '../../planner/cluster/types.js';
+import type { RunMessage } from '../protocol.js';
+
+export const RESOURCES_LABEL = 'bosun.resources';
+
+export function replicaContainerName(m: Pick<RunMessage, 'service' | 'slot' | 'generation' | 'container'>): string {
+  return `${m.service}.${m.container.name}.${m.slot}.g${m.generation}`.slice(0, 120);
+}
+
+export function containerSpecFor(m: RunMessage, node: string): ContainerSpec {
+  const t = m.container;
+  const labels: Record<string, string> = {
+    ...(t.labels ?? {}),
+    [LABEL.managed]: 'true',
+    [LABEL.service]: m.service,
+    [LABEL.replica]: String(m.slot),
+    [LABEL.generation]: String(m.generation),
+    [LABEL.node]: node,
+    [LABEL.specHash]: String(m.specVersion),
+  };
+  if (t.resources) labels[RESOURCES_LABEL] = JSON.stringify(t.resources);
+  const spec: ContainerSpec = { name: replicaContainerName(m), image: t.image, labels, restartPolicy: { name: 'no' } };
+  if (t.env) spec.env = t.env;
+  if (t.cmd) spec.cmd = t.cmd;
+  if (t.ports && t.ports.length > 0) {
+    spec.exposedPorts = [];
+    spec.portBindings = [];
+    for (const p of t.ports) {
+      const [hostPart, containerPart] = p.includes(':') ? (p.split(':') as [string, string]) : ['', p];
+      const containerPort = containerPart.includes('/') ? containerPart : `${containerPart}/tcp`;
+      spec.exposedPorts.push(containerPort);
+      spec.portBindings.push({ containerPort, hostPort: hostPart });
+    }
+  }
+  if (t.resources) {
+    spec.resources = {};
+    if (t.resources.cpu > 0) spec.resources.nanoCpus = Math.round(t.resources.cpu * 1e6);
+    if (t.resources.memMb > 0) spec.resources.memory = Math.round(t.resources.memMb * 1024 * 1024);
+  }
+  return spec;
+}
+
+/** The (service, slot, generation) a container belongs to, from its labels; undefined if not a replica. */
+export function identityOf(labels: Record<string, string>): { service: string; slot: number; generation: number } | undefined {
+  const service = labels[LABEL.service];
+  const slot = Number(labels[LABEL.replica]);
+  const generation = Number(labels[LABEL.generation]);
+  if (!service || !Number.isInteger(slot) || !Number.isInteger(generation)) return undefined;
+  return { service, slot, generation };
+}
+
+export function reportOf(c: ContainerSummary): ReportedContainer | undefined {
+  const id = identityOf(c.labels);
+  return id ? { ...id, status: c.status } : undefined;
+}
+
+export function requestedOf(labels: Record<string, string>): Resources {
+  try {
+    const r = JSON.parse(labels[RESOURCES_LABEL] ?? '') as Partial<Resources>;
+    return { cpu: Number(r.cpu ?? 0), memMb: Number(r.memMb ?? 0), diskMb: Number(r.diskMb ?? 0) };
+  } catch {
+    return { cpu: 0, memMb: 0, diskMb: 0 };
+  }
+}

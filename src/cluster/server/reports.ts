@@ -1,0 +1,56 @@
+/**
+ * Node reports (heartbeats and replica changes) → store updates, plus fencing orders for
+ * containers that must not run. Every server consumes the reports channel (competing
+ * consumers), so reports keep flowing while leadership changes hands.
+ */
+import { toBosunError } from '../../domain/errors.js';
+import type { ClusterStore } from '../../ports/store.js';
+import { ERRORS_CHANNEL, type InboundMessage, type Transport } from '../../ports/transport.js';
+import { observe } from '../../planner/cluster/observe.js';
+import type { Logger } from '../../util/log.js';
+import { parseMessage, sendToNode, toServerMessage, type StopMessage, type ToServerMessage } from '../protocol.js';
+
+export interface ReportHandlerOptions {
+  store: ClusterStore;
+  transport: Transport;
+  log: Logger;
+  /** Heartbeats older than this (a backlog after a server outage) do not count as liveness. */
+  staleHeartbeatMs?: number;
+  onChange?: () => void;
+  now?: () => number;
+}
+
+export function reportHandler(o: ReportHandlerOptions): (m: InboundMessage) => Promise<void> {
+  const now = o.now ?? Date.now;
+  return async (m) => {
+    let msg: ToServerMessage;
+    try {
+      msg = parseMessage(toServerMessage, m.body);
+    } catch (e) {
+      const err = toBosunError(e);
+      o.log.warn({ code: err.code, field: err.field, err: err.message }, 'malformed node report parked');
+      await o.transport.publish(ERRORS_CHANNEL, m.body, { declare: true, headers: { error_code: err.code, error: err.message, channel: m.channel } }).catch(() => undefined);
+      await m.ack();
+      return;
+    }
+    const t = now();
+    if (msg.type === 'heartbeat') {
+      if (t - msg.sentAt > (o.staleHeartbeatMs ?? 10_000)) {
+        await m.ack();
+        return;
+      }
+      await o.store.recordHeartbeat({ name: msg.node, labels: msg.labels, free: msg.free, at: t });
+    }
+    const containers = msg.type === 'heartbeat' ? msg.containers : [msg.container];
+    const replicas = await o.store.listReplicasForReport(msg.node, containers.map((c) => c.service));
+    const obs = observe(msg.node, containers, replicas, msg.type === 'heartbeat');
+    await o.store.applyUpdates(obs.updates, t);
+    for (const f of obs.fence) {
+      const stop: StopMessage = { type: 'stop', service: f.service, slot: f.slot, generation: f.generation, reason: f.reason };
+      await sendToNode(o.transport, f.node, stop);
+    }
+    if (obs.fence.length > 0) o.log.info({ node: msg.node, fenced: obs.fence.map((f) => `${f.service}/${f.slot}/g${f.generation}`) }, 'stale replicas fenced');
+    await m.ack();
+    if (obs.updates.length > 0) o.onChange?.();
+  };
+}

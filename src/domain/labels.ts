@@ -1,0 +1,23 @@
+/**
+ * Every label bosun puts on Docker objects, in one place.
+ * Docker is the source of truth for containers; these labels tie each container
+ * to the request, stack or service that made it.
+ */
+export const LABEL = {
+  managed: 'bosun.managed',
+  /** Request id of the message that created the container (idempotency on redelivery). */
+  request: 'bosun.request',
+  channel: 'bosun.channel',
+  stack: 'bosun.stack',
+  service: 'bosun.service',
+  instance: 'bosun.instance',
+  specHash: 'bosun.spec-hash',
+  /** Cluster: assignment generation, used to fence stale replicas. */
+  generation: 'bosun.generation',
+  node: 'bosun.node',
+  replica: 'bosun.replica',
+  /** Set by tests so they can find and remove only what they made. */
+  test: 'bosun.test',
+} as const;
+
+export type LabelKey = (typeof LABEL)[keyof typeof LABEL];

@@ -1,0 +1,178 @@
+/**
+ * The I/O half of the HAProxy handler: validate (`haproxy -c`), swap atomically, reload.
+ * A config that fails validation is never renamed over the live one.
+ *
+ * Reload modes:
+ * - `master` (default): glue runs `haproxy -W -db` (master-worker) and reloads it with
+ *   SIGUSR2; the master re-reads the config, starts a new worker and lets the old one
+ *   finish its connections (no connection dropped). Completion is seen as the master's
+ *   "Loading success." line. An existing master from the pid file is adopted.
+ * - `sf`: `haproxy -D -p PIDFILE -sf <old pids>` (the classic soft-finish reload).
+ * - `command`: a configured shell command (e.g. `systemctl reload haproxy`).
+ * - `none`: only write the file.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { BosunError } from '../domain/errors.js';
+import type { Logger } from '../util/log.js';
+import { runCommand } from './run-command.js';
+
+export type ReloadMode = 'master' | 'sf' | 'command' | 'none';
+
+export interface HaproxyProcessOptions {
+  configFile: string;
+  pidFile: string;
+  haproxyBin: string;
+  reload: ReloadMode;
+  reloadCommand?: string;
+  /** Stop the haproxy this glue started when glue closes (master mode). */
+  stopOnClose: boolean;
+  log: Logger;
+}
+
+export interface ApplyResult {
+  changed: boolean;
+  reloaded: boolean;
+}
+
+export class HaproxyProcess {
+  private live: string | undefined;
+  private master: ChildProcess | undefined;
+  private masterPid: number | undefined;
+  private waiters: Array<() => void> = [];
+  reloads = 0;
+
+  constructor(private readonly opts: HaproxyProcessOptions) {}
+
+  /** Validates `text`, swaps it in atomically and reloads; unchanged text is skipped. */
+  async apply(text: string, signal?: AbortSignal): Promise<ApplyResult> {
+    if (this.live === undefined) this.live = await readFile(this.opts.configFile, 'utf8').catch(() => undefined);
+    const running = this.isRunning();
+    if (text === this.live && running) return { changed: false, reloaded: false };
+    const tmp = `${this.opts.configFile}.glue-${process.pid}.tmp`;
+    await writeFile(tmp, text, 'utf8');
+    const check = await runCommand(this.opts.haproxyBin, ['-c', '-q', '-f', tmp], { timeoutMs: 15_000, signal });
+    if (check.code !== 0) {
+      await unlink(tmp).catch(() => undefined);
+      throw new BosunError('invalid_message', `haproxy -c refused the new config; the live config is kept: ${(check.stderr || check.stdout).trim()}`, {
+        field: 'template',
+        details: { stdout: check.stdout, stderr: check.stderr },
+        retryable: false,
+      });
+    }
+    await rename(tmp, this.opts.configFile);
+    const changed = text !== this.live;
+    this.live = text;
+    await this.reload(signal);
+    return { changed, reloaded: this.opts.reload !== 'none' };
+  }
+
+  private isRunning(): boolean {
+    if (this.opts.reload !== 'master') return true;
+    return this.masterPid !== undefined && alive(this.masterPid);
+  }
+
+  private async reload(signal?: AbortSignal): Promise<void> {
+    const o = this.opts;
+    if (o.reload === 'none') return;
+    this.reloads++;
+    if (o.reload === 'command') {
+      const r = await runCommand('/bin/sh', ['-c', o.reloadCommand ?? ''], { timeoutMs: 30_000, signal });
+      if (r.code !== 0) throw new BosunError('nonzero_exit', `reload command exited ${r.code}: ${r.stderr.trim()}`);
+      return;
+    }
+    if (o.reload === 'sf') {
+      const old = await readPids(o.pidFile);
+      const r = await runCommand(o.haproxyBin, ['-D', '-f', o.configFile, '-p', o.pidFile, ...(old.length ? ['-sf', ...old.map(String)] : [])], { timeoutMs: 30_000, signal });
+      if (r.code !== 0) throw new BosunError('nonzero_exit', `haproxy -sf exited ${r.code}: ${r.stderr.trim()}`);
+      return;
+    }
+    if (this.masterPid === undefined) {
+      const [pid] = await readPids(o.pidFile);
+      if (pid !== undefined && alive(pid) && (await isHaproxy(pid))) {
+        this.masterPid = pid;
+        o.log.info({ pid }, 'adopted running haproxy master');
+      }
+    }
+    if (this.masterPid !== undefined && alive(this.masterPid)) {
+      const done = this.nextLoad(10_000);
+      process.kill(this.masterPid, 'SIGUSR2');
+      // An adopted master's output is not ours to read: then the signal is all we can do.
+      if (this.master) await done;
+      return;
+    }
+    await this.startMaster();
+  }
+
+  private async startMaster(): Promise<void> {
+    const o = this.opts;
+    const child = spawn(o.haproxyBin, ['-W', '-db', '-f', o.configFile, '-p', o.pidFile], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.master = child;
+    this.masterPid = child.pid;
+    const done = this.nextLoad(10_000);
+    const onOutput = (chunk: Buffer) => {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (!line.trim()) continue;
+        if (line.includes('Loading success')) this.waiters.splice(0).forEach((w) => w());
+        if (line.includes('[ALERT]')) o.log.warn({ haproxy: line.trim() }, 'haproxy');
+        else o.log.debug({ haproxy: line.trim() }, 'haproxy');
+      }
+    };
+    child.stdout?.on('data', onOutput);
+    child.stderr?.on('data', onOutput);
+    child.on('exit', (code, sig) => {
+      o.log.warn({ code, signal: sig }, 'haproxy master exited');
+      if (this.master === child) {
+        this.master = undefined;
+        this.masterPid = undefined;
+      }
+      this.waiters.splice(0).forEach((w) => w());
+    });
+    await done;
+    if (this.master !== child) throw new BosunError('nonzero_exit', 'haproxy master exited at start-up');
+    o.log.info({ pid: child.pid }, 'haproxy master started');
+  }
+
+  /** Resolves at the next "Loading success." (or exit, or after `ms`). */
+  private nextLoad(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(resolve, ms);
+      this.waiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+    });
+  }
+
+  get pid(): number | undefined {
+    return this.masterPid;
+  }
+
+  async close(): Promise<void> {
+    const child = this.master;
+    if (!child || !this.opts.stopOnClose || child.exitCode !== null) return;
+    const exited = new Promise<void>((r) => child.once('exit', () => r()));
+    child.kill('SIGTERM');
+    await Promise.race([exited, new Promise((r) => setTimeout(r, 5000))]);
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function isHaproxy(pid: number): Promise<boolean> {
+  const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+  return comm.trim().startsWith('haproxy');
+}
+
+async function readPids(file: string): Promise<number[]> {
+  const text = await readFile(file, 'utf8').catch(() => '');
+  return text.split(/\s+/).filter(Boolean).map(Number).filter((n) => Number.isInteger(n) && n > 0);
+}

@@ -1,0 +1,51 @@
+/**
+ * Expands services into the concrete containers they describe: one per instance, each
+ * with its name, resolved links and the bosun labels (stack, service, instance, spec hash).
+ */
+import type { ContainerSpec } from '../../ports/engine.js';
+import { LABEL } from '../../domain/labels.js';
+import { specHash } from './spec-hash.js';
+import type { DesiredService, DesiredStack } from './types.js';
+
+export interface DesiredContainer {
+  name: string;
+  service: string;
+  instance: string;
+  spec: ContainerSpec;
+  hash: string;
+}
+
+export function containerName(stack: string, service: DesiredService, instance: string): string {
+  if (service.containerName) return service.containerName;
+  return instance ? `${stack}-${service.name}-${instance}` : `${stack}-${service.name}`;
+}
+
+/** The container of `target` that an instance links to: the same instance name if it has one, else its first. */
+function linkTarget(stack: DesiredStack, target: DesiredService, instance: string): string {
+  const inst = target.instances.includes(instance) ? instance : (target.instances[0] ?? '');
+  return containerName(stack.name, target, inst);
+}
+
+export function desiredContainers(stack: DesiredStack, service: DesiredService): DesiredContainer[] {
+  return service.instances.map((instance) => {
+    const name = containerName(stack.name, service, instance);
+    const links = service.links.flatMap((l) => {
+      const target = stack.services[l.service];
+      return target ? [`${linkTarget(stack, target, instance)}:${l.alias}`] : [];
+    });
+    const base: ContainerSpec = {
+      ...service.container,
+      name,
+      labels: {
+        ...(service.container.labels ?? {}),
+        [LABEL.managed]: 'true',
+        [LABEL.stack]: stack.name,
+        [LABEL.service]: service.name,
+        [LABEL.instance]: instance,
+      },
+      ...(links.length ? { links } : {}),
+    };
+    const hash = specHash(base);
+    return { name, service: service.name, instance, hash, spec: { ...base, labels: { ...base.labels, [LABEL.specHash]: hash } } };
+  });
+}

@@ -1,0 +1,126 @@
+/**
+ * Reads a stack file (Compose Specification + x-bosun) into a DesiredStack. Every problem
+ * — YAML syntax, schema, values, undefined references, dependency cycles — is reported
+ * together, each with the file, line and column it comes from.
+ */
+import { readFileSync, existsSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
+import { BosunError } from '../domain/errors.js';
+import { graphProblems } from '../planner/stack/graph.js';
+import type { DesiredStack } from '../planner/stack/types.js';
+import { ComposeFileSchema } from './compose-schema.js';
+import { interpolate, parseEnvFile } from './compose-values.js';
+import { normalizeCompose, type Problem } from './normalize.js';
+
+export interface LoadOptions {
+  /** Stack (project) name; default: the file's `name`, else its directory's name. */
+  name?: string;
+  /** Directory relative paths are resolved against; default: the file's directory (or cwd). */
+  baseDir?: string;
+  /** Shown in error messages. */
+  fileLabel?: string;
+  /** Variables for interpolation; default: process.env over the .env file next to the stack file. */
+  env?: Record<string, string | undefined>;
+  extraLabels?: Record<string, string>;
+  /** Called with the absolute path of every host file read besides the stack file (env_file, .env); throws to refuse it. */
+  readGuard?: (absPath: string, field: string) => void;
+}
+
+export interface StackProblem {
+  path: string;
+  message: string;
+  line?: number;
+  col?: number;
+}
+
+function dotted(path: (string | number | symbol)[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '');
+}
+
+/** The position of the deepest node along `path` (a map key's position for map entries). */
+function locate(root: Node | null, path: (string | number | symbol)[], lc: LineCounter): { line: number; col: number } | undefined {
+  let node: unknown = root;
+  let offset: number | undefined = (root as { range?: [number] } | null)?.range?.[0];
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      offset = (pair.key as { range?: [number] }).range?.[0] ?? offset;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (!item) break;
+      offset = (item as { range?: [number] }).range?.[0] ?? offset;
+      node = item;
+    } else break;
+  }
+  return offset === undefined ? undefined : lc.linePos(offset);
+}
+
+function interpolateAll(v: unknown, env: Record<string, string | undefined>, path: (string | number)[], problems: Problem[]): unknown {
+  if (typeof v === 'string') {
+    try {
+      return interpolate(v, env);
+    } catch (e) {
+      problems.push({ path, message: (e as Error).message });
+      return v;
+    }
+  }
+  if (Array.isArray(v)) return v.map((x, i) => interpolateAll(x, env, [...path, i], problems));
+  if (v !== null && typeof v === 'object') {
+    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, interpolateAll(x, env, [...path, k], problems)]));
+  }
+  return v;
+}
+
+function sanitizeName(n: string): string {
+  return n.toLowerCase().replace(/[^a-z0-9_-]/g, '') || 'stack';
+}
+
+export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
+  const label = opts.fileLabel ?? '<stack>';
+  const baseDir = opts.baseDir ?? process.cwd();
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  const fail = (problems: StackProblem[]): never => {
+    const lines = problems.map((p) => `${label}${p.line ? `:${p.line}:${p.col}` : ''}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
+    throw new BosunError('invalid_message', `invalid stack file:\n${lines.join('\n')}`, { field: problems[0]?.path || 'stack', details: { problems }, retryable: false });
+  };
+  if (doc.errors.length) {
+    fail(doc.errors.map((e) => ({ path: '', message: (e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, ''), ...(e.linePos ? { line: e.linePos[0].line, col: e.linePos[0].col } : {}) })));
+  }
+  const at = (p: Problem): StackProblem => ({ path: dotted(p.path), message: p.message, ...locate(doc.contents, p.path, lc) });
+  const problems: Problem[] = [];
+  const env = opts.env ?? process.env;
+  const raw = interpolateAll(doc.toJS(), env, [], problems);
+  const parsed = ComposeFileSchema.safeParse(raw);
+  if (!parsed.success) {
+    fail(parsed.error.issues.map((i) => at({ path: i.path as (string | number)[], message: i.message })));
+    throw new Error('unreachable');
+  }
+  const name = sanitizeName(opts.name ?? parsed.data.name ?? basename(baseDir));
+  const stack = normalizeCompose(parsed.data, { name, baseDir, ...(opts.extraLabels ? { extraLabels: opts.extraLabels } : {}), ...(opts.readGuard ? { readGuard: opts.readGuard } : {}) }, env, problems);
+  const failed = Object.keys(parsed.data.services).filter((n) => !stack.services[n]);
+  for (const g of graphProblems(stack.services)) {
+    if (!failed.some((f) => g.message.includes(`"${f}"`))) problems.push({ path: g.field.split('.'), message: g.message });
+  }
+  if (problems.length) fail(problems.map(at));
+  return stack;
+}
+
+/** Reads and parses a stack file; `.env` beside it feeds interpolation, under `opts.env` (default: the process env). */
+export function loadStackFile(path: string, opts: Omit<LoadOptions, 'fileLabel' | 'baseDir'> = {}): DesiredStack {
+  const file = resolve(path);
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new BosunError('not_found', `cannot read stack file ${path}: ${(e as Error).message}`, { field: 'file', retryable: false });
+  }
+  const dir = dirname(file);
+  const hasDotEnv = existsSync(resolve(dir, '.env'));
+  if (hasDotEnv) opts.readGuard?.(resolve(dir, '.env'), 'dotenv');
+  const dotEnv = hasDotEnv ? parseEnvFile(readFileSync(resolve(dir, '.env'), 'utf8')) : {};
+  return parseStack(text, { ...opts, fileLabel: path, baseDir: dir, env: { ...dotEnv, ...(opts.env ?? process.env) } });
+}

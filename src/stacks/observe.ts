@@ -1,0 +1,25 @@
+/**
+ * Fetches what the planner needs from the engine — the stack's containers (inspected),
+ * their processes where exec commands are checked, and the current id of each image —
+ * so the planner itself does no I/O (list once, then build purely).
+ */
+import type { ContainerEngine } from '../ports/engine.js';
+import { LABEL } from '../domain/labels.js';
+import type { DesiredStack, ObservedContainer, ObservedState, StackOptions } from '../planner/stack/types.js';
+
+export async function observeStack(engine: ContainerEngine, stack: DesiredStack, opts: Pick<StackOptions, 'check_exec_commands'>): Promise<ObservedState> {
+  const [list, imageEntries] = await Promise.all([
+    engine.listContainers({ all: true, labels: { [LABEL.stack]: stack.name } }),
+    Promise.all([...new Set(Object.values(stack.services).map((s) => s.image))].map(async (ref) => [ref, (await engine.inspectImage(ref))?.id] as const)),
+  ]);
+  const withExec = new Set(Object.values(stack.services).filter((s) => s.execCommands.length > 0).map((s) => s.name));
+  const containers = await Promise.all(
+    list.map(async (c): Promise<ObservedContainer | undefined> => {
+      const d = await engine.inspectContainer(c.id);
+      if (!d) return undefined;
+      const checkProcesses = opts.check_exec_commands !== 'none' && d.state.running && withExec.has(d.labels[LABEL.service] ?? '');
+      return checkProcesses ? { ...d, processes: await engine.top(d.id).catch(() => []) } : d;
+    }),
+  );
+  return { containers: containers.filter((c): c is ObservedContainer => c !== undefined), images: Object.fromEntries(imageEntries) };
+}

@@ -1,0 +1,96 @@
+/**
+ * docker-map's run_script: run a script (file or directory on the Docker host, mounted at
+ * container_script_dir) or a self-contained command in a fresh container of a service,
+ * after bringing its dependencies up; result {id, exit_code, log} or {id, error} on timeout.
+ */
+import { statSync } from 'node:fs';
+import { basename, dirname, resolve } from 'node:path';
+import { z } from 'zod';
+import type { ContainerEngine, ContainerSpec } from '../ports/engine.js';
+import { BosunError } from '../domain/errors.js';
+import { withTimeout } from '../util/abort.js';
+import { desiredContainers } from '../planner/stack/containers.js';
+import { dependencyGraph } from '../planner/stack/graph.js';
+import type { DesiredStack, StackOptions } from '../planner/stack/types.js';
+import { runStack } from './run-stack.js';
+import { shellSplit } from './compose-values.js';
+
+export const RunScriptInput = z
+  .object({
+    service: z.string().min(1),
+    instance: z.string().optional(),
+    script_path: z.string().optional(),
+    entrypoint: z.union([z.string(), z.array(z.string())]).optional(),
+    command_format: z.union([z.string(), z.array(z.string())]).optional(),
+    wait_timeout_s: z.number().positive().optional(),
+    container_script_dir: z.string().startsWith('/').default('/tmp/script_run'),
+    remove_existing_before: z.boolean().default(false),
+    remove_created_after: z.boolean().default(true),
+  })
+  .strict();
+
+export type RunScriptRequest = z.input<typeof RunScriptInput>;
+
+export type RunScriptResult = { id: string; exit_code: number; log: string } | { id: string; error: string };
+
+const argv = (v: string | string[]) => (Array.isArray(v) ? v : shellSplit(v));
+
+/** The container spec for the script run: the service's spec, with entrypoint, command and the script mount. */
+export function scriptSpec(stack: DesiredStack, req: z.output<typeof RunScriptInput>): ContainerSpec {
+  const svc = stack.services[req.service];
+  if (!svc) throw new BosunError('not_found', `stack ${stack.name} has no service "${req.service}"`, { field: 'service', retryable: false });
+  const all = desiredContainers(stack, svc);
+  const target = req.instance === undefined ? all[0] : all.find((c) => c.instance === req.instance);
+  if (!target) throw new BosunError('not_found', `service "${req.service}" has no instance "${req.instance}"`, { field: 'instance', retryable: false });
+  let scriptInContainer = req.container_script_dir;
+  const mounts = [...(target.spec.mounts ?? [])];
+  if (req.script_path) {
+    const host = resolve(req.script_path);
+    let isDir: boolean;
+    try {
+      isDir = statSync(host).isDirectory();
+    } catch {
+      throw new BosunError('not_found', `script_path ${req.script_path} does not exist`, { field: 'script_path', retryable: false });
+    }
+    mounts.push({ type: 'bind', source: isDir ? host : dirname(host), target: req.container_script_dir });
+    if (!isDir) scriptInContainer = `${req.container_script_dir}/${basename(host)}`;
+  }
+  const format = (s: string) => s.replaceAll('{script_path}', scriptInContainer);
+  const { restartPolicy, healthcheck, ...base } = target.spec;
+  void restartPolicy; void healthcheck;
+  return {
+    ...base,
+    ...(req.entrypoint !== undefined ? { entrypoint: argv(req.entrypoint) } : {}),
+    ...(req.command_format !== undefined ? { cmd: argv(req.command_format).map(format) } : {}),
+    mounts,
+  };
+}
+
+export async function runScript(engine: ContainerEngine, stack: DesiredStack, input: RunScriptRequest, opts: StackOptions, signal?: AbortSignal): Promise<RunScriptResult> {
+  const req = RunScriptInput.parse(input);
+  const spec = scriptSpec(stack, req);
+  const deps = dependencyGraph(stack.services).get(req.service) ?? [];
+  if (deps.length) {
+    const up = await runStack(engine, stack, 'startup', { ...opts, services: [...deps], instances: [] });
+    if (!up.ok) throw new BosunError('engine_error', `dependencies of ${req.service} did not come up`, { details: up.containers });
+  }
+  const existing = await engine.inspectContainer(spec.name!);
+  if (existing) {
+    if (!req.remove_existing_before) throw new BosunError('conflict', `container ${spec.name} exists; set remove_existing_before to replace it`, { field: 'remove_existing_before', retryable: false });
+    await engine.removeContainer(existing.id, { force: true });
+  }
+  const { id } = await engine.createContainer(spec);
+  await engine.startContainer(id);
+  const waitMs = (req.wait_timeout_s ?? spec.stopTimeoutSec ?? 60) * 1000;
+  let exitCode: number;
+  try {
+    exitCode = (await withTimeout(`script in ${spec.name}`, waitMs, (s) => engine.waitContainer(id, { signal: s }), signal)).exitCode;
+  } catch (e) {
+    // Timed out (or cancelled): the script is still running; remove_created_after applies all the same.
+    if (req.remove_created_after) await engine.removeContainer(id, { force: true }).catch(() => undefined);
+    return { id, error: e instanceof Error ? e.message : String(e) };
+  }
+  const out = await engine.logs(id);
+  if (req.remove_created_after) await engine.removeContainer(id, { force: true });
+  return { id, exit_code: exitCode, log: out.stdout + out.stderr };
+}

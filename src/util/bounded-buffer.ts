@@ -1,0 +1,31 @@
+import { Writable } from 'node:stream';
+
+/** Keeps the first `limit` bytes written to it and counts the rest. */
+export class BoundedBuffer extends Writable {
+  private readonly chunks: Buffer[] = [];
+  private kept = 0;
+  total = 0;
+
+  constructor(private readonly limit: number) {
+    super();
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.total += chunk.length;
+    const room = this.limit - this.kept;
+    if (room > 0) {
+      const part = chunk.length <= room ? chunk : chunk.subarray(0, room);
+      this.chunks.push(part);
+      this.kept += part.length;
+    }
+    cb();
+  }
+
+  get truncated(): boolean {
+    return this.total > this.kept;
+  }
+
+  text(): string {
+    return Buffer.concat(this.chunks).toString('utf8');
+  }
+}

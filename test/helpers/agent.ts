@@ -1,0 +1,115 @@
+/**
+ * Runs a real agent (in-process, or as a child process for crash tests) against the real
+ * broker and engine, plus a tiny client to send messages and collect replies.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTransport } from '../../src/adapters/transport-factory.js';
+import { startAgentProcess, type AgentProcess } from '../../src/app/agent-process.js';
+import type { InboundMessage, Transport } from '../../src/ports/transport.js';
+import { silentLogger } from '../../src/util/log.js';
+
+export const AMQP_URL = process.env.BOSUN_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const REDIS_URL = process.env.BOSUN_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `bosun-${prefix}-`));
+}
+
+export async function startTestAgent(
+  o: { broker?: string; stateDir?: string; checkpointMs?: number; http?: string; policyFile?: string; dockerHost?: string; errorsChannel?: string } = {},
+): Promise<AgentProcess> {
+  return startAgentProcess({
+    brokerUrl: o.broker ?? AMQP_URL,
+    concurrency: 4,
+    log: silentLogger,
+    stateDir: o.stateDir ?? tempDir('state'),
+    ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),
+    ...(o.http ? { http: o.http } : {}),
+    ...(o.policyFile ? { policyFile: o.policyFile } : {}),
+    ...(o.dockerHost ? { dockerHost: o.dockerHost } : {}),
+    ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
+  });
+}
+
+const repoRoot = join(import.meta.dirname, '..', '..');
+
+/** `bosun agent` as a child process (so a test can SIGKILL it). Resolves once it logs "ready". */
+export async function spawnAgent(args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'agent', ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`agent did not start: ${out}`)), 30_000);
+    child.stdout?.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('"msg":"ready"')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+    child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => reject(new Error(`agent exited with ${code}: ${out}`)));
+  });
+  return child;
+}
+
+export class TestClient {
+  private constructor(readonly transport: Transport) {}
+
+  static async connect(url = AMQP_URL): Promise<TestClient> {
+    const t = await createTransport(url, silentLogger);
+    await t.connect();
+    return new TestClient(t);
+  }
+
+  /** Collects every message arriving on `channel` (durable) until close. */
+  async collect(channel: string, ephemeral = false): Promise<{ messages: InboundMessage[]; bodies: () => string[]; json: () => Record<string, unknown>[]; stop: () => Promise<void> }> {
+    const messages: InboundMessage[] = [];
+    const sub = await this.transport.consume(channel, async (m) => {
+      messages.push(m);
+      await m.ack();
+    }, { prefetch: 50, ephemeral });
+    return {
+      messages,
+      bodies: () => messages.map((m) => m.body.toString('utf8')),
+      json: () => messages.map((m) => JSON.parse(m.body.toString('utf8')) as Record<string, unknown>),
+      stop: () => sub.cancel(),
+    };
+  }
+
+  /** Sends and waits for the reply envelope on a private reply queue. */
+  async request(channel: string, body: unknown, opts: { timeoutMs?: number; messageId?: string } = {}): Promise<Record<string, unknown>> {
+    const replyTo = `bosun.reply.${randomUUID()}`;
+    const inbox = await this.collect(replyTo, true);
+    try {
+      await this.transport.publish(channel, typeof body === 'string' ? body : JSON.stringify(body), {
+        replyTo,
+        correlationId: randomUUID(),
+        ...(opts.messageId ? { messageId: opts.messageId } : {}),
+      });
+      const deadline = Date.now() + (opts.timeoutMs ?? 60_000);
+      while (inbox.messages.length === 0) {
+        if (Date.now() > deadline) throw new Error(`no reply on ${channel} for ${JSON.stringify(body)}`);
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      return inbox.json()[0] as Record<string, unknown>;
+    } finally {
+      await inbox.stop();
+    }
+  }
+
+  send(channel: string, body: unknown, messageId?: string): Promise<void> {
+    return this.transport.publish(channel, typeof body === 'string' ? body : JSON.stringify(body), messageId ? { messageId } : {});
+  }
+
+  close(): Promise<void> {
+    return this.transport.close();
+  }
+}

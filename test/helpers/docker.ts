@@ -1,0 +1,44 @@
+/**
+ * Shared integration-test helpers for the real Docker engine.
+ * Everything a test creates carries LABEL.test=<run id> so cleanup touches only our own objects.
+ */
+import { randomBytes } from 'node:crypto';
+import { DockerEngine } from '../../src/adapters/engine-docker/docker-engine.js';
+import { LABEL } from '../../src/domain/labels.js';
+
+/** Built by scripts/ensure-test-image.sh (FROM scratch + static busybox). */
+export const TEST_IMAGE = process.env.BOSUN_TEST_IMAGE ?? 'bosun-busybox:latest';
+
+export function testEngine(): DockerEngine {
+  return new DockerEngine();
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(4).toString('hex')}`;
+}
+
+/** A label value unique to one test file's run; put `{[LABEL.test]: runId}` on everything. */
+export function newRunId(): string {
+  return `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+export async function removeTestContainers(engine: DockerEngine, runId: string): Promise<void> {
+  const list = await engine.listContainers({ all: true, labels: { [LABEL.test]: runId } });
+  await Promise.all(list.map((c) => engine.removeContainer(c.id, { force: true, volumes: true })));
+}
+
+/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined | false | null>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * REST API against a real (embedded) store and a recording transport: seed 001 routes,
+ * bosun's own, auth, and errors that name the field. Controller ticks are driven by hand.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { FastifyInstance } from 'fastify';
+import { openClusterStore, type SqlClusterStore } from '../../../src/adapters/store-sql/sql-store.js';
+import { buildApi } from '../../../src/cluster/server/api.js';
+import { Controller } from '../../../src/cluster/server/controller.js';
+import type { Transport } from '../../../src/ports/transport.js';
+import { silentLogger } from '../../../src/util/log.js';
+
+const sent: { exchange: string; key: string; body: unknown }[] = [];
+const transport = {
+  kind: 'amqp', connect: async () => undefined, declareChannel: async () => undefined, consume: async () => ({ cancel: async () => undefined }),
+  publish: async () => undefined, depth: async () => 0, isConnected: () => true, close: async () => undefined,
+  publishRouted: async (exchange: string, key: string, body: Buffer | string) => void sent.push({ exchange, key, body: JSON.parse(body.toString()) }),
+} satisfies Transport;
+
+let store: SqlClusterStore;
+let app: FastifyInstance;
+let controller: Controller;
+const auth = { authorization: 'Bearer s3cret' };
+
+before(async () => {
+  store = await openClusterStore('memory:');
+  controller = new Controller({ store, transport, log: silentLogger, holder: 'test' });
+  app = buildApi({ store, controller, log: silentLogger, token: 's3cret', heartbeatGraceMs: 60_000 });
+  for (const n of ['n1', 'n2', 'n3']) await store.recordHeartbeat({ name: n, labels: { zone: n === 'n3' ? 'b' : 'a' }, free: { cpu: 2000, memMb: 4096, diskMb: 10_000 }, at: Date.now() });
+  await store.acquireLease('controller', 'test', 60_000);
+  await (controller as unknown as { bidForLease(): Promise<void> }).bidForLease();
+});
+after(async () => {
+  await app.close();
+  await store.close();
+});
+
+test('auth: no token → 401 with a code', async () => {
+  const r = await app.inject({ method: 'GET', url: '/state' });
+  assert.equal(r.statusCode, 401);
+  assert.equal(r.json().error.code, 'policy_denied');
+  assert.equal((await app.inject({ method: 'GET', url: '/openapi.json' })).statusCode, 200);
+});
+
+test('seed POST /service creates, the controller places 3 replicas on 3 nodes, /state shows them', async () => {
+  const body = { services: [{ serviceName: 'web', replicas: 3, container: { name: 'web-c', image: 'bosun-busybox:latest' } }] };
+  const r = await app.inject({ method: 'POST', url: '/service', headers: auth, payload: body });
+  assert.equal(r.statusCode, 200);
+  assert.equal(r.json().services[0].action, 'created');
+  await controller.tick();
+  const runs = sent.filter((s) => (s.body as { type: string }).type === 'run');
+  assert.deepEqual(runs.map((s) => s.key).sort(), ['n1', 'n2', 'n3']);
+  assert.ok(runs.every((s) => s.exchange === 'co_topic'));
+  const state = (await app.inject({ method: 'GET', url: '/state', headers: auth })).json();
+  assert.deepEqual(state.services, [{ web: '0/3' }]);
+  assert.equal(state.containers.length, 3);
+  const cs = (await app.inject({ method: 'GET', url: '/container_state', headers: auth })).json();
+  assert.ok(cs.every((c: { state: string; reason: string }) => c.state === 'queue' && /placed on n\d/.test(c.reason)));
+  const ss = (await app.inject({ method: 'POST', url: '/service_state', headers: auth, payload: { name: 'web' } })).json();
+  assert.deepEqual(ss[0].nodes, ['n1', 'n2', 'n3']);
+});
+
+test('seed POST /service scales; an image change is refused naming the field', async () => {
+  const scale = await app.inject({ method: 'POST', url: '/service', headers: auth, payload: { services: [{ serviceName: 'web', replicas: 1, container: { name: 'web-c', image: 'bosun-busybox:latest' } }] } });
+  assert.equal(scale.json().services[0].action, 'scaled');
+  const plan = await controller.tick();
+  assert.equal(plan.stop.length, 2);
+  const bad = await app.inject({ method: 'POST', url: '/service', headers: auth, payload: { services: [{ serviceName: 'web', replicas: 1, container: { name: 'web-c', image: 'other' } }] } });
+  assert.equal(bad.statusCode, 409);
+  assert.equal(bad.json().error.field, 'services.0.container.image');
+});
+
+test('malformed requests → 400 with code and field', async () => {
+  const cases: [string, string, unknown, string | undefined][] = [
+    ['POST', '/service', { services: [{ serviceName: 'x; rm -rf /', replicas: 1, container: { name: 'a', image: 'i' } }] }, 'services.0.serviceName'],
+    ['POST', '/service', { services: [{ serviceName: 'x', replicas: -1, container: { name: 'a', image: 'i' } }] }, 'services.0.replicas'],
+    ['PUT', '/services/api', { replicas: 2, container: { name: 'api', image: 'i', ports: ['nope'] } }, 'container.ports.0'],
+    ['POST', '/recommendNodes', { replicas: 'many' }, 'replicas'],
+  ];
+  for (const [method, url, payload, field] of cases) {
+    const r = await app.inject({ method: method as 'POST', url, headers: auth, payload: payload as object });
+    assert.equal(r.statusCode, 400, `${url} ${r.body}`);
+    assert.equal(r.json().error.code, 'invalid_message');
+    assert.equal(r.json().error.field, field);
+  }
+  const notJson = await app.inject({ method: 'POST', url: '/service', headers: { ...auth, 'content-type': 'application/json' }, payload: '{nope' });
+  assert.equal(notJson.statusCode, 400);
+  assert.equal(notJson.json().error.code, 'bad_json');
+});
+
+test('own API: PUT with constraints, explain unplaced, drain, delete, recommendNodes', async () => {
+  const put = await app.inject({ method: 'PUT', url: '/services/api', headers: auth, payload: { replicas: 2, container: { name: 'api', image: 'i', env: ['A=1'] }, constraints: [{ label: 'zone', op: '=', value: 'b' }] } });
+  assert.equal(put.statusCode, 201);
+  await controller.tick();
+  let svc = (await app.inject({ method: 'GET', url: '/services/api', headers: auth })).json();
+  assert.deepEqual(svc.assignments.map((a: { node: string }) => a.node), ['n3', 'n3']);
+  const huge = await app.inject({ method: 'PUT', url: '/services/huge', headers: auth, payload: { replicas: 1, container: { name: 'h', image: 'i', resources: { cpu: 1, memMb: 1e9, diskMb: 0 } } } });
+  assert.equal(huge.statusCode, 201);
+  await controller.tick();
+  svc = (await app.inject({ method: 'GET', url: '/services/huge', headers: auth })).json();
+  assert.match(svc.status.unplaced[0].reason, /3 insufficient memory/);
+  const drain = await app.inject({ method: 'POST', url: '/nodes/n3/drain', headers: auth });
+  assert.equal(drain.json().status, 'draining');
+  assert.equal((await app.inject({ method: 'POST', url: '/nodes/ghost/drain', headers: auth })).statusCode, 404);
+  const rec = (await app.inject({ method: 'POST', url: '/recommendNodes', headers: auth, payload: { nodes: [], replicas: 2 } })).json();
+  assert.equal(rec.nodes.length, 2);
+  assert.ok(!rec.nodes.includes('n3'));
+  assert.equal((await app.inject({ method: 'DELETE', url: '/services/huge', headers: auth })).statusCode, 202);
+  await controller.tick();
+  await controller.tick();
+  assert.equal((await app.inject({ method: 'GET', url: '/services/huge', headers: auth })).statusCode, 404);
+  const nodes = (await app.inject({ method: 'GET', url: '/nodes', headers: auth })).json();
+  assert.equal(nodes.nodes.length, 3);
+});

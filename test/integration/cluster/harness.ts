@@ -1,0 +1,147 @@
+/**
+ * Multi-engine cluster harness: K extra Docker engines, one `bosun node` per engine,
+ * one or more `bosun server`s on a fresh PostgreSQL database, all on the real broker.
+ * Every process is started here and stopped by PID.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { openSync } from 'node:fs';
+import { join } from 'node:path';
+import pg from 'pg';
+import amqp from 'amqplib';
+import { Redis } from 'ioredis';
+import { nodeQueue } from '../../../src/cluster/protocol.js';
+import { LABEL } from '../../../src/domain/labels.js';
+import { startEngine, type ExtraEngine } from '../../helpers/engines.js';
+import { eventually } from '../../helpers/docker.js';
+
+export const BROKER = process.env.BOSUN_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
+const PG_ADMIN = process.env.BOSUN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const CLI = join(import.meta.dirname, '../../../src/app/cli.ts');
+
+export interface Proc {
+  name: string;
+  proc: ChildProcess;
+  exited: Promise<void>;
+}
+
+export function spawnBosun(dir: string, name: string, args: string[]): Proc {
+  const log = openSync(join(dir, `${name}.log`), 'a');
+  const proc = spawn(process.execPath, ['--import', 'tsx', CLI, ...args], { stdio: ['ignore', log, log], env: { ...process.env, BOSUN_LOG_LEVEL: 'info' } });
+  const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+  return { name, proc, exited };
+}
+
+export async function killProc(p: Proc | undefined, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (!p || p.proc.exitCode !== null || p.proc.signalCode !== null) return;
+  p.proc.kill(signal);
+  const t = setTimeout(() => p.proc.kill('SIGKILL'), 10_000);
+  await p.exited;
+  clearTimeout(t);
+}
+
+export async function freshDatabase(runId: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const db = `bosun_cluster_${runId}`;
+  const admin = new pg.Client({ connectionString: PG_ADMIN });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${db}`);
+  await admin.end();
+  return {
+    url: PG_ADMIN.replace(/\/[^/]*$/, `/${db}`),
+    async drop() {
+      const a = new pg.Client({ connectionString: PG_ADMIN });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${db} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
+
+export interface ClusterNode {
+  name: string;
+  engine: ExtraEngine;
+  agent?: Proc;
+}
+
+export class Cluster {
+  readonly nodes: ClusterNode[] = [];
+  readonly servers = new Map<string, { proc: Proc; url: string }>();
+
+  constructor(readonly dir: string, readonly runId: string, readonly storeUrl: string) {}
+
+  async addNode(short: string, index: number): Promise<ClusterNode> {
+    const engine = await startEngine(this.dir, short, index);
+    const n: ClusterNode = { name: `${this.runId}-${short}`, engine };
+    this.nodes.push(n);
+    this.startAgent(n);
+    return n;
+  }
+
+  startAgent(n: ClusterNode): void {
+    n.agent = spawnBosun(this.dir, n.name, ['node', '--name', n.name, '--broker', BROKER, '--docker-host', n.engine.host, '--heartbeat-ms', '300', '--label', `zone=${n.name.slice(-2)}`]);
+  }
+
+  startServer(name: string, port: number): string {
+    const url = `http://127.0.0.1:${port}`;
+    const proc = spawnBosun(this.dir, name, [
+      'server', '--http', `127.0.0.1:${port}`, '--store', this.storeUrl, '--broker', BROKER, '--name', `${this.runId}-${name}`,
+      '--heartbeat-grace-ms', '1500', '--tick-ms', '200', '--lease-ttl-ms', '2000', '--backoff-base-ms', '500',
+    ]);
+    this.servers.set(name, { proc, url });
+    return url;
+  }
+
+  async api<T = unknown>(server: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
+    const s = this.servers.get(server);
+    if (!s) throw new Error(`no server ${server}`);
+    const res = await fetch(`${s.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    return { status: res.status, json: (await res.json()) as T };
+  }
+
+  async waitApi(server: string): Promise<void> {
+    await eventually(`server ${server} API`, async () => (await this.api(server, 'GET', '/healthz')).status === 200, 30_000, 200);
+  }
+
+  /** Running replica containers of `service` per node, read from the engines themselves. */
+  async running(service: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    for (const n of this.nodes) {
+      if (n.engine.proc.exitCode !== null || n.engine.proc.signalCode !== null) continue;
+      const list = await n.engine.engine.listContainers({ labels: { [LABEL.service]: service, [LABEL.test]: this.runId } });
+      out.set(n.name, list.filter((c) => c.status === 'running').length);
+    }
+    return out;
+  }
+
+  async stopAll(): Promise<void> {
+    await Promise.all([...this.servers.values()].map((s) => killProc(s.proc)));
+    await Promise.all(this.nodes.map((n) => killProc(n.agent)));
+    for (const n of this.nodes) {
+      const list = await n.engine.engine.listContainers({ all: true, labels: { [LABEL.test]: this.runId } }).catch(() => []);
+      await Promise.all(list.map((c) => n.engine.engine.removeContainer(c.id, { force: true }).catch(() => undefined)));
+    }
+    await Promise.all(this.nodes.map((n) => n.engine.stop()));
+    await deleteNodeQueues(this.nodes.map((n) => nodeQueue(n.name))).catch(() => undefined);
+  }
+}
+
+/** The per-node queues (AMQP) or streams (Redis) are durable: remove this run's. */
+async function deleteNodeQueues(queues: string[]): Promise<void> {
+  if (BROKER.startsWith('redis')) {
+    const r = new Redis(BROKER);
+    try {
+      if (queues.length > 0) await r.del(...queues);
+    } finally {
+      r.disconnect();
+    }
+    return;
+  }
+  const conn = await amqp.connect(BROKER);
+  try {
+    const ch = await conn.createChannel();
+    for (const q of queues) await ch.deleteQueue(q);
+  } finally {
+    await conn.close();
+  }
+}
+
+export const sum = (m: Map<string, number>): number => [...m.values()].reduce((a, b) => a + b, 0);

@@ -1,0 +1,128 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseStack } from '../../../src/stacks/load.js';
+import { isBosunError } from '../../../src/domain/errors.js';
+import { LABEL } from '../../../src/domain/labels.js';
+import { desiredContainers } from '../../../src/planner/stack/containers.js';
+import { interpolate, parseDurationMs, parsePortShort, parseSize, shellSplit } from '../../../src/stacks/compose-values.js';
+
+function problemsOf(text: string): { path: string; message: string; line?: number; col?: number }[] {
+  try {
+    parseStack(text, { name: 's', baseDir: '/srv/app', env: {} });
+  } catch (e) {
+    assert.ok(isBosunError(e) && e.code === 'invalid_message');
+    return (e.details as { problems: { path: string; message: string; line?: number; col?: number }[] }).problems;
+  }
+  assert.fail('expected the stack to be refused');
+}
+
+const FULL = `
+name: shop
+services:
+  db:
+    image: postgres:16
+    environment:
+      POSTGRES_PASSWORD: \${PW:-secret}
+    volumes: ["data:/var/lib/postgresql/data", "./init:/docker-entrypoint-initdb.d:ro"]
+    healthcheck: {test: "pg_isready", interval: 1s, retries: 5}
+    mem_limit: 256m
+    cpus: 0.5
+    restart: on-failure:3
+    x-bosun: {persistent: true, attached: {sock: /run/pg}}
+  web:
+    image: shop/web
+    command: ["serve", "--port", "80"]
+    ports: ["127.0.0.1:8080:80", "9000/udp"]
+    depends_on:
+      db: {condition: service_healthy, restart: true}
+    stop_grace_period: 1m30s
+    deploy: {resources: {limits: {memory: 1g, cpus: "2"}}}
+    x-bosun:
+      instances: [a, b]
+      exec_commands: [{cmd: "sh -c 'echo warm'", policy: initial}]
+      links: ["db:database"]
+volumes:
+  data: {}
+`;
+
+describe('stack loader (Compose + x-bosun)', () => {
+  it('reads services, values and extensions', () => {
+    const s = parseStack(FULL, { baseDir: '/srv/app', env: {} });
+    assert.equal(s.name, 'shop');
+    const db = s.services.db!;
+    assert.deepEqual(db.container.env, ['POSTGRES_PASSWORD=secret']);
+    assert.deepEqual(db.container.mounts?.[0], { type: 'volume', source: 'shop_data', target: '/var/lib/postgresql/data' });
+    assert.deepEqual(db.container.mounts?.[1], { type: 'bind', source: '/srv/app/init', target: '/docker-entrypoint-initdb.d', readOnly: true });
+    assert.deepEqual(db.container.mounts?.[2], { type: 'volume', source: 'shop_db_sock', target: '/run/pg' });
+    assert.deepEqual(db.container.healthcheck, { test: ['CMD-SHELL', 'pg_isready'], intervalMs: 1000, retries: 5 });
+    assert.deepEqual(db.container.resources, { memory: 256 * 1024 ** 2, nanoCpus: 5e8 });
+    assert.deepEqual(db.container.restartPolicy, { name: 'on-failure', maximumRetryCount: 3 });
+    assert.equal(db.persistent, true);
+    const web = s.services.web!;
+    assert.deepEqual(web.instances, ['a', 'b']);
+    assert.deepEqual(web.dependsOn, [{ service: 'db', condition: 'service_healthy', restart: true }]);
+    assert.deepEqual(web.links, [{ service: 'db', alias: 'database' }]);
+    assert.deepEqual(web.execCommands, [{ cmd: ['sh', '-c', 'echo warm'], policy: 'initial' }]);
+    assert.equal(web.container.stopTimeoutSec, 90);
+    assert.deepEqual(web.container.portBindings, [{ containerPort: '80/tcp', hostPort: '8080', hostIp: '127.0.0.1' }, { containerPort: '9000/udp', hostPort: '' }]);
+    assert.deepEqual(web.container.resources, { memory: 1024 ** 3, nanoCpus: 2e9 });
+    assert.deepEqual(web.container.networks, [{ name: 'shop_default', aliases: ['web'] }]);
+    assert.ok(s.volumes.some((v) => v.name === 'shop_db_sock' && v.attachedTo === 'db'));
+  });
+
+  it('labels each instance with stack, service, instance and spec hash, and resolves links', () => {
+    const s = parseStack(FULL, { baseDir: '/srv/app', env: {} });
+    const [a, b] = desiredContainers(s, s.services.web!);
+    assert.equal(a!.name, 'shop-web-a');
+    assert.equal(a!.spec.labels?.[LABEL.stack], 'shop');
+    assert.equal(a!.spec.labels?.[LABEL.service], 'web');
+    assert.equal(b!.spec.labels?.[LABEL.instance], 'b');
+    assert.match(a!.spec.labels?.[LABEL.specHash] ?? '', /^[0-9a-f]{16}$/);
+    assert.deepEqual(a!.spec.links, ['shop-db:database']);
+  });
+
+  it('gives each schema error its line and column', () => {
+    const p = problemsOf('services:\n  web:\n    image: x\n    portz: ["80"]\n  db:\n    image: [1]\n');
+    assert.deepEqual(p.map((x) => [x.path, x.line]), [['services.web.portz', 4], ['services.db.image', 6]]);
+    assert.match(p[0]!.message, /unknown key "portz"/);
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const p = problemsOf('services:\n  web:\n    image: x\n   bad: [\n');
+    assert.ok(p[0]!.line! >= 4, JSON.stringify(p));
+  });
+
+  it('names dependency cycles and where they are', () => {
+    const p = problemsOf('services:\n  a: {image: x, depends_on: [b]}\n  b: {image: x, depends_on: [c]}\n  c: {image: x, depends_on: [a]}\n');
+    assert.equal(p.length, 1);
+    assert.match(p[0]!.message, /dependency cycle: a -> b -> c -> a/);
+    assert.equal(p[0]!.line, 2);
+  });
+
+  it('names undefined services, networks and volumes', () => {
+    const p = problemsOf('services:\n  a:\n    image: x\n    depends_on: [ghost]\n    links: ["phantom:p"]\n    networks: [back]\n    volumes: ["nope:/d"]\n');
+    const msgs = p.map((x) => `${x.line}: ${x.message}`);
+    assert.ok(msgs.some((m) => /^4: .*undefined service "ghost"/.test(m)), msgs.join('\n'));
+    assert.ok(msgs.some((m) => /^5: .*links to undefined service "phantom"/.test(m)), msgs.join('\n'));
+    assert.ok(msgs.some((m) => /^6: .*undefined network "back"/.test(m)), msgs.join('\n'));
+    assert.ok(msgs.some((m) => /^7: .*undefined volume "nope"/.test(m)), msgs.join('\n'));
+  });
+
+  it('refuses a service with neither image nor build, and bad values, with their line', () => {
+    const p = problemsOf('services:\n  a:\n    command: x\n  b:\n    image: x\n    mem_limit: lots\n');
+    assert.deepEqual(p.map((x) => x.line), [2, 4]);
+    assert.match(p[1]!.message, /not a size/);
+  });
+
+  it('parses Compose value syntaxes', () => {
+    assert.equal(parseSize('512m'), 512 * 1024 * 1024);
+    assert.equal(parseSize('1.5g'), 1.5 * 1024 ** 3);
+    assert.equal(parseDurationMs('1m30s'), 90_000);
+    assert.equal(parseDurationMs('250ms'), 250);
+    assert.deepEqual(parsePortShort('8080:80'), { containerPort: '80/tcp', hostPort: '8080' });
+    assert.deepEqual(parsePortShort(53), { containerPort: '53/tcp', hostPort: '' });
+    assert.equal(interpolate('${A:-x}-${B-y}-$C-$$', { A: '', C: 'c' }), 'x-y-c-$');
+    assert.throws(() => interpolate('${REQ:?set it}', {}), /REQ/);
+    assert.deepEqual(shellSplit(`sh -c 'echo "a b"' x\\ y`), ['sh', '-c', 'echo "a b"', 'x y']);
+  });
+});
