@@ -30,6 +30,8 @@ export const ExecCommandSchema = composeObject({
 export const XBosunServiceSchema = composeObject({
   instances: z.array(str.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'instance names: letters, digits, _ . -')).min(1).optional(),
   persistent: z.boolean().optional(),
+  /** docker-map's abstract: a template for `extends`, never made into containers. */
+  abstract: z.boolean().optional(),
   attached: z.record(str, str.startsWith('/', 'attached volume paths must be absolute')).optional(),
   exec_commands: z.array(ExecCommandSchema).optional(),
   nonrecoverable_exit_codes: z.array(z.number().int()).optional(),
@@ -74,7 +76,7 @@ const Resources = composeObject({ cpus: z.union([str, z.number()]).optional(), m
 
 const Deploy = composeObject({
   resources: composeObject({ limits: Resources.optional(), reservations: Resources.optional() }).optional(),
-  replicas: z.number().int().optional(),
+  replicas: z.number().int().min(0).optional(),
   restart_policy: z.record(str, z.unknown()).optional(),
   labels: mapOrList.optional(),
 });
@@ -111,6 +113,7 @@ export const ServiceSchema = composeObject({
   pids_limit: z.number().int().optional(),
   blkio_config: composeObject({ weight: z.number().int().optional() }).optional(),
   container_name: str.optional(),
+  scale: z.number().int().min(0).optional(),
   hostname: str.optional(),
   tty: z.boolean().optional(),
   stdin_open: z.boolean().optional(),

@@ -7,11 +7,12 @@ import { readFileSync, existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { BosunError } from '../domain/errors.js';
-import { graphProblems } from '../planner/stack/graph.js';
+import { findCycle, graphProblems } from '../planner/stack/graph.js';
 import type { DesiredStack } from '../planner/stack/types.js';
 import { ComposeFileSchema } from './compose-schema.js';
 import { interpolate, parseEnvFile } from './compose-values.js';
 import { normalizeCompose, type Problem } from './normalize.js';
+import { resolveExtends } from './extends.js';
 
 export interface LoadOptions {
   /** Stack (project) name; default: the file's `name`, else its directory's name. */
@@ -74,6 +75,34 @@ function interpolateAll(v: unknown, env: Record<string, string | undefined>, pat
   return v;
 }
 
+const names = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v !== null && typeof v === 'object' ? Object.keys(v) : []);
+
+/**
+ * Undefined services and networks and dependency cycles, read from the raw data so that a
+ * file with schema errors still gets them reported in the same pass.
+ */
+function rawReferenceProblems(raw: unknown): Problem[] {
+  if (raw === null || typeof raw !== 'object') return [];
+  const file = raw as Record<string, unknown>;
+  const services = file.services !== null && typeof file.services === 'object' && !Array.isArray(file.services) ? (file.services as Record<string, unknown>) : {};
+  const networks = new Set(['default', ...names(file.networks)]);
+  const out: Problem[] = [];
+  const graph = new Map<string, string[]>();
+  for (const [name, svc] of Object.entries(services)) {
+    if (svc === null || typeof svc !== 'object') continue;
+    const s = svc as Record<string, unknown>;
+    const deps = names(s.depends_on);
+    const links = Array.isArray(s.links) ? s.links.map((l) => String(l).split(':')[0]!) : [];
+    for (const d of deps) if (!(d in services)) out.push({ path: ['services', name, 'depends_on'], message: `service "${name}" depends on undefined service "${d}"` });
+    for (const l of links) if (!(l in services)) out.push({ path: ['services', name, 'links'], message: `service "${name}" links to undefined service "${l}"` });
+    for (const n of names(s.networks)) if (!networks.has(n)) out.push({ path: ['services', name, 'networks'], message: `service "${name}" uses undefined network "${n}"` });
+    graph.set(name, [...deps, ...links].filter((d) => d in services));
+  }
+  const cycle = findCycle(graph);
+  if (cycle) out.push({ path: ['services', cycle[0]!, 'depends_on'], message: `dependency cycle: ${cycle.join(' -> ')}` });
+  return out;
+}
+
 function sanitizeName(n: string): string {
   return n.toLowerCase().replace(/[^a-z0-9_-]/g, '') || 'stack';
 }
@@ -94,14 +123,25 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
   const problems: Problem[] = [];
   const env = opts.env ?? process.env;
   const raw = interpolateAll(doc.toJS(), env, [], problems);
+  if (raw !== null && typeof raw === 'object' && 'services' in raw && raw.services !== null && typeof raw.services === 'object' && !Array.isArray(raw.services)) {
+    const readOther = (path: string): Record<string, unknown> => {
+      opts.readGuard?.(path, 'extends.file');
+      const other = parseDocument(readFileSync(path, 'utf8'));
+      if (other.errors.length) throw new Error(other.errors[0]!.message.split('\n')[0]);
+      const data = interpolateAll(other.toJS(), env, [], []);
+      return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
+    };
+    raw.services = resolveExtends(raw.services as Record<string, unknown>, baseDir, readOther, problems);
+  }
   const parsed = ComposeFileSchema.safeParse(raw);
   if (!parsed.success) {
-    fail(parsed.error.issues.map((i) => at({ path: i.path as (string | number)[], message: i.message })));
+    const schemaProblems = parsed.error.issues.map((i) => ({ path: i.path as (string | number)[], message: i.message }));
+    fail([...problems, ...schemaProblems, ...rawReferenceProblems(raw)].map(at));
     throw new Error('unreachable');
   }
   const name = sanitizeName(opts.name ?? parsed.data.name ?? basename(baseDir));
   const stack = normalizeCompose(parsed.data, { name, baseDir, ...(opts.extraLabels ? { extraLabels: opts.extraLabels } : {}), ...(opts.readGuard ? { readGuard: opts.readGuard } : {}) }, env, problems);
-  const failed = Object.keys(parsed.data.services).filter((n) => !stack.services[n]);
+  const failed = Object.entries(parsed.data.services).filter(([n, s]) => !stack.services[n] && !s["x-bosun"]?.abstract).map(([n]) => n);
   for (const g of graphProblems(stack.services)) {
     if (!failed.some((f) => g.message.includes(`"${f}"`))) problems.push({ path: g.field.split('.'), message: g.message });
   }

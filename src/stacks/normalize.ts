@@ -77,6 +77,13 @@ function environment(s: ComposeService, baseDir: string, hostEnv: Record<string,
   return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
 }
 
+/** x-bosun instances by name; else compose deploy.replicas / scale as instances "1".."N"; else one unnamed. */
+function instanceNames(s: ComposeService): string[] {
+  if (s['x-bosun']?.instances) return s['x-bosun'].instances;
+  const replicas = s.deploy?.replicas ?? s.scale;
+  return replicas === undefined ? [''] : Array.from({ length: replicas }, (_, i) => String(i + 1));
+}
+
 function service(file: ComposeFile, name: string, s: ComposeService, o: NormalizeOptions, nets: DesiredNetwork[], vols: DesiredVolume[], hostEnv: Record<string, string | undefined>): DesiredService {
   const volumeName = (key: string) => vols.find((v) => v.key === key)?.name ?? `${o.name}_${key}`;
   const x = s['x-bosun'] ?? {};
@@ -147,7 +154,7 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
     ...(s.build !== undefined
       ? { build: typeof s.build === 'string' ? { context: resolve(o.baseDir, s.build) } : { context: resolve(o.baseDir, s.build.context), ...(s.build.dockerfile ? { dockerfile: s.build.dockerfile } : {}), ...(s.build.args ? { args: Object.fromEntries(Object.entries(listToMap(s.build.args)).map(([k, v]) => [k, v ?? ''])) } : {}) } }
       : {}),
-    instances: x.instances ?? [''],
+    instances: instanceNames(s),
     persistent: x.persistent ?? false,
     dependsOn,
     links,
@@ -168,13 +175,17 @@ export function normalizeCompose(file: ComposeFile, o: NormalizeOptions, hostEnv
     ...(n?.internal ? { internal: true } : {}),
   }));
   const volumes: DesiredVolume[] = Object.entries(file.volumes ?? {}).map(([key, v]) => ({ key, name: v?.name ?? (v?.external ? key : `${o.name}_${key}`), external: Boolean(v?.external) }));
-  const usesDefault = Object.values(file.services).some((s) => !s.network_mode && s.networks === undefined);
+  const usesDefault = Object.values(file.services).some((s) => !s['x-bosun']?.abstract && !s.network_mode && s.networks === undefined);
   if (usesDefault && !networks.some((n) => n.key === 'default')) networks.push({ key: 'default', name: `${o.name}_default`, external: false });
   const services: Record<string, DesiredService> = {};
   for (const [name, s] of Object.entries(file.services)) {
+    if (s['x-bosun']?.abstract) continue;
     try {
       if (!s.image && !s.build) problems.push({ path: ['services', name], message: `service "${name}" needs an image or a build` });
-      if (s.container_name && (s['x-bosun']?.instances?.length ?? 1) > 1) problems.push({ path: ['services', name, 'container_name'], message: 'container_name cannot be used with several instances' });
+      const replicas = s.deploy?.replicas ?? s.scale;
+      if (replicas !== undefined && s['x-bosun']?.instances) problems.push({ path: ['services', name, 'x-bosun', 'instances'], message: 'give either x-bosun.instances (named) or deploy.replicas / scale (counted), not both' });
+      if (s.deploy?.replicas !== undefined && s.scale !== undefined && s.deploy.replicas !== s.scale) problems.push({ path: ['services', name, 'scale'], message: `scale (${s.scale}) and deploy.replicas (${s.deploy.replicas}) disagree` });
+      if (s.container_name && instanceNames(s).length > 1) problems.push({ path: ['services', name, 'container_name'], message: 'container_name cannot be used with several instances' });
       const netKeys = Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {});
       for (const k of netKeys) if (!networks.some((n) => n.key === k)) problems.push({ path: ['services', name, 'networks'], message: `service "${name}" uses undefined network "${k}"` });
       for (const [i, v] of (s.volumes ?? []).entries()) {

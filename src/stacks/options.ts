@@ -21,6 +21,7 @@ export const StackOptionsInput = z
     check_exec_commands: z.enum(['full', 'partial', 'none']).optional(),
     restart_exec_commands: z.boolean().optional(),
     nonrecoverable_exit_codes: z.array(z.number().int()).optional(),
+    remove_orphans: z.boolean().optional(),
     signal: z.string().regex(/^(SIG)?[A-Z0-9]+$|^\d+$/).optional(),
     stop_timeout_s: z.number().int().min(0).optional(),
     /** How long to wait for service_healthy / service_completed_successfully dependencies. */

@@ -34,6 +34,14 @@ function bindingKeys(bs: ContainerSpec['portBindings']): string[] {
   return (bs ?? []).map((b) => `${b.hostIp ?? ''}:${b.hostPort ?? ''}->${b.containerPort.includes('/') ? b.containerPort : `${b.containerPort}/tcp`}`).sort();
 }
 
+/** Docker reports links as `/target:/self/alias`; the spec has `target:alias`. */
+function linkKeys(links: string[] | undefined): string[] {
+  return (links ?? []).map((l) => {
+    const [target = '', alias = ''] = l.split(':');
+    return `${target.replace(/^\//, '')}:${alias.split('/').at(-1) ?? ''}`;
+  }).sort();
+}
+
 function recreateReasons(spec: ContainerSpec, o: ObservedContainer, imageId: string | undefined, hash: string): string[] {
   const r: string[] = [];
   if (imageId && o.imageId !== imageId) r.push(`image: ${spec.image} now ${imageId.slice(7, 19)}, container has ${o.imageId.slice(7, 19)}`);
@@ -53,6 +61,7 @@ function recreateReasons(spec: ContainerSpec, o: ObservedContainer, imageId: str
       r.push(`volumes: ${m.target}`);
     }
   }
+  if (!same(linkKeys(spec.links), linkKeys(o.links))) r.push(`links: ${linkKeys(spec.links).join(', ') || 'none'} (container has ${linkKeys(o.links).join(', ') || 'none'})`);
   const labelsDrifted = Object.entries(spec.labels ?? {}).filter(([k, v]) => k !== LABEL.specHash && o.labels[k] !== v).map(([k]) => k);
   if (labelsDrifted.length) r.push(`labels: ${labelsDrifted.join(', ')}`);
   if (spec.healthcheck && !same(spec.healthcheck, o.healthcheck)) r.push('healthcheck');

@@ -153,6 +153,53 @@ function dependentsIndex(stack: DesiredStack): { restart: Map<string, string[]>;
   return { restart, links, completedOnce };
 }
 
+const SCALING_ACTIONS: ReadonlySet<StackActionName> = new Set(['update', 'startup']);
+
+/**
+ * Containers of the stack that no desired container accounts for: instances beyond the
+ * configured count (scaled down: removed by update/startup, handled with their service by
+ * stop/shutdown/remove) and orphans of services gone from the file (removed only with
+ * remove_orphans, else reported). Down actions order them before their service's
+ * dependencies; up actions remove them once the service's configured containers are done.
+ */
+function extraSteps(ctx: Ctx, action: StackActionName, selected: Set<string>, explicit: Set<string>, planned: Map<string, ContainerStep>): ContainerStep[] {
+  const out: ContainerStep[] = [];
+  const g = dependencyGraph(ctx.stack.services);
+  const reversed = reverseGraph(g);
+  const namesOf = (svc: string) => [...planned.values()].filter((s) => s.service === svc).map((s) => s.container);
+  for (const o of ctx.byName.values()) {
+    if (planned.has(o.name)) continue;
+    const service = o.labels[LABEL.service] ?? '';
+    const instance = o.labels[LABEL.instance] ?? '';
+    const svc = ctx.stack.services[service];
+    const known = svc !== undefined && desiredContainers(ctx.stack, svc).some((d) => d.name === o.name);
+    if (known) continue; // configured, just not selected by this action
+    const teardown: ContainerOp[] = [...(isUp(o) ? [{ op: 'stop' as const }] : []), { op: 'remove' as const }];
+    const step = (ops: ContainerOp[], reasons: string[], after: string[]): ContainerStep => ({ container: o.name, service, instance, existingId: o.id, ops, reasons, after, waitFor: [] });
+    if (!svc) {
+      const removeIt = ctx.opts.remove_orphans && (SCALING_ACTIONS.has(action) || action === 'shutdown' || action === 'remove');
+      if (!opScope(ctx, action)) continue;
+      out.push(step(removeIt ? teardown : [], [`orphan: service "${service}" is not in the stack file${removeIt ? '' : ' (remove_orphans removes it)'}`], []));
+      continue;
+    }
+    if (!selected.has(service) || (ctx.opts.instances?.length && explicit.has(service) && !ctx.opts.instances.includes(instance))) continue;
+    const reason = `instance "${instance}" is no longer configured (scaled down)`;
+    if (SCALING_ACTIONS.has(action)) out.push(step(svc.persistent && !ctx.opts.remove_persistent ? [] : teardown, [reason], namesOf(service)));
+    else if (DOWN_ACTIONS.has(action)) {
+      const ops = action === 'stop' ? (isUp(o) ? [{ op: 'stop' as const }] : []) : svc.persistent && !ctx.opts.remove_persistent ? [] : action === 'remove' && isUp(o) ? [] : teardown;
+      out.push(step(ops, [reason], (reversed.get(service) ?? []).filter((n) => selected.has(n)).flatMap(namesOf)));
+      // the service's dependencies must wait for this one too
+      for (const dep of g.get(service) ?? []) for (const name of namesOf(dep)) planned.get(name)?.after.push(o.name);
+    }
+  }
+  return out;
+}
+
+/** Orphans are only mentioned by actions over the whole stack. */
+function opScope(ctx: Ctx, action: StackActionName): boolean {
+  return !ctx.opts.services?.length && action !== 'pull' && action !== 'signal' && action !== 'restart';
+}
+
 /** Compose `restart: true` and legacy links: what must follow a recreated container. */
 function propagateRecreates(ctx: Ctx, steps: Map<string, ContainerStep>, order: string[]): void {
   const recreatedServices = new Set<string>();
@@ -230,6 +277,7 @@ export function planStackAction(action: StackActionName, stack: DesiredStack, ob
     }
   }
   if (action === 'update') propagateRecreates(ctx, steps, order);
+  for (const extra of extraSteps(ctx, action, selected, explicit, steps)) steps.set(extra.container, extra);
   plan.steps = [...steps.values()];
   return plan;
 }

@@ -98,6 +98,8 @@ export interface StackOptions {
   check_exec_commands: ExecCheck;
   restart_exec_commands: boolean;
   nonrecoverable_exit_codes: number[];
+  /** Remove containers of the stack whose service is no longer in the file (compose --remove-orphans). */
+  remove_orphans: boolean;
   /** signal action */
   signal: string;
   stop_timeout_s?: number;
@@ -115,6 +117,7 @@ export const DEFAULT_STACK_OPTIONS: StackOptions = {
   restart_exec_commands: false,
   nonrecoverable_exit_codes: [-127, -1],
   signal: 'SIGKILL',
+  remove_orphans: false,
 };
 
 export const STACK_ACTIONS = ['create', 'start', 'restart', 'stop', 'remove', 'startup', 'shutdown', 'update', 'signal', 'pull'] as const;

@@ -26,7 +26,8 @@ export function liveFrom(spec: ContainerSpec, id: string, state: Partial<Contain
     exposedPorts: [...(spec.exposedPorts ?? []), ...(spec.portBindings ?? []).map((b) => b.containerPort)],
     portBindings: (spec.portBindings ?? []).map((b) => ({ containerPort: b.containerPort, hostIp: b.hostIp ?? '', hostPort: b.hostPort ?? '' })),
     mounts: (spec.mounts ?? []).map((m) => ({ ...m, readOnly: m.readOnly ?? false })),
-    links: [],
+    // as Docker reports them: /target:/self/alias
+    links: (spec.links ?? []).map((l) => { const [t, a] = l.split(':'); return `/${t}:/${spec.name}/${a}`; }),
     networkMode: spec.networkMode ?? spec.networks?.[0]?.name ?? 'default',
     networks,
     restartPolicy: spec.restartPolicy ?? { name: 'no' },

@@ -126,3 +126,74 @@ describe('stack loader (Compose + x-bosun)', () => {
     assert.deepEqual(shellSplit(`sh -c 'echo "a b"' x\\ y`), ['sh', '-c', 'echo "a b"', 'x y']);
   });
 });
+
+describe('stack loader: extends, abstract, replicas', () => {
+  it('extends merges by the Compose rules: maps by key, sequences appended, command replaced, volumes unique by target', () => {
+    const s = parseStack(`
+services:
+  base:
+    image: app:1
+    command: ["serve"]
+    environment: [A=1, B=2]
+    labels: {tier: back}
+    ports: ["8080:80"]
+    volumes: ["./a:/data", "./logs:/logs"]
+    x-bosun: {abstract: true}
+  web:
+    extends: base
+    command: ["serve", "--web"]
+    environment: {B: "3", C: "4"}
+    ports: ["9090:90"]
+    volumes: ["./b:/data"]
+  worker:
+    extends: {service: web}
+    environment: {D: "5"}
+`, { name: 's', baseDir: '/srv/app', env: {} });
+    assert.deepEqual(Object.keys(s.services).sort(), ['web', 'worker'], 'the abstract base makes no containers');
+    const web = s.services.web!.container;
+    assert.deepEqual(web.cmd, ['serve', '--web']);
+    assert.deepEqual([...web.env!].sort(), ['A=1', 'B=3', 'C=4']);
+    assert.equal(web.labels!.tier, 'back');
+    assert.deepEqual(web.portBindings!.map((p) => p.hostPort).sort(), ['8080', '9090']);
+    assert.deepEqual(web.mounts!.map((m) => `${m.source}:${m.target}`).sort(), ['/srv/app/b:/data', '/srv/app/logs:/logs']);
+    assert.deepEqual([...s.services.worker!.container.env!].sort(), ['A=1', 'B=3', 'C=4', 'D=5']);
+  });
+
+  it('extends from another file rebases its relative paths', async () => {
+    const { mkdtempSync, mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { loadStackFile } = await import('../../../src/stacks/load.js');
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-extends-'));
+    mkdirSync(join(dir, 'common'));
+    writeFileSync(join(dir, 'common', 'base.yml'), 'services:\n  svc:\n    image: x:${TAG:-1}\n    build: ./ctx\n    volumes: ["./conf:/conf"]\n');
+    writeFileSync(join(dir, 'compose.yml'), 'services:\n  app:\n    extends: {file: common/base.yml, service: svc}\n');
+    const s = loadStackFile(join(dir, 'compose.yml'), { name: 's', env: { TAG: '7' } });
+    assert.equal(s.services.app!.image, 'x:7');
+    assert.equal(s.services.app!.build!.context, join(dir, 'common', 'ctx'));
+    assert.equal(s.services.app!.container.mounts![0]!.source, join(dir, 'common', 'conf'));
+  });
+
+  it('names extends errors: unknown service, cycle', () => {
+    const p = problemsOf('services:\n  a:\n    extends: ghost\n  b:\n    extends: c\n    image: x\n  c:\n    extends: b\n    image: x\n');
+    const msgs = p.map((x) => `${x.line}: ${x.message}`);
+    assert.ok(msgs.some((m) => /^3: .*extends undefined service "ghost"/.test(m)), msgs.join('\n'));
+    assert.ok(msgs.some((m) => /extends cycle: b -> c -> b/.test(m)), msgs.join('\n'));
+  });
+
+  it('deploy.replicas and scale become counted instances; not with x-bosun.instances', () => {
+    const s = parseStack('services:\n  w: {image: x, deploy: {replicas: 3}}\n  v: {image: x, scale: 0}\n', { name: 's', baseDir: '/', env: {} });
+    assert.deepEqual(s.services.w!.instances, ['1', '2', '3']);
+    assert.deepEqual(desiredContainers(s, s.services.w!).map((c) => c.name), ['s-w-1', 's-w-2', 's-w-3']);
+    assert.deepEqual(s.services.v!.instances, []);
+    const p = problemsOf('services:\n  w:\n    image: x\n    deploy: {replicas: 2}\n    x-bosun: {instances: [a]}\n');
+    assert.match(p[0]!.message, /not both/);
+  });
+
+  it('reports schema errors and reference errors in one pass', () => {
+    const p = problemsOf('services:\n  a:\n    image: x\n    portz: [1]\n    depends_on: [ghost]\n');
+    const msgs = p.map((x) => `${x.line}: ${x.message}`);
+    assert.ok(msgs.some((m) => /^4: .*unknown key "portz"/.test(m)), msgs.join('\n'));
+    assert.ok(msgs.some((m) => /^5: .*undefined service "ghost"/.test(m)), msgs.join('\n'));
+  });
+});

@@ -146,4 +146,37 @@ describe('stack planner', () => {
     assert.deepEqual(plan('pull', text, o).steps.map((s) => [s.container, s.ops.length]), [['a:1', 1], ['c:1', 1]]);
     assert.deepEqual(plan('pull', text, o, { pull_all_images: false }).steps.map((s) => [s.container, s.ops.length]), [['a:1', 0], ['c:1', 1]]);
   });
+
+  it('scaling down removes the surplus instances after the rest is up; down removes them with their service', () => {
+    const three = 'name: app\nservices:\n  db: {image: db:1}\n  w: {image: w:1, depends_on: [db], deploy: {replicas: 3}}\n';
+    const observed = observedUpToDate(load(three));
+    const two = three.replace('replicas: 3', 'replicas: 2');
+    const p = plan('update', two, observed);
+    const surplus = p.steps.find((s) => s.container === 'app-w-3')!;
+    assert.deepEqual(surplus.ops.map((o) => o.op), ['stop', 'remove']);
+    assert.match(surplus.reasons.join(), /no longer configured/);
+    assert.deepEqual(surplus.after.sort(), ['app-w-1', 'app-w-2']);
+    assert.equal(p.steps.filter((s) => s.ops.length).length, 1, 'nothing else changes');
+    const down = plan('shutdown', two, observed);
+    assert.deepEqual(down.steps.find((s) => s.container === 'app-w-3')!.ops.map((o) => o.op), ['stop', 'remove']);
+    assert.ok(down.steps.find((s) => s.container === 'app-db')!.after.includes('app-w-3'), 'db waits for every w container');
+  });
+
+  it('orphans of services gone from the file are reported, and removed only with remove_orphans', () => {
+    const observed = observedUpToDate(load(BASE));
+    const without = BASE.replace(/  legacy:\n    image: legacy:1\n    links: \[db\]\n/, '');
+    const kept = plan('update', without, observed).steps.find((s) => s.container === 'app-legacy')!;
+    assert.deepEqual(kept.ops, []);
+    assert.match(kept.reasons.join(), /orphan.*remove_orphans/);
+    const removed = plan('update', without, observed, { remove_orphans: true }).steps.find((s) => s.container === 'app-legacy')!;
+    assert.deepEqual(removed.ops.map((o) => o.op), ['stop', 'remove']);
+    assert.equal(plan('update', without, observed, { services: ['web'] }).steps.find((s) => s.container === 'app-legacy'), undefined, 'not mentioned when acting on some services');
+  });
+
+  it('a changed link alias recreates the linking container', () => {
+    const observed = observedUpToDate(load(BASE));
+    const p = plan('update', BASE.replace('links: [db]', 'links: ["db:database"]'), observed);
+    assert.deepEqual(opsOf(p).legacy, 'stop,remove,create,start');
+    assert.match(reasonsOf(p, 'legacy'), /links: app-db:database \(container has app-db:db\)/);
+  });
 });
