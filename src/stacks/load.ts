@@ -111,7 +111,7 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
   const label = opts.fileLabel ?? '<stack>';
   const baseDir = opts.baseDir ?? process.cwd();
   const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true });
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: true, uniqueKeys: true, merge: true });
   const fail = (problems: StackProblem[]): never => {
     const lines = problems.map((p) => `${label}${p.line ? `:${p.line}:${p.col}` : ''}: ${p.path ? `${p.path}: ` : ''}${p.message}`);
     throw new BosunError('invalid_message', `invalid stack file:\n${lines.join('\n')}`, { field: problems[0]?.path || 'stack', details: { problems }, retryable: false });
@@ -126,7 +126,7 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
   if (raw !== null && typeof raw === 'object' && 'services' in raw && raw.services !== null && typeof raw.services === 'object' && !Array.isArray(raw.services)) {
     const readOther = (path: string): Record<string, unknown> => {
       opts.readGuard?.(path, 'extends.file');
-      const other = parseDocument(readFileSync(path, 'utf8'));
+      const other = parseDocument(readFileSync(path, 'utf8'), { merge: true });
       if (other.errors.length) throw new Error(other.errors[0]!.message.split('\n')[0]);
       const data = interpolateAll(other.toJS(), env, [], []);
       return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};

@@ -63,8 +63,9 @@ export function specToCreateOptions(spec: ContainerSpec): Docker.ContainerCreate
   }
   const [firstNet, ...otherNets] = spec.networks ?? [];
   const networkMode = spec.networkMode ?? firstNet?.name;
-  const endpoints: Record<string, { Aliases?: string[] }> = {};
-  if (firstNet && !spec.networkMode) endpoints[firstNet.name] = { Aliases: nonEmpty(firstNet.aliases) };
+  const endpoints: Record<string, { Aliases?: string[]; Links?: string[] }> = {};
+  // On a user-defined network Docker takes legacy links from the endpoint, not HostConfig.
+  if (firstNet && !spec.networkMode) endpoints[firstNet.name] = { Aliases: nonEmpty(firstNet.aliases), Links: nonEmpty(spec.links) };
   const hostConfig: Record<string, unknown> = {
     ...resourcesToHostConfig(spec.resources),
     Mounts: nonEmpty(
@@ -140,7 +141,7 @@ interface ApiInspect {
     Links?: string[] | null; NetworkMode?: string; RestartPolicy?: { Name?: string; MaximumRetryCount?: number }; Privileged?: boolean;
   };
   Mounts?: { Type: string; Name?: string; Source?: string; Destination: string; RW: boolean }[];
-  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; Aliases?: string[] | null }> };
+  NetworkSettings?: { Networks?: Record<string, { IPAddress?: string; Aliases?: string[] | null; Links?: string[] | null }> };
 }
 
 function num(v: unknown): number | undefined {
@@ -221,7 +222,8 @@ export function inspectToDetails(raw: unknown): ContainerDetails {
     exposedPorts: Object.keys(i.Config.ExposedPorts ?? {}),
     portBindings,
     mounts,
-    links: i.HostConfig.Links ?? [],
+    // On user-defined networks Docker keeps legacy links on the endpoint, not in HostConfig.
+    links: [...new Set([...(i.HostConfig.Links ?? []), ...Object.values(i.NetworkSettings?.Networks ?? {}).flatMap((n) => n.Links ?? [])])],
     networkMode: i.HostConfig.NetworkMode ?? 'default',
     networks,
     restartPolicy: toRestartPolicy(i.HostConfig.RestartPolicy),
