@@ -32,6 +32,7 @@ interface CommonFlags {
   signal?: string;
   timeout?: string;
   waitTimeout?: string;
+  removeOrphans?: boolean;
 }
 
 const DESCRIPTIONS: Record<StackCommand, string> = {
@@ -87,6 +88,7 @@ function optionsOf(services: string[], f: CommonFlags) {
     ...(f.signal ? { signal: f.signal } : {}),
     ...(f.timeout ? { stop_timeout_s: Number(f.timeout) } : {}),
     ...(f.waitTimeout ? { wait_timeout_s: Number(f.waitTimeout) } : {}),
+    ...(f.removeOrphans ? { remove_orphans: true } : {}),
   });
   if (!parsed.success) fail(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '), 2);
   return parsed.data;
@@ -149,6 +151,7 @@ export function registerStackCommands(program: Command): void {
       .option('--signal <signal>', 'signal to send (signal)', undefined)
       .option('--timeout <seconds>', 'stop timeout')
       .option('--wait-timeout <seconds>', 'wait for healthy / completed dependencies')
+      .option('--remove-orphans', 'remove containers of services no longer in the file (up, update, startup, down)')
       .action((services: string[], flags: CommonFlags) => runCommand(name, services, flags));
   }
   withCommon(stack.command('validate').description('check the stack file; errors with file:line:col')).action((flags: CommonFlags) => {
@@ -176,7 +179,9 @@ export function registerStackCommands(program: Command): void {
     .option('--wait-timeout <seconds>', 'how long to wait for the script')
     .option('--remove-existing-before', 'remove an existing container of that name first')
     .option('--keep', 'keep the container afterwards (remove_created_after=false)')
-    .action(async (service: string, f: CommonFlags & { instance?: string; script?: string; entrypoint?: string; command?: string; dir: string; removeExistingBefore?: boolean; keep?: boolean }) => {
+    .option('--timestamps', 'prefix each log line with its timestamp')
+    .option('--tail <lines>', 'only the last N lines of the log')
+    .action(async (service: string, f: CommonFlags & { instance?: string; script?: string; entrypoint?: string; command?: string; dir: string; removeExistingBefore?: boolean; keep?: boolean; timestamps?: boolean; tail?: string }) => {
       const s = load(f);
       try {
         const r = await runScript(new DockerEngine(), s, {
@@ -186,6 +191,8 @@ export function registerStackCommands(program: Command): void {
           ...(f.entrypoint ? { entrypoint: f.entrypoint } : {}),
           ...(f.command ? { command_format: f.command } : {}),
           ...(f.waitTimeout ? { wait_timeout_s: Number(f.waitTimeout) } : {}),
+          ...(f.timestamps ? { timestamps: true } : {}),
+          ...(f.tail !== undefined ? { tail: Number(f.tail) } : {}),
         }, resolveOptions(optionsOf([], f)));
         process.stdout.write(f.json ? `${JSON.stringify(r)}\n` : 'error' in r ? `${r.id}: ${r.error}\n` : r.log);
         process.exitCode = 'exit_code' in r ? r.exit_code : 1;

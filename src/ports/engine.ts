@@ -198,6 +198,10 @@ export interface LogsRequest {
   limitBytes?: number;
   /** The container's TTY mode when the caller knows it (saves an inspect). */
   tty?: boolean;
+  /** Prefix each line with its RFC 3339 timestamp. */
+  timestamps?: boolean;
+  /** Only the last N lines of the log. */
+  tail?: number;
   signal?: AbortSignal;
 }
 

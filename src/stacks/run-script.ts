@@ -26,6 +26,9 @@ export const RunScriptInput = z
     container_script_dir: z.string().startsWith('/').default('/tmp/script_run'),
     remove_existing_before: z.boolean().default(false),
     remove_created_after: z.boolean().default(true),
+    /** docker-map's log options: timestamp each line; keep only the last N lines. */
+    timestamps: z.boolean().default(false),
+    tail: z.union([z.number().int().min(0), z.literal('all')]).default('all'),
   })
   .strict();
 
@@ -90,7 +93,7 @@ export async function runScript(engine: ContainerEngine, stack: DesiredStack, in
     if (req.remove_created_after) await engine.removeContainer(id, { force: true }).catch(() => undefined);
     return { id, error: e instanceof Error ? e.message : String(e) };
   }
-  const out = await engine.logs(id);
+  const out = await engine.logs(id, { timestamps: req.timestamps, ...(req.tail !== 'all' ? { tail: req.tail } : {}) });
   if (req.remove_created_after) await engine.removeContainer(id, { force: true });
   return { id, exit_code: exitCode, log: out.stdout + out.stderr };
 }

@@ -181,6 +181,8 @@ export class DockerEngine implements ContainerEngine {
         stderr: req.stderr ?? true,
         follow: true,
         ...(req.follow ? {} : { until: Math.floor(Date.now() / 1000) + 1 }),
+        ...(req.timestamps ? { timestamps: true } : {}),
+        ...(req.tail !== undefined ? { tail: req.tail } : {}),
         ...(req.signal ? { abortSignal: req.signal } : {}),
       })) as unknown as Readable;
       await this.drain(stream, tty, out, err, req.signal);

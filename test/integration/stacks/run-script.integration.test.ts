@@ -58,6 +58,16 @@ describe('run_script (real engine)', () => {
     assert.equal(r.log.trim(), 'script says hi');
   });
 
+  it('timestamps prefixes each log line; tail keeps the last N lines', async () => {
+    const stack = fx.load('compose.yml', text);
+    const r = await runScript(engine, stack, { service: 'tool', command_format: ['sh', '-c', 'for i in 1 2 3 4 5; do echo line$i; done'], timestamps: true, tail: 2 }, resolveOptions(undefined));
+    assert.ok('exit_code' in r, JSON.stringify(r));
+    const lines = r.log.trim().split('\n');
+    assert.equal(lines.length, 2, r.log);
+    assert.match(lines[0]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d+Z line4$/);
+    assert.match(lines[1]!, /Z line5$/);
+  });
+
   it('remove_created_after false keeps the container; a second run needs remove_existing_before', async () => {
     const stack = fx.load('compose.yml', text);
     const first = await runScript(engine, stack, { service: 'tool', command_format: 'echo first', remove_created_after: false }, resolveOptions(undefined));
