@@ -142,6 +142,9 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
   const dependsOn = Array.isArray(s.depends_on)
     ? s.depends_on.map((d) => ({ service: d, condition: 'service_started' as DependsCondition, restart: false }))
     : Object.entries(s.depends_on ?? {}).map(([d, v]) => ({ service: d, condition: v.condition, restart: v.restart ?? false }));
+  // network_mode service:X shares X's network namespace: X must exist first.
+  const netService = s.network_mode?.startsWith('service:') ? s.network_mode.slice('service:'.length) : undefined;
+  if (netService && !dependsOn.some((d) => d.service === netService)) dependsOn.push({ service: netService, condition: 'service_started', restart: false });
   const links = [...(s.links ?? []), ...(x.links ?? [])].map((l) => {
     const [svc = l, alias = svc] = l.split(':');
     return { service: svc, alias };
@@ -163,6 +166,7 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
     container,
     ...(s.container_name ? { containerName: s.container_name } : {}),
     ...(x.nonrecoverable_exit_codes ? { nonrecoverableExitCodes: x.nonrecoverable_exit_codes } : {}),
+    ...(netService ? { networkModeService: netService } : {}),
   };
 }
 
@@ -186,6 +190,7 @@ export function normalizeCompose(file: ComposeFile, o: NormalizeOptions, hostEnv
       if (replicas !== undefined && s['x-bosun']?.instances) problems.push({ path: ['services', name, 'x-bosun', 'instances'], message: 'give either x-bosun.instances (named) or deploy.replicas / scale (counted), not both' });
       if (s.deploy?.replicas !== undefined && s.scale !== undefined && s.deploy.replicas !== s.scale) problems.push({ path: ['services', name, 'scale'], message: `scale (${s.scale}) and deploy.replicas (${s.deploy.replicas}) disagree` });
       if (s.container_name && instanceNames(s).length > 1) problems.push({ path: ['services', name, 'container_name'], message: 'container_name cannot be used with several instances' });
+      if (s.network_mode && s.networks !== undefined) problems.push({ path: ['services', name, 'network_mode'], message: 'network_mode and networks cannot be used together' });
       const netKeys = Array.isArray(s.networks) ? s.networks : Object.keys(s.networks ?? {});
       for (const k of netKeys) if (!networks.some((n) => n.key === k)) problems.push({ path: ['services', name, 'networks'], message: `service "${name}" uses undefined network "${k}"` });
       for (const [i, v] of (s.volumes ?? []).entries()) {

@@ -21,5 +21,22 @@ export async function observeStack(engine: ContainerEngine, stack: DesiredStack,
       return checkProcesses ? { ...d, processes: await engine.top(d.id).catch(() => []) } : d;
     }),
   );
-  return { containers: containers.filter((c): c is ObservedContainer => c !== undefined), images: Object.fromEntries(imageEntries) };
+  const found = containers.filter((c): c is ObservedContainer => c !== undefined);
+  return { containers: found, images: Object.fromEntries(imageEntries), containerIds: await networkModeTargets(engine, stack, found) };
+}
+
+/** Ids of the containers `container:NAME` network modes name (the stack's own, or outside it). */
+async function networkModeTargets(engine: ContainerEngine, stack: DesiredStack, own: ObservedContainer[]): Promise<Record<string, string>> {
+  const ids: Record<string, string> = {};
+  for (const c of own) ids[c.name] = c.id;
+  const outside = Object.values(stack.services)
+    .map((s) => s.container.networkMode)
+    .filter((m): m is string => m?.startsWith('container:') === true)
+    .map((m) => m.slice('container:'.length))
+    .filter((name) => !(name in ids));
+  for (const name of new Set(outside)) {
+    const d = await engine.inspectContainer(name);
+    if (d) ids[name] = d.id;
+  }
+  return ids;
 }

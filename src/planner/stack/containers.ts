@@ -44,6 +44,9 @@ export function desiredContainers(stack: DesiredStack, service: DesiredService):
         [LABEL.instance]: instance,
       },
       ...(links.length ? { links } : {}),
+      ...(service.networkModeService && stack.services[service.networkModeService]
+        ? { networkMode: `container:${linkTarget(stack, stack.services[service.networkModeService]!, instance)}` }
+        : {}),
     };
     const hash = specHash(base);
     return { name, service: service.name, instance, hash, spec: { ...base, labels: { ...base.labels, [LABEL.specHash]: hash } } };

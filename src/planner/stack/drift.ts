@@ -26,6 +26,8 @@ export interface DriftInput {
   skipLimitReset: boolean;
   execCommands: ExecCommand[];
   checkExec: ExecCheck;
+  /** Container name → id for `container:NAME` network modes. */
+  containerIds?: Record<string, string>;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
@@ -42,7 +44,14 @@ function linkKeys(links: string[] | undefined): string[] {
   }).sort();
 }
 
-function recreateReasons(spec: ContainerSpec, o: ObservedContainer, imageId: string | undefined, hash: string): string[] {
+/** Docker reports `container:NAME` network modes as `container:ID`. */
+function sameNetworkMode(want: string, live: string, ids: Record<string, string>): boolean {
+  if (!want.startsWith('container:')) return want === live;
+  const target = want.slice('container:'.length);
+  return live === want || live === `container:${ids[target] ?? target}`;
+}
+
+function recreateReasons(spec: ContainerSpec, o: ObservedContainer, imageId: string | undefined, hash: string, ids: Record<string, string>): string[] {
   const r: string[] = [];
   if (imageId && o.imageId !== imageId) r.push(`image: ${spec.image} now ${imageId.slice(7, 19)}, container has ${o.imageId.slice(7, 19)}`);
   const env = new Set(o.env);
@@ -66,7 +75,7 @@ function recreateReasons(spec: ContainerSpec, o: ObservedContainer, imageId: str
   if (labelsDrifted.length) r.push(`labels: ${labelsDrifted.join(', ')}`);
   if (spec.healthcheck && !same(spec.healthcheck, o.healthcheck)) r.push('healthcheck');
   if (spec.stopSignal && spec.stopSignal !== o.stopSignal) r.push('stop_signal');
-  if (spec.networkMode && spec.networkMode !== o.networkMode) r.push('network_mode');
+  if (spec.networkMode && !sameNetworkMode(spec.networkMode, o.networkMode, ids)) r.push(`network_mode: ${spec.networkMode}`);
   if (r.length === 0 && o.labels[LABEL.specHash] !== hash) r.push(`spec changed (hash ${o.labels[LABEL.specHash] ?? 'none'} → ${hash})`);
   return r;
 }
@@ -107,7 +116,7 @@ function execFound(c: ExecCommand, o: ObservedContainer, check: ExecCheck): bool
 export function detectDrift(input: DriftInput): Drift {
   const { desired, observed: o } = input;
   const spec = desired.spec;
-  const recreate = recreateReasons(spec, o, input.imageId, desired.hash);
+  const recreate = recreateReasons(spec, o, input.imageId, desired.hash, input.containerIds ?? {});
   const limits = limitDrift(spec, o, input.skipLimitReset);
   recreate.push(...limits.removed);
   const wantPolicy: RestartPolicy = spec.restartPolicy ?? { name: 'no' };

@@ -67,7 +67,7 @@ function updateOps(ctx: Ctx, svc: DesiredService, d: DesiredContainer, o: Observ
   const codes = svc.nonrecoverableExitCodes ?? ctx.opts.nonrecoverable_exit_codes;
   const drift = detectDrift({
     desired: d, observed: o, imageId: ctx.observed.images[svc.image], skipLimitReset: ctx.opts.skip_limit_reset,
-    execCommands: svc.execCommands, checkExec: ctx.opts.check_exec_commands,
+    execCommands: svc.execCommands, checkExec: ctx.opts.check_exec_commands, ...(ctx.observed.containerIds ? { containerIds: ctx.observed.containerIds } : {}),
   });
   const recreate = [...drift.recreate];
   if (ctx.opts.force_update.includes(svc.name)) recreate.push('force_update');
@@ -210,7 +210,8 @@ function propagateRecreates(ctx: Ctx, steps: Map<string, ContainerStep>, order: 
       if (recreated) { recreatedServices.add(svcName); continue; }
       const o = ctx.byName.get(step.container);
       if (!o) continue;
-      const linked = svc.links.map((l) => l.service).filter((s) => recreatedServices.has(s));
+      // a link or a shared network namespace points at the old container: recreate too
+      const linked = [...svc.links.map((l) => l.service), ...(svc.networkModeService ? [svc.networkModeService] : [])].filter((s) => recreatedServices.has(s));
       if (linked.length) {
         if (svc.persistent && !ctx.opts.update_persistent) {
           step.reasons.push(`persistent, not recreated despite recreated link(s) ${linked.join(', ')}`);

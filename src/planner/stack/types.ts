@@ -39,6 +39,8 @@ export interface DesiredService {
   container: ContainerSpec;
   /** Fixed container name (compose container_name), only for a single instance. */
   containerName?: string;
+  /** compose `network_mode: service:X`: the container joins X's network namespace (container.networkMode is rewritten per instance). */
+  networkModeService?: string;
   /** Per-service override of the non-recoverable exit codes. */
   nonrecoverableExitCodes?: number[];
 }
@@ -79,6 +81,8 @@ export interface ObservedState {
   containers: ObservedContainer[];
   /** Image reference → current image id (undefined: not present locally). */
   images: Record<string, string | undefined>;
+  /** Container name → id, for every container a `network_mode: container:NAME` refers to (Docker reports the id). */
+  containerIds?: Record<string, string>;
 }
 
 export type ExecCheck = 'full' | 'partial' | 'none';

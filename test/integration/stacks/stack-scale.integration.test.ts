@@ -31,6 +31,9 @@ services:
   linker:
     <<: *sleeper
     links: ["db:${k.alias ?? 'one'}"]
+  side:
+    <<: *sleeper
+    network_mode: "service:db"
   warm:
     <<: *sleeper
     x-bosun: {exec_commands: [{cmd: "sleep 4243"}]}
@@ -50,7 +53,7 @@ describe('stack scaling, orphans, exec and links drift (real engine)', () => {
   it('up makes one container per replica', async () => {
     const r = await fx.run(fx.load('compose.yml', text()), 'up');
     assert.ok(r.ok, JSON.stringify(r.containers.filter((c) => c.status !== 'done')));
-    assert.deepEqual(await names(), ['db', 'extra', 'linker', 'warm', 'worker-1', 'worker-2'].map((n) => `${NAME}-${n}`));
+    assert.deepEqual(await names(), ['db', 'extra', 'linker', 'side', 'warm', 'worker-1', 'worker-2'].map((n) => `${NAME}-${n}`));
   });
 
   it('scaling up adds replicas, scaling down removes the surplus; the rest keep their ids', async () => {
@@ -107,6 +110,22 @@ describe('stack scaling, orphans, exec and links drift (real engine)', () => {
     assert.equal(await idOf('db'), db);
     const lookup = await engine.exec(`${NAME}-linker`, { cmd: ['nslookup', 'two'] });
     assert.equal(lookup.exitCode, 0, `the link alias resolves in the container: ${lookup.output.stdout}${lookup.output.stderr}`);
+    const again = await fx.run(stack, 'update');
+    assert.equal(again.changed, 0, JSON.stringify(again.containers.filter((c) => c.status !== 'unchanged')));
+  });
+
+  it('network_mode service:db shares db\'s network namespace, and follows db when db is recreated', async () => {
+    const db = (await engine.inspectContainer(`${NAME}-db`))!;
+    const side = (await engine.inspectContainer(`${NAME}-side`))!;
+    assert.equal(side.networkMode, `container:${db.id}`);
+    const stack = fx.load('compose.yml', text({ replicas: 1, withExtra: false, alias: 'two' }));
+    const r = await fx.run(stack, 'update', { force_update: ['db'] });
+    assert.ok(r.ok, JSON.stringify(r.containers));
+    const db2 = (await engine.inspectContainer(`${NAME}-db`))!;
+    const side2 = (await engine.inspectContainer(`${NAME}-side`))!;
+    assert.notEqual(side2.id, side.id);
+    assert.equal(side2.networkMode, `container:${db2.id}`);
+    assert.ok(side2.state.running);
     const again = await fx.run(stack, 'update');
     assert.equal(again.changed, 0, JSON.stringify(again.containers.filter((c) => c.status !== 'unchanged')));
   });

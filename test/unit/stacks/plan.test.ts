@@ -179,4 +179,19 @@ describe('stack planner', () => {
     assert.deepEqual(opsOf(p).legacy, 'stop,remove,create,start');
     assert.match(reasonsOf(p, 'legacy'), /links: app-db:database \(container has app-db:db\)/);
   });
+
+  it('network_mode service:X joins X\'s namespace, after X; Docker\'s container:ID is no drift; X recreated → recreated too', () => {
+    const text = 'name: app\nservices:\n  db: {image: db:1, environment: {V: "1"}}\n  side: {image: s:1, network_mode: "service:db"}\n';
+    const observed = observedUpToDate(load(text));
+    const db = observed.containers.find((c) => c.name === 'app-db')!;
+    const side = observed.containers.find((c) => c.name === 'app-side')!;
+    side.networkMode = `container:${db.id}`;
+    observed.containerIds = { 'app-db': db.id, 'app-side': side.id };
+    const fresh = plan('update', text, { containers: [], images: observed.images });
+    assert.equal(fresh.steps.find((s) => s.service === 'side')!.spec!.networkMode, 'container:app-db');
+    assert.deepEqual(fresh.steps.find((s) => s.service === 'side')!.after, ['app-db']);
+    assert.ok(planIsEmpty(plan('update', text, observed)));
+    const p = plan('update', text.replace('V: "1"', 'V: "2"'), observed);
+    assert.deepEqual(opsOf(p), { db: 'stop,remove,create,start', side: 'stop,remove,create,start' });
+  });
 });
