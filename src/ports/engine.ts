@@ -301,7 +301,8 @@ export interface ContainerEngine {
   connectNetwork(network: string, container: string, opts?: { aliases?: string[] }): Promise<void>;
   disconnectNetwork(network: string, container: string, opts?: { force?: boolean }): Promise<void>;
   /** Creates the named volume if absent. */
-  ensureVolume(name: string, labels?: Record<string, string>): Promise<void>;
+  /** Creates the volume unless it exists; says which. */
+  ensureVolume(name: string, labels?: Record<string, string>): Promise<{ created: boolean }>;
   removeVolume(name: string): Promise<void>;
 
   /** Live event stream; ends when `signal` aborts, throws engine_unavailable if the stream breaks. */

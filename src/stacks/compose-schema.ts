@@ -30,6 +30,10 @@ export const ExecCommandSchema = composeObject({
 export const XBosunServiceSchema = composeObject({
   instances: z.array(str.regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/, 'instance names: letters, digits, _ . -')).min(1).optional(),
   persistent: z.boolean().optional(),
+  /** docker-map's uses: mount another service's attached volumes (`service`: all of them, `service.volume`: one) at their paths. */
+  uses: z.array(str.regex(/^[a-zA-Z0-9._-]+$/, 'uses: service or service.volume')).optional(),
+  /** docker-map's permissions: chmod mode applied to this service's attached volumes when they are first created (owner: the service's user). */
+  permissions: str.regex(/^([0-7]{3,4}|[ugoa]*[-+=][rwxXst]*(,[ugoa]*[-+=][rwxXst]*)*)$/, 'permissions: a chmod mode, e.g. 0750 or u=rwX,g=rX,o=').optional(),
   /** docker-map's abstract: a template for `extends`, never made into containers. */
   abstract: z.boolean().optional(),
   attached: z.record(str, str.startsWith('/', 'attached volume paths must be absolute')).optional(),

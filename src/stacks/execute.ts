@@ -8,7 +8,9 @@ import type { ContainerEngine } from '../ports/engine.js';
 import { LABEL } from '../domain/labels.js';
 import { toBosunError, type ErrorCode } from '../domain/errors.js';
 import { sleep } from '../util/abort.js';
-import type { ContainerOp, ContainerStep, DependsCondition, DesiredStack, StackPlan } from '../planner/stack/types.js';
+import type { ContainerOp, ContainerStep, DependsCondition, DesiredService, DesiredStack, StackPlan } from '../planner/stack/types.js';
+
+const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 export type StepStatus = 'unchanged' | 'done' | 'failed' | 'skipped';
 
@@ -49,6 +51,8 @@ const opName = (o: ContainerOp) => (o.op === 'exec' ? `exec ${o.command.cmd.join
 export class StackExecutor {
   private readonly images = new Map<string, Promise<unknown>>();
   private readonly ids = new Map<string, string>();
+  /** Volumes this run created (attached ones get prepared before first use). */
+  private readonly newVolumes = new Set<string>();
 
   constructor(private readonly engine: ContainerEngine, private readonly stack: DesiredStack, private readonly opts: ExecuteOptions = {}) {}
 
@@ -84,7 +88,9 @@ export class StackExecutor {
 
   private async prepareResources(plan: StackPlan): Promise<void> {
     await Promise.all(plan.networks.filter((n) => !n.external).map((n) => this.engine.ensureNetwork({ name: n.name, labels: this.labels(), ...(n.driver ? { driver: n.driver } : {}), ...(n.internal ? { internal: true } : {}) })));
-    await Promise.all(plan.volumes.filter((v) => !v.external).map((v) => this.engine.ensureVolume(v.name, this.labels())));
+    await Promise.all(plan.volumes.filter((v) => !v.external).map(async (v) => {
+      if ((await this.engine.ensureVolume(v.name, this.labels())).created) this.newVolumes.add(v.name);
+    }));
   }
 
   private async runStep(step: ContainerStep, deps: (phase: 'created' | 'finished') => (Promise<ContainerResult> | undefined)[], markCreated: (r: ContainerResult) => void): Promise<ContainerResult> {
@@ -162,6 +168,9 @@ export class StackExecutor {
         this.ids.delete(step.container);
         return;
       case 'create': {
+        for (const [volume, path] of Object.entries(svc.attached)) {
+          if (this.newVolumes.has(volume)) await this.once(`prepare ${volume}`, () => this.prepareAttached(svc, volume, path));
+        }
         const { id } = await e.createContainer(step.spec!);
         this.ids.set(step.container, id);
         result.id = id;
@@ -181,6 +190,35 @@ export class StackExecutor {
         return e.disconnectNetwork(op.network, this.id(step), { force: true });
       case 'exec':
         return void (await e.exec(this.id(step), { cmd: op.command.cmd, detach: true, ...(op.command.user ? { user: op.command.user } : {}) }));
+    }
+  }
+
+  /**
+   * docker-map's volume preparation: a new attached volume gets the service's user as owner
+   * and its permissions, by a short-lived root container of the service's own image (which
+   * needs chown/chmod). It mounts the volume where the service does, so Docker's first-mount
+   * copy of the image's content happens as it would have.
+   */
+  private async prepareAttached(svc: DesiredService, volume: string, path: string): Promise<void> {
+    const user = svc.container.user;
+    if (!user && !svc.attachedPermissions) return;
+    const script = [
+      ...(user ? [`chown -R ${shellQuote(user)} ${shellQuote(path)}`] : []),
+      ...(svc.attachedPermissions ? [`chmod -R ${shellQuote(svc.attachedPermissions)} ${shellQuote(path)}`] : []),
+    ].join(' && ');
+    const { id } = await this.engine.createContainer({
+      image: svc.image, entrypoint: ['sh', '-c'], cmd: [script], user: '0',
+      mounts: [{ type: 'volume', source: volume, target: path }], labels: { ...this.labels(), [LABEL.service]: `${svc.name}.prepare` },
+    });
+    try {
+      await this.engine.startContainer(id);
+      const { exitCode } = await this.engine.waitContainer(id, this.opts.signal ? { signal: this.opts.signal } : {});
+      if (exitCode !== 0) {
+        const out = await this.engine.logs(id).catch(() => ({ stdout: '', stderr: '' }));
+        throw toBosunError(new Error(`preparing attached volume ${volume} (${script}) exited ${exitCode}: ${(out.stderr || out.stdout).trim()}`), 'nonzero_exit');
+      }
+    } finally {
+      await this.engine.removeContainer(id, { force: true }).catch(() => undefined);
     }
   }
 

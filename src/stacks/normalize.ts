@@ -167,6 +167,7 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
     ...(s.container_name ? { containerName: s.container_name } : {}),
     ...(x.nonrecoverable_exit_codes ? { nonrecoverableExitCodes: x.nonrecoverable_exit_codes } : {}),
     ...(netService ? { networkModeService: netService } : {}),
+    ...(x.permissions ? { attachedPermissions: x.permissions } : {}),
   };
 }
 
@@ -204,5 +205,30 @@ export function normalizeCompose(file: ComposeFile, o: NormalizeOptions, hostEnv
       problems.push({ path: ['services', name], message: e instanceof Error ? e.message : String(e) });
     }
   }
+  applyUses(file, services, problems);
   return { name: o.name, services, networks, volumes, ...(o.extraLabels ? { labels: o.extraLabels } : {}) };
+}
+
+/** docker-map's uses: mount other services' attached volumes at their paths; the owner comes first. */
+function applyUses(file: ComposeFile, services: Record<string, DesiredService>, problems: Problem[]): void {
+  for (const [name, s] of Object.entries(file.services)) {
+    const svc = services[name];
+    for (const [i, ref] of (s['x-bosun']?.uses ?? []).entries()) {
+      const [owner = '', vol] = ref.split('.');
+      const target = services[owner];
+      const path = ['services', name, 'x-bosun', 'uses', i];
+      if (!target) {
+        problems.push({ path, message: `uses undefined service "${owner}"` });
+        continue;
+      }
+      const attached = Object.entries(target.attached).filter(([v]) => vol === undefined || v.endsWith(`_${owner}_${vol}`));
+      if (!attached.length) {
+        problems.push({ path, message: vol === undefined ? `service "${owner}" has no attached volumes` : `service "${owner}" has no attached volume "${vol}"` });
+        continue;
+      }
+      if (!svc) continue;
+      for (const [volume, at] of attached) (svc.container.mounts ??= []).push({ type: 'volume', source: volume, target: at });
+      if (!svc.dependsOn.some((d) => d.service === owner)) svc.dependsOn.push({ service: owner, condition: 'service_started', restart: false });
+    }
+  }
 }

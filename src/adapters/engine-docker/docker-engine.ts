@@ -282,7 +282,7 @@ export class DockerEngine implements ContainerEngine {
     return disconnectNetwork(this.docker, network, container, opts);
   }
 
-  ensureVolume(name: string, labels: Record<string, string> = {}): Promise<void> {
+  ensureVolume(name: string, labels: Record<string, string> = {}): Promise<{ created: boolean }> {
     return ensureVolume(this.docker, name, labels);
   }
 

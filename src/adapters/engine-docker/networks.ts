@@ -48,9 +48,15 @@ export async function disconnectNetwork(docker: Docker, network: string, contain
   }
 }
 
-export async function ensureVolume(docker: Docker, name: string, labels: Record<string, string> = {}): Promise<void> {
+export async function ensureVolume(docker: Docker, name: string, labels: Record<string, string> = {}): Promise<{ created: boolean }> {
   try {
+    const exists = await docker.getVolume(name).inspect().then(() => true, (e: unknown) => {
+      if (statusOf(e) === 404) return false;
+      throw e;
+    });
+    if (exists) return { created: false };
     await docker.createVolume({ Name: name, Labels: labels });
+    return { created: true };
   } catch (e) {
     throw engineError(e, `create volume ${name}`);
   }

@@ -34,6 +34,8 @@ export interface DesiredService {
   links: { service: string; alias: string }[];
   /** Named volumes owned by this service (x-bosun attached): volume name → container path. */
   attached: Record<string, string>;
+  /** chmod mode for the attached volumes when first created (x-bosun permissions); the owner is container.user. */
+  attachedPermissions?: string;
   execCommands: ExecCommand[];
   /** Container template without name; the planner adds name, links and bosun labels per instance. */
   container: ContainerSpec;

@@ -196,4 +196,17 @@ services:
     assert.ok(msgs.some((m) => /^4: .*unknown key "portz"/.test(m)), msgs.join('\n'));
     assert.ok(msgs.some((m) => /^5: .*undefined service "ghost"/.test(m)), msgs.join('\n'));
   });
+
+  it('x-bosun uses mounts the owner\'s attached volumes and depends on it; bad references are named', () => {
+    const s = parseStack('services:\n  o: {image: x, x-bosun: {attached: {a: /a, b: /b}, permissions: "u=rwX,g=rX,o="}}\n  u: {image: x, x-bosun: {uses: [o.b]}}\n  all: {image: x, x-bosun: {uses: [o]}}\n', { name: 's', baseDir: '/', env: {} });
+    assert.deepEqual(s.services.u!.container.mounts, [{ type: 'volume', source: 's_o_b', target: '/b' }]);
+    assert.deepEqual(s.services.all!.container.mounts!.map((m) => m.target).sort(), ['/a', '/b']);
+    assert.deepEqual(s.services.u!.dependsOn.map((d) => d.service), ['o']);
+    assert.equal(s.services.o!.attachedPermissions, 'u=rwX,g=rX,o=');
+    const msgs = problemsOf('services:\n  o: {image: x}\n  u:\n    image: x\n    x-bosun: {uses: [o.z, ghost], permissions: "rwx"}\n').map((p) => p.message).join('\n');
+    assert.match(msgs, /permissions: a chmod mode/);
+    const refs = problemsOf('services:\n  o: {image: x}\n  u:\n    image: x\n    x-bosun: {uses: [o.z, ghost]}\n').map((p) => `${p.line}: ${p.message}`).join('\n');
+    assert.match(refs, /5: service "o" has no attached volume "z"/);
+    assert.match(refs, /5: uses undefined service "ghost"/);
+  });
 });

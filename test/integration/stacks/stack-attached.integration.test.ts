@@ -1,0 +1,59 @@
+/**
+ * docker-map's attached volumes on the real engine: a new attached volume is prepared
+ * (owner = the service's user, x-bosun permissions), another service mounts it with
+ * x-bosun uses and comes up after its owner; an existing volume is not prepared again.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TEST_IMAGE, newRunId, testEngine } from '../../helpers/docker.js';
+import { StackFixture } from './helpers.js';
+
+const engine = testEngine();
+const runId = newRunId();
+const fx = new StackFixture(engine, runId);
+const NAME = `${runId}v`;
+
+const text = `
+name: ${NAME}
+services:
+  owner:
+    image: ${TEST_IMAGE}
+    command: sleep 3600
+    stop_signal: SIGKILL
+    user: "1234:1234"
+    x-bosun: {attached: {data: /data}, permissions: "0750"}
+  reader:
+    image: ${TEST_IMAGE}
+    command: sleep 3600
+    stop_signal: SIGKILL
+    x-bosun: {uses: [owner.data]}
+`;
+
+const statIn = async (container: string) => (await engine.exec(container, { cmd: ['stat', '-c', '%u %g %a', '/data'] })).output.stdout.trim();
+
+describe('attached volumes: preparation and uses (real engine)', () => {
+  before(async () => {
+    await engine.info();
+  });
+  after(async () => {
+    await fx.cleanup();
+  });
+
+  it('a new attached volume gets the service user as owner and the permissions; a user of it mounts the same volume', async () => {
+    const r = await fx.run(fx.load('compose.yml', text), 'up');
+    assert.ok(r.ok, JSON.stringify(r.containers));
+    assert.equal(await statIn(`${NAME}-reader`), '1234 1234 750');
+    await engine.exec(`${NAME}-owner`, { cmd: ['sh', '-c', 'echo shared > /data/f'] });
+    assert.equal((await engine.exec(`${NAME}-reader`, { cmd: ['cat', '/data/f'] })).output.stdout.trim(), 'shared');
+    const owner = (await engine.inspectContainer(`${NAME}-owner`))!;
+    const reader = (await engine.inspectContainer(`${NAME}-reader`))!;
+    assert.ok(reader.state.startedAt! >= owner.state.startedAt!, 'the owner comes first');
+  });
+
+  it('an existing volume is not prepared again when its container is recreated', async () => {
+    await engine.exec(`${NAME}-reader`, { cmd: ['chmod', '0700', '/data'] });
+    const r = await fx.run(fx.load('compose.yml', text), 'update', { force_update: ['owner'] });
+    assert.ok(r.ok, JSON.stringify(r.containers));
+    assert.equal(await statIn(`${NAME}-owner`), '1234 1234 700');
+  });
+});
