@@ -173,3 +173,63 @@ describe('compose compatibility with docker-compose 1.29', () => {
     }
   });
 });
+
+describe('compose compatibility: anchors, extends, network_mode service:, links', () => {
+  const B2 = `${runId}b2`;
+  const C2 = `${runId}dc2`;
+  const file2 = fx.write('compose-extends.yml', `version: "3.8"
+x-base: &base
+  image: ${TEST_IMAGE}
+  stop_signal: SIGKILL
+  labels: {${LABEL.test}: ${runId}}
+services:
+  db:
+    <<: *base
+    command: sleep 3600
+    environment: {ROLE: db}
+  side:
+    extends: db
+    network_mode: "service:db"
+    environment: {X: "1"}
+  link:
+    <<: *base
+    command: sleep 3600
+    links: ["db:database"]
+`);
+  const dc2 = (...args: string[]) => run('docker-compose', ['-f', file2, '-p', C2, ...args], { cwd: fx.dir, timeout: 120_000 });
+  after(async () => {
+    await dc2('down', '-v', '--remove-orphans').catch(() => undefined);
+  });
+
+  it('both resolve extends and anchors the same way, share db\'s network namespace, and link db', async () => {
+    assert.equal((await dc2('config', '-q')).stdout, '');
+    await dc2('up', '-d', '--no-build');
+    fx.names.add(B2);
+    const r = await fx.run(loadStackFile(file2, { name: B2 }), 'up');
+    assert.ok(r.ok, JSON.stringify(r.containers));
+    const composeOf = async (service: string) => {
+      const list = await engine.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${C2}`, `com.docker.compose.service=${service}`] }) });
+      return engine.docker.getContainer(list[0]!.Id).inspect();
+    };
+    const view = async (c: Docker.ContainerInspectInfo, db: Docker.ContainerInspectInfo, project: string) => ({
+      cmd: c.Config.Cmd,
+      env: c.Config.Env.filter((e) => /^(ROLE|X)=/.test(e)).sort(),
+      stopSignal: (c.Config as { StopSignal?: string }).StopSignal,
+      networkMode: c.HostConfig.NetworkMode === `container:${db.Id}` ? 'container:<db>' : c.HostConfig.NetworkMode?.replaceAll(project, 'P'),
+      // compose 1.29 also adds links of its own (db_1, <project>_db_1): compare the file's
+      links: Object.values(c.NetworkSettings.Networks).flatMap((n) => (n as { Links?: string[] | null }).Links ?? []).map((l) => l.replace(/^[^:]*:/, '<db>:')).filter((l) => l === '<db>:database'),
+      running: c.State.Running,
+    });
+    const ourDb = await engine.docker.getContainer(`${B2}-db`).inspect();
+    const theirDb = await composeOf('db');
+    for (const s of ['side', 'link']) {
+      const ours = await view(await engine.docker.getContainer(`${B2}-${s}`).inspect(), ourDb, B2);
+      const theirs = await view(await composeOf(s), theirDb, C2);
+      assert.deepEqual(ours, theirs, `service ${s}`);
+    }
+    const side = await view(await engine.docker.getContainer(`${B2}-side`).inspect(), ourDb, B2);
+    assert.deepEqual(side.env, ['ROLE=db', 'X=1']);
+    assert.equal(side.networkMode, 'container:<db>');
+    assert.deepEqual((await view(await engine.docker.getContainer(`${B2}-link`).inspect(), ourDb, B2)).links, ['<db>:database']);
+  });
+});
