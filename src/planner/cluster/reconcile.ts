@@ -55,7 +55,7 @@ export function reconcile(input: ReconcileInput): Plan {
     const svc = svcByName.get(svcName);
     for (const info of slots.values()) {
       const r = info.live;
-      if (r && aliveByName.has(r.node)) scheduler.account(r.node, svcName, svc?.container.resources, r.state === 'pending');
+      if (r && aliveByName.has(r.node)) scheduler.account(r.node, svcName, svc?.container, r.state === 'pending');
     }
   }
 
@@ -134,7 +134,8 @@ export function reconcile(input: ReconcileInput): Plan {
     for (const r of updatable) {
       if (budget <= 0) break;
       if (r.state !== 'running' && r.state !== 'pending') continue;
-      const pick = scheduler.pick(svc);
+      // its own node counts as free of its host ports: the successor may take its place there
+      const pick = scheduler.pick(svc, undefined, r.node);
       if (!pick.node) break;
       plan.stop.push(stopOf(r, dead, 'stopping', `rolling update to version ${svc.version}`));
       budget--;

@@ -3,7 +3,7 @@
  * (cheap first), each naming why it refused a node; ranking spreads a service's replicas
  * (fewest of this service, then fewest overall, then most free memory).
  */
-import type { Constraint, NodeView, RefusalCounts, Resources, ServiceSpec } from './types.js';
+import type { Constraint, ContainerTemplate, NodeView, RefusalCounts, Resources, ServiceSpec } from './types.js';
 import { NO_RESOURCES } from './types.js';
 
 interface NodeSlot {
@@ -12,9 +12,29 @@ interface NodeSlot {
   free: Resources;
   total: number;
   perService: Map<string, number>;
+  /** Host ports ("8080/tcp") bound by replicas on this node. */
+  hostPorts: Set<string>;
 }
 
-export type Checker = (n: NodeSlot, svc: ServiceSpec) => string | undefined;
+/** The host ports a replica binds ("hostPort:containerPort[/proto]" with a host part), as "port/proto". */
+export function hostPortsOf(t: Pick<ContainerTemplate, 'ports'> | undefined): string[] {
+  return (t?.ports ?? []).flatMap((p) => {
+    const i = p.lastIndexOf(':');
+    if (i <= 0) return [];
+    const host = p.slice(0, i).split(':').at(-1)!;
+    const proto = p.slice(i + 1).split('/')[1] ?? 'tcp';
+    return host ? [`${host}/${proto}`] : [];
+  });
+}
+
+interface PickContext {
+  /** Host ports `svc` binds (computed once per pick). */
+  ports: string[];
+  /** A node where a replica of `svc` is about to stop (rolling update), so its host ports will be free. */
+  releasing?: string;
+}
+
+export type Checker = (n: NodeSlot, svc: ServiceSpec, ctx: PickContext) => string | undefined;
 
 export function constraintMatches(c: Constraint, labels: Record<string, string>): boolean {
   const v = labels[c.label];
@@ -34,6 +54,11 @@ const checkers: Checker[] = [
     if (need.diskMb > n.free.diskMb) return 'insufficient disk';
     return undefined;
   },
+  (n, _svc, ctx) => {
+    if (ctx.ports.length === 0 || n.node.name === ctx.releasing) return undefined;
+    const taken = ctx.ports.find((p) => n.hostPorts.has(p));
+    return taken ? `host port ${taken} in use` : undefined;
+  },
 ];
 
 export interface PickResult {
@@ -52,25 +77,27 @@ export class Scheduler {
   constructor(nodes: readonly NodeView[]) {
     this.slots = [...nodes]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((node) => ({ node, free: { ...node.free }, total: 0, perService: new Map() }));
+      .map((node) => ({ node, free: { ...node.free }, total: 0, perService: new Map(), hostPorts: new Set<string>() }));
     for (const s of this.slots) this.byName.set(s.node.name, s);
   }
 
-  /** Counts an existing live replica (and, if its node has not reported it yet, its resources). */
-  account(node: string, service: string, resources: Resources | undefined, pending: boolean): void {
+  /** Counts an existing live replica: its host ports and (if its node has not reported it yet) its resources. */
+  account(node: string, service: string, template: Pick<ContainerTemplate, 'resources' | 'ports'> | undefined, pending: boolean): void {
     const s = this.byName.get(node);
     if (!s) return;
     s.total++;
     s.perService.set(service, (s.perService.get(service) ?? 0) + 1);
-    if (pending && resources) subtract(s.free, resources);
+    for (const p of hostPortsOf(template)) s.hostPorts.add(p);
+    if (pending && template?.resources) subtract(s.free, template.resources);
   }
 
   /** Would `svc` fit anywhere, excluding `exclude`? Does not record anything. */
-  pick(svc: ServiceSpec, exclude?: string): PickResult {
+  pick(svc: ServiceSpec, exclude?: string, releasing?: string): PickResult {
     const refused: RefusalCounts = {};
     let best: NodeSlot | undefined;
     let bestScore: number[] = [];
     let feasible = 0;
+    const ctx: PickContext = { ports: hostPortsOf(svc.container), ...(releasing ? { releasing } : {}) };
     for (const s of this.slots) {
       if (s.node.name === exclude) {
         refused['replaced node'] = (refused['replaced node'] ?? 0) + 1;
@@ -78,7 +105,7 @@ export class Scheduler {
       }
       let why: string | undefined;
       for (const check of checkers) {
-        why = check(s, svc);
+        why = check(s, svc, ctx);
         if (why) break;
       }
       if (why) {
@@ -97,7 +124,7 @@ export class Scheduler {
 
   /** Records that one replica of `svc` goes to `node`. */
   take(svc: ServiceSpec, node: string): void {
-    this.account(node, svc.name, svc.container.resources, true);
+    this.account(node, svc.name, svc.container, true);
   }
 }
 

@@ -135,3 +135,27 @@ test('a pending replica that never reports is failed after the start timeout', (
   assert.equal(plan.stop[0]?.markAs, 'failed');
   assert.match(plan.stop[0]?.reason ?? '', /start timeout/);
 });
+
+test('host ports: two replicas binding the same host port never share a node, and the reason says so', () => {
+  const svc = service('web', 3, { container: { name: 'web', image: 'img:1', ports: ['8080:80'] } });
+  const two = [node('n1'), node('n2')];
+  const plan = reconcile({ services: [svc], replicas: [], nodes: two, now: NOW });
+  assert.deepEqual(plan.place.map((p) => p.node).sort(), ['n1', 'n2']);
+  assert.equal(plan.unplaced.length, 1);
+  assert.match(plan.unplaced[0]!.reason, /host port 8080\/tcp in use/);
+  const other = service('api', 1, { container: { name: 'api', image: 'img:1', ports: ['127.0.0.1:8080:81'] } });
+  const both = reconcile({ services: [other], replicas: [replica('web', 0, 'n1', { state: 'running' })], nodes: two, now: NOW });
+  assert.deepEqual(both.place.map((p) => p.node), ['n2'], 'another service binding 8080 goes elsewhere');
+  const udp = service('dns', 2, { container: { name: 'dns', image: 'img:1', ports: ['8080:53/udp'] } });
+  assert.equal(reconcile({ services: [svc, udp], replicas: [], nodes: two, now: NOW }).place.filter((p) => p.service === 'dns').length, 2, 'udp and tcp do not clash');
+});
+
+test('rolling update with a host port on every node: the old replica\'s node counts as free, so the update proceeds', () => {
+  const ports = { name: 'web', image: 'img:1', ports: ['8080:80'] };
+  const rs = [replica('web', 0, 'n1'), replica('web', 1, 'n2'), replica('web', 2, 'n3')];
+  const svc = service('web', 3, { version: 2, container: { ...ports, image: 'img:2' } });
+  const { replicas } = converge([svc], nodes3, rs, NOW, 20);
+  assert.equal(live(replicas).length, 3);
+  assert.ok(live(replicas).every((r) => r.specVersion === 2 && r.state === 'running'), JSON.stringify(live(replicas)));
+  assert.deepEqual(live(replicas).map((r) => r.node).sort(), ['n1', 'n2', 'n3']);
+});
