@@ -1,5 +1,7 @@
 /** The same agent over the Redis transport (streams): a run with its reply, and an error reply. */
 import { after, before, describe, it } from 'node:test';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { connect, createServer } from 'node:net';
 import assert from 'node:assert/strict';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { AgentProcess } from '../../../src/app/agent-process.js';
@@ -39,5 +41,55 @@ describe('agent over Redis streams', () => {
     assert.equal(r.ok, false);
     assert.equal((r.error as { code: string }).code, 'invalid_message');
     assert.match(String((r.error as { message: string }).message), /timeout/);
+  });
+});
+
+describe('agent over Redis: the server restarts (empty, as Redis without persistence does)', () => {
+  let server: ChildProcess | undefined;
+  let port = 0;
+  let restartAgent: AgentProcess | undefined;
+  let restartClient: TestClient | undefined;
+  const startRedis = async () => {
+    server = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    await eventually('private redis up', async () => {
+      const c = connect(port, '127.0.0.1');
+      return new Promise<boolean>((resolve) => {
+        c.once('connect', () => (c.destroy(), resolve(true)));
+        c.once('error', () => resolve(false));
+      });
+    });
+  };
+  const stopRedis = async () => {
+    const s = server;
+    if (!s || s.exitCode !== null) return;
+    s.kill('SIGTERM');
+    await new Promise((r) => s.once('exit', r));
+  };
+
+  before(async () => {
+    port = await new Promise<number>((resolve) => {
+      const s = createServer().listen(0, '127.0.0.1', () => {
+        const p = (s.address() as { port: number }).port;
+        s.close(() => resolve(p));
+      });
+    });
+    await startRedis();
+    restartAgent = await startTestAgent({ broker: `redis://127.0.0.1:${port}` });
+    restartClient = await TestClient.connect(`redis://127.0.0.1:${port}`);
+  });
+  after(async () => {
+    await restartClient?.close().catch(() => undefined);
+    await restartAgent?.stop().catch(() => undefined);
+    await stopRedis();
+  });
+
+  it('re-creates its consumer groups and serves again', async () => {
+    const ask = (cmd: string) => restartClient!.request('start_container.response_channel', { image: TEST_IMAGE, command: cmd, response_channel: `bosun-test-${runId}-r`, labels }, { timeoutMs: 60_000 });
+    assert.equal((await ask('echo before')).stdout, 'before\n');
+    await stopRedis();
+    await new Promise((r) => setTimeout(r, 1000));
+    await startRedis();
+    const r = await ask('echo after');
+    assert.equal(r.stdout, 'after\n', JSON.stringify(r));
   });
 });
