@@ -6,6 +6,7 @@
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BosunError, isBosunError, type ErrorCode } from '../../domain/errors.js';
+import type { Registry } from 'prom-client';
 import type { ClusterStore } from '../../ports/store.js';
 import { Scheduler } from '../../planner/cluster/scheduler.js';
 import type { Logger } from '../../util/log.js';
@@ -20,6 +21,8 @@ export interface ApiOptions {
   log: Logger;
   token?: string;
   heartbeatGraceMs: number;
+  /** Served on GET /metrics (Prometheus text format), behind the bearer token like the rest. */
+  metrics?: Registry;
 }
 
 const seedPost = z.object({
@@ -72,6 +75,10 @@ export function buildApi(o: ApiOptions): FastifyInstance {
 
   app.get('/healthz', async () => ({ ok: true, controller: o.controller.status() }));
   app.get('/openapi.json', async () => OPENAPI);
+  if (o.metrics) {
+    const registry = o.metrics;
+    app.get('/metrics', async (_req, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  }
 
   // ---- seed 001 ----
   app.post('/service', async (req) => {

@@ -12,6 +12,7 @@ import type { Plan, PlannerConfig, Replica, ServiceSpec } from '../../planner/cl
 import { sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
 import { sendToNode, type RunMessage, type StopMessage } from '../protocol.js';
+import type { ClusterMetrics } from './metrics.js';
 
 export const LEASE_NAME = 'controller';
 const PRUNE_EVERY_MS = 30_000;
@@ -27,6 +28,7 @@ export interface ControllerOptions {
   now?: () => number;
   /** Finished assignments are kept this long for the API, then pruned. */
   historyMs?: number;
+  metrics?: ClusterMetrics;
 }
 
 export interface ControllerStatus {
@@ -106,6 +108,7 @@ export class Controller {
     }
     this.leader = lease.leader;
     this.epoch = lease.epoch;
+    this.o.metrics?.setLeader(lease.leader);
   }
 
   /** One reconcile pass; public for tests. */
@@ -128,6 +131,7 @@ export class Controller {
     }
     this.ticks++;
     this.lastTickMs = performance.now() - t0;
+    this.o.metrics?.observeTick({ ms: this.lastTickMs, plan, replicas, nodes: nodes.length, services: services.length });
     this.lastPlan = { place: plan.place.length, stop: plan.stop.length, unplaced: plan.unplaced.length, delayed: plan.delayed.length, deadNodes: plan.deadNodes };
     return plan;
   }

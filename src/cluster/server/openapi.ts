@@ -43,5 +43,6 @@ export const OPENAPI = {
     '/nodes/{name}/undrain': { post: { summary: 'take new work again' } },
     '/controller': { get: { summary: "this server's controller: leader?, epoch, last plan" } },
     '/healthz': { get: { summary: 'liveness', security: [] } },
+    '/metrics': { get: { summary: 'Prometheus metrics: leader, reconcile duration, placements, stops, unplaced/delayed replicas, nodes, replicas by state' } },
   },
 } as const;

@@ -8,6 +8,7 @@ import type { Logger } from '../../util/log.js';
 import { REPORTS_CHANNEL } from '../protocol.js';
 import { buildApi } from './api.js';
 import { Controller } from './controller.js';
+import { createClusterMetrics } from './metrics.js';
 import { reportHandler } from './reports.js';
 
 export interface ClusterServerOptions {
@@ -31,8 +32,9 @@ export interface RunningServer {
 
 export async function startClusterServer(o: ClusterServerOptions): Promise<RunningServer> {
   const holder = o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const metrics = createClusterMetrics();
   const controller = new Controller({
-    store: o.store, transport: o.transport, log: o.log, holder,
+    store: o.store, transport: o.transport, log: o.log, holder, metrics,
     ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
     ...(o.leaseTtlMs !== undefined ? { leaseTtlMs: o.leaseTtlMs } : {}),
     ...(o.planner ? { planner: o.planner } : {}),
@@ -41,7 +43,7 @@ export async function startClusterServer(o: ClusterServerOptions): Promise<Runni
   await o.transport.declareChannel(REPORTS_CHANNEL);
   const sub: Subscription = await o.transport.consume(REPORTS_CHANNEL, reportHandler({ store: o.store, transport: o.transport, log: o.log, onChange: () => controller.wake() }), { prefetch: 1 });
   const graceMs = o.planner?.heartbeatGraceMs ?? 2_000;
-  const api = buildApi({ store: o.store, controller, log: o.log, heartbeatGraceMs: graceMs, ...(o.token ? { token: o.token } : {}) });
+  const api = buildApi({ store: o.store, controller, log: o.log, heartbeatGraceMs: graceMs, metrics: metrics.registry, ...(o.token ? { token: o.token } : {}) });
   const url = await api.listen({ host: o.host, port: o.port });
   controller.start();
   o.log.info({ url, holder, store: o.store.kind }, 'bosun server listening');

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import { openClusterStore, type SqlClusterStore } from '../../../src/adapters/store-sql/sql-store.js';
 import { buildApi } from '../../../src/cluster/server/api.js';
 import { Controller } from '../../../src/cluster/server/controller.js';
+import { createClusterMetrics } from '../../../src/cluster/server/metrics.js';
 import type { Transport } from '../../../src/ports/transport.js';
 import { silentLogger } from '../../../src/util/log.js';
 
@@ -25,8 +26,9 @@ const auth = { authorization: 'Bearer s3cret' };
 
 before(async () => {
   store = await openClusterStore('memory:');
-  controller = new Controller({ store, transport, log: silentLogger, holder: 'test' });
-  app = buildApi({ store, controller, log: silentLogger, token: 's3cret', heartbeatGraceMs: 60_000 });
+  const metrics = createClusterMetrics();
+  controller = new Controller({ store, transport, log: silentLogger, holder: 'test', metrics });
+  app = buildApi({ store, controller, log: silentLogger, token: 's3cret', heartbeatGraceMs: 60_000, metrics: metrics.registry });
   for (const n of ['n1', 'n2', 'n3']) await store.recordHeartbeat({ name: n, labels: { zone: n === 'n3' ? 'b' : 'a' }, free: { cpu: 2000, memMb: 4096, diskMb: 10_000 }, at: Date.now() });
   await store.acquireLease('controller', 'test', 60_000);
   await (controller as unknown as { bidForLease(): Promise<void> }).bidForLease();
@@ -112,4 +114,18 @@ test('own API: PUT with constraints, explain unplaced, drain, delete, recommendN
   assert.equal((await app.inject({ method: 'GET', url: '/services/huge', headers: auth })).statusCode, 404);
   const nodes = (await app.inject({ method: 'GET', url: '/nodes', headers: auth })).json();
   assert.equal(nodes.nodes.length, 3);
+});
+
+test('GET /metrics: Prometheus text behind the token — leader, placements, replicas by state, reconcile time', async () => {
+  assert.equal((await app.inject({ method: 'GET', url: '/metrics' })).statusCode, 401);
+  await controller.tick();
+  const r = await app.inject({ method: 'GET', url: '/metrics', headers: auth });
+  assert.equal(r.statusCode, 200);
+  assert.match(String(r.headers['content-type']), /text\/plain/);
+  const value = (name: string) => Number(r.body.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`))?.split(' ').at(-1));
+  assert.equal(value('bosun_cluster_leader'), 1);
+  assert.ok(value('bosun_cluster_placements_total') >= 3, r.body);
+  assert.equal(value('bosun_cluster_nodes'), 3);
+  assert.ok(value('bosun_cluster_reconcile_seconds_count') >= 2);
+  assert.match(r.body, /bosun_cluster_replicas\{state="pending"\} \d+/);
 });
