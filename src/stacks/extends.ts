@@ -7,6 +7,7 @@
  * before validation, so the merged service is validated as a whole.
  */
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { isBosunError } from '../domain/errors.js';
 import type { Problem } from './normalize.js';
 
 type Obj = Record<string, unknown>;
@@ -136,6 +137,7 @@ export function resolveExtends(services: Obj, baseDir: string, readFile: ReadSta
         const other = cache.get(file)!;
         pool = isObj(other.services) ? other.services : {};
       } catch (e) {
+        if (isBosunError(e) && e.code === 'policy_denied') throw e; // a refused path is the sender's error, not a file problem
         problems.push({ path: [...path, 'extends', 'file'], message: `cannot read ${ref.file}: ${(e as Error).message}` });
         return own;
       }

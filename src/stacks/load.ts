@@ -141,7 +141,7 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
   }
   const name = sanitizeName(opts.name ?? parsed.data.name ?? basename(baseDir));
   const stack = normalizeCompose(parsed.data, { name, baseDir, ...(opts.extraLabels ? { extraLabels: opts.extraLabels } : {}), ...(opts.readGuard ? { readGuard: opts.readGuard } : {}) }, env, problems);
-  const failed = Object.entries(parsed.data.services).filter(([n, s]) => !stack.services[n] && !s["x-bosun"]?.abstract).map(([n]) => n);
+  const failed = Object.entries(parsed.data.services).filter(([n, s]) => !stack.services[n] && !s['x-bosun']?.abstract).map(([n]) => n);
   for (const g of graphProblems(stack.services)) {
     if (!failed.some((f) => g.message.includes(`"${f}"`))) problems.push({ path: g.field.split('.'), message: g.message });
   }

@@ -36,12 +36,13 @@ function bindingKeys(bs: ContainerSpec['portBindings']): string[] {
   return (bs ?? []).map((b) => `${b.hostIp ?? ''}:${b.hostPort ?? ''}->${b.containerPort.includes('/') ? b.containerPort : `${b.containerPort}/tcp`}`).sort();
 }
 
-/** Docker reports links as `/target:/self/alias`; the spec has `target:alias`. */
+/** Docker reports links as `/target:/self/alias` (default bridge) or `target:alias` (endpoint); the spec has `target:alias`. */
 function linkKeys(links: string[] | undefined): string[] {
-  return (links ?? []).map((l) => {
+  const keys = (links ?? []).map((l) => {
     const [target = '', alias = ''] = l.split(':');
     return `${target.replace(/^\//, '')}:${alias.split('/').at(-1) ?? ''}`;
-  }).sort();
+  });
+  return [...new Set(keys)].sort();
 }
 
 /** Docker reports `container:NAME` network modes as `container:ID`. */

@@ -102,3 +102,22 @@ describe("stack channel: interpolation never sees the agent's environment", () =
     }
   });
 });
+
+describe('stack channel: extends files too', () => {
+  const b = mkdtempSync(join(tmpdir(), 'bosun-stack-extends-'));
+  const inside = join(b, 'root');
+  const out = join(b, 'outside');
+  mkdirSync(inside);
+  mkdirSync(out);
+  const p = PolicySchema.parse({ build_roots: [inside] });
+  after(() => rmSync(b, { recursive: true, force: true }));
+
+  it('refuses an extends file outside build_roots, naming stack.extends.file; one inside loads', () => {
+    writeFileSync(join(out, 'base.yml'), compose);
+    writeFileSync(join(inside, 'ext.yml'), `services:\n  app:\n    extends: {file: ${join(out, 'base.yml')}, service: app}\n`);
+    denied(() => loadStackOf(msg({ path: join(inside, 'ext.yml') }), p), 'stack.extends.file', /outside the allowed roots/);
+    writeFileSync(join(inside, 'base.yml'), compose);
+    writeFileSync(join(inside, 'ext-ok.yml'), 'services:\n  app:\n    extends: {file: base.yml, service: app}\n');
+    assert.deepEqual(Object.keys(loadStackOf(msg({ path: join(inside, 'ext-ok.yml') }), p).services), ['app']);
+  });
+});
