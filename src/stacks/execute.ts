@@ -51,8 +51,6 @@ const opName = (o: ContainerOp) => (o.op === 'exec' ? `exec ${o.command.cmd.join
 export class StackExecutor {
   private readonly images = new Map<string, Promise<unknown>>();
   private readonly ids = new Map<string, string>();
-  /** Volumes this run created (attached ones get prepared before first use). */
-  private readonly newVolumes = new Set<string>();
 
   constructor(private readonly engine: ContainerEngine, private readonly stack: DesiredStack, private readonly opts: ExecuteOptions = {}) {}
 
@@ -88,9 +86,8 @@ export class StackExecutor {
 
   private async prepareResources(plan: StackPlan): Promise<void> {
     await Promise.all(plan.networks.filter((n) => !n.external).map((n) => this.engine.ensureNetwork({ name: n.name, labels: this.labels(), ...(n.driver ? { driver: n.driver } : {}), ...(n.internal ? { internal: true } : {}) })));
-    await Promise.all(plan.volumes.filter((v) => !v.external).map(async (v) => {
-      if ((await this.engine.ensureVolume(v.name, this.labels())).created) this.newVolumes.add(v.name);
-    }));
+    // attached volumes are made with their owner's first container (see ensureAttached)
+    await Promise.all(plan.volumes.filter((v) => !v.external && !v.attachedTo).map((v) => this.engine.ensureVolume(v.name, this.labels())));
   }
 
   private async runStep(step: ContainerStep, deps: (phase: 'created' | 'finished') => (Promise<ContainerResult> | undefined)[], markCreated: (r: ContainerResult) => void): Promise<ContainerResult> {
@@ -168,9 +165,7 @@ export class StackExecutor {
         this.ids.delete(step.container);
         return;
       case 'create': {
-        for (const [volume, path] of Object.entries(svc.attached)) {
-          if (this.newVolumes.has(volume)) await this.once(`prepare ${volume}`, () => this.prepareAttached(svc, volume, path));
-        }
+        for (const [volume, path] of Object.entries(svc.attached)) await this.once(`attached ${volume}`, () => this.ensureAttached(svc, volume, path));
         const { id } = await e.createContainer(step.spec!);
         this.ids.set(step.container, id);
         result.id = id;
@@ -190,6 +185,20 @@ export class StackExecutor {
         return e.disconnectNetwork(op.network, this.id(step), { force: true });
       case 'exec':
         return void (await e.exec(this.id(step), { cmd: op.command.cmd, detach: true, ...(op.command.user ? { user: op.command.user } : {}) }));
+    }
+  }
+
+  /**
+   * Creates an attached volume if missing and prepares it; a volume whose preparation failed
+   * is removed again, so the next run creates and prepares it anew.
+   */
+  private async ensureAttached(svc: DesiredService, volume: string, path: string): Promise<void> {
+    if (!(await this.engine.ensureVolume(volume, this.labels())).created) return;
+    try {
+      await this.prepareAttached(svc, volume, path);
+    } catch (e) {
+      await this.engine.removeVolume(volume).catch(() => undefined);
+      throw e;
     }
   }
 

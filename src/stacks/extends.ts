@@ -17,8 +17,8 @@ export type ReadStackFile = (absPath: string) => Obj;
 
 const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-const REPLACED = new Set(['command', 'entrypoint', 'image', 'build', 'container_name']);
-const KEYED = new Set(['environment', 'labels', 'extra_hosts', 'sysctls']);
+const REPLACED = new Set(['command', 'entrypoint', 'image', 'container_name', 'instances']);
+const KEYED = new Set(['environment', 'labels', 'extra_hosts', 'sysctls', 'args']);
 
 /** `KEY=v` list or mapping → mapping (compose lists use `=`, extra_hosts `:`). */
 function asMap(v: unknown, sep: string): Obj {
@@ -54,7 +54,12 @@ function mergeValue(key: string, base: unknown, over: unknown): unknown {
   if (key === 'volumes' && Array.isArray(base) && Array.isArray(over)) return uniqueBy(base, over, volumeTarget);
   if ((key === 'ports' || key === 'expose') && Array.isArray(base) && Array.isArray(over)) return uniqueBy(base, over, (v) => JSON.stringify(v));
   if (key === 'healthcheck' && isObj(base) && isObj(over)) return { ...base, ...over };
-  if (Array.isArray(base) && Array.isArray(over)) return [...base, ...over];
+  if (key === 'build') {
+    const m = (v: unknown): Obj => (typeof v === 'string' ? { context: v } : isObj(v) ? v : {});
+    return mergeMaps(m(base), m(over));
+  }
+  // sequences append; the same plain value twice (a network, a capability) is kept once
+  if (Array.isArray(base) && Array.isArray(over)) return [...base, ...over].filter((v, i, all) => (v !== null && typeof v === 'object') || all.indexOf(v) === i);
   if (isObj(base) && isObj(over)) return mergeMaps(base, over);
   return over;
 }
@@ -107,14 +112,16 @@ function extendsRef(v: unknown): Ref | string {
 }
 
 /**
- * Resolves every service's `extends` in `services` (of the file at `baseDir`); returns the
- * services with `extends` gone. Problems (unknown service, unreadable file, cycles) are
- * pushed with their path; the service is then left as written, minus `extends`.
+ * Resolves every service's `extends` in `services` (of the stack file `mainFile`, an absolute
+ * path, real or not for an inline stack); returns the services with `extends` gone. Problems
+ * (unknown service, unreadable file, cycles) are pushed with their path; the service is then
+ * left as written, minus `extends`.
  */
-export function resolveExtends(services: Obj, baseDir: string, readFile: ReadStackFile, problems: Problem[]): Obj {
+export function resolveExtends(services: Obj, mainFile: string, readFile: ReadStackFile, problems: Problem[]): Obj {
   const out: Obj = {};
-  const cache = new Map<string, Obj>();
-  const resolveIn = (all: Obj, name: string, dir: string, chain: string[], path: (string | number)[]): Obj => {
+  const cache = new Map<string, Obj>([[mainFile, { services }]]);
+  const resolveIn = (all: Obj, name: string, current: string, chain: string[], path: (string | number)[]): Obj => {
+    const dir = dirname(current);
     const svc = all[name];
     if (!isObj(svc)) return {};
     if (svc.extends === undefined) return svc;
@@ -125,7 +132,7 @@ export function resolveExtends(services: Obj, baseDir: string, readFile: ReadSta
       return own;
     }
     const file = ref.file ? resolve(dir, ref.file) : undefined;
-    const key = `${file ?? dir}#${ref.service}`;
+    const key = `${file ?? current}#${ref.service}`;
     if (chain.includes(key)) {
       problems.push({ path: [...path, 'extends'], message: `extends cycle: ${[...chain, key].map((k) => k.split('#')[1]).join(' -> ')}` });
       return own;
@@ -146,10 +153,10 @@ export function resolveExtends(services: Obj, baseDir: string, readFile: ReadSta
       problems.push({ path: [...path, 'extends', 'service'], message: `extends undefined service "${ref.service}"${ref.file ? ` in ${ref.file}` : ''}` });
       return own;
     }
-    const baseDirOfRef = file ? dirname(file) : dir;
-    const base = rebase(resolveIn(pool, ref.service, baseDirOfRef, [...chain, key], path), baseDirOfRef, dir);
+    const refFile = file ?? current;
+    const base = rebase(resolveIn(pool, ref.service, refFile, [...chain, key], path), dirname(refFile), dir);
     return mergeMaps(withoutAbstract(base), own);
   };
-  for (const name of Object.keys(services)) out[name] = resolveIn(services, name, baseDir, [`${baseDir}#${name}`], ['services', name]);
+  for (const name of Object.keys(services)) out[name] = resolveIn(services, name, mainFile, [`${mainFile}#${name}`], ['services', name]);
   return out;
 }

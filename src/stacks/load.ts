@@ -21,6 +21,8 @@ export interface LoadOptions {
   baseDir?: string;
   /** Shown in error messages. */
   fileLabel?: string;
+  /** The stack file's absolute path (tells `extends: {file}` pointing back at it apart from other files). */
+  filePath?: string;
   /** Variables for interpolation; default: process.env over the .env file next to the stack file. */
   env?: Record<string, string | undefined>;
   extraLabels?: Record<string, string>;
@@ -131,7 +133,7 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
       const data = interpolateAll(other.toJS(), env, [], []);
       return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
     };
-    raw.services = resolveExtends(raw.services as Record<string, unknown>, baseDir, readOther, problems);
+    raw.services = resolveExtends(raw.services as Record<string, unknown>, opts.filePath ?? resolve(baseDir, '<inline>'), readOther, problems);
   }
   const parsed = ComposeFileSchema.safeParse(raw);
   if (!parsed.success) {
@@ -150,7 +152,7 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
 }
 
 /** Reads and parses a stack file; `.env` beside it feeds interpolation, under `opts.env` (default: the process env). */
-export function loadStackFile(path: string, opts: Omit<LoadOptions, 'fileLabel' | 'baseDir'> = {}): DesiredStack {
+export function loadStackFile(path: string, opts: Omit<LoadOptions, 'fileLabel' | 'baseDir' | 'filePath'> = {}): DesiredStack {
   const file = resolve(path);
   let text: string;
   try {
@@ -162,5 +164,5 @@ export function loadStackFile(path: string, opts: Omit<LoadOptions, 'fileLabel' 
   const hasDotEnv = existsSync(resolve(dir, '.env'));
   if (hasDotEnv) opts.readGuard?.(resolve(dir, '.env'), 'dotenv');
   const dotEnv = hasDotEnv ? parseEnvFile(readFileSync(resolve(dir, '.env'), 'utf8')) : {};
-  return parseStack(text, { ...opts, fileLabel: path, baseDir: dir, env: { ...dotEnv, ...(opts.env ?? process.env) } });
+  return parseStack(text, { ...opts, fileLabel: path, filePath: file, baseDir: dir, env: { ...dotEnv, ...(opts.env ?? process.env) } });
 }

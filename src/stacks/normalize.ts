@@ -205,29 +205,41 @@ export function normalizeCompose(file: ComposeFile, o: NormalizeOptions, hostEnv
       problems.push({ path: ['services', name], message: e instanceof Error ? e.message : String(e) });
     }
   }
-  applyUses(file, services, problems);
+  applyUses(file, o.name, services, problems);
+  for (const [name, svc] of Object.entries(services)) {
+    for (const target of [...svc.links.map((l) => l.service), ...(svc.networkModeService ? [svc.networkModeService] : [])]) {
+      if (services[target]?.instances.length === 0) problems.push({ path: ['services', name], message: `service "${name}" links to or shares the network of "${target}", which has no instances (replicas: 0)` });
+    }
+  }
   return { name: o.name, services, networks, volumes, ...(o.extraLabels ? { labels: o.extraLabels } : {}) };
 }
 
 /** docker-map's uses: mount other services' attached volumes at their paths; the owner comes first. */
-function applyUses(file: ComposeFile, services: Record<string, DesiredService>, problems: Problem[]): void {
+function applyUses(file: ComposeFile, stackName: string, services: Record<string, DesiredService>, problems: Problem[]): void {
   for (const [name, s] of Object.entries(file.services)) {
     const svc = services[name];
     for (const [i, ref] of (s['x-bosun']?.uses ?? []).entries()) {
-      const [owner = '', vol] = ref.split('.');
+      // `service` (service names may hold dots) or `service.volume`
+      const dot = ref.lastIndexOf('.');
+      const [owner, vol] = file.services[ref] || dot < 0 ? [ref, undefined] : [ref.slice(0, dot), ref.slice(dot + 1)];
       const target = services[owner];
       const path = ['services', name, 'x-bosun', 'uses', i];
       if (!target) {
         problems.push({ path, message: `uses undefined service "${owner}"` });
         continue;
       }
-      const attached = Object.entries(target.attached).filter(([v]) => vol === undefined || v.endsWith(`_${owner}_${vol}`));
+      const attached = Object.entries(target.attached).filter(([v]) => vol === undefined || v === `${stackName}_${owner}_${vol}`);
       if (!attached.length) {
         problems.push({ path, message: vol === undefined ? `service "${owner}" has no attached volumes` : `service "${owner}" has no attached volume "${vol}"` });
         continue;
       }
       if (!svc) continue;
-      for (const [volume, at] of attached) (svc.container.mounts ??= []).push({ type: 'volume', source: volume, target: at });
+      for (const [volume, at] of attached) {
+        const mounts = (svc.container.mounts ??= []);
+        const clash = mounts.find((m) => m.target === at);
+        if (!clash) mounts.push({ type: 'volume', source: volume, target: at });
+        else if (clash.source !== volume) problems.push({ path, message: `${volume} would be mounted at ${at}, where ${clash.source ?? 'another mount'} already is` });
+      }
       if (!svc.dependsOn.some((d) => d.service === owner)) svc.dependsOn.push({ service: owner, condition: 'service_started', restart: false });
     }
   }

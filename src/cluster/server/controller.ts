@@ -67,6 +67,7 @@ export class Controller {
     this.wakeUp?.();
     await this.loop;
     if (this.leader) await this.o.store.releaseLease(LEASE_NAME, this.o.holder).catch(() => undefined);
+    this.o.metrics?.setLeader(false);
   }
 
   /** Reconcile soon (after an API change or a node report) instead of at the next tick. */

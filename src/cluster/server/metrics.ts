@@ -26,10 +26,18 @@ export function createClusterMetrics(): ClusterMetrics {
   const nodes = new Gauge({ name: 'bosun_cluster_nodes', help: 'Nodes known to the store', registers });
   const services = new Gauge({ name: 'bosun_cluster_services', help: 'Services known to the store', registers });
   const replicas = new Gauge({ name: 'bosun_cluster_replicas', help: 'Replicas meant to run, by state', labelNames: ['state'], registers });
+  const leaderViews = [unplaced, delayed, deadNodes, nodes, services];
   leader.set(0);
   return {
     registry,
-    setLeader: (l) => leader.set(l ? 1 : 0),
+    setLeader(l) {
+      leader.set(l ? 1 : 0);
+      // only the leader's view is current; a follower exports none rather than a stale one
+      if (!l) {
+        for (const g of leaderViews) g.reset();
+        replicas.reset();
+      }
+    },
     observeTick(o) {
       tick.observe(o.ms / 1000);
       placements.inc(o.plan.place.length);
@@ -39,8 +47,9 @@ export function createClusterMetrics(): ClusterMetrics {
       deadNodes.set(o.plan.deadNodes.length);
       nodes.set(o.nodes);
       services.set(o.services);
-      const byState = new Map<string, number>([['pending', 0], ['running', 0], ['failed', 0], ['stopping', 0], ['lost', 0]]);
+      const byState = new Map<string, number>();
       for (const r of o.replicas) if (r.desired === 'run') byState.set(r.state, (byState.get(r.state) ?? 0) + 1);
+      replicas.reset();
       for (const [state, n] of byState) replicas.set({ state }, n);
     },
   };

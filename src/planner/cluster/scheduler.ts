@@ -12,8 +12,8 @@ interface NodeSlot {
   free: Resources;
   total: number;
   perService: Map<string, number>;
-  /** Host ports ("8080/tcp") bound by replicas on this node. */
-  hostPorts: Set<string>;
+  /** Host ports ("8080/tcp") bound by replicas on this node → how many replicas of which service hold each. */
+  hostPorts: Map<string, Map<string, number>>;
 }
 
 /** The host ports a replica binds ("hostPort:containerPort[/proto]" with a host part), as "port/proto". */
@@ -54,9 +54,15 @@ const checkers: Checker[] = [
     if (need.diskMb > n.free.diskMb) return 'insufficient disk';
     return undefined;
   },
-  (n, _svc, ctx) => {
-    if (ctx.ports.length === 0 || n.node.name === ctx.releasing) return undefined;
-    const taken = ctx.ports.find((p) => n.hostPorts.has(p));
+  (n, svc, ctx) => {
+    if (ctx.ports.length === 0) return undefined;
+    const taken = ctx.ports.find((p) => {
+      const holders = n.hostPorts.get(p);
+      if (!holders) return false;
+      // on the node a replica of svc is leaving, a port only svc holds (once) becomes free
+      const onlyLeaving = n.node.name === ctx.releasing && holders.size === 1 && holders.get(svc.name) === 1;
+      return !onlyLeaving;
+    });
     return taken ? `host port ${taken} in use` : undefined;
   },
 ];
@@ -77,7 +83,7 @@ export class Scheduler {
   constructor(nodes: readonly NodeView[]) {
     this.slots = [...nodes]
       .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
-      .map((node) => ({ node, free: { ...node.free }, total: 0, perService: new Map(), hostPorts: new Set<string>() }));
+      .map((node) => ({ node, free: { ...node.free }, total: 0, perService: new Map(), hostPorts: new Map<string, Map<string, number>>() }));
     for (const s of this.slots) this.byName.set(s.node.name, s);
   }
 
@@ -87,7 +93,11 @@ export class Scheduler {
     if (!s) return;
     s.total++;
     s.perService.set(service, (s.perService.get(service) ?? 0) + 1);
-    for (const p of hostPortsOf(template)) s.hostPorts.add(p);
+    for (const p of hostPortsOf(template)) {
+      const holders = s.hostPorts.get(p) ?? new Map<string, number>();
+      holders.set(service, (holders.get(service) ?? 0) + 1);
+      s.hostPorts.set(p, holders);
+    }
     if (pending && template?.resources) subtract(s.free, template.resources);
   }
 

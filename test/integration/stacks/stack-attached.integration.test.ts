@@ -56,4 +56,16 @@ describe('attached volumes: preparation and uses (real engine)', () => {
     assert.ok(r.ok, JSON.stringify(r.containers));
     assert.equal(await statIn(`${NAME}-owner`), '1234 1234 700');
   });
+
+  it('a preparation that fails is reported on the owner, and the volume is removed so the next run prepares it anew', async () => {
+    const bad = text.replace(`name: ${NAME}`, `name: ${NAME}x`).replace('user: "1234:1234"', 'user: nosuchuser');
+    const r = await fx.run(fx.load('bad.yml', bad), 'up');
+    assert.equal(r.ok, false);
+    const owner = r.containers.find((c) => c.service === 'owner')!;
+    assert.equal(owner.status, 'failed');
+    assert.match(owner.error!.message, /preparing attached volume .*nosuchuser/);
+    assert.equal(r.containers.find((c) => c.service === 'reader')!.status, 'skipped');
+    const vols = await engine.docker.listVolumes({ filters: JSON.stringify({ name: [`${NAME}x_owner_data`] }) });
+    assert.equal((vols.Volumes ?? []).length, 0, 'the unprepared volume is gone');
+  });
 });

@@ -159,3 +159,11 @@ test('rolling update with a host port on every node: the old replica\'s node cou
   assert.ok(live(replicas).every((r) => r.specVersion === 2 && r.state === 'running'), JSON.stringify(live(replicas)));
   assert.deepEqual(live(replicas).map((r) => r.node).sort(), ['n1', 'n2', 'n3']);
 });
+
+test('a rolling update that adds a host port another service holds does not stop the old replica', () => {
+  const b = service('b', 1, { container: { name: 'b', image: 'img:1', ports: ['8080:80'] } });
+  const a = service('a', 1, { version: 2, container: { name: 'a', image: 'img:2', ports: ['8080:80'] } });
+  const rs = [replica('a', 0, 'n1'), replica('b', 0, 'n1')];
+  const plan = reconcile({ services: [a, b], replicas: rs, nodes: [node('n1')], now: NOW });
+  assert.deepEqual(plan.stop, [], 'the old a keeps running: its successor could not bind 8080 on n1');
+});

@@ -174,6 +174,27 @@ services:
     assert.equal(s.services.app!.container.mounts![0]!.source, join(dir, 'common', 'conf'));
   });
 
+  it('extends merges build (context kept, args by key), replaces instances, keeps a network once; same names in two files are no cycle', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tmpdir } = await import('node:os');
+    const { loadStackFile } = await import('../../../src/stacks/load.js');
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-extends2-'));
+    writeFileSync(join(dir, 'common.yml'), 'services:\n  web:\n    extends: app\n  app:\n    image: x\n');
+    writeFileSync(join(dir, 'compose.yml'), [
+      'services:',
+      '  base: {build: {context: ./ctx, args: {A: "1"}}, networks: [n], x-bosun: {abstract: true, instances: [a, b]}}',
+      '  child: {extends: base, build: {args: {B: "2"}}, networks: [n], x-bosun: {instances: [a, c]}}',
+      '  app: {extends: {file: common.yml, service: web}}',
+      'networks: {n: {}}',
+    ].join('\n') + '\n');
+    const s = loadStackFile(join(dir, 'compose.yml'), { name: 's', env: {} });
+    assert.deepEqual(s.services.child!.build, { context: join(dir, 'ctx'), args: { A: '1', B: '2' } });
+    assert.deepEqual(s.services.child!.instances, ['a', 'c']);
+    assert.deepEqual(s.services.child!.container.networks!.map((n) => n.name), ['s_n']);
+    assert.equal(s.services.app!.image, 'x', 'common.yml#app is not compose.yml#app');
+  });
+
   it('names extends errors: unknown service, cycle', () => {
     const p = problemsOf('services:\n  a:\n    extends: ghost\n  b:\n    extends: c\n    image: x\n  c:\n    extends: b\n    image: x\n');
     const msgs = p.map((x) => `${x.line}: ${x.message}`);
@@ -208,5 +229,12 @@ services:
     const refs = problemsOf('services:\n  o: {image: x}\n  u:\n    image: x\n    x-bosun: {uses: [o.z, ghost]}\n').map((p) => `${p.line}: ${p.message}`).join('\n');
     assert.match(refs, /5: service "o" has no attached volume "z"/);
     assert.match(refs, /5: uses undefined service "ghost"/);
+    const dotted = parseStack('services:\n  my.db: {image: x, x-bosun: {attached: {d: /d}}}\n  u: {image: x, x-bosun: {uses: [my.db, my.db.d]}}\n', { name: 's', baseDir: '/', env: {} });
+    assert.deepEqual(dotted.services.u!.container.mounts!.map((m) => m.source), ['s_my.db_d']);
+  });
+
+  it('refuses links / network_mode service: to a service scaled to zero', () => {
+    const msgs = problemsOf('services:\n  db: {image: x, deploy: {replicas: 0}}\n  a: {image: x, links: [db]}\n').map((p) => p.message).join('\n');
+    assert.match(msgs, /"a" links to or shares the network of "db", which has no instances/);
   });
 });

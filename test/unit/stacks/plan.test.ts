@@ -194,4 +194,16 @@ describe('stack planner', () => {
     const p = plan('update', text.replace('V: "1"', 'V: "2"'), observed);
     assert.deepEqual(opsOf(p), { db: 'stop,remove,create,start', side: 'stop,remove,create,start' });
   });
+
+  it('a service renamed by replicas starts its new container only after the old one is gone (host ports, names)', () => {
+    const one = 'name: app\nservices:\n  w: {image: w:1, ports: ["8080:80"]}\n';
+    const p = plan('update', one.replace('ports:', 'deploy: {replicas: 1}, ports:'), observedUpToDate(load(one)));
+    const old = p.steps.find((s) => s.container === 'app-w')!;
+    const fresh = p.steps.find((s) => s.container === 'app-w-1')!;
+    assert.deepEqual(old.ops.map((o) => o.op), ['stop', 'remove']);
+    assert.deepEqual(old.after, []);
+    assert.deepEqual(fresh.after, ['app-w']);
+    const orphaned = plan('update', 'name: app\nservices:\n  v: {image: w:1, ports: ["8080:80"]}\n', observedUpToDate(load(one)), { remove_orphans: true });
+    assert.deepEqual(orphaned.steps.find((s) => s.container === 'app-v')!.after, ['app-w'], 'the orphan holding the port goes first');
+  });
 });
