@@ -187,7 +187,8 @@ export class SqlClusterStore implements ClusterStore {
       `UPDATE replicas r SET state = x.state, reason = COALESCE(x.reason, r.reason), updated_at = $2,
          started_at = CASE WHEN x.state = 'running' AND r.state <> 'running' THEN $2 ELSE r.started_at END
        FROM jsonb_to_recordset($1::jsonb) AS x(service text, slot int, generation int, state text, reason text)
-       WHERE r.service = x.service AND r.slot = x.slot AND r.generation = x.generation`,
+       WHERE r.service = x.service AND r.slot = x.slot AND r.generation = x.generation
+         AND (r.desired = 'run' OR x.state IN ('stopped', 'failed'))`,
       [JSON.stringify(updates.map((u) => ({ service: u.service, slot: u.slot, generation: u.generation, state: u.state, reason: u.reason ?? null }))), now],
     );
   }

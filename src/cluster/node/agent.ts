@@ -107,14 +107,17 @@ export class NodeAgent {
         containerId = (await this.o.engine.createContainer(containerSpecFor(m, this.o.name))).id;
       }
       await this.o.engine.startContainer(containerId);
-      await this.report({ ...id, status: 'running' });
     } catch (e) {
       const err = toBosunError(e, 'engine_error');
       this.o.log.warn({ ...id, code: err.code, err: err.message }, 'replica failed to start');
       const leftover = await this.slotContainers(m.service, m.slot);
       for (const c of leftover.filter((c) => genOf(c) === m.generation)) await this.remove(c.id);
       await this.report({ ...id, status: 'start_failed', error: `${err.code}: ${err.message}` });
+      return;
     }
+    // outside the try: a report that cannot be sent must not remove a container that started
+    // (the next heartbeat lists it as running)
+    await this.report({ ...id, status: 'running' });
   }
 
   private async ensureImage(ref: string): Promise<void> {

@@ -8,13 +8,16 @@ import type { RunMessage } from '../protocol.js';
 export const RESOURCES_LABEL = 'bosun.resources';
 
 export function replicaContainerName(m: Pick<RunMessage, 'service' | 'slot' | 'generation' | 'container'>): string {
-  return `${m.service}.${m.container.name}.${m.slot}.g${m.generation}`.slice(0, 120);
+  // never cut: the slot and generation at the end keep replicas apart (names are ≤ 63 each, Docker takes more)
+  return `${m.service}.${m.container.name}.${m.slot}.g${m.generation}`;
 }
 
 export function containerSpecFor(m: RunMessage, node: string): ContainerSpec {
   const t = m.container;
+  // bosun.* labels are bosun's own (identity, resources); a template cannot set them
+  const userLabels = Object.fromEntries(Object.entries(t.labels ?? {}).filter(([k]) => !k.startsWith('bosun.')));
   const labels: Record<string, string> = {
-    ...(t.labels ?? {}),
+    ...userLabels,
     [LABEL.managed]: 'true',
     [LABEL.service]: m.service,
     [LABEL.replica]: String(m.slot),

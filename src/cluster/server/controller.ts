@@ -139,10 +139,10 @@ export class Controller {
 
   private async dispatch(plan: Plan, services: ServiceSpec[]): Promise<void> {
     const byName = new Map(services.map((s) => [s.name, s]));
-    const dead = new Set(plan.deadNodes);
     const sends: Promise<void>[] = [];
     for (const s of plan.stop) {
-      if (dead.has(s.node)) continue; // fenced when the node returns (its heartbeat lists the stale container)
+      // sent to dead nodes too: their queue is durable, so the order waits for them (and their
+      // first heartbeat fences whatever it lists as well)
       const msg: StopMessage = { type: 'stop', service: s.service, slot: s.slot, generation: s.generation, reason: s.reason };
       sends.push(sendToNode(this.o.transport, s.node, msg));
     }

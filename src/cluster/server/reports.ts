@@ -16,6 +16,8 @@ export interface ReportHandlerOptions {
   log: Logger;
   /** Heartbeats older than this (a backlog after a server outage) do not count as liveness. */
   staleHeartbeatMs?: number;
+  /** A replica that changed this recently is not failed for missing from a heartbeat (the listing may predate it). */
+  absenceGraceMs?: number;
   onChange?: () => void;
   now?: () => number;
 }
@@ -34,16 +36,16 @@ export function reportHandler(o: ReportHandlerOptions): (m: InboundMessage) => P
       return;
     }
     const t = now();
+    // A heartbeat from a backlog (or a node whose clock is off) proves nothing about now: no
+    // liveness, and its listing is not taken as complete — but what it lists is still fenced.
+    const fresh = msg.type === 'heartbeat' && Math.abs(t - msg.sentAt) <= (o.staleHeartbeatMs ?? 10_000);
     if (msg.type === 'heartbeat') {
-      if (t - msg.sentAt > (o.staleHeartbeatMs ?? 10_000)) {
-        await m.ack();
-        return;
-      }
-      await o.store.recordHeartbeat({ name: msg.node, labels: msg.labels, free: msg.free, at: t });
+      if (fresh) await o.store.recordHeartbeat({ name: msg.node, labels: msg.labels, free: msg.free, at: t });
+      else o.log.warn({ node: msg.node, skewMs: t - msg.sentAt }, 'heartbeat too old or node clock off: not counted as liveness');
     }
     const containers = msg.type === 'heartbeat' ? msg.containers : [msg.container];
     const replicas = await o.store.listReplicasForReport(msg.node, containers.map((c) => c.service));
-    const obs = observe(msg.node, containers, replicas, msg.type === 'heartbeat');
+    const obs = observe(msg.node, containers, replicas, fresh, { now: t, absenceGraceMs: o.absenceGraceMs ?? 5_000 });
     await o.store.applyUpdates(obs.updates, t);
     for (const f of obs.fence) {
       const stop: StopMessage = { type: 'stop', service: f.service, slot: f.slot, generation: f.generation, reason: f.reason };

@@ -39,7 +39,13 @@ export interface Observation {
 const key = (s: string, slot: number, g: number) => `${s}\u0000${slot}\u0000${g}`;
 
 /** `full`: the report lists every bosun container on the node (heartbeat), so absence means gone. */
-export function observe(node: string, reported: readonly ReportedContainer[], replicas: readonly Replica[], full: boolean): Observation {
+export function observe(
+  node: string,
+  reported: readonly ReportedContainer[],
+  replicas: readonly Replica[],
+  full: boolean,
+  timing: { now: number; absenceGraceMs: number } = { now: Number.POSITIVE_INFINITY, absenceGraceMs: 0 },
+): Observation {
   const out: Observation = { updates: [], fence: [] };
   const rows = new Map<string, Replica>();
   for (const r of replicas) rows.set(key(r.service, r.slot, r.generation), r);
@@ -59,7 +65,9 @@ export function observe(node: string, reported: readonly ReportedContainer[], re
   if (full) {
     for (const r of replicas) {
       if (r.node !== node || seen.has(key(r.service, r.slot, r.generation))) continue;
-      if (r.desired === 'run' && r.state === 'running') out.updates.push({ ...ids(r), state: 'failed', reason: 'container disappeared from the node' });
+      // the node listed its containers a moment before sending: a replica that just changed may postdate the list
+      const recent = timing.now - r.updatedAt < timing.absenceGraceMs;
+      if (r.desired === 'run' && r.state === 'running' && !recent) out.updates.push({ ...ids(r), state: 'failed', reason: 'container disappeared from the node' });
       if (r.desired === 'stop' && (r.state === 'running' || r.state === 'pending' || r.state === 'stopping')) out.updates.push({ ...ids(r), state: 'stopped' });
     }
   }

@@ -70,6 +70,7 @@ export function reconcile(input: ReconcileInput): Plan {
     const want = svc.deleted ? 0 : svc.replicas;
     const vacant: { slot: number; attempt: number; notBefore: number; exclude?: string }[] = [];
     const updatable: Replica[] = [];
+    const draining: Replica[] = [];
     let inFlight = 0;
     let unhealthy = 0;
 
@@ -102,8 +103,7 @@ export function reconcile(input: ReconcileInput): Plan {
       }
       const node = aliveByName.get(r.node);
       if (node && node.status === 'draining') {
-        const pick = scheduler.pick(svc, r.node);
-        if (pick.node) plan.stop.push(stopOf(r, dead, 'stopping', `node ${r.node} draining`));
+        draining.push(r);
         continue;
       }
       if (r.specVersion < svc.version) updatable.push(r);
@@ -128,16 +128,23 @@ export function reconcile(input: ReconcileInput): Plan {
       }
     }
 
-    // Rolling update: one slot at a time, only while the rest is healthy, only if the new one fits.
+    // Drains, then rolling updates: a few slots at a time, only while the rest is healthy, only
+    // if the successor fits — and its room is held for it (take), so a pass never stops more
+    // replicas than can be placed again.
     let budget = cfg.maxParallelUpdates - inFlight;
     if (unhealthy - inFlight > 0) budget = 0;
-    for (const r of updatable) {
+    const moves = [
+      ...draining.map((r) => ({ r, exclude: r.node, releasing: undefined, reason: `node ${r.node} draining` })),
+      ...updatable.map((r) => ({ r, exclude: undefined, releasing: r.node, reason: `rolling update to version ${svc.version}` })),
+    ];
+    for (const m of moves) {
       if (budget <= 0) break;
-      if (r.state !== 'running' && r.state !== 'pending') continue;
-      // its own node counts as free of its host ports: the successor may take its place there
-      const pick = scheduler.pick(svc, undefined, r.node);
-      if (!pick.node) break;
-      plan.stop.push(stopOf(r, dead, 'stopping', `rolling update to version ${svc.version}`));
+      if (m.r.state !== 'running' && m.r.state !== 'pending') continue;
+      // an updating replica's own node counts as free of its host ports: the successor may take its place
+      const pick = scheduler.pick(svc, m.exclude, m.releasing);
+      if (!pick.node) continue;
+      scheduler.take(svc, pick.node);
+      plan.stop.push(stopOf(m.r, dead, 'stopping', m.reason));
       budget--;
     }
 

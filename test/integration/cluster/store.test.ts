@@ -114,6 +114,14 @@ for (const backend of ['pglite', 'postgres'] as const) {
       await store.applyPlan(move, 14, lease);
       rs = await store.listReplicas('api');
       assert.deepEqual(rs.map((r) => [r.slot, r.generation, r.desired, r.state, r.attempt]), [[0, 1, 'run', 'running', 0], [1, 1, 'stop', 'failed', 0], [1, 2, 'run', 'pending', 1]]);
+      // a late "running" report cannot revive a replica the controller has decided to stop; "stopped" lands
+      const drain = emptyPlan();
+      drain.stop.push({ service: 'api', slot: 0, generation: 1, node: 'n1', markAs: 'stopping', reason: 'node n1 draining' });
+      await store.applyPlan(drain, 14, lease);
+      await store.applyUpdates([{ service: 'api', slot: 0, generation: 1, state: 'running' }], 14);
+      assert.equal((await store.listReplicas('api')).find((r) => r.slot === 0)?.state, 'stopping');
+      await store.applyUpdates([{ service: 'api', slot: 0, generation: 1, state: 'stopped' }], 14);
+      assert.equal((await store.listReplicas('api')).find((r) => r.slot === 0)?.state, 'stopped');
       await store.deleteService('api', 15);
       const purge = emptyPlan();
       purge.purge.push('api');

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { observe } from '../../../src/planner/cluster/observe.js';
-import { replica } from './fixtures.js';
+import { NOW, replica } from './fixtures.js';
 
 test('a returning node reporting a stale generation gets it fenced', () => {
   const rs = [replica('web', 0, 'n1', { desired: 'stop', state: 'lost' }), replica('web', 0, 'n2', { generation: 2 })];
@@ -27,4 +27,11 @@ test('unknown containers are fenced; an event report does not fail absent ones',
   const o = observe('n1', [{ service: 'ghost', slot: 0, generation: 9, status: 'running' }], rs, false);
   assert.equal(o.fence.length, 1);
   assert.equal(o.updates.length, 0);
+});
+
+test('a heartbeat listing taken just before a replica started does not fail it (absence grace)', () => {
+  const just = replica('web', 0, 'n1', { state: 'running', updatedAt: NOW - 1_000 });
+  const old = replica('web', 1, 'n1', { state: 'running', updatedAt: NOW - 10_000 });
+  const obs = observe('n1', [], [just, old], true, { now: NOW, absenceGraceMs: 5_000 });
+  assert.deepEqual(obs.updates.map((u) => [u.slot, u.state]), [[1, 'failed']]);
 });

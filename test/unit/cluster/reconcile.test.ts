@@ -167,3 +167,16 @@ test('a rolling update that adds a host port another service holds does not stop
   const plan = reconcile({ services: [a, b], replicas: rs, nodes: [node('n1')], now: NOW });
   assert.deepEqual(plan.stop, [], 'the old a keeps running: its successor could not bind 8080 on n1');
 });
+
+test('drain moves replicas one at a time, holding room for each successor: never two down at once', () => {
+  const svc = service('web', 3, { container: { name: 'web', image: 'img:1', resources: { cpu: 0, memMb: 1000, diskMb: 0 } } });
+  const nodes = [node('a', { status: 'draining' }), node('b', { free: { cpu: 4000, memMb: 1500, diskMb: 100_000 } })];
+  const rs = [replica('web', 0, 'a'), replica('web', 1, 'a'), replica('web', 2, 'a')];
+  const first = reconcile({ services: [svc], replicas: rs, nodes, now: NOW });
+  assert.equal(first.stop.length, 1, 'b has room for one successor, and one move at a time');
+  const stopped = applyPlan(rs, first, NOW).map((r) => (r.state === 'stopping' ? { ...r, state: 'stopped' as const } : r));
+  const second = reconcile({ services: [svc], replicas: stopped, nodes, now: NOW });
+  assert.equal(second.place.length, 1);
+  assert.equal(second.place[0]!.node, 'b');
+  assert.equal(second.stop.length, 0, 'the next move waits for the successor to run');
+});
