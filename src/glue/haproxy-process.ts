@@ -27,6 +27,11 @@ export interface HaproxyProcessOptions {
   reloadCommand?: string;
   /** Stop the haproxy this glue started when glue closes (master mode). */
   stopOnClose: boolean;
+  /**
+   * Start the master as a daemon (`-W -D`) instead of a child: for `glue -1`, whose haproxy
+   * must outlive it (a later `glue -w` adopts it from the pid file).
+   */
+  daemonize?: boolean;
   log: Logger;
 }
 
@@ -36,19 +41,21 @@ export interface ApplyResult {
 }
 
 export class HaproxyProcess {
-  private live: string | undefined;
+  /** The config text haproxy is known to run (set only after a reload succeeded). */
+  private loaded: string | undefined;
   private master: ChildProcess | undefined;
   private masterPid: number | undefined;
-  private waiters: Array<() => void> = [];
+  private waiters: Array<(ok: boolean) => void> = [];
   reloads = 0;
 
   constructor(private readonly opts: HaproxyProcessOptions) {}
 
   /** Validates `text`, swaps it in atomically and reloads; unchanged text is skipped. */
   async apply(text: string, signal?: AbortSignal): Promise<ApplyResult> {
-    if (this.live === undefined) this.live = await readFile(this.opts.configFile, 'utf8').catch(() => undefined);
-    const running = this.isRunning();
-    if (text === this.live && running) return { changed: false, reloaded: false };
+    // Only what a successful reload put live counts as live: after a failed reload (or at
+    // start, whatever the file on disk says) the same text is validated and reloaded again.
+    if (text === this.loaded && this.isRunning()) return { changed: false, reloaded: false };
+    const onDisk = await readFile(this.opts.configFile, 'utf8').catch(() => undefined);
     const tmp = `${this.opts.configFile}.glue-${process.pid}.tmp`;
     await writeFile(tmp, text, 'utf8');
     const check = await runCommand(this.opts.haproxyBin, ['-c', '-q', '-f', tmp], { timeoutMs: 15_000, signal });
@@ -61,10 +68,9 @@ export class HaproxyProcess {
       });
     }
     await rename(tmp, this.opts.configFile);
-    const changed = text !== this.live;
-    this.live = text;
     await this.reload(signal);
-    return { changed, reloaded: this.opts.reload !== 'none' };
+    this.loaded = text;
+    return { changed: text !== onDisk, reloaded: this.opts.reload !== 'none' };
   }
 
   private isRunning(): boolean {
@@ -78,13 +84,13 @@ export class HaproxyProcess {
     this.reloads++;
     if (o.reload === 'command') {
       const r = await runCommand('/bin/sh', ['-c', o.reloadCommand ?? ''], { timeoutMs: 30_000, signal });
-      if (r.code !== 0) throw new BosunError('nonzero_exit', `reload command exited ${r.code}: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw new BosunError('nonzero_exit', `reload command exited ${r.code}: ${r.stderr.trim()}`, { retryable: true });
       return;
     }
     if (o.reload === 'sf') {
       const old = await readPids(o.pidFile);
       const r = await runCommand(o.haproxyBin, ['-D', '-f', o.configFile, '-p', o.pidFile, ...(old.length ? ['-sf', ...old.map(String)] : [])], { timeoutMs: 30_000, signal });
-      if (r.code !== 0) throw new BosunError('nonzero_exit', `haproxy -sf exited ${r.code}: ${r.stderr.trim()}`);
+      if (r.code !== 0) throw new BosunError('nonzero_exit', `haproxy -sf exited ${r.code}: ${r.stderr.trim()}`, { retryable: true });
       return;
     }
     if (this.masterPid === undefined) {
@@ -98,7 +104,9 @@ export class HaproxyProcess {
       const done = this.nextLoad(10_000);
       process.kill(this.masterPid, 'SIGUSR2');
       // An adopted master's output is not ours to read: then the signal is all we can do.
-      if (this.master) await done;
+      if (this.master && !(await done)) {
+        throw new BosunError('nonzero_exit', 'haproxy master could not load the new config (e.g. a port in use); see its log', { retryable: true });
+      }
       return;
     }
     await this.startMaster();
@@ -106,6 +114,13 @@ export class HaproxyProcess {
 
   private async startMaster(): Promise<void> {
     const o = this.opts;
+    if (o.daemonize) {
+      const r = await runCommand(o.haproxyBin, ['-W', '-D', '-f', o.configFile, '-p', o.pidFile], { timeoutMs: 30_000 });
+      if (r.code !== 0) throw new BosunError('nonzero_exit', `haproxy -W -D exited ${r.code}: ${(r.stderr || r.stdout).trim()}`, { retryable: true });
+      this.masterPid = (await readPids(o.pidFile))[0];
+      o.log.info({ pid: this.masterPid }, 'haproxy master started as a daemon');
+      return;
+    }
     const child = spawn(o.haproxyBin, ['-W', '-db', '-f', o.configFile, '-p', o.pidFile], { stdio: ['ignore', 'pipe', 'pipe'] });
     this.master = child;
     this.masterPid = child.pid;
@@ -113,7 +128,8 @@ export class HaproxyProcess {
     const onOutput = (chunk: Buffer) => {
       for (const line of chunk.toString('utf8').split('\n')) {
         if (!line.trim()) continue;
-        if (line.includes('Loading success')) this.waiters.splice(0).forEach((w) => w());
+        if (line.includes('Loading success')) this.waiters.splice(0).forEach((w) => w(true));
+        if (line.includes('Loading failure')) this.waiters.splice(0).forEach((w) => w(false));
         if (line.includes('[ALERT]')) o.log.warn({ haproxy: line.trim() }, 'haproxy');
         else o.log.debug({ haproxy: line.trim() }, 'haproxy');
       }
@@ -126,20 +142,23 @@ export class HaproxyProcess {
         this.master = undefined;
         this.masterPid = undefined;
       }
-      this.waiters.splice(0).forEach((w) => w());
+      this.waiters.splice(0).forEach((w) => w(false));
     });
     await done;
     if (this.master !== child) throw new BosunError('nonzero_exit', 'haproxy master exited at start-up');
     o.log.info({ pid: child.pid }, 'haproxy master started');
   }
 
-  /** Resolves at the next "Loading success." (or exit, or after `ms`). */
-  private nextLoad(ms: number): Promise<void> {
+  /**
+   * Resolves true at the next "Loading success.", false at "Loading failure" or the master's
+   * exit; true after `ms` without either (an haproxy that does not print them).
+   */
+  private nextLoad(ms: number): Promise<boolean> {
     return new Promise((resolve) => {
-      const t = setTimeout(resolve, ms);
-      this.waiters.push(() => {
+      const t = setTimeout(() => resolve(true), ms);
+      this.waiters.push((ok) => {
         clearTimeout(t);
-        resolve();
+        resolve(ok);
       });
     });
   }

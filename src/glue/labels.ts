@@ -33,7 +33,8 @@ export const MAX_WEIGHT = 256;
 
 const HTTP_KEY = /^glue_http_(\d+)_(host|prefix|strip_prefix|weight)$/;
 const HOST_RE = /^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$/;
-const PREFIX_RE = /^[A-Za-z0-9._~!$&'()*+,;=:@%/-]*$/;
+// path characters, minus those HAProxy's config parser treats specially (' and $; # and \\ are not path characters)
+const PREFIX_RE = /^[A-Za-z0-9._~!&()*+,;=:@%/-]*$/;
 
 function parsePortList(raw: string | undefined, label: string, problems: string[]): number[] {
   if (raw === undefined || raw.trim() === '') return [];

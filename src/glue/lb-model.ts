@@ -51,6 +51,12 @@ export function safeName(s: string): string {
   return s.replace(/[^A-Za-z0-9_.-]/g, '_').slice(0, 60) || '_';
 }
 
+/** `<container>_<port>`, made unique in its backend (names cut to 60 characters can collide) with the container id. */
+function serverName(taken: readonly { name: string }[], c: GlueContainer, port: number): string {
+  const name = safeName(`${c.name}_${port}`);
+  return taken.some((s) => s.name === name) ? safeName(`${c.name.slice(0, 30)}_${c.id.slice(0, 12)}_${port}`) : name;
+}
+
 function addressOf(c: GlueContainer, network: string | undefined): string | undefined {
   if (network !== undefined) return c.networks[network] || undefined;
   const names = Object.keys(c.networks).sort();
@@ -94,7 +100,7 @@ export function buildLbModel(containers: readonly GlueContainer[], opts: LbOptio
       } else if (route.strip !== r.strip) {
         problems.push(`${c.name}: strip_prefix disagrees with other containers on ${r.host || '*'}/${r.prefix}; keeping ${route.strip ? '1' : '0'}`);
       }
-      route.servers.push({ name: safeName(`${c.name}_${r.port}`), containerId: c.id, address, port: r.port, weight: r.weight });
+      route.servers.push({ name: serverName(route.servers, c, r.port), containerId: c.id, address, port: r.port, weight: r.weight });
     }
     for (const t of parsed.tcp) {
       if (!c.exposedPorts.includes(`${t.port}/tcp`)) {
@@ -106,7 +112,7 @@ export function buildLbModel(containers: readonly GlueContainer[], opts: LbOptio
         svc = { name: `tcp_${t.port}`, port: t.port, listenPort: t.port + opts.tcpPortOffset, servers: [] };
         tcp.set(t.port, svc);
       }
-      svc.servers.push({ name: safeName(`${c.name}_${t.port}`), containerId: c.id, address, port: t.port, weight: t.weight });
+      svc.servers.push({ name: serverName(svc.servers, c, t.port), containerId: c.id, address, port: t.port, weight: t.weight });
     }
   }
   const routes = [...http.values()].sort(compareRoutes);

@@ -19,18 +19,28 @@ export function runCommand(
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    // its own process group, so a timeout also ends what a script left running in the background
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const kill = () => {
-      if (child.exitCode === null) child.kill('SIGKILL');
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        /* already gone */
+      }
     };
+    let exited = false;
     const timer = setTimeout(() => {
+      if (exited) return;
       timedOut = true;
       kill();
     }, opts.timeoutMs);
     opts.signal?.addEventListener('abort', kill, { once: true });
     child.stdout.on('data', (d: Buffer) => (stdout = (stdout + d.toString('utf8')).slice(-LIMIT)));
     child.stderr.on('data', (d: Buffer) => (stderr = (stderr + d.toString('utf8')).slice(-LIMIT)));
+    let settled = false;
     const finish = (code: number) => {
+      if (settled) return;
+      settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', kill);
       resolve({ code, stdout, stderr, timedOut });
@@ -39,6 +49,21 @@ export function runCommand(
       stderr += String(e.message);
       finish(127);
     });
-    child.on('close', (code) => finish(code ?? (timedOut ? 124 : 1)));
+    // 'close' waits for every holder of the pipes (a background child keeps them open):
+    // settle at exit, after a short grace for the last output; what the command left running
+    // in the background is its business (only a timeout ends the whole group)
+    child.on('exit', (code) => {
+      exited = true;
+      const result = code ?? (timedOut ? 124 : 1);
+      const grace = setTimeout(() => {
+        child.stdout.destroy();
+        child.stderr.destroy();
+        finish(result);
+      }, 200);
+      child.once('close', () => {
+        clearTimeout(grace);
+        finish(result);
+      });
+    });
   });
 }

@@ -43,7 +43,7 @@ export async function runGlue(opts: RunGlueOptions): Promise<RunGlueResult> {
       continue;
     }
     try {
-      built.push({ cfg, handler: await createHandler(cfg, { ...opts.deps, log }) });
+      built.push({ cfg, handler: await createHandler(cfg, { ...opts.deps, log, once: opts.mode === 'once' }) });
       log.info({ handler: cfg.name, type: cfg.type, events: cfg.events }, 'handler loaded');
     } catch (e) {
       configErrors++;

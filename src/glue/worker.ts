@@ -43,7 +43,16 @@ export class HandlerWorker {
         this.log.warn({ handler: this.cfg.name, dropped: this.dropped }, 'handler queue full, oldest event dropped');
       }
     }
-    if (!this.running) this.running = this.drain().finally(() => (this.running = undefined));
+    if (!this.running) this.start();
+  }
+
+  private start(): void {
+    const run: Promise<void> = this.drain().finally(() => {
+      if (this.running === run) this.running = undefined;
+      // an event enqueued while the drain was finishing must not wait for the next one
+      if (this.queue.length > 0 && !this.signal.aborted) this.start();
+    });
+    this.running = run;
   }
 
   get busy(): boolean {

@@ -14,8 +14,8 @@ export function replicaContainerName(m: Pick<RunMessage, 'service' | 'slot' | 'g
 
 export function containerSpecFor(m: RunMessage, node: string): ContainerSpec {
   const t = m.container;
-  // bosun.* labels are bosun's own (identity, resources); a template cannot set them
-  const userLabels = Object.fromEntries(Object.entries(t.labels ?? {}).filter(([k]) => !k.startsWith('bosun.')));
+  // the resources label tells the node what a replica reserves: only bosun sets it (identity labels are overwritten below)
+  const userLabels = Object.fromEntries(Object.entries(t.labels ?? {}).filter(([k]) => k !== RESOURCES_LABEL));
   const labels: Record<string, string> = {
     ...userLabels,
     [LABEL.managed]: 'true',

@@ -15,7 +15,8 @@
  *   reload             master | sf | command | none (default master; command if reload_command set)
  *   reload_command     shell command for reload=command
  *   haproxy_bin        (default haproxy); stats_socket; maxconn (default 4096)
- *   stop_on_exit       1 (default) stops the haproxy master glue started when glue exits
+ *   stop_on_exit       1 (default) stops the haproxy master glue started when glue exits;
+ *                      a run-once glue (-1) leaves the haproxy it starts running, as a daemon
  */
 import { join, resolve, isAbsolute } from 'node:path';
 import type { GlueHandler, HandlerConfig, HandlerContext } from '../types.js';
@@ -45,7 +46,7 @@ export class HaproxyHandler implements GlueHandler {
   private readonly offset: number;
   private lastProblems = '';
 
-  constructor(cfg: HandlerConfig, log: Logger) {
+  constructor(cfg: HandlerConfig, log: Logger, mode: { once: boolean } = { once: false }) {
     const p = cfg.params;
     const configFile = pathParam(cfg, p.config_file ?? '/etc/haproxy/haproxy.cfg');
     const reload = (p.reload ?? (p.reload_command ? 'command' : 'master')) as ReloadMode;
@@ -68,7 +69,9 @@ export class HaproxyHandler implements GlueHandler {
       haproxyBin: p.haproxy_bin ?? 'haproxy',
       reload,
       ...(p.reload_command ? { reloadCommand: p.reload_command } : {}),
-      stopOnClose: (p.stop_on_exit ?? '1') === '1',
+      // run once: the haproxy it starts is left serving (as a daemon), whatever stop_on_exit says
+      stopOnClose: !mode.once && (p.stop_on_exit ?? '1') === '1',
+      daemonize: mode.once,
       log,
     });
   }

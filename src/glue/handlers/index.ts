@@ -12,13 +12,15 @@ export interface HandlerDeps {
   log: Logger;
   createTransport(url: string): Promise<Transport>;
   defaultBrokerUrl: string;
+  /** `glue -1`: what a handler starts must outlive glue. */
+  once?: boolean;
 }
 
 export async function createHandler(cfg: HandlerConfig, deps: HandlerDeps): Promise<GlueHandler> {
   const log = deps.log.child({ handler: cfg.name });
   switch (cfg.type) {
     case 'haproxy':
-      return new HaproxyHandler(cfg, log);
+      return new HaproxyHandler(cfg, log, { once: deps.once ?? false });
     case 'etcd':
       return new EtcdPublisher(cfg);
     case 'script':

@@ -2,6 +2,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { LABEL } from '../../../src/domain/labels.js';
@@ -54,4 +55,31 @@ test("balancer -1 (seed 004's docker-balancer) renders the same routes from flag
   const code = await runCli(['balancer', '-1', '--config-file', cfgFile, '--http-bind', '127.0.0.1:1', '--reload', 'none', '--only-label', `${LABEL.test}=${runId}`]);
   assert.equal(code, 0);
   assert.match(await readFile(cfgFile, 'utf8'), /-m str once\.test/);
+});
+
+test('-1 with reload=master leaves the haproxy it started serving (a daemon), routing the current containers', async () => {
+  const sub = join(dir.path, 'master');
+  await import('node:fs/promises').then((fs) => fs.mkdir(sub));
+  const cfgFile = join(sub, 'haproxy.cfg');
+  const port = await new Promise<number>((resolve) => {
+    const s = createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as { port: number }).port;
+      s.close(() => resolve(p));
+    });
+  });
+  await writeFile(join(sub, 'lb.ini'), `[handler]\nclass=DockerGlue.handlers.lb.HAProxyHandler\nevents=die,start,none\nenabled=1\n\n[params]\nconfig_file=${cfgFile}\nhttp_bind=127.0.0.1:${port}\nreload=master\n`);
+  assert.equal(await runCli(['glue', '-1', '--config-dir', sub, '--only-label', `${LABEL.test}=${runId}`]), 0);
+  const pid = Number((await readFile(`${cfgFile}.pid`, 'utf8')).trim().split('\n')[0]);
+  try {
+    assert.ok(pid > 0);
+    process.kill(pid, 0); // throws if it is gone
+    const r = await fetch(`http://127.0.0.1:${port}/shop/`, { headers: { host: 'once.test' } });
+    assert.equal(r.status, 200, 'routed to the container started by the first test');
+  } finally {
+    try {
+      process.kill(pid, 'SIGTERM');
+    } catch {
+      /* gone */
+    }
+  }
 });

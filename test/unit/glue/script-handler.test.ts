@@ -44,3 +44,16 @@ test('a missing script is refused when the handler is built', async () => {
   const cfg: HandlerConfig = { name: 't', file: '/x/t.ini', type: 'script', events: [], enabled: true, triggersNone: false, params: { script: 'nope.sh' }, dir: '/nonexistent' };
   await assert.rejects(resolveScript(cfg), /not found/);
 });
+
+test('a script that leaves a background child finishes at its own exit; one over its timeout is ended with its whole group', async () => {
+  const quick = await setup('sleep 30 & echo started');
+  const t0 = Date.now();
+  await quick.handler.handle(ctx('start', 'x'));
+  assert.ok(Date.now() - t0 < 10_000, 'not held for the 30 s background sleep');
+  await rm(quick.dir, { recursive: true });
+  const slow = await setup('sleep 30 & sleep 30', { timeout_ms: '300' });
+  const t1 = Date.now();
+  await assert.rejects(slow.handler.handle(ctx('start', 'x')), (e) => isBosunError(e) && e.code === 'timeout');
+  assert.ok(Date.now() - t1 < 10_000, 'the 300 ms timeout holds even with a 30 s background child');
+  await rm(slow.dir, { recursive: true });
+});
