@@ -5,7 +5,7 @@
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { extname, join, basename, resolve } from 'node:path';
-import ini from 'ini';
+import { parseConfigParserIni } from './ini.js';
 import YAML from 'yaml';
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
@@ -50,7 +50,7 @@ export function parseHandlerFile(file: string, text: string): HandlerConfig {
   const ext = extname(file).toLowerCase();
   let raw: unknown;
   try {
-    raw = ext === '.ini' ? ini.parse(text) : YAML.parse(text);
+    raw = ext === '.ini' ? parseConfigParserIni(text, file) : YAML.parse(text);
   } catch (e) {
     throw new BosunError('invalid_message', `${file}: ${(e as Error).message}`, { cause: e });
   }

@@ -84,3 +84,24 @@ test('the shipped examples parse', async () => {
     parseHandlerFile(path, await readFile(path, 'utf8'));
   }
 });
+
+test('INI as configparser reads it: ; and # inside values kept, key: value, continuation lines, comment lines', () => {
+  const cfg = parseHandlerFile('/x/s.ini', [
+    '# a comment',
+    '[handler]',
+    'class: DockerGlue.handlers.exec.ScriptHandler',
+    'events = start, die',
+    '; another comment',
+    '[params]',
+    'reload_command=systemctl reload haproxy; logger done',
+    'script = run#1.sh',
+    'args = one',
+    '  two',
+  ].join('\n'));
+  assert.equal(cfg.type, 'script');
+  assert.deepEqual(cfg.events, ['start', 'die']);
+  assert.equal(cfg.params.reload_command, 'systemctl reload haproxy; logger done');
+  assert.equal(cfg.params.script, 'run#1.sh');
+  assert.equal(cfg.params.args, 'one\ntwo');
+  assert.throws(() => parseHandlerFile('/x/bad.ini', 'class=x\n'), /bad\.ini:1: a key before any \[section\]/);
+});
