@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { LABEL } from '../../../src/domain/labels.js';
 import { newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
-import { startWeb, tempDir } from './fixtures.js';
+import { routed, startWeb, tempDir } from './fixtures.js';
 import { createTestNetwork, removeTestNetwork, testNetworkName } from './fixtures.js';
 
 const engine = testEngine();
@@ -73,8 +73,8 @@ test('-1 with reload=master leaves the haproxy it started serving (a daemon), ro
   try {
     assert.ok(pid > 0);
     process.kill(pid, 0); // throws if it is gone
-    const r = await fetch(`http://127.0.0.1:${port}/shop/`, { headers: { host: 'once.test' } });
-    assert.equal(r.status, 200, 'routed to the container started by the first test');
+    // the first test's container answers /shop/id.txt (prefix stripped) with its own id
+    await routed(port, '/shop/app/id.txt', 'once.test', 'app:once');
   } finally {
     try {
       process.kill(pid, 'SIGTERM');
