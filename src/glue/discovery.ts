@@ -11,6 +11,7 @@
  * exposed port named by glue_http_* / glue_tcp_* labels.
  */
 import type { GlueContainer } from './types.js';
+import { addressOf } from './lb-model.js';
 import { parseGlueLabels } from './labels.js';
 
 export interface InstancePort {
@@ -44,7 +45,8 @@ export function instanceRecords(containers: readonly GlueContainer[], opts: { pr
   const prefix = opts.prefix.replace(/\/+$/, '');
   for (const c of [...containers].sort((a, b) => (a.id < b.id ? -1 : 1))) {
     const parsed = parseGlueLabels(c.labels);
-    const address = opts.network ? c.networks[opts.network] : Object.values(c.networks).find((ip) => ip);
+    // the same choice as the load balancer's, so etcd and haproxy agree on a multi-network container
+    const address = addressOf(c, opts.network);
     if (!address) continue;
     const exposed = (p: number) => c.exposedPorts.includes(`${p}/tcp`);
     const ports: InstancePort[] = [

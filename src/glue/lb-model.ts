@@ -57,7 +57,7 @@ function serverName(taken: readonly { name: string }[], c: GlueContainer, port: 
   return taken.some((s) => s.name === name) ? safeName(`${c.name.slice(0, 30)}_${c.id.slice(0, 12)}_${port}`) : name;
 }
 
-function addressOf(c: GlueContainer, network: string | undefined): string | undefined {
+export function addressOf(c: GlueContainer, network: string | undefined): string | undefined {
   if (network !== undefined) return c.networks[network] || undefined;
   const names = Object.keys(c.networks).sort();
   for (const n of names) if (c.networks[n]) return c.networks[n];
