@@ -13,6 +13,9 @@ import { matchesEvent } from './config.js';
 import { SnapshotCache } from './snapshot.js';
 import type { GlueEvent, GlueHandler, HandlerConfig } from './types.js';
 import { HandlerWorker, type WorkerOptions } from './worker.js';
+import { withTimeout } from '../util/abort.js';
+
+const CLOSE_TIMEOUT_MS = 5_000;
 
 export interface GlueOptions {
   engine: ContainerEngine;
@@ -82,7 +85,8 @@ export class Glue {
     await Promise.all(this.workers.map((w) => w.idle().catch(() => undefined)));
     for (const w of this.workers) {
       try {
-        await w.handler.close?.();
+        // one hanging handler (a broker, a plugin) must not hold the others' shutdown
+        if (w.handler.close) await withTimeout(`close of handler ${w.cfg.name}`, CLOSE_TIMEOUT_MS, () => w.handler.close!());
       } catch (e) {
         this.log.warn({ err: e, handler: w.cfg.name }, 'handler close failed');
       }

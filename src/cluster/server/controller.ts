@@ -29,6 +29,12 @@ export interface ControllerOptions {
   /** Finished assignments are kept this long for the API, then pruned. */
   historyMs?: number;
   metrics?: ClusterMetrics;
+  /**
+   * A replica still pending this long after its run order went out gets the order again (the
+   * node treats a repeated generation as the same replica): repairs orders lost in a leader
+   * crash between commit and dispatch, or in a failed publish. Default 5 s.
+   */
+  resendPendingMs?: number;
 }
 
 export interface ControllerStatus {
@@ -52,6 +58,8 @@ export class Controller {
   private wakeUp?: () => void;
   private lastPrune = 0;
   private readonly statusCache = new Map<string, string>();
+  /** service/slot/generation → when this controller last sent its run order. */
+  private readonly lastSent = new Map<string, number>();
   private readonly now: () => number;
 
   constructor(private readonly o: ControllerOptions) {
@@ -124,6 +132,7 @@ export class Controller {
       await this.dispatch(plan, services);
       this.o.log.info({ place: plan.place.length, stop: plan.stop.length, dead: plan.deadNodes, purge: plan.purge }, 'plan applied');
     }
+    await this.resendPending(services, replicas, plan, now);
     await this.publishStatus(services, replicas, plan, now);
     if (now - this.lastPrune > PRUNE_EVERY_MS) {
       this.lastPrune = now;
@@ -135,6 +144,30 @@ export class Controller {
     this.o.metrics?.observeTick({ ms: this.lastTickMs, plan, replicas, nodes: nodes.length, services: services.length });
     this.lastPlan = { place: plan.place.length, stop: plan.stop.length, unplaced: plan.unplaced.length, delayed: plan.delayed.length, deadNodes: plan.deadNodes };
     return plan;
+  }
+
+  private async resendPending(services: ServiceSpec[], replicas: Replica[], plan: Plan, now: number): Promise<void> {
+    const after = this.o.resendPendingMs ?? 5_000;
+    const byName = new Map(services.map((s) => [s.name, s]));
+    const stopping = new Set(plan.stop.map((s) => `${s.service}/${s.slot}/${s.generation}`));
+    const live = new Set<string>();
+    const sends: Promise<void>[] = [];
+    for (const r of replicas) {
+      const key = `${r.service}/${r.slot}/${r.generation}`;
+      if (r.desired !== 'run' || r.state !== 'pending') continue;
+      live.add(key);
+      const svc = byName.get(r.service);
+      const since = Math.max(r.updatedAt, this.lastSent.get(key) ?? 0);
+      if (!svc || stopping.has(key) || now - since < after || r.specVersion !== svc.version) continue;
+      this.lastSent.set(key, now);
+      const msg: RunMessage = { type: 'run', service: r.service, slot: r.slot, generation: r.generation, specVersion: r.specVersion, container: svc.container };
+      sends.push(sendToNode(this.o.transport, r.node, msg));
+    }
+    for (const k of this.lastSent.keys()) if (!live.has(k)) this.lastSent.delete(k);
+    if (sends.length > 0) {
+      const failed = (await Promise.allSettled(sends)).filter((x) => x.status === 'rejected').length;
+      this.o.log.info({ resent: sends.length, failed }, 'run orders of replicas still pending sent again');
+    }
   }
 
   private async dispatch(plan: Plan, services: ServiceSpec[]): Promise<void> {

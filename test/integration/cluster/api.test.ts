@@ -129,3 +129,17 @@ test('GET /metrics: Prometheus text behind the token — leader, placements, rep
   assert.ok(value('bosun_cluster_reconcile_seconds_count') >= 2);
   assert.match(r.body, /bosun_cluster_replicas\{state="pending"\} \d+/);
 });
+
+test('run orders of replicas still pending are sent again (lost orders repaired), once per interval', async () => {
+  const later = new Controller({ store, transport, log: silentLogger, holder: 'test', now: () => Date.now() + 6_000, resendPendingMs: 5_000 });
+  await (later as unknown as { bidForLease(): Promise<void> }).bidForLease();
+  const pending = (await store.listReplicas()).filter((r) => r.desired === 'run' && r.state === 'pending');
+  assert.ok(pending.length > 0);
+  sent.length = 0;
+  await later.tick();
+  const resent = sent.filter((s) => (s.body as { type: string }).type === 'run').map((s) => s.body as { service: string; slot: number; generation: number });
+  assert.deepEqual(resent.map((b) => `${b.service}/${b.slot}/${b.generation}`).sort(), pending.map((r) => `${r.service}/${r.slot}/${r.generation}`).sort());
+  sent.length = 0;
+  await later.tick();
+  assert.equal(sent.filter((s) => (s.body as { type: string }).type === 'run').length, 0, 'not again within the interval');
+});

@@ -146,3 +146,12 @@ test('a container is out of the snapshot from its die event on, back on start', 
   assert.deepEqual(seen, [0, 1]);
   await glue.close();
 });
+
+test('a handler whose close never returns does not hold the others\' close', async () => {
+  const closed: string[] = [];
+  const hang: GlueHandler = { kind: 'event', handle: async () => undefined, close: () => new Promise<void>(() => undefined) };
+  const ok: GlueHandler = { kind: 'event', handle: async () => undefined, close: async () => void closed.push('ok') };
+  const glue = new Glue({ engine: fakeEngine([]).engine, handlers: [{ cfg: cfg('hang', ['all']), handler: hang }, { cfg: cfg('ok', ['all']), handler: ok }], log: silentLogger });
+  await glue.close();
+  assert.deepEqual(closed, ['ok']);
+});
