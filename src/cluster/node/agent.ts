@@ -97,7 +97,11 @@ export class NodeAgent {
       return;
     }
     for (const c of existing.filter((c) => genOf(c) < m.generation)) await this.remove(c.id);
-    const same = existing.find((c) => genOf(c) === m.generation);
+    // same generation but another spec version: left over from a deleted and re-created
+    // service (generations start again), not this replica — replace it
+    const foreign = existing.filter((c) => genOf(c) === m.generation && c.labels[LABEL.specHash] !== String(m.specVersion));
+    for (const c of foreign) await this.remove(c.id);
+    const same = existing.find((c) => genOf(c) === m.generation && c.labels[LABEL.specHash] === String(m.specVersion));
     const id = { service: m.service, slot: m.slot, generation: m.generation };
     if (same && same.status === 'running') return this.report({ ...id, status: 'running' });
     try {
