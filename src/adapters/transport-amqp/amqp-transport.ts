@@ -21,7 +21,14 @@ interface ConsumerRecord {
   amqpChannel?: Channel;
   consumerTag?: string;
   cancelled: boolean;
+  /** A startConsumer is under way. */
+  starting?: boolean;
+  /** Counts startConsumer attempts (a failed one clears the channel only if it is still the latest). */
+  attempts?: number;
 }
+
+/** How often consumers that lost their channel outside the usual paths are looked for. */
+const CONSUMER_WATCHDOG_MS = 2_000;
 
 const PUBLISH_WAIT_MS = 30_000;
 
@@ -32,6 +39,7 @@ export class AmqpTransport implements Transport {
   private readonly consumers = new Set<ConsumerRecord>();
   private readonly declared = new Set<string>();
   private closing = false;
+  private watchdog?: NodeJS.Timeout;
   private connecting?: Promise<void>;
   private connectedWaiters: (() => void)[] = [];
 
@@ -48,6 +56,17 @@ export class AmqpTransport implements Transport {
 
   async connect(): Promise<void> {
     await this.open();
+    // Self-repair: a consumer left without a channel while the connection lives (a close that
+    // raced a reconnect) is started again instead of going quiet for good.
+    this.watchdog ??= setInterval(() => {
+      if (this.closing || !this.model || this.connecting) return;
+      for (const c of this.consumers) {
+        if (c.cancelled || c.starting || c.amqpChannel) continue;
+        this.log.warn({ channel: c.channel }, 'amqp consumer had no channel; starting it again');
+        void this.startConsumer(c).catch((e: unknown) => this.log.warn({ err: (e as Error).message, channel: c.channel }, 'amqp consumer restart failed'));
+      }
+    }, CONSUMER_WATCHDOG_MS);
+    this.watchdog.unref();
   }
 
   private async open(): Promise<void> {
@@ -161,7 +180,24 @@ export class AmqpTransport implements Transport {
 
   private async startConsumer(rec: ConsumerRecord): Promise<void> {
     const model = this.model;
-    if (!model) return;
+    if (!model || rec.starting) return;
+    rec.starting = true;
+    const attempt = (rec.attempts = (rec.attempts ?? 0) + 1);
+    try {
+      await this.startConsumerOn(model, rec);
+    } catch (e) {
+      // a half-made consumer channel is dropped, so the watchdog (or the next reconnect) starts it cleanly
+      if (rec.attempts === attempt) {
+        rec.amqpChannel = undefined;
+        rec.consumerTag = undefined;
+      }
+      throw e;
+    } finally {
+      rec.starting = false;
+    }
+  }
+
+  private async startConsumerOn(model: ChannelModel, rec: ConsumerRecord): Promise<void> {
     const ch = await model.createChannel();
     ch.on('error', (e: Error) => this.log.warn({ err: e.message, channel: rec.channel }, 'amqp consumer channel error'));
     ch.on('close', () => {
@@ -304,6 +340,7 @@ export class AmqpTransport implements Transport {
 
   async close(): Promise<void> {
     this.closing = true;
+    if (this.watchdog) clearInterval(this.watchdog);
     for (const c of this.consumers) c.cancelled = true;
     this.consumers.clear();
     const model = this.model;
