@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # The main job, end to end on this machine: sets up what is missing (dependencies, Docker engine,
 # RabbitMQ, Redis, the busybox image), starts `bosun agent`, sends the seeds' example messages
-# and prints what came back. Leaves nothing running that it started.
+# and prints what came back (seeds 000, 003, 002, 001 and 004). Leaves nothing running that it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 [ -d node_modules ] || npm ci --no-audit --no-fund
-[ -f dist/app/cli.js ] || npm run build --silent
+# build when there is no build yet or the sources are newer than it (after a git pull, say)
+if [ ! -f dist/app/cli.js ] || [ -n "$(find src -name '*.ts' -newer dist/app/cli.js | head -n 1)" ]; then npm run build --silent; fi
 bash scripts/ensure-services.sh
 bosun() { node "$ROOT/bin/bosun.js" "$@"; }
 
@@ -25,7 +26,8 @@ BOSUN_STATE_DIR="$WORK/state" node "$ROOT/bin/bosun.js" agent --policy "$WORK/po
 AGENT=$!
 cleanup() {
   kill -TERM "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null || true
-  docker rm -f bosun-demo-site bosun-demo-monitored >/dev/null 2>&1 || true
+  docker rm -f bosun-demo-site bosun-demo-monitored bosun-demo-glue-web >/dev/null 2>&1 || true
+  if [ -n "${GLUE:-}" ]; then kill -TERM "$GLUE" 2>/dev/null || true; wait "$GLUE" 2>/dev/null || true; fi
   docker rmi bosun-demo-hello bosun-demo-daemon >/dev/null 2>&1 || true
   if command -v amqp-delete-queue >/dev/null; then
     for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
@@ -100,5 +102,28 @@ echo "GET /state:"; curl -s 127.0.0.1:5099/state; echo
 curl -s -X DELETE 127.0.0.1:5099/services/bosun-demo-svc; echo
 for _ in $(seq 1 40); do [ -z "$(docker ps -q --filter label=bosun.service=bosun-demo-svc)" ] && break; sleep 0.5; done
 stop_cluster
+
+say "seed 004 · event glue: HAProxy follows labelled containers as they come and go"
+if ! command -v haproxy >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; fi
+fi
+if command -v haproxy >/dev/null; then
+  node "$ROOT/bin/bosun.js" balancer -w --config-file "$WORK/haproxy.cfg" --http-bind 127.0.0.1:5098 --reload master --only-label bosun.demo=glue > "$WORK/glue.log" 2>&1 &
+  GLUE=$!
+  via_haproxy() { curl -s -o /dev/null -w '%{http_code}' -H 'Host: demo.local' 127.0.0.1:5098/app/ || true; }
+  for _ in $(seq 1 40); do [ "$(via_haproxy)" = 404 ] && break; sleep 0.25; done
+  echo "GET http://demo.local/app/ through haproxy, no container yet: $(via_haproxy)"
+  docker run -d --name bosun-demo-glue-web --expose 80 --label bosun.demo=glue \
+    --label glue_http_80_host=demo.local --label glue_http_80_prefix=app --label glue_http_80_strip_prefix=1 \
+    bosun-busybox sh -c 'mkdir -p /www && echo "hello from a container routed by bosun glue" > /www/index.html && exec httpd -f -p 80 -h /www' >/dev/null
+  for _ in $(seq 1 80); do [ "$(via_haproxy)" = 200 ] && break; sleep 0.1; done
+  echo "after docker run (labels glue_http_80_host=demo.local, _prefix=app, _strip_prefix=1): $(via_haproxy) $(curl -s -H 'Host: demo.local' 127.0.0.1:5098/app/)"
+  docker rm -f bosun-demo-glue-web >/dev/null
+  for _ in $(seq 1 80); do [ "$(via_haproxy)" = 404 ] && break; sleep 0.1; done
+  echo "after docker rm: $(via_haproxy) (the route left with the container)"
+  kill -TERM "$GLUE" 2>/dev/null; wait "$GLUE" 2>/dev/null || true
+else
+  echo "haproxy is not installed (and could not be installed here): skipped"
+fi
 
 say "done: every reply above is bosun's reply envelope (see README); agent log: JSON lines, one per event"
