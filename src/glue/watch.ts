@@ -3,8 +3,11 @@
  * retry-with-backoff. After a break (daemon restart, socket error) it waits for the engine,
  * fires a `resync` (a full re-read) and resumes the stream from the last event seen
  * (`sinceNano`), so nothing in between is missed. A periodic `resync` covers the rest.
+ * Network connect/disconnect events change a container's addresses without a container
+ * event: they fire a `resync` at once. The label filter is applied here, to container events,
+ * because Docker would apply it to network events too (whose labels are the network's).
  */
-import type { ContainerEngine } from '../ports/engine.js';
+import type { ContainerEngine, EngineEvent } from '../ports/engine.js';
 import { backoffMs, sleep } from '../util/abort.js';
 import type { Logger } from '../util/log.js';
 import type { Glue } from './glue.js';
@@ -38,11 +41,15 @@ export async function watchEvents(opts: WatchOptions): Promise<WatchStats> {
   try {
     while (!signal.aborted) {
       try {
-        for await (const ev of engine.events({ sinceNano: since, types: ['container'], signal, ...(opts.labels ? { labels: opts.labels } : {}) })) {
+        for await (const ev of engine.events({ sinceNano: since, types: ['container', 'network'], signal })) {
           failures = 0;
           if (ev.timeNano > since) since = ev.timeNano;
           stats.lastEventNano = since;
-          glue.dispatch(toGlueEvent(ev));
+          if (ev.type === 'network') {
+            if (ev.action === 'connect' || ev.action === 'disconnect') glue.dispatch({ event: 'resync', containerId: ev.attributes.container ?? '' });
+            continue;
+          }
+          if (hasLabels(ev, opts.labels)) glue.dispatch(toGlueEvent(ev));
         }
         if (!signal.aborted) throw new Error('event stream ended');
       } catch (e) {
@@ -72,4 +79,10 @@ async function waitForEngine(engine: ContainerEngine, signal: AbortSignal, log: 
       await sleep(backoffMs(attempt, 200, 5_000), signal);
     }
   }
+}
+
+/** Docker puts a container's labels in its events' attributes. */
+function hasLabels(ev: EngineEvent, labels: Record<string, string | true> | undefined): boolean {
+  if (!labels) return true;
+  return Object.entries(labels).every(([k, v]) => (v === true ? k in ev.attributes : ev.attributes[k] === v));
 }

@@ -111,6 +111,15 @@ test('weights show in the distribution; a stopped container leaves the rotation'
   });
 });
 
+test('a network disconnect / connect moves the route at once (no periodic resync in this test)', async () => {
+  const web = await startWeb(engine, runId, 'netmove', { glue_http_80_host: 'netmove.test' });
+  await routed(httpPort, '/id.txt', 'netmove.test', 'root:netmove');
+  await engine.disconnectNetwork(testNetworkName(runId), web.id, { force: true });
+  await eventually('route gone after disconnect', async () => (await get(httpPort, '/id.txt', 'netmove.test')).status === 404, 20_000, 50);
+  await engine.connectNetwork(testNetworkName(runId), web.id, {});
+  await routed(httpPort, '/id.txt', 'netmove.test', 'root:netmove');
+});
+
 test('a TCP port routes (mode tcp listener on port + offset)', async () => {
   await startWeb(engine, runId, 'tcp', { glue_tcp_ports: '6379' }, 6379);
   await routed(tcpPort, '/id.txt', undefined, 'root:tcp');

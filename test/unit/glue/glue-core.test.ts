@@ -155,3 +155,28 @@ test('a handler whose close never returns does not hold the others\' close', asy
   await glue.close();
   assert.deepEqual(closed, ['ok']);
 });
+
+test('watch: a network connect/disconnect fires a resync; the label filter applies to container events only', async () => {
+  const t0 = 2_000_000_000_000_000_000n;
+  const labelled = (action: string, id: string, t: bigint): EngineEvent => ({ type: 'container', action, id, timeNano: t, attributes: { team: 'a' } });
+  const { engine } = fakeEngine([
+    async function* () {
+      yield labelled('start', 'mine', t0 + 1n);
+      yield ev('start', 'other', t0 + 2n);
+      yield { type: 'network', action: 'disconnect', id: 'net1', timeNano: t0 + 3n, attributes: { container: 'mine', name: 'front' } };
+      yield { type: 'network', action: 'create', id: 'net2', timeNano: t0 + 4n, attributes: { name: 'x' } };
+    },
+  ]);
+  const state = recorder('state');
+  const events = recorder('event');
+  const glue = new Glue({ engine, log: silentLogger, labels: { team: 'a' }, handlers: [{ cfg: cfg('s', ['start']), handler: state }, { cfg: cfg('e', ['all']), handler: events }] });
+  const ctl = new AbortController();
+  const done = watchEvents({ engine, glue, log: silentLogger, signal: ctl.signal, resyncMs: 0, labels: { team: 'a' }, nowNano: () => t0 });
+  for (let i = 0; i < 100 && !state.seen.includes('resync:mine'); i++) await new Promise((r) => setTimeout(r, 20));
+  ctl.abort();
+  await done;
+  await glue.idle();
+  assert.deepEqual(events.seen, ['start:mine'], 'the unlabelled container and the network events are not container events');
+  assert.ok(state.seen.includes('resync:mine'), `state handlers re-read on a network change: ${state.seen.join(',')}`);
+  await glue.close();
+});
