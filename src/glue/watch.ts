@@ -13,6 +13,9 @@ import type { Logger } from '../util/log.js';
 import type { Glue } from './glue.js';
 import { toGlueEvent } from './glue.js';
 
+/** Re-reads after a network event, for the container list that lags behind it. */
+const NETWORK_RESYNC_AGAIN_MS = [500, 2_000];
+
 export interface WatchOptions {
   engine: ContainerEngine;
   glue: Glue;
@@ -46,7 +49,12 @@ export async function watchEvents(opts: WatchOptions): Promise<WatchStats> {
           if (ev.timeNano > since) since = ev.timeNano;
           stats.lastEventNano = since;
           if (ev.type === 'network') {
-            if (ev.action === 'connect' || ev.action === 'disconnect') glue.dispatch({ event: 'resync', containerId: ev.attributes.container ?? '' });
+            if (ev.action === 'connect' || ev.action === 'disconnect') {
+              const resync = () => signal.aborted || glue.dispatch({ event: 'resync', containerId: ev.attributes.container ?? '' });
+              resync();
+              // Docker sends the event a moment before its container list shows the new address
+              for (const ms of NETWORK_RESYNC_AGAIN_MS) setTimeout(resync, ms).unref();
+            }
             continue;
           }
           if (hasLabels(ev, opts.labels)) glue.dispatch(toGlueEvent(ev));
