@@ -199,6 +199,8 @@ services:
   const dc2 = (...args: string[]) => run('docker-compose', ['-f', file2, '-p', C2, ...args], { cwd: fx.dir, timeout: 120_000 });
   after(async () => {
     await dc2('down', '-v', '--remove-orphans').catch(() => undefined);
+    // the first describe's cleanup ran before this one's tests: clean up again
+    await fx.cleanup();
   });
 
   it('both resolve extends and anchors the same way, share db\'s network namespace, and link db', async () => {
