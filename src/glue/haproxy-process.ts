@@ -55,7 +55,7 @@ export class HaproxyProcess {
     // Only what a successful reload put live counts as live: after a failed reload (or at
     // start, whatever the file on disk says) the same text is validated and reloaded again.
     if (text === this.loaded && this.isRunning()) return { changed: false, reloaded: false };
-    const onDisk = await readFile(this.opts.configFile, 'utf8').catch(() => undefined);
+    const changed = text !== this.loaded;
     const tmp = `${this.opts.configFile}.glue-${process.pid}.tmp`;
     await writeFile(tmp, text, 'utf8');
     const check = await runCommand(this.opts.haproxyBin, ['-c', '-q', '-f', tmp], { timeoutMs: 15_000, signal });
@@ -70,7 +70,7 @@ export class HaproxyProcess {
     await rename(tmp, this.opts.configFile);
     await this.reload(signal);
     this.loaded = text;
-    return { changed: text !== onDisk, reloaded: this.opts.reload !== 'none' };
+    return { changed, reloaded: this.opts.reload !== 'none' };
   }
 
   private isRunning(): boolean {

@@ -8,9 +8,8 @@ import type { ContainerEngine } from '../ports/engine.js';
 import { LABEL } from '../domain/labels.js';
 import { toBosunError, type ErrorCode } from '../domain/errors.js';
 import { sleep } from '../util/abort.js';
+import { quoteShellWord as shellQuote } from '../util/shell-words.js';
 import type { ContainerOp, ContainerStep, DependsCondition, DesiredService, DesiredStack, StackPlan } from '../planner/stack/types.js';
-
-const shellQuote = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
 export type StepStatus = 'unchanged' | 'done' | 'failed' | 'skipped';
 
@@ -49,7 +48,8 @@ interface Milestones {
 const opName = (o: ContainerOp) => (o.op === 'exec' ? `exec ${o.command.cmd.join(' ')}` : o.op === 'connect' || o.op === 'disconnect' ? `${o.op} ${o.network}` : o.op === 'kill' ? `kill ${o.signal}` : o.op);
 
 export class StackExecutor {
-  private readonly images = new Map<string, Promise<unknown>>();
+  /** Work done once per run whatever asks for it: image pulls and builds, attached volumes. */
+  private readonly onceWork = new Map<string, Promise<unknown>>();
   private readonly ids = new Map<string, string>();
 
   constructor(private readonly engine: ContainerEngine, private readonly stack: DesiredStack, private readonly opts: ExecuteOptions = {}) {}
@@ -232,10 +232,10 @@ export class StackExecutor {
   }
 
   private once(key: string, work: () => Promise<unknown>): Promise<unknown> {
-    let p = this.images.get(key);
+    let p = this.onceWork.get(key);
     if (!p) {
       p = work();
-      this.images.set(key, p);
+      this.onceWork.set(key, p);
     }
     return p;
   }

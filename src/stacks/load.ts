@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { BosunError } from '../domain/errors.js';
-import { findCycle, graphProblems } from '../planner/stack/graph.js';
+import { graphProblems, type GraphService } from '../planner/stack/graph.js';
 import type { DesiredStack } from '../planner/stack/types.js';
 import { ComposeFileSchema } from './compose-schema.js';
 import { interpolate, parseEnvFile } from './compose-values.js';
@@ -81,27 +81,24 @@ const names = (v: unknown): string[] => (Array.isArray(v) ? v.map(String) : v !=
 
 /**
  * Undefined services and networks and dependency cycles, read from the raw data so that a
- * file with schema errors still gets them reported in the same pass.
+ * file with schema errors still gets them reported in the same pass (the graph checks are
+ * the same ones a valid file gets).
  */
 function rawReferenceProblems(raw: unknown): Problem[] {
   if (raw === null || typeof raw !== 'object') return [];
   const file = raw as Record<string, unknown>;
-  const services = file.services !== null && typeof file.services === 'object' && !Array.isArray(file.services) ? (file.services as Record<string, unknown>) : {};
+  const rawServices = file.services !== null && typeof file.services === 'object' && !Array.isArray(file.services) ? (file.services as Record<string, unknown>) : {};
   const networks = new Set(['default', ...names(file.networks)]);
   const out: Problem[] = [];
-  const graph = new Map<string, string[]>();
-  for (const [name, svc] of Object.entries(services)) {
+  const services: Record<string, GraphService> = {};
+  for (const [name, svc] of Object.entries(rawServices)) {
     if (svc === null || typeof svc !== 'object') continue;
     const s = svc as Record<string, unknown>;
-    const deps = names(s.depends_on);
-    const links = Array.isArray(s.links) ? s.links.map((l) => String(l).split(':')[0]!) : [];
-    for (const d of deps) if (!(d in services)) out.push({ path: ['services', name, 'depends_on'], message: `service "${name}" depends on undefined service "${d}"` });
-    for (const l of links) if (!(l in services)) out.push({ path: ['services', name, 'links'], message: `service "${name}" links to undefined service "${l}"` });
+    const links = Array.isArray(s.links) ? s.links.map((l) => ({ service: String(l).split(':')[0]! })) : [];
+    services[name] = { name, dependsOn: names(s.depends_on).map((service) => ({ service })), links };
     for (const n of names(s.networks)) if (!networks.has(n)) out.push({ path: ['services', name, 'networks'], message: `service "${name}" uses undefined network "${n}"` });
-    graph.set(name, [...deps, ...links].filter((d) => d in services));
   }
-  const cycle = findCycle(graph);
-  if (cycle) out.push({ path: ['services', cycle[0]!, 'depends_on'], message: `dependency cycle: ${cycle.join(' -> ')}` });
+  for (const g of graphProblems(services)) out.push({ path: g.field.split('.'), message: g.message });
   return out;
 }
 

@@ -30,3 +30,8 @@ export function splitShellWords(s: string): string[] {
   if (has || cur) out.push(cur);
   return out;
 }
+
+/** One word for `sh -c`, single-quoted (a `'` inside becomes `'\''`). */
+export function quoteShellWord(s: string): string {
+  return `'${s.replaceAll("'", `'\\''`)}'`;
+}

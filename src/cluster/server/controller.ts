@@ -8,6 +8,7 @@ import { toBosunError } from '../../domain/errors.js';
 import type { ClusterStore, ServiceStatus } from '../../ports/store.js';
 import type { Transport } from '../../ports/transport.js';
 import { reconcile } from '../../planner/cluster/reconcile.js';
+import { replicaKey } from '../../planner/cluster/observe.js';
 import type { Plan, PlannerConfig, Replica, ServiceSpec } from '../../planner/cluster/types.js';
 import { sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
@@ -58,7 +59,7 @@ export class Controller {
   private wakeUp?: () => void;
   private lastPrune = 0;
   private readonly statusCache = new Map<string, string>();
-  /** service/slot/generation → when this controller last sent its run order. */
+  /** replicaKey → when this controller last sent its run order. */
   private readonly lastSent = new Map<string, number>();
   private readonly now: () => number;
 
@@ -149,11 +150,11 @@ export class Controller {
   private async resendPending(services: ServiceSpec[], replicas: Replica[], plan: Plan, now: number): Promise<void> {
     const after = this.o.resendPendingMs ?? 5_000;
     const byName = new Map(services.map((s) => [s.name, s]));
-    const stopping = new Set(plan.stop.map((s) => `${s.service}/${s.slot}/${s.generation}`));
+    const stopping = new Set(plan.stop.map(replicaKey));
     const live = new Set<string>();
     const sends: Promise<void>[] = [];
     for (const r of replicas) {
-      const key = `${r.service}/${r.slot}/${r.generation}`;
+      const key = replicaKey(r);
       if (r.desired !== 'run' || r.state !== 'pending') continue;
       live.add(key);
       const svc = byName.get(r.service);

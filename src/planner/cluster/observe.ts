@@ -38,6 +38,9 @@ export interface Observation {
 
 const key = (s: string, slot: number, g: number) => `${s}\u0000${slot}\u0000${g}`;
 
+/** Identifies one assignment (service, slot, generation) as a map key. */
+export const replicaKey = (r: { service: string; slot: number; generation: number }): string => key(r.service, r.slot, r.generation);
+
 /** `full`: the report lists every bosun container on the node (heartbeat), so absence means gone. */
 export function observe(
   node: string,

@@ -2,12 +2,17 @@
  * The service dependency graph (depends_on and links): undefined references, cycles,
  * closures in both directions. Pure; set helpers never mutate their input.
  */
-import type { DesiredService } from './types.js';
-
 export type ServiceGraph = ReadonlyMap<string, readonly string[]>;
 
+/** What the graph reads of a service (a DesiredService, or the same read off raw stack data). */
+export interface GraphService {
+  name: string;
+  dependsOn: readonly { service: string }[];
+  links: readonly { service: string }[];
+}
+
 /** service → the services it depends on (depends_on ∪ links), deduplicated. */
-export function dependencyGraph(services: Record<string, DesiredService>): ServiceGraph {
+export function dependencyGraph(services: Record<string, GraphService>): ServiceGraph {
   const g = new Map<string, string[]>();
   for (const s of Object.values(services)) {
     g.set(s.name, [...new Set([...s.dependsOn.map((d) => d.service), ...s.links.map((l) => l.service)])]);
@@ -22,7 +27,7 @@ export interface GraphProblem {
   field: string;
 }
 
-export function graphProblems(services: Record<string, DesiredService>): GraphProblem[] {
+export function graphProblems(services: Record<string, GraphService>): GraphProblem[] {
   const problems: GraphProblem[] = [];
   for (const s of Object.values(services)) {
     for (const d of s.dependsOn) {

@@ -174,13 +174,13 @@ function extraSteps(ctx: Ctx, action: StackActionName, selected: Set<string>, ex
   const goesFirst = (name: string, before: ContainerStep[]) => {
     for (const s of before) if (!s.after.includes(name)) s.after.push(name);
   };
+  const configured = new Set(Object.values(ctx.stack.services).flatMap((s) => desiredContainers(ctx.stack, s).map((d) => d.name)));
   for (const o of ctx.byName.values()) {
     if (planned.has(o.name)) continue;
     const service = o.labels[LABEL.service] ?? '';
     const instance = o.labels[LABEL.instance] ?? '';
     const svc = ctx.stack.services[service];
-    const known = svc !== undefined && desiredContainers(ctx.stack, svc).some((d) => d.name === o.name);
-    if (known) continue; // configured, just not selected by this action
+    if (configured.has(o.name)) continue; // configured, just not selected by this action
     const teardown: ContainerOp[] = [...(isUp(o) ? [{ op: 'stop' as const }] : []), { op: 'remove' as const }];
     const step = (ops: ContainerOp[], reasons: string[], after: string[]): ContainerStep => ({ container: o.name, service, instance, existingId: o.id, ops, reasons, after, waitFor: [] });
     if (!svc) {
