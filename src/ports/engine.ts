@@ -152,6 +152,8 @@ export interface ContainerSummary {
   /** Network name → IP address. */
   networks: Record<string, string>;
   ports: { privatePort: number; publicPort?: number; type: string; ip?: string }[];
+  /** For an exited container, its exit code (from Docker's "Exited (N) …" status line). */
+  exitCode?: number;
 }
 
 export interface ListFilter {

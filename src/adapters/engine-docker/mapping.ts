@@ -247,7 +247,9 @@ export function inspectToDetails(raw: unknown): ContainerDetails {
 export function summaryFromApi(c: Docker.ContainerInfo): ContainerSummary {
   const networks: Record<string, string> = {};
   for (const [name, n] of Object.entries(c.NetworkSettings?.Networks ?? {})) networks[name] = n.IPAddress ?? '';
+  const exited = /^Exited \((-?\d+)\)/.exec(c.Status ?? '');
   return {
+    ...(exited ? { exitCode: Number(exited[1]) } : {}),
     id: c.Id,
     name: (c.Names[0] ?? '').replace(/^\//, ''),
     image: c.Image,

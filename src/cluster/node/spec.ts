@@ -58,7 +58,8 @@ export function identityOf(labels: Record<string, string>): { service: string; s
 
 export function reportOf(c: ContainerSummary): ReportedContainer | undefined {
   const id = identityOf(c.labels);
-  return id ? { ...id, status: c.status } : undefined;
+  // the listing's exit code too: a heartbeat may report an exit before the die event does
+  return id ? { ...id, status: c.status, ...(c.exitCode !== undefined ? { exitCode: c.exitCode } : {}) } : undefined;
 }
 
 export function requestedOf(labels: Record<string, string>): Resources {

@@ -21,3 +21,14 @@ test('a template cannot set the resources label or the identity labels; other la
   assert.equal(spec.labels!['bosun.test'], 'run1');
   assert.equal(spec.labels!.app, 'x');
 });
+
+test('a listed exited container reports its exit code (a heartbeat can beat the die event)', async () => {
+  const { summaryFromApi } = await import('../../../src/adapters/engine-docker/mapping.js');
+  const { reportOf } = await import('../../../src/cluster/node/spec.js');
+  const listed = summaryFromApi({
+    Id: 'abc', Names: ['/x'], Image: 'img', ImageID: 'sha256:1', Command: 'sh', Created: 1, Ports: [], State: 'exited', Status: 'Exited (3) 2 seconds ago',
+    Labels: containerSpecFor(order(), 'n1').labels!, HostConfig: { NetworkMode: 'default' }, NetworkSettings: { Networks: {} }, Mounts: [],
+  } as never);
+  assert.equal(listed.exitCode, 3);
+  assert.deepEqual(reportOf(listed), { service: 's'.repeat(60), slot: 0, generation: 1, status: 'exited', exitCode: 3 });
+});
