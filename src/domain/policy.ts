@@ -4,40 +4,11 @@
  * before any engine call. Paths are compared after the caller resolves symlinks.
  */
 import { isAbsolute, normalize, sep } from 'node:path';
-import { z } from 'zod';
 import { BosunError } from './errors.js';
 import type { ContainerSpec } from '../ports/engine.js';
 
-export const PolicySchema = z
-  .object({
-    images: z
-      .object({
-        /** Glob patterns (`*` any run of characters). */
-        allow: z.array(z.string()).default(['*']),
-        deny: z.array(z.string()).default([]),
-      })
-      .strict()
-      .default({ allow: ['*'], deny: [] }),
-    /** Host paths that binds may use (a path equal to or below one of these). */
-    bind_roots: z.array(z.string()).default(['/tmp', '/srv/bosun']),
-    /** Directories a build context may be in. */
-    build_roots: z.array(z.string()).default(['/tmp', '/srv/bosun']),
-    allow_privileged: z.boolean().default(false),
-    allow_host_network: z.boolean().default(false),
-    allow_host_pid: z.boolean().default(false),
-    /** Capabilities that cap_add may name. */
-    allowed_capabilities: z.array(z.string()).default([]),
-    allow_devices: z.boolean().default(false),
-    /** Host paths never mountable, whatever the roots say. */
-    forbidden_paths: z.array(z.string()).default(['/var/run/docker.sock', '/run/docker.sock', '/etc', '/proc', '/sys', '/dev', '/root', '/boot']),
-    /** Upper bound on any run's timeout. */
-    max_timeout_s: z.number().positive().default(24 * 3600),
-  })
-  .strict();
-
-export type Policy = z.infer<typeof PolicySchema>;
-
-export const DEFAULT_POLICY: Policy = PolicySchema.parse({});
+export { DEFAULT_POLICY, PolicySchema, type Policy } from './policy/schema.js';
+import type { Policy } from './policy/schema.js';
 
 function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*');
