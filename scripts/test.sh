@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci
 bash scripts/ensure-services.sh --all
 npx tsc -p tsconfig.test.json
+bash scripts/lint.sh
 
 run_id="bosun-test-$$-$RANDOM"
 if [ -z "${BOSUN_TEST_AMQP:-}" ] && command -v rabbitmqctl >/dev/null 2>&1; then
