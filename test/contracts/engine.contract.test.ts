@@ -6,7 +6,32 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LABEL } from '../../src/domain/labels.js';
 import { isBosunError } from '../../src/domain/errors.js';
+import type { EventsRequest } from '../../src/ports/engine.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, uniqueName } from '../helpers/docker.js';
+
+/** Reads the engine's event stream in the background; only the abort from stop() ends it quietly. */
+function collectEvents(req: Omit<EventsRequest, 'signal'>) {
+  const ctl = new AbortController();
+  const seen: { key: string; id: string; timeNano: bigint }[] = [];
+  const reading = (async () => {
+    try {
+      for await (const ev of engine.events({ ...req, signal: ctl.signal })) seen.push({ key: `${ev.action}:${ev.id}`, id: ev.id, timeNano: ev.timeNano });
+    } catch (e) {
+      if (!ctl.signal.aborted) throw e;
+    }
+  })();
+  return {
+    seen,
+    async stop() {
+      ctl.abort();
+      await reading;
+    },
+  };
+}
+
+function nowNano(): bigint {
+  return BigInt(Date.now()) * 1_000_000n;
+}
 
 const engine = testEngine();
 const runId = newRunId();
@@ -105,35 +130,21 @@ describe('ContainerEngine contract (docker)', () => {
   });
 
   it('streams events and resumes from a given point', async () => {
-    const ctl = new AbortController();
-    const seen: string[] = [];
-    let lastNano = 0n;
-    const reading = (async () => {
-      try {
-        for await (const ev of engine.events({ types: ['container'], labels: { [LABEL.test]: runId }, signal: ctl.signal })) {
-          seen.push(`${ev.action}:${ev.id}`);
-          lastNano = ev.timeNano;
-        }
-      } catch {
-        /* aborted */
-      }
-    })();
-    await new Promise((r) => setTimeout(r, 200));
+    // Reading starts from a point in time, so no event between subscribing and creating is missed.
+    const since = nowNano();
+    const first = collectEvents({ types: ['container'], labels: { [LABEL.test]: runId }, sinceNano: since });
     const { id } = await engine.createContainer({ image: TEST_IMAGE, cmd: ['true'], labels });
     await engine.startContainer(id);
-    await eventually('die event', async () => seen.includes(`die:${id}`));
-    ctl.abort();
-    await reading;
-    assert.ok(seen.includes(`create:${id}`));
-    // resuming after the last event seen replays nothing already seen
-    const replay = new AbortController();
-    const again: string[] = [];
-    setTimeout(() => replay.abort(), 500);
-    try {
-      for await (const ev of engine.events({ sinceNano: lastNano, labels: { [LABEL.test]: runId }, signal: replay.signal })) again.push(ev.action);
-    } catch {
-      /* aborted */
-    }
-    assert.deepEqual(again, []);
+    await eventually('die event', async () => first.seen.some((e) => e.key === `die:${id}`));
+    await first.stop();
+    assert.ok(first.seen.some((e) => e.key === `create:${id}`));
+    const lastNano = first.seen.at(-1)!.timeNano;
+    // Resuming after the last event seen replays none of them, yet the stream is live: a later
+    // container's events arrive on it.
+    const resumed = collectEvents({ types: ['container'], labels: { [LABEL.test]: runId }, sinceNano: lastNano });
+    const later = await engine.createContainer({ image: TEST_IMAGE, cmd: ['true'], labels });
+    await eventually('later create event on the resumed stream', async () => resumed.seen.some((e) => e.key === `create:${later.id}`));
+    await resumed.stop();
+    assert.deepEqual(resumed.seen.filter((e) => e.id === id).map((e) => e.key), [], 'no event of the first container is replayed');
   });
 });

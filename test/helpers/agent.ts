@@ -2,7 +2,7 @@
  * Runs a real agent (in-process, or as a child process for crash tests) against the real
  * broker and engine, plus a tiny client to send messages and collect replies.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +14,21 @@ import { silentLogger } from '../../src/util/log.js';
 
 export const AMQP_URL = process.env.BOSUN_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const REDIS_URL = process.env.BOSUN_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+
+/**
+ * True when none of these RabbitMQ queues (in the test run's vhost) holds a message, ready or
+ * delivered but unacked: nothing is left that could still produce a late reply. Tests wait for
+ * this instead of sleeping before they count replies.
+ */
+export function queuesSettled(queues: string[], url = AMQP_URL): boolean {
+  const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
+  const out = execFileSync('rabbitmqctl', ['-q', '--no-table-headers', 'list_queues', '-p', vhost, 'name', 'messages_ready', 'messages_unacknowledged'], { encoding: 'utf8' });
+  const counts = new Map(out.trim().split('\n').filter(Boolean).map((l) => {
+    const [name = '', ready = '0', unacked = '0'] = l.split('\t');
+    return [name, Number(ready) + Number(unacked)] as const;
+  }));
+  return queues.every((q) => (counts.get(q) ?? 0) === 0);
+}
 
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), `bosun-${prefix}-`));

@@ -39,7 +39,7 @@ describe('broker restart', { skip: PrivateRabbit.available() ? false : 'needs De
     assert.equal(first.stdout, 'before\n', JSON.stringify(first));
 
     await rabbit.stop();
-    await new Promise((r) => setTimeout(r, 1500)); // the agent notices and starts its reconnect loop
+    await eventually('the agent notices the broker is gone', async () => !agent!.transport.isConnected());
     await rabbit.start();
 
     // Published by a plain AMQP client as soon as the broker is back, into the durable queue,

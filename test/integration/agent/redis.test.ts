@@ -87,7 +87,7 @@ describe('agent over Redis: the server restarts (empty, as Redis without persist
     const ask = (cmd: string) => restartClient!.request('start_container.response_channel', { image: TEST_IMAGE, command: cmd, response_channel: `bosun-test-${runId}-r`, labels }, { timeoutMs: 60_000 });
     assert.equal((await ask('echo before')).stdout, 'before\n');
     await stopRedis();
-    await new Promise((r) => setTimeout(r, 1000));
+    await eventually('the agent notices Redis is gone', async () => !restartAgent!.transport.isConnected());
     await startRedis();
     const r = await ask('echo after');
     assert.equal(r.stdout, 'after\n', JSON.stringify(r));

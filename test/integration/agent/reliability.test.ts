@@ -9,7 +9,7 @@ import { LABEL } from '../../../src/domain/labels.js';
 import { ERRORS_CHANNEL } from '../../../src/ports/transport.js';
 import type { InboundMessage } from '../../../src/ports/transport.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, uniqueName } from '../../helpers/docker.js';
-import { AMQP_URL, TestClient, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
+import { AMQP_URL, TestClient, queuesSettled, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
 
 const engine = testEngine();
 const runId = newRunId();
@@ -25,8 +25,8 @@ async function createdFor(requestId: string, sinceNano: bigint): Promise<number>
     for await (const ev of engine.events({ sinceNano, types: ['container'], labels: { [LABEL.request]: requestId }, signal: ctl.signal })) {
       if (ev.action === 'create') n++;
     }
-  } catch {
-    /* aborted */
+  } catch (e) {
+    if (!ctl.signal.aborted) throw e;
   }
   return n;
 }
@@ -55,7 +55,7 @@ describe('agent reliability', () => {
     const agent = await startTestAgent();
     try {
       await eventually('reply after redelivery', async () => inbox.messages.length >= 1, 30_000);
-      await new Promise((r) => setTimeout(r, 1000));
+      await eventually('request and reply queues settled', async () => queuesSettled(['start_container.response_channel', channel]));
       const replies = inbox.json();
       assert.equal(replies.length, 1, JSON.stringify(replies));
       assert.equal(replies[0]?.stdout, 'survived\n');
@@ -77,7 +77,7 @@ describe('agent reliability', () => {
     try {
       await client.send('start_container.response_channel', { image: TEST_IMAGE, command: 'sh -c "sleep 3; echo long"', response_channel: channel, labels }, requestId);
       await eventually('reply', async () => inbox.messages.length >= 1, 30_000);
-      await new Promise((r) => setTimeout(r, 1000));
+      await eventually('request and reply queues settled', async () => queuesSettled(['start_container.response_channel', channel]));
       assert.equal(inbox.messages.length, 1);
       assert.equal(inbox.json()[0]?.stdout, 'long\n');
       assert.equal(await agent.transport.depth('start_container.response_channel'), 0);
