@@ -13,6 +13,7 @@ import {
 } from '../../ports/transport.js';
 import { backoffMs, sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
+import { amqpUser, checkShortStrings } from './amqp-names.js';
 
 interface ConsumerRecord {
   channel: string;
@@ -34,6 +35,8 @@ const PUBLISH_WAIT_MS = 30_000;
 
 export class AmqpTransport implements Transport {
   readonly kind = 'amqp' as const;
+  /** The user in the URL (RabbitMQ's default guest when none): the only user_id this connection may publish with. */
+  readonly identity: string;
   private model?: ChannelModel;
   private pubChannel?: ConfirmChannel;
   private readonly consumers = new Set<ConsumerRecord>();
@@ -48,7 +51,9 @@ export class AmqpTransport implements Transport {
     private readonly log: Logger,
     /** connectionName shows in the broker's management tools (and lets tests find their own connection). */
     private readonly opts: { connectionName?: string } = {},
-  ) {}
+  ) {
+    this.identity = amqpUser(url);
+  }
 
   isConnected(): boolean {
     return this.pubChannel !== undefined;
@@ -247,6 +252,7 @@ export class AmqpTransport implements Transport {
       ...(m.properties.messageId ? { messageId: String(m.properties.messageId) } : {}),
       ...(m.properties.correlationId ? { correlationId: String(m.properties.correlationId) } : {}),
       ...(m.properties.replyTo ? { replyTo: String(m.properties.replyTo) } : {}),
+      ...(m.properties.userId ? { userId: String(m.properties.userId) } : {}),
       ack: async () => settle(() => ch.ack(m)),
       nack: async ({ requeue }) => settle(() => ch.nack(m, false, requeue)),
     };
@@ -278,6 +284,7 @@ export class AmqpTransport implements Transport {
    */
   private async confirmedPublish(exchange: string, routingKey: string, body: Buffer | string, opts: PublishOptions): Promise<void> {
     const content = typeof body === 'string' ? Buffer.from(body) : body;
+    checkShortStrings(routingKey, opts);
     for (let attempt = 0; ; attempt++) {
       const ch = await this.waitConnected();
       try {
@@ -307,6 +314,7 @@ export class AmqpTransport implements Transport {
             ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
             ...(opts.messageId ? { messageId: opts.messageId } : {}),
             ...(opts.headers ? { headers: opts.headers } : {}),
+            ...(opts.userId ? { userId: opts.userId } : {}),
           },
           (err: unknown) => (err ? reject(new BosunError('broker_error', `publish to ${routingKey} not confirmed`, { cause: err })) : resolve()),
         );
