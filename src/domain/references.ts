@@ -26,6 +26,8 @@ const name = `(?:${domain}/)?${pathComponent}(?:/${pathComponent})*`;
 export const IMAGE_REFERENCE_RE = new RegExp(`^(${name})(?::${tag})?(?:@${digest})?$`);
 /** An image id: 12–64 hex, optionally `sha256:`-prefixed. */
 export const IMAGE_ID_RE = /^(?:sha256:)?[a-f0-9]{12,64}$/;
+/** Either, as one pattern (for the published JSON Schemas). */
+export const IMAGE_RE = new RegExp(`^(?:(?:sha256:)?[a-f0-9]{12,64}|${name}(?::${tag})?(?:@${digest})?)$`);
 /** Docker limits the name part of a reference to 255 characters. */
 export const IMAGE_NAME_MAX = 255;
 
@@ -51,15 +53,17 @@ export function byteLength(s: string): number {
  * characters, not `amq.`-prefixed (RabbitMQ refuses to declare those: the publish would fail
  * on every redelivery). The same rule holds for Redis, so a message means the same on both.
  */
-export const REPLY_CHANNEL_RE = /^[^\s\p{Cc}]+$/u;
+export const REPLY_CHANNEL_RE = /^(?!amq\.)[^\s\p{Cc}]+$/u;
 
 export function isReplyChannel(s: string): boolean {
-  return s.length > 0 && byteLength(s) <= SHORT_STRING_MAX_BYTES && REPLY_CHANNEL_RE.test(s) && !s.startsWith('amq.');
+  return byteLength(s) <= SHORT_STRING_MAX_BYTES && REPLY_CHANNEL_RE.test(s);
 }
+
+export const REQUEST_ID_RE = /^[^\p{Cc}]+$/u;
 
 /** A request id: it becomes the reply's message id (an AMQP short string) and a label value. */
 export function isRequestId(s: string): boolean {
-  return s.length > 0 && byteLength(s) <= SHORT_STRING_MAX_BYTES && !/\p{Cc}/u.test(s);
+  return byteLength(s) <= SHORT_STRING_MAX_BYTES && REQUEST_ID_RE.test(s);
 }
 
 export const CONTAINER_REF_HINT = 'a container name ([a-zA-Z0-9][a-zA-Z0-9_.-]*, at most 128) or id (12–64 hex)';

@@ -4,16 +4,19 @@
  */
 import { z } from 'zod';
 import {
-  CONTAINER_NAME_MAX, CONTAINER_NAME_RE, CONTAINER_REF_HINT, IMAGE_REF_HINT, REPLY_CHANNEL_HINT, REQUEST_ID_HINT, isContainerRef, isImageRef, isReplyChannel, isRequestId,
+  CONTAINER_NAME_MAX, CONTAINER_NAME_RE, CONTAINER_REF_HINT, IMAGE_RE, IMAGE_REF_HINT, REPLY_CHANNEL_HINT, REPLY_CHANNEL_RE, REQUEST_ID_HINT, REQUEST_ID_RE,
+  SHORT_STRING_MAX_BYTES, byteLength, isImageRef,
 } from '../../domain/references.js';
 
 /** A name for a container this message creates (Docker's grammar). */
 export const containerName = z.string().max(CONTAINER_NAME_MAX).regex(CONTAINER_NAME_RE, 'a container name: letters, digits, _ . - (not starting with a symbol)');
-/** A container this message names: a name or an id. */
-export const containerRef = z.string().refine(isContainerRef, { message: `expected ${CONTAINER_REF_HINT}` });
-export const imageRef = z.string().refine(isImageRef, { message: `expected ${IMAGE_REF_HINT}` });
-export const requestIdField = z.string().refine(isRequestId, { message: `expected ${REQUEST_ID_HINT}` });
-export const responseChannelField = z.string().refine(isReplyChannel, { message: `expected ${REPLY_CHANNEL_HINT}` });
+/** A container this message names: a name or an id (ids match the name grammar). */
+export const containerRef = z.string().max(CONTAINER_NAME_MAX).regex(CONTAINER_NAME_RE, `expected ${CONTAINER_REF_HINT}`);
+export const imageRef = z.string().max(512).regex(IMAGE_RE, `expected ${IMAGE_REF_HINT}`).refine(isImageRef, { message: `expected ${IMAGE_REF_HINT} (name part at most 255)` });
+const shortString = (s: string) => byteLength(s) <= SHORT_STRING_MAX_BYTES;
+/** Both become AMQP short strings (message id, queue name): 255 bytes at most, or the reply could never be published. */
+export const requestIdField = z.string().max(SHORT_STRING_MAX_BYTES).regex(REQUEST_ID_RE, `expected ${REQUEST_ID_HINT}`).refine(shortString, { message: `expected ${REQUEST_ID_HINT}` });
+export const responseChannelField = z.string().max(SHORT_STRING_MAX_BYTES).regex(REPLY_CHANNEL_RE, `expected ${REPLY_CHANNEL_HINT}`).refine(shortString, { message: `expected ${REPLY_CHANNEL_HINT}` });
 
 /** `"python hello.py"` (split like a shell word list) or `["python","hello.py"]`. */
 export const commandField = z.union([z.string().min(1), z.array(z.string()).min(1)]);
