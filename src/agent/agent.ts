@@ -240,12 +240,11 @@ export class Agent {
       return;
     }
     // Parked: from here the message is settled whatever happens to the reply, so it is parked exactly once.
-    try {
-      for (const r of planReplies(env, { ...paths, format: 'envelope' })) {
-        await this.o.transport.publish(r.channel, r.body, { declare: r.declare, messageId: r.messageId, ...(r.correlationId ? { correlationId: r.correlationId } : {}) });
-      }
-    } catch (e) {
-      this.o.log.warn({ err: (e as Error).message, requestId }, 'rejected message parked, but its error reply could not be sent');
+    // Each reply path on its own: a response_channel that refuses the reply must not silence reply_to.
+    for (const r of planReplies(env, { ...paths, format: 'envelope' })) {
+      await this.o.transport
+        .publish(r.channel, r.body, { declare: r.declare, messageId: r.messageId, ...(r.correlationId ? { correlationId: r.correlationId } : {}) })
+        .catch((e: unknown) => this.o.log.warn({ err: (e as Error).message, requestId, channel: r.channel }, 'rejected message parked, but its error reply could not be sent'));
     }
     await owed?.ack();
   }

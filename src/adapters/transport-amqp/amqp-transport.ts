@@ -41,6 +41,8 @@ export class AmqpTransport implements Transport {
   private pubChannel?: ConfirmChannel;
   private readonly consumers = new Set<ConsumerRecord>();
   private readonly declared = new Set<string>();
+  /** Publish channels the broker closed: a failed confirm on an open one was a nack. */
+  private readonly closedChannels = new WeakSet<ConfirmChannel>();
   private closing = false;
   private watchdog?: NodeJS.Timeout;
   private connecting?: Promise<void>;
@@ -92,6 +94,7 @@ export class AmqpTransport implements Transport {
     const pub = await model.createConfirmChannel();
     pub.on('error', (e: Error) => this.log.warn({ err: e.message }, 'amqp publish channel error'));
     pub.on('close', () => {
+      this.closedChannels.add(pub);
       if (this.pubChannel !== pub || this.closing || this.model !== model) return;
       this.pubChannel = undefined;
       void this.openPublishChannel(model).then(
@@ -292,6 +295,12 @@ export class AmqpTransport implements Transport {
         return;
       } catch (e) {
         if (this.closing || attempt >= 5) throw e;
+        // A nack on a channel still open is the broker refusing this message (e.g. a full
+        // reject-publish queue): the channel is fine and retrying here cannot help; the caller
+        // counts it as an attempt. Resetting the channel would stall every other publish.
+        if (this.pubChannel === ch && !this.closedChannels.has(ch) && this.model) {
+          throw new BosunError('broker_error', `the broker refused the message for ${routingKey} (nack)`, { cause: e, details: { nack: true } });
+        }
         await sleep(backoffMs(attempt, 100, 2_000));
         if (this.pubChannel === ch) this.pubChannel = undefined;
         if (!this.model) this.log.debug({ routingKey }, 'publish waits for the broker connection');
