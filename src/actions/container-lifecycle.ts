@@ -5,13 +5,13 @@
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
 import type { ContainerDetails } from '../ports/engine.js';
-import { containerName } from './schemas/run.js';
+import { containerName, containerRef, requestIdField, responseChannelField } from './schemas/run.js';
 import type { ActionContext, ActionDefinition } from './types.js';
 
 const target = {
-  request_id: z.string().min(1).optional(),
-  name: z.string().min(1),
-  response_channel: z.string().min(1).optional(),
+  request_id: requestIdField.optional(),
+  name: containerRef,
+  response_channel: responseChannelField.optional(),
 };
 
 /** The container, or a not_found error naming the message field that named it. */
@@ -37,7 +37,7 @@ export function statusOf(d: ContainerDetails) {
   };
 }
 
-const notRunningSchema = z.strictObject({ ...target, name: z.string().min(1), exact_value: z.boolean().default(true) });
+const notRunningSchema = z.strictObject({ ...target, name: containerRef, exact_value: z.boolean().default(true) });
 export const startContainersNotRunning: ActionDefinition<typeof notRunningSchema> = {
   channel: 'start_containers_not_running',
   description: 'Start the named container if it is not running; exact_value: false starts every container whose name begins with name.',

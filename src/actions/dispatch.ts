@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
 import { mustInspect } from './container-lifecycle.js';
 import { runAttached, runDetached } from './run-container.js';
-import type { RunInput } from './schemas/run.js';
+import { containerName, containerRef, imageRef, requestIdField, responseChannelField, type RunInput } from './schemas/run.js';
 import type { ActionDefinition } from './types.js';
 
 /** Lower-cases object keys (recursively), so `Dockercmd`, `dockerCmd` and `dockercmd` are one field. */
@@ -24,7 +24,7 @@ export function lowerKeys(v: unknown): unknown {
 }
 
 const optionsSchema = z.strictObject({
-  name: z.string().min(1).optional(),
+  name: containerName.optional(),
   entrypoint: z.union([z.string(), z.array(z.string())]).optional(),
   attach: z.array(z.string().transform((s) => s.toUpperCase()).pipe(z.enum(['STDIN', 'STDOUT', 'STDERR']))).optional(),
   remove: z.boolean().optional(),
@@ -36,13 +36,13 @@ const optionsSchema = z.strictObject({
 const dispatchSchema = z.preprocess(
   lowerKeys,
   z.strictObject({
-    request_id: z.string().min(1).optional(),
+    request_id: requestIdField.optional(),
     dockercmd: z.string().transform((s) => s.toLowerCase()).pipe(z.enum(['run', 'stop', 'remove'])),
-    image: z.string().min(1).optional(),
-    container: z.string().min(1).optional(),
+    image: imageRef.optional(),
+    container: containerRef.optional(),
     cmd: z.array(z.string()).optional(),
     options: optionsSchema.default({}),
-    response_channel: z.string().min(1).optional(),
+    response_channel: responseChannelField.optional(),
     environment: z.array(z.string()).optional(),
     timeout: z.number().positive().optional(),
   }),

@@ -2,12 +2,13 @@
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
 import type { MonitorManager } from '../agent/monitors.js';
+import { containerRef, requestIdField, responseChannelField } from './schemas/run.js';
 import type { ActionDefinition } from './types.js';
 
 const monitorSchema = z.strictObject({
-  request_id: z.string().min(1).optional(),
-  name: z.string().min(1),
-  response_channel: z.string().min(1),
+  request_id: requestIdField.optional(),
+  name: containerRef,
+  response_channel: responseChannelField,
   /** Seconds between periodic checks (events notice a stop at once). */
   interval: z.number().positive().max(86_400).default(10),
 });

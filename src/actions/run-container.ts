@@ -36,6 +36,7 @@ async function specFor(ctx: ActionContext, input: RunInput, attached: boolean): 
     uuid: randomBytes(16).toString('hex'),
     ...(process.env.TZ ? { hostTz: process.env.TZ } : hostTimezone()),
     attached,
+    ...(ctx.publisher !== undefined ? { publisher: ctx.publisher } : {}),
   });
   // Our own name when none is given (as seed 003 gave a random one): no inspect needed to report it.
   spec.name ??= `bosun-${randomBytes(6).toString('hex')}`;

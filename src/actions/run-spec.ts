@@ -71,6 +71,8 @@ export interface RunSpecContext {
   hostTz?: string;
   /** Detached runs default to on-failure:5 (seed 000); attached runs to no restart, so one reply reports one execution. */
   attached: boolean;
+  /** The publisher whose message this is (labels the container; per-publisher quotas count it). */
+  publisher?: string;
 }
 
 export function buildRunSpec(input: RunInput, c: RunSpecContext): ContainerSpec {
@@ -94,6 +96,8 @@ export function buildRunSpec(input: RunInput, c: RunSpecContext): ContainerSpec 
       [LABEL.request]: c.requestId,
       [LABEL.channel]: c.channel,
       'bosun.body-hash': c.bodyHash,
+      [LABEL.run]: c.attached ? 'attached' : 'detached',
+      ...(c.publisher !== undefined ? { [LABEL.publisher]: c.publisher } : {}),
     },
     mounts,
     restartPolicy: restartPolicy(input.restart_policy, c.attached ? { name: 'no' } : { name: 'on-failure', maximumRetryCount: 5 }),

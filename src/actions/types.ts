@@ -23,6 +23,8 @@ export interface ActionContext {
   /** The broker delivered this message before: look for work already done. */
   redelivered: boolean;
   channel: string;
+  /** Who published the message (broker-validated user id), when the broker said; ctx.policy is already theirs. */
+  publisher?: string;
   /** Aborted on shutdown or when the action's timeout passes. */
   signal: AbortSignal;
   /** Publishes a JSON body to a channel, durably (for notices sent later, e.g. monitors). */

@@ -1,16 +1,21 @@
 /**
- * Message bodies: strict JSON first, then JSON5 (the seed READMEs' single quotes and unquoted keys).
+ * Message bodies: strict JSON first, then JSON5 (the seed READMEs' single quotes and unquoted
+ * keys) for bodies up to json5MaxBytes only — JSON5's parser takes seconds on megabytes.
  */
 import JSON5 from 'json5';
 import { BosunError } from '../domain/errors.js';
+import { JSON5_MAX_BYTES } from './border.js';
 
-export function decodeBody(body: Buffer): Record<string, unknown> {
+export function decodeBody(body: Buffer, json5MaxBytes = JSON5_MAX_BYTES): Record<string, unknown> {
   const text = body.toString('utf8').trim();
   if (!text) throw new BosunError('bad_json', 'the message body is empty; expected a JSON object', { retryable: false });
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
-  } catch {
+  } catch (strict) {
+    if (body.length > json5MaxBytes) {
+      throw new BosunError('bad_json', `the message body is not JSON: ${(strict as Error).message} (JSON5 is accepted only up to ${json5MaxBytes} bytes)`, { retryable: false });
+    }
     try {
       parsed = JSON5.parse(text);
     } catch (e) {

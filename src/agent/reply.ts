@@ -55,13 +55,4 @@ export function planReplies(env: ReplyEnvelope, paths: ReplyPaths): OutboundRepl
   return out;
 }
 
-export interface ErrorRecord {
-  channel: string;
-  request_id: string;
-  received_at: string;
-  error: ReturnType<typeof errorOf>;
-  /** The original body, byte for byte as text, so nothing is lost. */
-  body: string;
-  headers: Record<string, string>;
-  reply_to?: string;
-}
+export type { ErrorRecord } from './park.js';

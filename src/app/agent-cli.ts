@@ -31,10 +31,13 @@ export function registerAgentCommands(program: Command): void {
     .option('--dispatch-queue <name>', "queue for seed 003's Dockercmd messages (its -q)", 'dispatch')
     .option('--errors-queue <name>', 'durable queue where rejected messages are parked', 'bosun.errors')
     .option('--checkpoint-minutes <n>', 'republish-and-ack runs still going after this long (consumer timeout guard)', Number, 25)
+    .option('--max-body-bytes <n>', 'larger message bodies are parked (message_too_large) without being decoded', positiveInt, 1024 * 1024)
+    .option('--max-attempts <n>', 'deliveries for retryable failures before a message is parked (redelivery_limit)', positiveInt, 5)
     .option('--pretty', 'human-readable logs instead of JSON')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: {
       broker?: string; concurrency: number; policy?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
+      maxBodyBytes: number; maxAttempts: number;
       pretty?: boolean; logLevel: string;
     }) => {
       const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
@@ -44,6 +47,8 @@ export function registerAgentCommands(program: Command): void {
         dispatchQueue: opts.dispatchQueue,
         errorsChannel: opts.errorsQueue,
         checkpointMs: Math.max(1, opts.checkpointMinutes * 60_000),
+        maxBodyBytes: opts.maxBodyBytes,
+        maxAttempts: opts.maxAttempts,
         log,
         ...(opts.policy ? { policyFile: opts.policy } : {}),
         ...(opts.http ? { http: opts.http } : {}),

@@ -10,6 +10,7 @@ import { buildRegistry } from '../actions/registry.js';
 import { stackAction } from '../actions/stack.js';
 import type { ActionDefinition } from '../actions/types.js';
 import { Agent } from '../agent/agent.js';
+import { BosunError } from '../domain/errors.js';
 import { createAgentMetrics } from '../agent/metrics.js';
 import { MonitorManager } from '../agent/monitors.js';
 import { systemClock } from '../ports/clock.js';
@@ -28,6 +29,10 @@ export interface AgentProcessOptions {
   dispatchQueue?: string;
   checkpointMs?: number;
   errorsChannel?: string;
+  /** Bodies above this are parked as message_too_large undecoded (default 1 MiB). */
+  maxBodyBytes?: number;
+  /** Deliveries for retryable failures before a message is parked as redelivery_limit (default 5). */
+  maxAttempts?: number;
   extraActions?: ActionDefinition[];
   log: Logger;
 }
@@ -49,6 +54,10 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const info = await engine.info();
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
   const transport = await createTransport(o.brokerUrl, o.log);
+  if (policy.users && transport.kind === 'redis') {
+    // Redis hands consumers no publisher identity: a policy naming users could only refuse everything.
+    throw new BosunError('invalid_message', 'the policy names publishers (users), but Redis does not tell consumers who published; isolate tenants by stream prefix and ACL instead (see the README)', { field: 'users' });
+  }
   await transport.connect();
   const metrics = createAgentMetrics();
   const monitors = new MonitorManager({
@@ -63,6 +72,8 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     transport, engine, registry, policy, clock: systemClock, log: o.log, metrics, concurrency: o.concurrency,
     ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),
     ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
+    ...(o.maxBodyBytes ? { maxBodyBytes: o.maxBodyBytes } : {}),
+    ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
   });
   await monitors.start();
   const monitorGauge = setInterval(() => metrics.monitors.set(monitors.size), 1000);

@@ -18,6 +18,10 @@ export const ERROR_CODES = [
   'nonzero_exit',
   'broker_error',
   'store_error',
+  'message_too_large',
+  'redelivery_limit',
+  'publisher_unknown',
+  'quota_exceeded',
   'internal',
 ] as const;
 

@@ -16,6 +16,10 @@ export const LABEL = {
   generation: 'bosun.generation',
   node: 'bosun.node',
   replica: 'bosun.replica',
+  /** The publisher (broker user id) whose message made the container, when the broker said. */
+  publisher: 'bosun.publisher',
+  /** "detached" or "attached": detached runs count against the running-container quotas. */
+  run: 'bosun.run',
   /** Set by tests so they can find and remove only what they made. */
   test: 'bosun.test',
 } as const;

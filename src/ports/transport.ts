@@ -16,6 +16,12 @@ export interface InboundMessage {
   /** Where the sender wants a reply (AMQP reply_to / a `reply_to` stream field). */
   replyTo?: string;
   headers: Record<string, string>;
+  /**
+   * The publisher, as the broker vouches for it: AMQP's `user_id` property, which RabbitMQ
+   * checks against the connection's user (absent = the publisher did not say). Redis: never set
+   * (consumers cannot see the ACL user that wrote an entry).
+   */
+  userId?: string;
   /** True when the broker has delivered this message before (crash, nack, timeout). */
   redelivered: boolean;
   ack(): Promise<void>;
@@ -39,6 +45,8 @@ export interface PublishOptions {
   replyTo?: string;
   messageId?: string;
   headers?: Record<string, string>;
+  /** AMQP user_id: must be the user this transport connects as (RabbitMQ refuses anything else). */
+  userId?: string;
   /** Make sure the destination queue exists and is durable before publishing (no reply is lost). */
   declare?: boolean;
 }
@@ -50,6 +58,8 @@ export interface Subscription {
 
 export interface Transport {
   readonly kind: 'amqp' | 'redis';
+  /** The broker user this transport connects as, when the broker reports publishers (AMQP). */
+  readonly identity?: string;
   connect(): Promise<void>;
   /** Declares the channel durably (idempotent). */
   declareChannel(channel: string): Promise<void>;

@@ -3,10 +3,20 @@
  * limits, timeout). Unknown fields are errors: a misspelled "comand" must not be ignored.
  */
 import { z } from 'zod';
+import {
+  CONTAINER_NAME_MAX, CONTAINER_NAME_RE, CONTAINER_REF_HINT, IMAGE_RE, IMAGE_REF_HINT, REPLY_CHANNEL_HINT, REPLY_CHANNEL_RE, REQUEST_ID_HINT, REQUEST_ID_RE,
+  SHORT_STRING_MAX_BYTES, byteLength, isImageRef,
+} from '../../domain/references.js';
 
-const nameRe = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
-
-export const containerName = z.string().regex(nameRe, 'a container name: letters, digits, _ . - (not starting with a symbol)').max(128);
+/** A name for a container this message creates (Docker's grammar). */
+export const containerName = z.string().max(CONTAINER_NAME_MAX).regex(CONTAINER_NAME_RE, 'a container name: letters, digits, _ . - (not starting with a symbol)');
+/** A container this message names: a name or an id (ids match the name grammar). */
+export const containerRef = z.string().max(CONTAINER_NAME_MAX).regex(CONTAINER_NAME_RE, `expected ${CONTAINER_REF_HINT}`);
+export const imageRef = z.string().max(512).regex(IMAGE_RE, `expected ${IMAGE_REF_HINT}`).refine(isImageRef, { message: `expected ${IMAGE_REF_HINT} (name part at most 255)` });
+const shortString = (s: string) => byteLength(s) <= SHORT_STRING_MAX_BYTES;
+/** Both become AMQP short strings (message id, queue name): 255 bytes at most, or the reply could never be published. */
+export const requestIdField = z.string().max(SHORT_STRING_MAX_BYTES).regex(REQUEST_ID_RE, `expected ${REQUEST_ID_HINT}`).refine(shortString, { message: `expected ${REQUEST_ID_HINT}` });
+export const responseChannelField = z.string().max(SHORT_STRING_MAX_BYTES).regex(REPLY_CHANNEL_RE, `expected ${REPLY_CHANNEL_HINT}`).refine(shortString, { message: `expected ${REPLY_CHANNEL_HINT}` });
 
 /** `"python hello.py"` (split like a shell word list) or `["python","hello.py"]`. */
 export const commandField = z.union([z.string().min(1), z.array(z.string()).min(1)]);
@@ -46,8 +56,8 @@ export const restartPolicyField = z.union([
 export const pullField = z.union([z.enum(['missing', 'always', 'never']), z.boolean()]);
 
 export const runFields = {
-  request_id: z.string().min(1).max(200).optional(),
-  image: z.string().min(1).max(512),
+  request_id: requestIdField.optional(),
+  image: imageRef,
   name: containerName.optional(),
   command: commandField.optional(),
   entrypoint: commandField.optional(),
@@ -75,12 +85,12 @@ export const runFields = {
 export const createRunSchema = z.strictObject({
   ...runFields,
   /** Optional: where to announce the created container (seed 000 sends nothing for create). */
-  response_channel: z.string().min(1).optional(),
+  response_channel: responseChannelField.optional(),
 });
 
 export const attachedRunSchema = z.strictObject({
   ...runFields,
-  response_channel: z.string().min(1),
+  response_channel: responseChannelField,
   /** "raw": publish stdout alone, as seed 000 did, for chaining runs. */
   response_format: z.enum(['envelope', 'raw']).default('envelope'),
   /** Remove the container once the reply is safely out (default true: a function run leaves nothing behind). */

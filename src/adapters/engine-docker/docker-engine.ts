@@ -16,6 +16,7 @@ import { inspectToDetails, labelFilters, resourcesToHostConfig, restartPolicyToA
 import { buildImage, inspectImage, pullImage, removeImage } from './images.js';
 import { connectNetwork, disconnectNetwork, ensureNetwork, ensureVolume, removeNetwork, removeVolume } from './networks.js';
 import { readEventStream } from './events.js';
+import { apiSegment } from './paths.js';
 
 const DEFAULT_LOG_LIMIT = 1024 * 1024;
 
@@ -38,6 +39,11 @@ export class DockerEngine implements ContainerEngine {
 
   constructor(opts: DockerEngineOptions = {}) {
     this.docker = new Docker(dockerConnection(opts.host ?? process.env.DOCKER_HOST));
+  }
+
+  /** A dockerode container whose id is safe to paste into an API path (see paths.ts). */
+  private container(idOrName: string): Docker.Container {
+    return this.docker.getContainer(apiSegment(idOrName, 'container'));
   }
 
   async info(): Promise<EngineInfo> {
@@ -74,7 +80,7 @@ export class DockerEngine implements ContainerEngine {
 
   async startContainer(idOrName: string): Promise<void> {
     try {
-      await this.docker.getContainer(idOrName).start();
+      await this.container(idOrName).start();
     } catch (e) {
       if (statusOf(e) === 304) return;
       throw engineError(e, `start ${idOrName}`);
@@ -83,7 +89,7 @@ export class DockerEngine implements ContainerEngine {
 
   async stopContainer(idOrName: string, opts: { timeoutSec?: number } = {}): Promise<void> {
     try {
-      await this.docker.getContainer(idOrName).stop(opts.timeoutSec !== undefined ? { t: opts.timeoutSec } : {});
+      await this.container(idOrName).stop(opts.timeoutSec !== undefined ? { t: opts.timeoutSec } : {});
     } catch (e) {
       if (statusOf(e) === 304) return;
       throw engineError(e, `stop ${idOrName}`);
@@ -92,7 +98,7 @@ export class DockerEngine implements ContainerEngine {
 
   async killContainer(idOrName: string, signal = 'SIGKILL'): Promise<void> {
     try {
-      await this.docker.getContainer(idOrName).kill({ signal });
+      await this.container(idOrName).kill({ signal });
     } catch (e) {
       if (statusOf(e) === 409 && /not running/i.test(messageOf(e))) return;
       throw engineError(e, `kill ${idOrName}`);
@@ -101,7 +107,7 @@ export class DockerEngine implements ContainerEngine {
 
   async restartContainer(idOrName: string, opts: { timeoutSec?: number } = {}): Promise<void> {
     try {
-      await this.docker.getContainer(idOrName).restart(opts.timeoutSec !== undefined ? { t: opts.timeoutSec } : {});
+      await this.container(idOrName).restart(opts.timeoutSec !== undefined ? { t: opts.timeoutSec } : {});
     } catch (e) {
       throw engineError(e, `restart ${idOrName}`);
     }
@@ -109,7 +115,7 @@ export class DockerEngine implements ContainerEngine {
 
   async removeContainer(idOrName: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     try {
-      await this.docker.getContainer(idOrName).remove({ force: opts.force ?? false, v: opts.volumes ?? false });
+      await this.container(idOrName).remove({ force: opts.force ?? false, v: opts.volumes ?? false });
     } catch (e) {
       if (statusOf(e) === 404) return;
       if (statusOf(e) === 409 && /already in progress/i.test(messageOf(e))) return;
@@ -119,7 +125,7 @@ export class DockerEngine implements ContainerEngine {
 
   async waitContainer(idOrName: string, opts: { signal?: AbortSignal } = {}): Promise<{ exitCode: number }> {
     try {
-      const r = (await this.docker.getContainer(idOrName).wait(opts.signal ? { abortSignal: opts.signal } : {})) as { StatusCode: number };
+      const r = (await this.container(idOrName).wait(opts.signal ? { abortSignal: opts.signal } : {})) as { StatusCode: number };
       return { exitCode: r.StatusCode };
     } catch (e) {
       if (opts.signal?.aborted) throw new BosunError('timeout', `wait for ${idOrName} aborted`, { cause: e });
@@ -129,7 +135,7 @@ export class DockerEngine implements ContainerEngine {
 
   async inspectContainer(idOrName: string): Promise<ContainerDetails | undefined> {
     try {
-      return inspectToDetails(await this.docker.getContainer(idOrName).inspect());
+      return inspectToDetails(await this.container(idOrName).inspect());
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw engineError(e, `inspect ${idOrName}`);
@@ -155,7 +161,7 @@ export class DockerEngine implements ContainerEngine {
     const rp = restartPolicyToApi(update.restartPolicy);
     if (rp) body.RestartPolicy = rp;
     try {
-      await this.docker.getContainer(idOrName).update(body);
+      await this.container(idOrName).update(body);
     } catch (e) {
       throw engineError(e, `update ${idOrName}`);
     }
@@ -163,14 +169,14 @@ export class DockerEngine implements ContainerEngine {
 
   async renameContainer(idOrName: string, newName: string): Promise<void> {
     try {
-      await this.docker.getContainer(idOrName).rename({ name: newName });
+      await this.container(idOrName).rename({ name: newName });
     } catch (e) {
       throw engineError(e, `rename ${idOrName}`);
     }
   }
 
   async logs(idOrName: string, req: LogsRequest = {}): Promise<CapturedOutput> {
-    const container = this.docker.getContainer(idOrName);
+    const container = this.container(idOrName);
     const limit = req.limitBytes ?? DEFAULT_LOG_LIMIT;
     const out = new BoundedBuffer(limit);
     const err = new BoundedBuffer(limit);
@@ -209,7 +215,7 @@ export class DockerEngine implements ContainerEngine {
     const out = new BoundedBuffer(DEFAULT_LOG_LIMIT);
     const err = new BoundedBuffer(DEFAULT_LOG_LIMIT);
     try {
-      const exec = await this.docker.getContainer(idOrName).exec({
+      const exec = await this.container(idOrName).exec({
         Cmd: req.cmd,
         AttachStdout: !req.detach,
         AttachStderr: !req.detach,
@@ -238,7 +244,7 @@ export class DockerEngine implements ContainerEngine {
 
   async top(idOrName: string): Promise<ProcessEntry[]> {
     try {
-      const r = (await this.docker.getContainer(idOrName).top({ ps_args: '-o pid,user,args' })) as { Titles: string[]; Processes: string[][] };
+      const r = (await this.container(idOrName).top({ ps_args: '-o pid,user,args' })) as { Titles: string[]; Processes: string[][] };
       const col = (name: string, fallback: number) => {
         const i = r.Titles.findIndex((t) => t.toUpperCase() === name);
         return i >= 0 ? i : fallback;

@@ -5,10 +5,11 @@ import { BosunError } from '../../domain/errors.js';
 import type { BuildRequest, BuildResult, ImageDetails, PullRequest } from '../../ports/engine.js';
 import { buildContextTar } from './build-context.js';
 import { engineError, messageOf, statusOf } from './errors.js';
+import { apiSegment } from './paths.js';
 
 export async function inspectImage(docker: Docker, ref: string): Promise<ImageDetails | undefined> {
   try {
-    const i = await docker.getImage(ref).inspect();
+    const i = await docker.getImage(apiSegment(ref, 'image')).inspect();
     return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: i.Created };
   } catch (e) {
     if (statusOf(e) === 404) return undefined;
@@ -72,7 +73,7 @@ export async function buildImage(docker: Docker, req: BuildRequest): Promise<Bui
 
 export async function removeImage(docker: Docker, ref: string, opts: { force?: boolean } = {}): Promise<void> {
   try {
-    await docker.getImage(ref).remove({ force: opts.force ?? false });
+    await docker.getImage(apiSegment(ref, 'image')).remove({ force: opts.force ?? false });
   } catch (e) {
     if (statusOf(e) === 404) return;
     throw engineError(e, `remove image ${ref}`);

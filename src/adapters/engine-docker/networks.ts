@@ -2,6 +2,7 @@
 import type Docker from 'dockerode';
 import type { NetworkSpec } from '../../ports/engine.js';
 import { engineError, messageOf, statusOf } from './errors.js';
+import { apiSegment } from './paths.js';
 
 export async function ensureNetwork(docker: Docker, spec: NetworkSpec): Promise<string> {
   try {
@@ -23,7 +24,7 @@ export async function ensureNetwork(docker: Docker, spec: NetworkSpec): Promise<
 
 export async function removeNetwork(docker: Docker, name: string): Promise<void> {
   try {
-    await docker.getNetwork(name).remove();
+    await docker.getNetwork(apiSegment(name, 'network')).remove();
   } catch (e) {
     if (statusOf(e) === 404) return;
     throw engineError(e, `remove network ${name}`);
@@ -32,7 +33,7 @@ export async function removeNetwork(docker: Docker, name: string): Promise<void>
 
 export async function connectNetwork(docker: Docker, network: string, container: string, opts: { aliases?: string[] } = {}): Promise<void> {
   try {
-    await docker.getNetwork(network).connect({ Container: container, EndpointConfig: opts.aliases ? { Aliases: opts.aliases } : {} });
+    await docker.getNetwork(apiSegment(network, 'network')).connect({ Container: container, EndpointConfig: opts.aliases ? { Aliases: opts.aliases } : {} });
   } catch (e) {
     if (statusOf(e) === 403 && /already exists/i.test(messageOf(e))) return;
     throw engineError(e, `connect ${container} to ${network}`);
@@ -41,7 +42,7 @@ export async function connectNetwork(docker: Docker, network: string, container:
 
 export async function disconnectNetwork(docker: Docker, network: string, container: string, opts: { force?: boolean } = {}): Promise<void> {
   try {
-    await docker.getNetwork(network).disconnect({ Container: container, Force: opts.force ?? false });
+    await docker.getNetwork(apiSegment(network, 'network')).disconnect({ Container: container, Force: opts.force ?? false });
   } catch (e) {
     if (statusOf(e) === 404) return;
     throw engineError(e, `disconnect ${container} from ${network}`);
@@ -50,7 +51,7 @@ export async function disconnectNetwork(docker: Docker, network: string, contain
 
 export async function ensureVolume(docker: Docker, name: string, labels: Record<string, string> = {}): Promise<{ created: boolean }> {
   try {
-    const exists = await docker.getVolume(name).inspect().then(() => true, (e: unknown) => {
+    const exists = await docker.getVolume(apiSegment(name, 'volume')).inspect().then(() => true, (e: unknown) => {
       if (statusOf(e) === 404) return false;
       throw e;
     });
@@ -64,7 +65,7 @@ export async function ensureVolume(docker: Docker, name: string, labels: Record<
 
 export async function removeVolume(docker: Docker, name: string): Promise<void> {
   try {
-    await docker.getVolume(name).remove();
+    await docker.getVolume(apiSegment(name, 'volume')).remove();
   } catch (e) {
     if (statusOf(e) === 404) return;
     throw engineError(e, `remove volume ${name}`);

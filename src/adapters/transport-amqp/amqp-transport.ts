@@ -13,6 +13,7 @@ import {
 } from '../../ports/transport.js';
 import { backoffMs, sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
+import { amqpUser, checkShortStrings } from './amqp-names.js';
 
 interface ConsumerRecord {
   channel: string;
@@ -34,10 +35,14 @@ const PUBLISH_WAIT_MS = 30_000;
 
 export class AmqpTransport implements Transport {
   readonly kind = 'amqp' as const;
+  /** The user in the URL (RabbitMQ's default guest when none): the only user_id this connection may publish with. */
+  readonly identity: string;
   private model?: ChannelModel;
   private pubChannel?: ConfirmChannel;
   private readonly consumers = new Set<ConsumerRecord>();
   private readonly declared = new Set<string>();
+  /** Publish channels the broker closed: a failed confirm on an open one was a nack. */
+  private readonly closedChannels = new WeakSet<ConfirmChannel>();
   private closing = false;
   private watchdog?: NodeJS.Timeout;
   private connecting?: Promise<void>;
@@ -48,7 +53,9 @@ export class AmqpTransport implements Transport {
     private readonly log: Logger,
     /** connectionName shows in the broker's management tools (and lets tests find their own connection). */
     private readonly opts: { connectionName?: string } = {},
-  ) {}
+  ) {
+    this.identity = amqpUser(url);
+  }
 
   isConnected(): boolean {
     return this.pubChannel !== undefined;
@@ -87,6 +94,7 @@ export class AmqpTransport implements Transport {
     const pub = await model.createConfirmChannel();
     pub.on('error', (e: Error) => this.log.warn({ err: e.message }, 'amqp publish channel error'));
     pub.on('close', () => {
+      this.closedChannels.add(pub);
       if (this.pubChannel !== pub || this.closing || this.model !== model) return;
       this.pubChannel = undefined;
       void this.openPublishChannel(model).then(
@@ -247,6 +255,7 @@ export class AmqpTransport implements Transport {
       ...(m.properties.messageId ? { messageId: String(m.properties.messageId) } : {}),
       ...(m.properties.correlationId ? { correlationId: String(m.properties.correlationId) } : {}),
       ...(m.properties.replyTo ? { replyTo: String(m.properties.replyTo) } : {}),
+      ...(m.properties.userId ? { userId: String(m.properties.userId) } : {}),
       ack: async () => settle(() => ch.ack(m)),
       nack: async ({ requeue }) => settle(() => ch.nack(m, false, requeue)),
     };
@@ -278,6 +287,7 @@ export class AmqpTransport implements Transport {
    */
   private async confirmedPublish(exchange: string, routingKey: string, body: Buffer | string, opts: PublishOptions): Promise<void> {
     const content = typeof body === 'string' ? Buffer.from(body) : body;
+    checkShortStrings(routingKey, opts);
     for (let attempt = 0; ; attempt++) {
       const ch = await this.waitConnected();
       try {
@@ -285,6 +295,12 @@ export class AmqpTransport implements Transport {
         return;
       } catch (e) {
         if (this.closing || attempt >= 5) throw e;
+        // A nack on a channel still open is the broker refusing this message (e.g. a full
+        // reject-publish queue): the channel is fine and retrying here cannot help; the caller
+        // counts it as an attempt. Resetting the channel would stall every other publish.
+        if (this.pubChannel === ch && !this.closedChannels.has(ch) && this.model) {
+          throw new BosunError('broker_error', `the broker refused the message for ${routingKey} (nack)`, { cause: e, details: { nack: true } });
+        }
         await sleep(backoffMs(attempt, 100, 2_000));
         if (this.pubChannel === ch) this.pubChannel = undefined;
         if (!this.model) this.log.debug({ routingKey }, 'publish waits for the broker connection');
@@ -307,6 +323,7 @@ export class AmqpTransport implements Transport {
             ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
             ...(opts.messageId ? { messageId: opts.messageId } : {}),
             ...(opts.headers ? { headers: opts.headers } : {}),
+            ...(opts.userId ? { userId: opts.userId } : {}),
           },
           (err: unknown) => (err ? reject(new BosunError('broker_error', `publish to ${routingKey} not confirmed`, { cause: err })) : resolve()),
         );

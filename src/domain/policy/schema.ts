@@ -99,8 +99,17 @@ const policyFields = {
   quotas: QuotasSchema.default(DEFAULT_QUOTAS),
 };
 
+type Undefaulted<T> = { [K in keyof T]: T[K] extends z.ZodDefault<infer I> ? I : T[K] };
+
+/** zod 4 fills defaults even inside optional fields: a user's policy must hold only what its file says. */
+function undefaulted<T extends Record<string, z.ZodType>>(fields: T): Undefaulted<T> {
+  const out: Record<string, z.ZodType> = {};
+  for (const [k, v] of Object.entries(fields)) out[k] = v instanceof z.ZodDefault ? (v.unwrap() as z.ZodType) : v;
+  return out as Undefaulted<T>;
+}
+
 /** What a named publisher may override: any policy field (replacing the base value; limits and quotas merge key by key). */
-export const PublisherPolicySchema = z.object(policyFields).partial().strict();
+export const PublisherPolicySchema = z.object(undefaulted(policyFields)).partial().strict();
 export type PublisherPolicy = z.infer<typeof PublisherPolicySchema>;
 
 export const PolicySchema = z
