@@ -5,7 +5,7 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BosunError } from '../domain/errors.js';
-import { enforceHostPath } from '../domain/policy.js';
+import { enforceReadPath } from '../domain/policy.js';
 import type { ActionContext } from './types.js';
 import type { RunInput } from './schemas/run.js';
 
@@ -27,8 +27,7 @@ export async function resolveHostPath(p: string): Promise<string> {
 
 export async function prepareImage(ctx: ActionContext, input: RunInput): Promise<PreparedImage> {
   if (input.build) {
-    const contextDir = await resolveHostPath(input.context);
-    enforceHostPath(ctx.policy, contextDir, ctx.policy.build_roots, 'context');
+    const contextDir = enforceReadPath(ctx.policy, resolve(input.context), 'context');
     const built = await ctx.engine.buildImage({
       contextDir,
       tag: input.image,

@@ -168,6 +168,7 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
     ...(x.nonrecoverable_exit_codes ? { nonrecoverableExitCodes: x.nonrecoverable_exit_codes } : {}),
     ...(netService ? { networkModeService: netService } : {}),
     ...(x.permissions ? { attachedPermissions: x.permissions } : {}),
+    ...(s.logging ? { logging: { ...(s.logging.driver !== undefined ? { driver: s.logging.driver } : {}), ...(s.logging.options ? { options: s.logging.options } : {}) } } : {}),
   };
 }
 
@@ -179,7 +180,15 @@ export function normalizeCompose(file: ComposeFile, o: NormalizeOptions, hostEnv
     ...(n?.driver ? { driver: n.driver } : {}),
     ...(n?.internal ? { internal: true } : {}),
   }));
-  const volumes: DesiredVolume[] = Object.entries(file.volumes ?? {}).map(([key, v]) => ({ key, name: v?.name ?? (v?.external ? key : `${o.name}_${key}`), external: Boolean(v?.external) }));
+  const volumes: DesiredVolume[] = Object.entries(file.volumes ?? {}).map(([key, v]) => ({
+    key,
+    name: v?.name ?? (v?.external ? key : `${o.name}_${key}`),
+    external: Boolean(v?.external),
+    ...(v?.driver_opts && Object.keys(v.driver_opts).length ? { driverOpts: v.driver_opts } : {}),
+  }));
+  for (const [key, n] of Object.entries(file.networks ?? {})) {
+    if (n?.driver_opts && Object.keys(n.driver_opts).length) problems.push({ path: ['networks', key, 'driver_opts'], message: 'network driver_opts are not supported by bosun (create the network yourself and mark it external)' });
+  }
   const usesDefault = Object.values(file.services).some((s) => !s['x-bosun']?.abstract && !s.network_mode && s.networks === undefined);
   if (usesDefault && !networks.some((n) => n.key === 'default')) networks.push({ key: 'default', name: `${o.name}_default`, external: false });
   const services: Record<string, DesiredService> = {};
