@@ -145,6 +145,8 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
   // network_mode service:X shares X's network namespace: X must exist first.
   const netService = s.network_mode?.startsWith('service:') ? s.network_mode.slice('service:'.length) : undefined;
   if (netService && !dependsOn.some((d) => d.service === netService)) dependsOn.push({ service: netService, condition: 'service_started', restart: false });
+  const pidService = s.pid?.startsWith('service:') ? s.pid.slice('service:'.length) : undefined;
+  if (pidService && !dependsOn.some((d) => d.service === pidService)) dependsOn.push({ service: pidService, condition: 'service_started', restart: false });
   const links = [...(s.links ?? []), ...(x.links ?? [])].map((l) => {
     const [svc = l, alias = svc] = l.split(':');
     return { service: svc, alias };
