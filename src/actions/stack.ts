@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import {
-  DEFAULT_POLICY, applyPolicyDefaults, enforceLogDriver, enforcePolicy, enforceReadPath, enforceVolumeDriverOpts, type Policy,
+  DEFAULT_POLICY, applyPolicyDefaults, enforceLogDriver, enforcePolicy, enforceReadPath, enforceVolumeDriverOpts, readFileWithin, type Policy,
 } from '../domain/policy.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import { desiredContainers } from '../planner/stack/containers.js';
@@ -49,13 +49,13 @@ export type StackMessageT = z.infer<typeof StackMessage>;
  */
 export function loadStackOf(m: StackMessageT, policy: Policy = DEFAULT_POLICY): DesiredStack {
   const nameOpt = { ...(m.name ? { name: m.name } : {}), env: m.variables ?? {} };
-  const readGuard = (path: string, field: string) => void enforceReadPath(policy, resolve(path), `stack.${field}`);
+  const readFile = (path: string, field: string) => readFileWithin(policy, resolve(path), `stack.${field}`);
   if ('path' in m.stack) {
     enforceReadPath(policy, resolve(m.stack.path), 'stack.path');
-    return loadStackFile(m.stack.path, { ...nameOpt, readGuard });
+    return loadStackFile(m.stack.path, { ...nameOpt, readFile });
   }
   const text = typeof m.stack.inline === 'string' ? m.stack.inline : stringify(m.stack.inline);
-  return parseStack(text, { ...nameOpt, fileLabel: 'stack.inline', readGuard, ...(m.stack.base_dir ? { baseDir: m.stack.base_dir } : {}) });
+  return parseStack(text, { ...nameOpt, fileLabel: 'stack.inline', readFile, ...(m.stack.base_dir ? { baseDir: m.stack.base_dir } : {}) });
 }
 
 /** The stack with the policy's defaults filled in (ports published without an address bind to the policy's). */

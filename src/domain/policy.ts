@@ -13,7 +13,7 @@ import { enforcePorts, withDefaultHostIp as withDefaultHostIpOf } from './policy
 import type { Policy } from './policy/schema.js';
 
 export { DEFAULT_POLICY, PolicySchema, type Policy } from './policy/schema.js';
-export { enforceBindSource, enforceHostPath, enforceReadPath, isWithin, realOrNormal } from './policy/host-paths.js';
+export { enforceBindSource, enforceHostPath, enforceReadPath, isWithin, readFileWithin, realOrNormal } from './policy/host-paths.js';
 export { enforceLogDriver, enforceVolumeDriverOpts } from './policy/host-fields.js';
 export { withDefaultHostIp } from './policy/ports.js';
 export type { NamespaceScope } from './policy/namespaces.js';

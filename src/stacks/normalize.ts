@@ -21,8 +21,8 @@ export interface NormalizeOptions {
   baseDir: string;
   /** Labels added to every container, network and volume (tests mark theirs). */
   extraLabels?: Record<string, string>;
-  /** Called with the absolute path of every host file read besides the stack file (env_file); throws to refuse it. */
-  readGuard?: (absPath: string, field: string) => void;
+  /** Reads every host file besides the stack file (env_file); throws to refuse it. Default: readFileSync. */
+  readFile?: (absPath: string, field: string) => string;
 }
 
 const toArgv = (v: string | string[]): string[] => (Array.isArray(v) ? v : shellSplit(v));
@@ -67,11 +67,10 @@ function resources(s: ComposeService): ResourceLimits | undefined {
   return Object.keys(r).length ? r : undefined;
 }
 
-function environment(s: ComposeService, baseDir: string, hostEnv: Record<string, string | undefined>, guard?: (absPath: string) => void): string[] {
+function environment(s: ComposeService, baseDir: string, hostEnv: Record<string, string | undefined>, read: (absPath: string) => string): string[] {
   const env: Record<string, string | undefined> = {};
   for (const f of s.env_file === undefined ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file]) {
-    guard?.(resolve(baseDir, f));
-    Object.assign(env, parseEnvFile(readFileSync(resolve(baseDir, f), 'utf8')));
+    Object.assign(env, parseEnvFile(read(resolve(baseDir, f))));
   }
   for (const [k, v] of Object.entries(listToMap(s.environment))) env[k] = v ?? hostEnv[k];
   return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
@@ -114,7 +113,7 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
     image: s.image ?? `${o.name}-${name}`,
     ...(s.command ? { cmd: toArgv(s.command) } : {}),
     ...(s.entrypoint ? { entrypoint: toArgv(s.entrypoint) } : {}),
-    env: environment(s, o.baseDir, hostEnv, o.readGuard ? (path) => o.readGuard!(path, `services.${name}.env_file`) : undefined),
+    env: environment(s, o.baseDir, hostEnv, (path) => (o.readFile ? o.readFile(path, `services.${name}.env_file`) : readFileSync(path, 'utf8'))),
     labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v ?? ''])),
     ...(s.working_dir ? { workingDir: s.working_dir } : {}),
     ...(s.user !== undefined ? { user: String(s.user) } : {}),

@@ -13,7 +13,7 @@
  * Files read for a message (stack file, .env, env_file, build context) are compared by their
  * real path against the build roots.
  */
-import { lstatSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, sep } from 'node:path';
 import { BosunError } from '../errors.js';
 import type { Policy } from './schema.js';
@@ -55,6 +55,28 @@ export function enforceReadPath(policy: Policy, path: string, field: string): st
   enforceHostPath(policy, normalize(path), policy.build_roots, field);
   enforceHostPath(policy, real, policy.build_roots, field);
   return real;
+}
+
+/**
+ * Reads a file for a message without a check-then-use window: the file is opened first, and
+ * the path the kernel opened (/proc/self/fd) is what is checked, so swapping a component for
+ * a symlink after the check changes nothing. Non-blocking open: a planted FIFO cannot hang the agent.
+ */
+export function readFileWithin(policy: Policy, path: string, field: string): string {
+  enforceReadPath(policy, path, field);
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw new BosunError('not_found', `${field}: cannot read ${path}: ${(e as Error).message}`, { field, retryable: false });
+  }
+  try {
+    enforceHostPath(policy, readlinkSync(`/proc/self/fd/${fd}`), policy.build_roots, field);
+    if (!fstatSync(fd).isFile()) deny(field, `${field}: ${path} is not a regular file`);
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const trimmed = (p: string) => normalize(p).replace(/\/+$/, '') || '/';

@@ -78,6 +78,8 @@ describe('security: namespaces, host fields, ports, nosuid, state dir', () => {
     const r = (await client.request('start_container.create', { image: TEST_IMAGE, name, command: 'sleep 300', ports: { '80': 0 }, labels })) as Reply;
     assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal((await engine.inspectContainer(name))?.portBindings[0]?.hostIp, '127.0.0.1');
+    const raw = (await engine.docker.getContainer(name).inspect()) as { HostConfig: { SecurityOpt?: string[] } };
+    assert.deepEqual(raw.HostConfig.SecurityOpt, ['no-new-privileges'], 'every bosun-made container gets no-new-privileges');
     denied(await runReq({ command: 'true', ports: { '80': '0.0.0.0:0' } }), 'ports');
     denied(await runReq({ command: 'true', ports: { '80': 80 } }), 'ports');
   });
