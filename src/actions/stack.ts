@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import {
-  DEFAULT_POLICY, applyPolicyDefaults, enforceLogDriver, enforcePolicy, enforceReadPath, enforceVolumeDriverOpts, readFileWithin, type Policy,
+  DEFAULT_POLICY, applyPolicyDefaults, enforceBindSource, enforceLogDriver, enforcePolicy, enforceReadPath, enforceVolumeDriverOpts, readFileWithin, type Policy,
 } from '../domain/policy.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import { desiredContainers } from '../planner/stack/containers.js';
@@ -111,7 +111,12 @@ export const stackAction: ActionDefinition<typeof StackMessage> = {
     const opts = resolveOptions(m.options);
     if (m.action === 'run_script') {
       const script = m.script!;
-      enforcePolicy(ctx.policy, scriptSpec(stack, RunScriptInput.parse(script)), 'script.', { peers: stackPeers(stack) });
+      const req = RunScriptInput.parse(script);
+      const spec = scriptSpec(stack, req);
+      // The script's mount is the last one; name the field the sender gave.
+      const scriptMount = req.script_path ? spec.mounts?.at(-1)?.source : undefined;
+      if (scriptMount) enforceBindSource(ctx.policy, scriptMount, 'script.script_path');
+      enforcePolicy(ctx.policy, spec, 'script.', { peers: stackPeers(stack) });
       const r = await runScript(ctx.engine, stack, script, opts, ctx.signal);
       const ok = 'exit_code' in r && r.exit_code === 0;
       return {

@@ -66,6 +66,7 @@ describe('security: binds under the default policy', () => {
       })) as Reply;
       assert.equal(r.ok, false, JSON.stringify(r));
       assert.equal(r.error?.code, 'policy_denied', JSON.stringify(r));
+      assert.equal(r.error?.field, 'script.script_path', JSON.stringify(r));
       assert.ok(!JSON.stringify(r).includes(SECRET));
     }
   });
