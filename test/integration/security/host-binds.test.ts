@@ -58,7 +58,7 @@ describe('security: binds under the default policy', () => {
   it('#1 run_script cannot mount a planted symlink as its script_path', async () => {
     const plant = await run(`ln -sfn ${canary} /h/scripts && echo planted`, { [dir]: { bind: '/h' } });
     assert.equal(plant.stdout, 'planted\n', JSON.stringify(plant));
-    const inline = `services:\n  app:\n    image: ${TEST_IMAGE}\n    labels: {${LABEL.test}: ${runId}}\n`;
+    const inline = `services:\n  app:\n    image: ${TEST_IMAGE}\n    network_mode: none\n    labels: {${LABEL.test}: ${runId}}\n`;
     for (const scriptPath of [join(dir, 'scripts'), join(dir, 'scripts', 'secret')]) {
       const r = (await client.request('stack', {
         action: 'run_script', name: `scr${runId}`, stack: { inline },
