@@ -110,6 +110,23 @@ describe('security: binds under the default policy', () => {
     }
   });
 
+  it('#2 a build context that a container can write is refused (it could be swapped while the engine tars it)', async () => {
+    const ctxDir = bosunTestDir('ctx');
+    const holder = uniqueName(`holder-${runId}`);
+    try {
+      writeFileSync(join(ctxDir, 'Dockerfile'), `FROM ${TEST_IMAGE}\n`);
+      const h = (await client.request('start_container.create', { image: TEST_IMAGE, name: holder, command: 'sleep 300', labels, volumes: { [ctxDir]: { bind: '/c' } } })) as Reply;
+      assert.equal(h.ok, true, JSON.stringify(h));
+      const b = (await client.request('start_container.create', { image: `bosun-sec-ctx-${runId}`, build: true, context: ctxDir, labels })) as Reply;
+      assert.equal(b.error?.code, 'policy_denied', JSON.stringify(b));
+      assert.equal(b.error?.field, 'context');
+      assert.match(b.error?.message ?? '', new RegExp(holder));
+    } finally {
+      await engine.removeContainer(holder, { force: true });
+      removeBosunTestDir(ctxDir);
+    }
+  });
+
   it('#3 /tmp is no bind or build root by default', async () => {
     const scratch = mkdtempSync('/tmp/bosun-sec-');
     try {
