@@ -14,10 +14,12 @@ bosun() { node "$ROOT/bin/bosun.js" "$@"; }
 
 WORK=$(mktemp -d /tmp/bosun-demo-XXXXXX)
 RUN=${WORK##*-}   # per-run suffix: reply channels are durable queues, so old replies must not show up
-echo "input handed in through a volume" > "$WORK/input.txt"
+# Binds come only from directly below the bind root /srv/bosun (root-owned; see README, Policy).
+mkdir -p -m 0755 /srv/bosun && DATA=$(mktemp -d /srv/bosun/demo-XXXXXX) && chmod 755 "$DATA"
+echo "input handed in through a volume" > "$DATA/input.txt"
 cat > "$WORK/policy.yaml" <<POLICY
-# Demo policy: binds and builds only from the demo's folders.
-bind_roots: ["$WORK", "$ROOT/examples"]
+# Demo policy: binds only from /srv/bosun/<name>, builds only from the demo's folders.
+bind_roots: ["/srv/bosun"]
 build_roots: ["$ROOT/examples"]
 POLICY
 
@@ -32,7 +34,7 @@ cleanup() {
   if command -v amqp-delete-queue >/dev/null; then
     for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
   fi
-  rm -rf "$WORK"
+  rm -rf "$WORK" "$DATA"
 }
 trap cleanup EXIT
 for _ in $(seq 1 60); do grep -q '"msg":"ready"' "$WORK/agent.log" && break; sleep 0.5; done
@@ -44,7 +46,7 @@ bosun send start_container.create "{image: 'bosun-busybox', name: 'bosun-demo-si
 say "seed 000 · start_container.response_channel: build an image from a context, run it, output to response_channel"
 bosun send start_container.response_channel "{
   image: 'bosun-demo-hello', name: 'bosun-demo-hello-run', build: true, context: '$ROOT/examples/hello_world/',
-  volumes: {'$WORK/': {bind: '/opt/data/', mode: 'ro'}},
+  volumes: {'$DATA/': {bind: '/opt/data/', mode: 'ro'}},
   response_channel: 'response_channel_from_my_hello_world_$RUN' }" --listen response_channel_from_my_hello_world_$RUN
 
 say "seed 000 · the same run with response_format raw: stdout alone, for chaining"

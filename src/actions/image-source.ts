@@ -5,7 +5,7 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BosunError } from '../domain/errors.js';
-import { enforceHostPath } from '../domain/policy.js';
+import { enforceReadPath, isWithin } from '../domain/policy.js';
 import type { ActionContext } from './types.js';
 import type { RunInput } from './schemas/run.js';
 
@@ -25,10 +25,25 @@ export async function resolveHostPath(p: string): Promise<string> {
   }
 }
 
+/**
+ * The engine tars the build context after this check: a container with a writable bind of the
+ * context (or of a directory around it) could swap parts of it for symlinks to host files in
+ * between. Such a context is refused; the containers are looked up on the engine, not in memory.
+ */
+async function enforceContextNotWritable(ctx: ActionContext, contextDir: string): Promise<void> {
+  for (const c of await ctx.engine.listContainers({ all: true })) {
+    const d = await ctx.engine.inspectContainer(c.id);
+    const m = d?.mounts.find((x) => x.type === 'bind' && !x.readOnly && x.source !== undefined && (isWithin(contextDir, x.source) || isWithin(x.source, contextDir)));
+    if (m) {
+      throw new BosunError('policy_denied', `context: ${contextDir} is writable by container ${d!.name} (bind ${m.source}); build from a directory no container can write`, { field: 'context', retryable: false });
+    }
+  }
+}
+
 export async function prepareImage(ctx: ActionContext, input: RunInput): Promise<PreparedImage> {
   if (input.build) {
-    const contextDir = await resolveHostPath(input.context);
-    enforceHostPath(ctx.policy, contextDir, ctx.policy.build_roots, 'context');
+    const contextDir = enforceReadPath(ctx.policy, resolve(input.context), 'context');
+    await enforceContextNotWritable(ctx, contextDir);
     const built = await ctx.engine.buildImage({
       contextDir,
       tag: input.image,

@@ -6,9 +6,9 @@
 import { randomBytes } from 'node:crypto';
 import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
-import { enforcePolicy } from '../domain/policy.js';
+import { applyPolicyDefaults, enforcePolicy } from '../domain/policy.js';
 import type { ContainerSpec, ContainerSummary } from '../ports/engine.js';
-import { prepareImage, resolveHostPath } from './image-source.js';
+import { prepareImage } from './image-source.js';
 import { buildRunSpec } from './run-spec.js';
 import type { RunInput } from './schemas/run.js';
 import type { ActionContext, ActionOutcome } from './types.js';
@@ -40,8 +40,8 @@ async function specFor(ctx: ActionContext, input: RunInput, attached: boolean): 
   });
   // Our own name when none is given (as seed 003 gave a random one): no inspect needed to report it.
   spec.name ??= `bosun-${randomBytes(6).toString('hex')}`;
-  // Compare real paths so a symlink cannot smuggle a forbidden host path past the policy.
-  const resolved = { ...spec, mounts: await Promise.all((spec.mounts ?? []).map(async (m) => (m.source ? { ...m, source: await resolveHostPath(m.source) } : m))) };
+  // Bind sources are checked as given and must be real paths (a symlink is refused, never resolved: Docker would resolve it again at every restart).
+  const resolved = applyPolicyDefaults(ctx.policy, spec);
   enforcePolicy(ctx.policy, resolved);
   return { spec: resolved, ...(prepared.buildLog !== undefined ? { buildLog: prepared.buildLog } : {}) };
 }
@@ -65,9 +65,9 @@ async function createAndStart(ctx: ActionContext, spec: ContainerSpec): Promise<
 
 /** Validates the policy side of a run before any image work (cheap refusals first). */
 function precheck(ctx: ActionContext, input: RunInput): void {
-  enforcePolicy(ctx.policy, buildRunSpec(input, {
+  enforcePolicy(ctx.policy, applyPolicyDefaults(ctx.policy, buildRunSpec(input, {
     requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: input.image, uuid: '0', attached: false,
-  }));
+  })));
 }
 
 /** Detached run (start_container.create): create+start, or start the existing container of that name. */

@@ -4,9 +4,13 @@
  */
 import { z } from 'zod';
 import { stringify } from 'yaml';
-import { realpathSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { DEFAULT_POLICY, enforceHostPath, enforcePolicy, type Policy } from '../domain/policy.js';
+import { BosunError } from '../domain/errors.js';
+import { LABEL } from '../domain/labels.js';
+import {
+  DEFAULT_POLICY, applyPolicyDefaults, enforceBindSource, enforceLogDriver, enforcePolicy, enforceReadPath, enforceVolumeDriverOpts, readFileWithin, type Policy,
+} from '../domain/policy.js';
+import type { ContainerEngine } from '../ports/engine.js';
 import { desiredContainers } from '../planner/stack/containers.js';
 import type { DesiredStack } from '../planner/stack/types.js';
 import { loadStackFile, parseStack } from '../stacks/load.js';
@@ -38,36 +42,61 @@ export const StackMessage = z
 
 export type StackMessageT = z.infer<typeof StackMessage>;
 
-/** The real path (symlinks resolved) where it exists, else the absolute path as given. */
-function realOrResolved(path: string): string {
-  try {
-    return realpathSync(resolve(path));
-  } catch {
-    return resolve(path);
-  }
-}
-
 /**
  * Loads the message's stack. Host files are read only below the policy's build_roots —
  * the stack file itself (`stack.path`), a `.env` beside it and any env_file — so a
- * message cannot make the agent read arbitrary host files; symlinks are resolved first.
+ * message cannot make the agent read arbitrary host files; compared by their real paths.
  */
 export function loadStackOf(m: StackMessageT, policy: Policy = DEFAULT_POLICY): DesiredStack {
   const nameOpt = { ...(m.name ? { name: m.name } : {}), env: m.variables ?? {} };
-  const readGuard = (path: string, field: string) => enforceHostPath(policy, realOrResolved(path), policy.build_roots, `stack.${field}`);
+  const readFile = (path: string, field: string) => readFileWithin(policy, resolve(path), `stack.${field}`);
   if ('path' in m.stack) {
-    enforceHostPath(policy, realOrResolved(m.stack.path), policy.build_roots, 'stack.path');
-    return loadStackFile(m.stack.path, { ...nameOpt, readGuard });
+    enforceReadPath(policy, resolve(m.stack.path), 'stack.path');
+    return loadStackFile(m.stack.path, { ...nameOpt, readFile });
   }
   const text = typeof m.stack.inline === 'string' ? m.stack.inline : stringify(m.stack.inline);
-  return parseStack(text, { ...nameOpt, fileLabel: 'stack.inline', readGuard, ...(m.stack.base_dir ? { baseDir: m.stack.base_dir } : {}) });
+  return parseStack(text, { ...nameOpt, fileLabel: 'stack.inline', readFile, ...(m.stack.base_dir ? { baseDir: m.stack.base_dir } : {}) });
+}
+
+/** The stack with the policy's defaults filled in (ports published without an address bind to the policy's). */
+export function withStackDefaults(policy: Policy, stack: DesiredStack): DesiredStack {
+  const services = Object.fromEntries(Object.entries(stack.services).map(([k, svc]) => [k, { ...svc, container: applyPolicyDefaults(policy, svc.container) }]));
+  return { ...stack, services };
+}
+
+/** Names of the containers the stack makes: the only ones whose namespaces its containers may join. */
+export function stackPeers(stack: DesiredStack): Set<string> {
+  return new Set(Object.values(stack.services).flatMap((svc) => desiredContainers(stack, svc).map((c) => c.name)));
 }
 
 /** Whoever can publish must not own the host: every container the stack can make passes the policy. */
 export function enforceStackPolicy(policy: Policy, stack: DesiredStack): void {
+  const scope = { peers: stackPeers(stack) };
   for (const svc of Object.values(stack.services)) {
-    for (const c of desiredContainers(stack, svc)) enforcePolicy(policy, c.spec, `stack.services.${svc.name}.`);
-    if (svc.build) enforceHostPath(policy, svc.build.context, policy.build_roots, `stack.services.${svc.name}.build`);
+    const prefix = `stack.services.${svc.name}.`;
+    for (const c of desiredContainers(stack, svc)) enforcePolicy(policy, c.spec, prefix, scope);
+    if (svc.build) enforceReadPath(policy, svc.build.context, `${prefix}build`);
+    enforceLogDriver(policy, svc.logging?.driver, `${prefix}logging.driver`);
+  }
+  for (const v of stack.volumes) enforceVolumeDriverOpts(policy, v.driverOpts, `stack.volumes.${v.key}.driver_opts`);
+}
+
+/**
+ * A namespace the stack shares (`container:NAME`) must belong to a container this stack made:
+ * one of that name made by someone else (a run, another stack) is refused, not joined.
+ */
+export async function enforcePeersOwned(engine: ContainerEngine, stack: DesiredStack): Promise<void> {
+  for (const svc of Object.values(stack.services)) {
+    for (const c of desiredContainers(stack, svc)) {
+      for (const [field, mode] of [['network_mode', c.spec.networkMode], ['pid', c.spec.pidMode]] as const) {
+        const target = mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
+        if (!target) continue;
+        const found = await engine.inspectContainer(target);
+        if (found && (found.labels[LABEL.stack] !== stack.name || found.labels[LABEL.managed] !== 'true')) {
+          throw new BosunError('policy_denied', `${mode} is a container that this stack did not make; its namespaces may not be joined`, { field: `stack.services.${svc.name}.${field}`, retryable: false });
+        }
+      }
+    }
   }
 }
 
@@ -76,12 +105,18 @@ export const stackAction: ActionDefinition<typeof StackMessage> = {
   description: 'Declarative stacks (Compose + x-bosun): plan, up, down, docker-map actions and run_script, with per-container results',
   schema: StackMessage,
   async handle(m, ctx) {
-    const stack = loadStackOf(m, ctx.policy);
+    const stack = withStackDefaults(ctx.policy, loadStackOf(m, ctx.policy));
     enforceStackPolicy(ctx.policy, stack);
+    await enforcePeersOwned(ctx.engine, stack);
     const opts = resolveOptions(m.options);
     if (m.action === 'run_script') {
       const script = m.script!;
-      enforcePolicy(ctx.policy, scriptSpec(stack, RunScriptInput.parse(script)), 'script.');
+      const req = RunScriptInput.parse(script);
+      const spec = scriptSpec(stack, req);
+      // The script's mount is the last one; name the field the sender gave.
+      const scriptMount = req.script_path ? spec.mounts?.at(-1)?.source : undefined;
+      if (scriptMount) enforceBindSource(ctx.policy, scriptMount, 'script.script_path');
+      enforcePolicy(ctx.policy, spec, 'script.', { peers: stackPeers(stack) });
       const r = await runScript(ctx.engine, stack, script, opts, ctx.signal);
       const ok = 'exit_code' in r && r.exit_code === 0;
       return {

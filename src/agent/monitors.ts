@@ -4,8 +4,9 @@
  * catches anything an event missed. Monitors are kept in a state file, so they survive an
  * agent restart; the event stream resumes from the last event seen.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { ContainerDetails, ContainerEngine } from '../ports/engine.js';
 import type { Clock } from '../ports/clock.js';
 import { backoffMs, sleep } from '../util/abort.js';
@@ -83,9 +84,16 @@ export class MonitorManager {
   private persist(): Promise<void> {
     const snapshot = JSON.stringify({ monitors: [...this.monitors.values()], last_event_nano: this.lastEventNano?.toString() });
     this.saving = this.saving.then(async () => {
-      await mkdir(dirname(this.deps.stateFile), { recursive: true });
-      const tmp = `${this.deps.stateFile}.${process.pid}.tmp`;
-      await writeFile(tmp, snapshot);
+      // Private dir, fresh random temp name opened O_EXCL (never follows a planted file or symlink), synced before the rename.
+      await mkdir(dirname(this.deps.stateFile), { recursive: true, mode: 0o700 });
+      const tmp = join(dirname(this.deps.stateFile), `.${basename(this.deps.stateFile)}.${randomBytes(8).toString('hex')}.tmp`);
+      const fh = await open(tmp, 'wx', 0o600);
+      try {
+        await fh.writeFile(snapshot);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
       await rename(tmp, this.deps.stateFile);
     });
     return this.saving;

@@ -18,6 +18,7 @@ import type { Transport } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
 import { startStatusServer } from './http-status.js';
 import { loadPolicy } from './policy-file.js';
+import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 
 export interface AgentProcessOptions {
   brokerUrl: string;
@@ -50,6 +51,9 @@ export function defaultStateDir(): string {
 
 export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentProcess> {
   const policy = await loadPolicy(o.policyFile);
+  const stateDir = o.stateDir ?? defaultStateDir();
+  prepareStateDir(stateDir, policy);
+  prepareBindRoots(policy, o.log);
   const engine = new DockerEngine(o.dockerHost ? { host: o.dockerHost } : {});
   const info = await engine.info();
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
@@ -64,7 +68,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     engine,
     clock: systemClock,
     log: o.log.child({ part: 'monitors' }),
-    stateFile: join(o.stateDir ?? defaultStateDir(), 'monitors.json'),
+    stateFile: join(stateDir, 'monitors.json'),
     notify: (channel, notice) => transport.publish(channel, JSON.stringify(notice), { declare: true }),
   });
   const registry = buildRegistry({ monitors, ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), extra: [stackAction as unknown as ActionDefinition, ...(o.extraActions ?? [])] });

@@ -1,14 +1,22 @@
 /**
  * Host-safety policy: whoever can publish to the broker must not own the host.
- * Pure checks over a ContainerSpec; the agent loads the policy file and calls `enforcePolicy`
- * before any engine call. Paths are compared after the caller resolves symlinks.
+ * Checks over a ContainerSpec, one file per concern under ./policy/, composed here; the agent
+ * loads the policy file and calls `enforcePolicy` before any engine call. Bind sources are
+ * checked on disk too (no symlinks, trusted root): see ./policy/host-paths.ts.
  */
-import { isAbsolute, normalize, sep } from 'node:path';
 import { BosunError } from './errors.js';
 import type { ContainerSpec } from '../ports/engine.js';
+import { enforceBindSource } from './policy/host-paths.js';
+import { enforceHostFields } from './policy/host-fields.js';
+import { enforceNamespaces, type NamespaceScope } from './policy/namespaces.js';
+import { enforcePorts, withDefaultHostIp as withDefaultHostIpOf } from './policy/ports.js';
+import type { Policy } from './policy/schema.js';
 
 export { DEFAULT_POLICY, PolicySchema, type Policy } from './policy/schema.js';
-import type { Policy } from './policy/schema.js';
+export { enforceBindSource, enforceHostPath, enforceReadPath, isWithin, readFileWithin, realOrNormal } from './policy/host-paths.js';
+export { enforceLogDriver, enforceVolumeDriverOpts } from './policy/host-fields.js';
+export { withDefaultHostIp } from './policy/ports.js';
+export type { NamespaceScope } from './policy/namespaces.js';
 
 function globToRegExp(glob: string): RegExp {
   const escaped = glob.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*');
@@ -21,41 +29,22 @@ export function imageAllowed(policy: Policy, image: string): boolean {
   return policy.images.allow.some(matches) && !policy.images.deny.some(matches);
 }
 
-/** True when `path` equals `root` or lies below it. Both must be absolute and already normalised. */
-export function isWithin(path: string, root: string): boolean {
-  const p = normalize(path);
-  const r = normalize(root).replace(/\/+$/, '') || '/';
-  return p === r || p.startsWith(r === '/' ? '/' : r + sep);
-}
-
-function deny(field: string, message: string): never {
-  throw new BosunError('policy_denied', message, { field, retryable: false });
-}
-
-export function enforceHostPath(policy: Policy, hostPath: string, roots: string[], field: string): void {
-  if (!isAbsolute(hostPath)) deny(field, `${field}: host path "${hostPath}" must be absolute`);
-  const forbidden = policy.forbidden_paths.find((f) => isWithin(hostPath, f) || isWithin(f, hostPath));
-  if (forbidden) deny(field, `${field}: host path "${hostPath}" touches forbidden path ${forbidden}`);
-  if (!roots.some((r) => isWithin(hostPath, r))) {
-    deny(field, `${field}: host path "${hostPath}" is outside the allowed roots (${roots.join(', ') || 'none'}); see the policy file`);
-  }
-}
-
 /** Throws policy_denied naming the field when the spec asks for something the policy refuses. */
-export function enforcePolicy(policy: Policy, spec: ContainerSpec, fieldPrefix = ''): void {
+export function enforcePolicy(policy: Policy, spec: ContainerSpec, fieldPrefix = '', scope: NamespaceScope = {}): void {
   const f = (name: string) => fieldPrefix + name;
-  if (!imageAllowed(policy, spec.image)) deny(f('image'), `image "${spec.image}" is not allowed by policy`);
+  if (!imageAllowed(policy, spec.image)) {
+    throw new BosunError('policy_denied', `image "${spec.image}" is not allowed by policy`, { field: f('image'), retryable: false });
+  }
   for (const m of spec.mounts ?? []) {
-    if (m.type === 'bind' && m.source !== undefined) enforceHostPath(policy, m.source, policy.bind_roots, f('volumes'));
+    if (m.type === 'bind' && m.source !== undefined) enforceBindSource(policy, m.source, f('volumes'));
   }
-  if (spec.privileged && !policy.allow_privileged) deny(f('privileged'), 'privileged containers are not allowed by policy');
-  if (spec.networkMode === 'host' && !policy.allow_host_network) deny(f('network'), 'host networking is not allowed by policy');
-  if (spec.pidMode === 'host' && !policy.allow_host_pid) deny(f('pid'), 'the host PID namespace is not allowed by policy');
-  for (const cap of spec.capAdd ?? []) {
-    const norm = cap.toUpperCase().replace(/^CAP_/, '');
-    if (!policy.allowed_capabilities.map((c) => c.toUpperCase().replace(/^CAP_/, '')).includes(norm)) {
-      deny(f('cap_add'), `capability ${cap} is not allowed by policy`);
-    }
-  }
-  if ((spec.devices?.length ?? 0) > 0 && !policy.allow_devices) deny(f('devices'), 'host devices are not allowed by policy');
+  enforceNamespaces(policy, spec, f, scope);
+  enforceHostFields(policy, spec, f);
+  enforcePorts(policy, spec, f('ports'));
+}
+
+/** What the policy fills in before the checks: a port published without an address binds to the policy's first allowed one. */
+export function applyPolicyDefaults(policy: Policy, spec: ContainerSpec): ContainerSpec {
+  const portBindings = withDefaultHostIpOf(policy, spec.portBindings);
+  return portBindings ? { ...spec, portBindings } : spec;
 }

@@ -130,7 +130,7 @@ export const ServiceSchema = composeObject({
   read_only: z.boolean().optional(),
   links: z.array(str).optional(),
   init: z.boolean().optional(),
-  logging: z.record(str, z.unknown()).optional(),
+  logging: composeObject({ driver: str.optional(), options: z.record(str, z.unknown()).optional() }).optional(),
   'x-bosun': XBosunServiceSchema.optional(),
 });
 

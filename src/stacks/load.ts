@@ -26,8 +26,16 @@ export interface LoadOptions {
   /** Variables for interpolation; default: process.env over the .env file next to the stack file. */
   env?: Record<string, string | undefined>;
   extraLabels?: Record<string, string>;
-  /** Called with the absolute path of every host file read besides the stack file (env_file, .env); throws to refuse it. */
-  readGuard?: (absPath: string, field: string) => void;
+  /** Reads every host file the stack needs (the stack file, .env, env_file, extends.file) instead of readFileSync; throws to refuse it. */
+  readFile?: HostFileReader;
+}
+
+/** Reads a host file for a stack; `field` names what asked for it. */
+export type HostFileReader = (absPath: string, field: string) => string;
+
+/** The reader the options ask for, else readFileSync. */
+export function hostReader(o: { readFile?: HostFileReader }): HostFileReader {
+  return o.readFile ?? ((path) => readFileSync(path, 'utf8'));
 }
 
 export interface StackProblem {
@@ -124,8 +132,7 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
   const raw = interpolateAll(doc.toJS(), env, [], problems);
   if (raw !== null && typeof raw === 'object' && 'services' in raw && raw.services !== null && typeof raw.services === 'object' && !Array.isArray(raw.services)) {
     const readOther = (path: string): Record<string, unknown> => {
-      opts.readGuard?.(path, 'extends.file');
-      const other = parseDocument(readFileSync(path, 'utf8'), { merge: true });
+      const other = parseDocument(hostReader(opts)(path, 'extends.file'), { merge: true });
       if (other.errors.length) throw new Error(other.errors[0]!.message.split('\n')[0]);
       const data = interpolateAll(other.toJS(), env, [], []);
       return data !== null && typeof data === 'object' ? (data as Record<string, unknown>) : {};
@@ -139,7 +146,7 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
     throw new Error('unreachable');
   }
   const name = sanitizeName(opts.name ?? parsed.data.name ?? basename(baseDir));
-  const stack = normalizeCompose(parsed.data, { name, baseDir, ...(opts.extraLabels ? { extraLabels: opts.extraLabels } : {}), ...(opts.readGuard ? { readGuard: opts.readGuard } : {}) }, env, problems);
+  const stack = normalizeCompose(parsed.data, { name, baseDir, ...(opts.extraLabels ? { extraLabels: opts.extraLabels } : {}), readFile: hostReader(opts) }, env, problems);
   const failed = Object.entries(parsed.data.services).filter(([n, s]) => !stack.services[n] && !s['x-bosun']?.abstract).map(([n]) => n);
   for (const g of graphProblems(stack.services)) {
     if (!failed.some((f) => g.message.includes(`"${f}"`))) problems.push({ path: g.field.split('.'), message: g.message });
@@ -153,13 +160,13 @@ export function loadStackFile(path: string, opts: Omit<LoadOptions, 'fileLabel' 
   const file = resolve(path);
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = opts.readFile ? opts.readFile(file, 'path') : readFileSync(file, 'utf8');
   } catch (e) {
+    if (e instanceof BosunError) throw e;
     throw new BosunError('not_found', `cannot read stack file ${path}: ${(e as Error).message}`, { field: 'file', retryable: false });
   }
   const dir = dirname(file);
   const hasDotEnv = existsSync(resolve(dir, '.env'));
-  if (hasDotEnv) opts.readGuard?.(resolve(dir, '.env'), 'dotenv');
-  const dotEnv = hasDotEnv ? parseEnvFile(readFileSync(resolve(dir, '.env'), 'utf8')) : {};
+  const dotEnv = hasDotEnv ? parseEnvFile(hostReader(opts)(resolve(dir, '.env'), 'dotenv')) : {};
   return parseStack(text, { ...opts, fileLabel: path, filePath: file, baseDir: dir, env: { ...dotEnv, ...(opts.env ?? process.env) } });
 }

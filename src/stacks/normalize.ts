@@ -21,8 +21,8 @@ export interface NormalizeOptions {
   baseDir: string;
   /** Labels added to every container, network and volume (tests mark theirs). */
   extraLabels?: Record<string, string>;
-  /** Called with the absolute path of every host file read besides the stack file (env_file); throws to refuse it. */
-  readGuard?: (absPath: string, field: string) => void;
+  /** Reads every host file besides the stack file (env_file); throws to refuse it. Default: readFileSync. */
+  readFile?: (absPath: string, field: string) => string;
 }
 
 const toArgv = (v: string | string[]): string[] => (Array.isArray(v) ? v : shellSplit(v));
@@ -67,11 +67,10 @@ function resources(s: ComposeService): ResourceLimits | undefined {
   return Object.keys(r).length ? r : undefined;
 }
 
-function environment(s: ComposeService, baseDir: string, hostEnv: Record<string, string | undefined>, guard?: (absPath: string) => void): string[] {
+function environment(s: ComposeService, baseDir: string, hostEnv: Record<string, string | undefined>, read: (absPath: string) => string): string[] {
   const env: Record<string, string | undefined> = {};
   for (const f of s.env_file === undefined ? [] : Array.isArray(s.env_file) ? s.env_file : [s.env_file]) {
-    guard?.(resolve(baseDir, f));
-    Object.assign(env, parseEnvFile(readFileSync(resolve(baseDir, f), 'utf8')));
+    Object.assign(env, parseEnvFile(read(resolve(baseDir, f))));
   }
   for (const [k, v] of Object.entries(listToMap(s.environment))) env[k] = v ?? hostEnv[k];
   return Object.entries(env).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`);
@@ -114,7 +113,7 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
     image: s.image ?? `${o.name}-${name}`,
     ...(s.command ? { cmd: toArgv(s.command) } : {}),
     ...(s.entrypoint ? { entrypoint: toArgv(s.entrypoint) } : {}),
-    env: environment(s, o.baseDir, hostEnv, o.readGuard ? (path) => o.readGuard!(path, `services.${name}.env_file`) : undefined),
+    env: environment(s, o.baseDir, hostEnv, (path) => (o.readFile ? o.readFile(path, `services.${name}.env_file`) : readFileSync(path, 'utf8'))),
     labels: Object.fromEntries(Object.entries(labels).map(([k, v]) => [k, v ?? ''])),
     ...(s.working_dir ? { workingDir: s.working_dir } : {}),
     ...(s.user !== undefined ? { user: String(s.user) } : {}),
@@ -145,6 +144,8 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
   // network_mode service:X shares X's network namespace: X must exist first.
   const netService = s.network_mode?.startsWith('service:') ? s.network_mode.slice('service:'.length) : undefined;
   if (netService && !dependsOn.some((d) => d.service === netService)) dependsOn.push({ service: netService, condition: 'service_started', restart: false });
+  const pidService = s.pid?.startsWith('service:') ? s.pid.slice('service:'.length) : undefined;
+  if (pidService && !dependsOn.some((d) => d.service === pidService)) dependsOn.push({ service: pidService, condition: 'service_started', restart: false });
   const links = [...(s.links ?? []), ...(x.links ?? [])].map((l) => {
     const [svc = l, alias = svc] = l.split(':');
     return { service: svc, alias };
@@ -168,6 +169,7 @@ function service(file: ComposeFile, name: string, s: ComposeService, o: Normaliz
     ...(x.nonrecoverable_exit_codes ? { nonrecoverableExitCodes: x.nonrecoverable_exit_codes } : {}),
     ...(netService ? { networkModeService: netService } : {}),
     ...(x.permissions ? { attachedPermissions: x.permissions } : {}),
+    ...(s.logging ? { logging: { ...(s.logging.driver !== undefined ? { driver: s.logging.driver } : {}), ...(s.logging.options ? { options: s.logging.options } : {}) } } : {}),
   };
 }
 
@@ -179,7 +181,15 @@ export function normalizeCompose(file: ComposeFile, o: NormalizeOptions, hostEnv
     ...(n?.driver ? { driver: n.driver } : {}),
     ...(n?.internal ? { internal: true } : {}),
   }));
-  const volumes: DesiredVolume[] = Object.entries(file.volumes ?? {}).map(([key, v]) => ({ key, name: v?.name ?? (v?.external ? key : `${o.name}_${key}`), external: Boolean(v?.external) }));
+  const volumes: DesiredVolume[] = Object.entries(file.volumes ?? {}).map(([key, v]) => ({
+    key,
+    name: v?.name ?? (v?.external ? key : `${o.name}_${key}`),
+    external: Boolean(v?.external),
+    ...(v?.driver_opts && Object.keys(v.driver_opts).length ? { driverOpts: v.driver_opts } : {}),
+  }));
+  for (const [key, n] of Object.entries(file.networks ?? {})) {
+    if (n?.driver_opts && Object.keys(n.driver_opts).length) problems.push({ path: ['networks', key, 'driver_opts'], message: 'network driver_opts are not supported by bosun (create the network yourself and mark it external)' });
+  }
   const usesDefault = Object.values(file.services).some((s) => !s['x-bosun']?.abstract && !s.network_mode && s.networks === undefined);
   if (usesDefault && !networks.some((n) => n.key === 'default')) networks.push({ key: 'default', name: `${o.name}_default`, external: false });
   const services: Record<string, DesiredService> = {};

@@ -88,6 +88,8 @@ export function specToCreateOptions(spec: ContainerSpec): Docker.ContainerCreate
     ReadonlyRootfs: spec.readonlyRootfs,
     ExtraHosts: nonEmpty(spec.extraHosts),
     AutoRemove: spec.autoRemove,
+    // Defence in depth: a setuid binary inside the container (or planted in a bind) cannot raise privileges.
+    SecurityOpt: ['no-new-privileges'],
   };
   const body: Record<string, unknown> = {
     name: spec.name,

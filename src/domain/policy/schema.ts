@@ -62,9 +62,9 @@ const policyFields = {
     .strict()
     .default({ allow: ['*'], deny: [] }),
   /** Host paths that binds may use (a path below one of these). */
-  bind_roots: z.array(z.string()).default(['/tmp', DEFAULT_BOSUN_ROOT]),
+  bind_roots: z.array(z.string()).default([DEFAULT_BOSUN_ROOT]),
   /** Directories a build context (and a stack file sent by message) may be in. */
-  build_roots: z.array(z.string()).default(['/tmp', DEFAULT_BOSUN_ROOT]),
+  build_roots: z.array(z.string()).default([DEFAULT_BOSUN_ROOT]),
   allow_privileged: z.boolean().default(false),
   allow_host_network: z.boolean().default(false),
   allow_host_pid: z.boolean().default(false),

@@ -27,6 +27,8 @@ function linkTarget(stack: DesiredStack, target: DesiredService, instance: strin
 }
 
 export function desiredContainers(stack: DesiredStack, service: DesiredService): DesiredContainer[] {
+  // compose `pid: service:X` shares X's PID namespace, as network_mode service:X does its network.
+  const pidService = service.container.pidMode?.startsWith('service:') ? service.container.pidMode.slice('service:'.length) : undefined;
   return service.instances.map((instance) => {
     const name = containerName(stack.name, service, instance);
     const links = service.links.flatMap((l) => {
@@ -47,6 +49,7 @@ export function desiredContainers(stack: DesiredStack, service: DesiredService):
       ...(service.networkModeService && stack.services[service.networkModeService]
         ? { networkMode: `container:${linkTarget(stack, stack.services[service.networkModeService]!, instance)}` }
         : {}),
+      ...(pidService && stack.services[pidService] ? { pidMode: `container:${linkTarget(stack, stack.services[pidService]!, instance)}` } : {}),
     };
     const hash = specHash(base);
     return { name, service: service.name, instance, hash, spec: { ...base, labels: { ...base.labels, [LABEL.specHash]: hash } } };

@@ -45,6 +45,8 @@ export interface DesiredService {
   networkModeService?: string;
   /** Per-service override of the non-recoverable exit codes. */
   nonrecoverableExitCodes?: number[];
+  /** Compose `logging`, kept so the policy can refuse drivers (containers get the engine's default driver). */
+  logging?: { driver?: string; options?: Record<string, unknown> };
 }
 
 export interface DesiredNetwork {
@@ -63,6 +65,8 @@ export interface DesiredVolume {
   external: boolean;
   /** Set for x-bosun attached volumes. */
   attachedTo?: string;
+  /** Compose `driver_opts`, kept so the policy refuses them (bosun creates plain local volumes). */
+  driverOpts?: Record<string, unknown>;
 }
 
 export interface DesiredStack {

@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { AgentProcess } from '../../../src/app/agent-process.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, uniqueName } from '../../helpers/docker.js';
-import { TestClient, startTestAgent, tempDir } from '../../helpers/agent.js';
+import { TestClient, startTestAgent } from '../../helpers/agent.js';
+import { bosunTestDir, removeBosunTestDir } from '../../helpers/bosun-root.js';
 
 const engine = testEngine();
 const runId = newRunId();
@@ -74,28 +75,36 @@ describe('agent channels over AMQP', () => {
   });
 
   it('binds volumes {hostPath: {bind, mode}} as seed 000 does', async () => {
-    const dir = tempDir('vol');
-    writeFileSync(join(dir, 'hello.txt'), 'from the host\n');
-    const r = await client.request('start_container.response_channel', {
-      image: TEST_IMAGE, command: 'cat /opt/data/hello.txt', volumes: { [dir]: { bind: '/opt/data', mode: 'ro' } }, response_channel: `out-${runId}-vol`, labels,
-    });
-    assert.equal(r.stdout, 'from the host\n');
+    const dir = bosunTestDir('vol');
+    try {
+      writeFileSync(join(dir, 'hello.txt'), 'from the host\n');
+      const r = await client.request('start_container.response_channel', {
+        image: TEST_IMAGE, command: 'cat /opt/data/hello.txt', volumes: { [dir]: { bind: '/opt/data', mode: 'ro' } }, response_channel: `out-${runId}-vol`, labels,
+      });
+      assert.equal(r.stdout, 'from the host\n');
+    } finally {
+      removeBosunTestDir(dir);
+    }
   });
 
   it('start_container.create builds an image from a context, then runs it detached', async () => {
-    const dir = tempDir('ctx');
-    writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN echo built > /built.txt\nCMD ["sleep","30"]\n`);
-    const name = uniqueName(`built-${runId}`);
-    const r = await client.request('start_container.create', { image: `bosun-test-built:${runId}`, name, build: true, context: dir, labels });
-    assert.equal(r.ok, true, JSON.stringify(r));
-    assert.match(String((r.result as { build_log: string }).build_log), /Successfully built|writing image|Step 1/);
-    const d = await engine.inspectContainer(name);
-    assert.equal(d?.state.running, true);
-    assert.deepEqual(d?.restartPolicy, { name: 'on-failure', maximumRetryCount: 5 });
-    const cat = await engine.exec(name, { cmd: ['cat', '/built.txt'] });
-    assert.equal(cat.output.stdout, 'built\n');
-    await engine.removeContainer(name, { force: true });
-    await engine.removeImage(`bosun-test-built:${runId}`, { force: true });
+    const dir = bosunTestDir('ctx');
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN echo built > /built.txt\nCMD ["sleep","30"]\n`);
+      const name = uniqueName(`built-${runId}`);
+      const r = await client.request('start_container.create', { image: `bosun-test-built:${runId}`, name, build: true, context: dir, labels });
+      assert.equal(r.ok, true, JSON.stringify(r));
+      assert.match(String((r.result as { build_log: string }).build_log), /Successfully built|writing image|Step 1/);
+      const d = await engine.inspectContainer(name);
+      assert.equal(d?.state.running, true);
+      assert.deepEqual(d?.restartPolicy, { name: 'on-failure', maximumRetryCount: 5 });
+      const cat = await engine.exec(name, { cmd: ['cat', '/built.txt'] });
+      assert.equal(cat.output.stdout, 'built\n');
+      await engine.removeContainer(name, { force: true });
+      await engine.removeImage(`bosun-test-built:${runId}`, { force: true });
+    } finally {
+      removeBosunTestDir(dir);
+    }
   });
 
   it('start_container.create starts an existing container of that name instead of duplicating it', async () => {

@@ -4,6 +4,7 @@
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -119,5 +120,47 @@ describe('stack channel: extends files too', () => {
     writeFileSync(join(inside, 'base.yml'), compose);
     writeFileSync(join(inside, 'ext-ok.yml'), 'services:\n  app:\n    extends: {file: base.yml, service: app}\n');
     assert.deepEqual(Object.keys(loadStackOf(msg({ path: join(inside, 'ext-ok.yml') }), p).services), ['app']);
+  });
+});
+
+describe('stack channel: files are checked by what was opened', () => {
+  const b = mkdtempSync(join(tmpdir(), 'bosun-stack-open-'));
+  const inside = join(b, 'root');
+  mkdirSync(inside);
+  const p = PolicySchema.parse({ build_roots: [inside] });
+  after(() => rmSync(b, { recursive: true, force: true }));
+
+  it('a FIFO planted as env_file is refused without blocking the agent', () => {
+    execFileSync('mkfifo', [join(inside, 'pipe.env')]);
+    const inline = 'services:\n  app:\n    image: busybox\n    env_file: pipe.env\n';
+    denied(() => loadStackOf(msg({ inline, base_dir: inside }), p), 'stack.services.app.env_file', /not a regular file/);
+  });
+
+  it('a path swapped between check and read (a container flipping a symlink) never yields the outside file', async () => {
+    mkdirSync(join(inside, 'good'));
+    writeFileSync(join(inside, 'good', 'f.env'), 'A=inside\n');
+    const out = join(b, 'evil');
+    mkdirSync(out);
+    writeFileSync(join(out, 'f.env'), 'A=SECRET\n');
+    const link = join(inside, 'x');
+    symlinkSync(join(inside, 'good'), link);
+    const flipper = spawn('sh', ['-c', `while :; do ln -sfn ${out} ${link}.t && mv -T ${link}.t ${link}; ln -sfn ${join(inside, 'good')} ${link}.t && mv -T ${link}.t ${link}; done`], { stdio: 'ignore' });
+    const seen = { inside: 0, refused: 0 };
+    try {
+      for (let i = 0; i < 3000; i++) {
+        try {
+          const s = loadStackOf(msg({ inline: 'services:\n  app:\n    image: busybox\n    env_file: x/f.env\n', base_dir: inside }), p);
+          assert.deepEqual(desiredEnv(s), ['A=inside']);
+          seen.inside++;
+        } catch (e) {
+          assert.ok(isBosunError(e) && e.code === 'policy_denied', String(e));
+          seen.refused++;
+        }
+        if (i % 200 === 0) await new Promise((r) => setImmediate(r));
+      }
+    } finally {
+      flipper.kill('SIGKILL');
+    }
+    assert.ok(seen.inside > 0 && seen.refused > 0, `the race was live: ${JSON.stringify(seen)}`);
   });
 });
