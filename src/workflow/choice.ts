@@ -50,7 +50,13 @@ export function stringMatches(value: string, pattern: string): boolean {
   let re = '';
   for (let i = 0; i < pattern.length; i++) {
     const c = pattern[i]!;
-    if (c === '\\' && (pattern[i + 1] === '*' || pattern[i + 1] === '\\')) { re += `\\${pattern[++i]}`; continue; }
+    if (c === '\\') {
+      const n = pattern[i + 1];
+      if (n !== '*' && n !== '\\') throw new StatesError(States.Runtime, `StringMatches pattern "${pattern}" has an open escape backslash at character ${i}`);
+      re += `\\${n}`;
+      i++;
+      continue;
+    }
     re += c === '*' ? '.*' : c.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
   }
   return new RegExp(`^${re}$`, 's').test(value);

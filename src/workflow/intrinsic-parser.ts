@@ -46,7 +46,7 @@ export function parseIntrinsic(src: string): IntrinsicArg & { kind: 'call' } {
       const c = src[pos]!;
       if (c === '\\') {
         const n = src[pos + 1];
-        if (n === undefined) fail(src, pos, 'unfinished escape');
+        if (n === undefined || !"'{}\\".includes(n)) fail(src, pos, 'an open escape backslash (only \\\' \\{ \\} \\\\ are escapes)');
         out += n;
         // \{ and \} stay escaped in the template form: States.Format tells literal braces from placeholders.
         template += n === '{' || n === '}' || n === '\\' ? `\\${n}` : n;

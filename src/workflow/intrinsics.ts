@@ -20,7 +20,9 @@ function want<T>(name: string, args: Json[], n: number | [number, number], check
   if (!check(args)) fail(name, `wrong argument types ${JSON.stringify(args)}`);
   return args as T;
 }
-const isInt = (v: Json | undefined): v is number => typeof v === 'number' && Number.isInteger(v);
+// AWS: "If you specify a non-integer value … Step Functions will round it off to the nearest integer."
+const isInt = (v: Json | undefined): v is number => typeof v === 'number' && Number.isFinite(v);
+const int = (v: number): number => Math.round(v);
 const str = (v: Json | undefined): v is string => typeof v === 'string';
 
 function mergeDeep(a: JsonObject, b: JsonObject): JsonObject {
@@ -51,20 +53,21 @@ const FUNCTIONS: Record<string, Fn> = {
   'States.JsonToString': (a) => JSON.stringify(want<[Json]>('States.JsonToString', a, 1, (x): x is [Json] => true)[0]),
   'States.Array': (a) => a,
   'States.ArrayPartition': (a) => {
-    const [arr, size] = want<[Json[], number]>('States.ArrayPartition', a, 2, (x): x is [Json[], number] => Array.isArray(x[0]) && isInt(x[1]) && x[1] > 0);
+    const [arr, n] = want<[Json[], number]>('States.ArrayPartition', a, 2, (x): x is [Json[], number] => Array.isArray(x[0]) && isInt(x[1]) && int(x[1]) > 0);
+    const size = int(n);
     const out: Json[] = [];
     for (let i = 0; i < arr.length; i += size) out.push(arr.slice(i, i + size));
     return out;
   },
   'States.ArrayContains': (a) => { const [arr, v] = want<[Json[], Json]>('States.ArrayContains', a, 2, (x): x is [Json[], Json] => Array.isArray(x[0])); return arr.some((e) => jsonEquals(e, v)); },
   'States.ArrayRange': (a) => {
-    const [s, e, step] = want<[number, number, number]>('States.ArrayRange', a, 3, (x): x is [number, number, number] => isInt(x[0]) && isInt(x[1]) && isInt(x[2]) && x[2] !== 0);
+    const [s, e, step] = want<[number, number, number]>('States.ArrayRange', a, 3, (x): x is [number, number, number] => isInt(x[0]) && isInt(x[1]) && isInt(x[2]) && int(x[2]) !== 0).map(int) as [number, number, number];
     const out: number[] = [];
     for (let v = s; step > 0 ? v <= e : v >= e; v += step) { out.push(v); if (out.length > 1000) fail('States.ArrayRange', 'more than 1000 items'); }
     return out;
   },
   'States.ArrayGetItem': (a) => {
-    const [arr, i] = want<[Json[], number]>('States.ArrayGetItem', a, 2, (x): x is [Json[], number] => Array.isArray(x[0]) && isInt(x[1]) && x[1] >= 0);
+    const [arr, i] = want<[Json[], number]>('States.ArrayGetItem', a, 2, (x): x is [Json[], number] => Array.isArray(x[0]) && typeof x[1] === 'number' && Number.isInteger(x[1]) && x[1] >= 0);
     if (i >= arr.length) fail('States.ArrayGetItem', `index ${i} is out of range (length ${arr.length})`);
     return arr[i]!;
   },
@@ -92,11 +95,17 @@ const FUNCTIONS: Record<string, Fn> = {
     return deep ? mergeDeep(x, y) : { ...x, ...y };
   },
   'States.MathRandom': (a, env) => {
-    const [lo, hi, seed] = want<[number, number, number?]>('States.MathRandom', a, [2, 3], (x): x is [number, number] => isInt(x[0]) && isInt(x[1]) && x[0] < x[1] && (x[2] === undefined || isInt(x[2])));
-    const r = seed === undefined ? env.random() : seededRandom(seed)();
+    const [l, h, seed] = want<[number, number, number?]>('States.MathRandom', a, [2, 3], (x): x is [number, number] => isInt(x[0]) && isInt(x[1]) && int(x[0]) < int(x[1]) && (x[2] === undefined || isInt(x[2])));
+    const [lo, hi] = [int(l), int(h)];
+    // start inclusive, end exclusive (AWS); the same seed gives the same number.
+    const r = seed === undefined ? env.random() : seededRandom(int(seed))();
     return lo + Math.floor(r * (hi - lo));
   },
-  'States.MathAdd': (a) => { const [x, y] = want<[number, number]>('States.MathAdd', a, 2, (v): v is [number, number] => isInt(v[0]) && isInt(v[1])); return x + y; },
+  'States.MathAdd': (a) => {
+    const inRange = (v: Json | undefined): boolean => isInt(v) && int(v) >= -2147483648 && int(v) <= 2147483647;
+    const [x, y] = want<[number, number]>('States.MathAdd', a, 2, (v): v is [number, number] => inRange(v[0]) && inRange(v[1]));
+    return int(x) + int(y);
+  },
   'States.StringSplit': (a) => {
     const [s, d] = want<[string, string]>('States.StringSplit', a, 2, (x): x is [string, string] => str(x[0]) && str(x[1]));
     const chars = new Set([...d]);
@@ -115,7 +124,7 @@ function evalArg(arg: IntrinsicArg, scope: Scope): Json {
   if (arg.kind === 'literal') return arg.value;
   if (arg.kind === 'path') {
     const v = arg.path.startsWith('$$') ? queryPath(arg.path.slice(1), scope.context) : queryPath(arg.path, scope.data);
-    if (v === undefined) throw new StatesError(States.Runtime, `the JSONPath '${arg.path}' used in an intrinsic function could not be found`);
+    if (v === undefined) throw new StatesError(States.IntrinsicFailure, `the JSONPath '${arg.path}' used in an intrinsic function could not be found`);
     return v;
   }
   const fn = FUNCTIONS[arg.name];

@@ -78,7 +78,7 @@ async function apply(step: Step, event: WorkflowEvent): Promise<void> {
       step.command({ type: 'CancelTask', token: w.token });
       const cause = event.token === w.heartbeatTimer ? 'the task sent no heartbeat within HeartbeatSeconds' : 'the task ran longer than its TimeoutSeconds';
       step.emit('TaskTimedOut', { frame: frame.id, state: frame.state, token: w.token, cause });
-      return handleError(step, frame, States.Timeout, cause);
+      return handleError(step, frame, event.token === w.heartbeatTimer ? States.HeartbeatTimeout : States.Timeout, cause);
     }
     if (event.type === 'TaskFailed') {
       step.emit('TaskFailed', { frame: frame.id, state: frame.state, token: w.token, error: event.error, cause: event.cause ?? '' });

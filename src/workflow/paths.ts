@@ -27,10 +27,10 @@ export function queryPath(path: string, data: Json): Json | undefined {
 }
 
 /** A path that must select something (InputPath, OutputPath, `.$` keys…). */
-export function requirePath(path: string, data: Json, field: string, context?: Json): Json {
+export function requirePath(path: string, data: Json, field: string, context?: Json, error: string = States.Runtime): Json {
   const fromContext = path.startsWith('$$');
   const v = fromContext ? queryPath(path.slice(1), context ?? null) : queryPath(path, data);
-  if (v === undefined) throw new StatesError(States.Runtime, `the JSONPath '${path}' specified for the field '${field}' could not be found in the ${fromContext ? 'context object' : 'input'}`);
+  if (v === undefined) throw new StatesError(error, `the JSONPath '${path}' specified for the field '${field}' could not be found in the ${fromContext ? 'context object' : 'input'}`);
   return v;
 }
 
@@ -75,9 +75,10 @@ export function applyResultPath(input: Json, resultPath: string | null | undefin
 
 /** A `.$` value: a path (`$…`), a context path (`$$…`), or an intrinsic function call. */
 export function evaluateDynamic(expr: string, data: Json, context: Json, env: IntrinsicEnv, field: string): Json {
-  if (expr.startsWith('$')) return requirePath(expr, data, field, context);
+  // Spec: "If the path is legal but cannot be applied successfully … States.ParameterPathFailure".
+  if (expr.startsWith('$')) return requirePath(expr, data, field, context, States.ParameterPathFailure);
   if (expr.startsWith('States.')) return evaluateIntrinsic(expr, { ...env, data, context });
-  throw new StatesError(States.Runtime, `the value of '${field}' must be a path or an intrinsic function, got "${expr}"`);
+  throw new StatesError(States.ParameterPathFailure, `the value of '${field}' must be a path or an intrinsic function, got "${expr}"`);
 }
 
 /** Payload Template: keys ending in `.$` are evaluated (at any depth, inside arrays too). */

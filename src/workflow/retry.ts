@@ -17,9 +17,11 @@ export const RETRY_DEFAULTS = { IntervalSeconds: 1, MaxAttempts: 3, BackoffRate:
 export function errorMatches(errorEquals: Json | undefined, name: string): boolean {
   if (!Array.isArray(errorEquals)) return false;
   if (errorEquals.includes(name)) return true;
+  // Spec Appendix A: States.Timeout also covers a missed heartbeat.
+  if (name === States.HeartbeatTimeout && errorEquals.includes(States.Timeout)) return true;
   if (NOT_MATCHED_BY_ALL.has(name)) return false;
   if (errorEquals.includes(States.ALL)) return true;
-  return errorEquals.includes(States.TaskFailed) && name !== States.Timeout;
+  return errorEquals.includes(States.TaskFailed) && name !== States.Timeout && name !== States.HeartbeatTimeout;
 }
 
 export interface RetryDecision {
