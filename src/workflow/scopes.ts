@@ -57,7 +57,7 @@ async function mapItems(step: Step, frame: Frame, state: JsonObject): Promise<{ 
   if (jsonata) items = state.Items !== undefined ? await evaluateTemplate(state.Items, jsonataEnv(step, frame), 'Items') : frame.input;
   else {
     base = afterInputPath(step, frame, state);
-    items = Array.isArray(state.Items) ? state.Items : requirePath(typeof state.ItemsPath === 'string' ? state.ItemsPath : '$', base, 'ItemsPath', step.context(frame));
+    items = requirePath(typeof state.ItemsPath === 'string' ? state.ItemsPath : '$', base, 'ItemsPath', step.context(frame));
   }
   if (!Array.isArray(items)) throw new StatesError(States.Runtime, `the items of Map state "${frame.state}" must be an array, got ${JSON.stringify(items)?.slice(0, 100)}`);
   const selector = state.ItemSelector ?? state.Parameters;
