@@ -3,6 +3,7 @@
  * transition targets inside their own scope, `States.ALL` alone and last in Retry/Catch,
  * and fields of one query language not used in the other.
  */
+import jsonata from 'jsonata';
 import type { Definition, DefinitionProblem } from './definition.js';
 import { isObject, type Json, type JsonObject } from './json.js';
 import { childScopes, type Scope } from './walk.js';
@@ -34,6 +35,21 @@ function checkHandlers(name: string, state: JsonObject, key: 'Retry' | 'Catch', 
   });
 }
 
+/** Compiles every `{% %}` string of a JSONata state, so a syntax error says what and where. */
+function checkExpressions(name: string, v: Json, field: string, out: DefinitionProblem[]): void {
+  if (typeof v === 'string') {
+    const m = /^\s*\{%([\s\S]*)%\}\s*$/.exec(v);
+    if (!m) return;
+    try {
+      jsonata(m[1]!);
+    } catch (e) {
+      const err = e as { message?: string; position?: number };
+      out.push({ state: name, field, message: `JSONata syntax error${err.position !== undefined ? ` at character ${err.position}` : ''}: ${err.message ?? String(e)}` });
+    }
+  } else if (Array.isArray(v)) v.forEach((x, i) => checkExpressions(name, x, `${field}[${i}]`, out));
+  else if (isObject(v)) for (const [k, x] of Object.entries(v)) if (k !== 'States' && k !== 'Branches' && k !== 'ItemProcessor' && k !== 'Iterator') checkExpressions(name, x, field ? `${field}.${k}` : k, out);
+}
+
 function checkScope(scope: Scope, inherited: string, out: DefinitionProblem[]): void {
   if (!isObject(scope) || !isObject(scope.States)) return;
   const names = new Set(Object.keys(scope.States));
@@ -57,6 +73,7 @@ function checkScope(scope: Scope, inherited: string, out: DefinitionProblem[]): 
     checkHandlers(name, state, 'Retry', out);
     checkHandlers(name, state, 'Catch', out);
     const lang = typeof state.QueryLanguage === 'string' ? state.QueryLanguage : language;
+    if (lang === 'JSONata') checkExpressions(name, state, '', out);
     const wrong = lang === 'JSONata' ? JSONPATH_ONLY : JSONATA_ONLY;
     for (const f of wrong) if (f in state) out.push({ state: name, field: f, message: `${f} is a ${lang === 'JSONata' ? 'JSONPath' : 'JSONata'} field; this state's QueryLanguage is ${lang}` });
     // Nested scopes take the machine's default, as asl-validator does, not the enclosing state's.

@@ -49,6 +49,8 @@ describe('workflow definitions', () => {
 
   test('JSONata: a syntax error is reported; JSONPath fields are refused in a JSONata state', () => {
     assert.ok(at({ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', Output: '{% 1 + %}', End: true } } }).includes('A|Output'));
+    const nested = validateDefinition({ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', Output: { list: ['{% $x( %}'] }, End: true } } });
+    assert.ok(nested.some((p) => p.state === 'A' && p.field === 'Output.list[0]' && /JSONata syntax error at character \d+/.test(p.message)), JSON.stringify(nested));
     assert.ok(at({ QueryLanguage: 'JSONata', StartAt: 'A', States: { A: { Type: 'Pass', InputPath: '$.a', End: true } } }).some((p) => p.startsWith('A|')));
   });
 
