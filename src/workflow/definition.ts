@@ -56,7 +56,10 @@ export function validateDefinition(def: unknown): DefinitionProblem[] {
   const size = Buffer.byteLength(JSON.stringify(def), 'utf8');
   if (size > MAX_DEFINITION_BYTES) return [{ state: '', field: '', message: `the definition is ${size} bytes; the limit is ${MAX_DEFINITION_BYTES} (1 MB)` }];
   const ours = bosunChecks(def as Definition);
-  const theirs = aslProblems(def).filter((p) => !(ours.some((o) => o.field.endsWith('Next') || o.field === 'StartAt' || o.field === 'Default') && /MISSING_TRANSITION_TARGET/.test(p.message)));
+  const theirs = aslProblems(def)
+    .filter((p) => !(ours.some((o) => o.field.endsWith('Next') || o.field === 'StartAt' || o.field === 'Default') && /MISSING_TRANSITION_TARGET/.test(p.message)))
+    // Ours say more (e.g. the JSONata syntax error) than asl-validator's "must match exactly one schema" for the same field.
+    .filter((p) => !ours.some((o) => o.state === p.state && o.field === p.field && o.field !== ''));
   const seen = new Set<string>();
   return [...ours, ...theirs].filter((p) => { const k = `${p.state}\0${p.field}\0${p.message}`; return !seen.has(k) && seen.add(k) !== undefined; });
 }
