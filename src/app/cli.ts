@@ -9,6 +9,7 @@ import { registerStackCommands } from './stack-cli.js';
 import { registerServerCommands } from './server-cli.js';
 import { registerNodeCommands } from './node-cli.js';
 import { registerSchemaCommands } from './schemas-cli.js';
+import { registerWorkflowCommands } from './workflow-cli.js';
 
 const program = new Command();
 program.name('bosun').description('A container orchestrator driven by messages').version('0.1.0');
@@ -19,5 +20,6 @@ registerStackCommands(program);
 registerServerCommands(program);
 registerNodeCommands(program);
 registerSchemaCommands(program);
+registerWorkflowCommands(program);
 
 await program.parseAsync(process.argv);
