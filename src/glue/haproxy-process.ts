@@ -208,6 +208,10 @@ export class HaproxyProcess {
     });
   }
 
+  get runtime(): RuntimeServers | undefined {
+    return this.opts.runtime;
+  }
+
   get pid(): number | undefined {
     return this.masterPid;
   }
