@@ -2,13 +2,18 @@
  * Glue bench (real Docker + real haproxy, in-process glue in watch mode):
  * 1. `docker start` of a labelled container → first HTTP 200 through haproxy (median of N);
  *    `docker stop` → the route is gone (404), same N.
- * 2. A burst of B container starts → haproxy reloads (coalesced) and time until all routable.
+ * 2. Runtime API (no reload): a container joining an existing backend — start event → server
+ *    enabled in haproxy, and start event → first reply from the new server via haproxy (median,
+ *    p90 of N), against the reload path of 1. measured in the same run.
+ * 3. A burst of B container starts into 4 existing backends → haproxy reloads (runtime API);
+ *    then the burst of 1. into B new backends → reloads (coalesced), the reference.
  * Env: GLUE_BENCH_N (default 20), GLUE_BENCH_BURST (default 200), GLUE_BENCH_CONCURRENCY (default 8).
  * Run: node --import tsx bench/glue.bench.ts
  */
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DEFAULT_TEMPLATE } from '../src/glue/render.js';
+import { runtimeCommand } from '../src/glue/haproxy-socket.js';
 import { runGlue } from '../src/glue/run.js';
 import type { Glue } from '../src/glue/glue.js';
 import type { HaproxyHandler } from '../src/glue/handlers/haproxy.js';
@@ -30,13 +35,13 @@ function median(xs: number[]): number {
 }
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
-async function create(tag: string): Promise<string> {
+async function create(tag: string, host = `${tag}.bench`): Promise<string> {
   const { id } = await engine.createContainer({
     name: `glue-bench-${runId}-${tag}`,
     image: TEST_IMAGE,
     cmd: ['sh', '-c', `mkdir -p /www && echo ${tag} > /www/id.txt && exec httpd -f -p 80 -h /www`],
     exposedPorts: ['80/tcp'],
-    labels: { glue_http_80_host: `${tag}.bench`, [LABEL.test]: runId },
+    labels: { glue_http_80_host: host, [LABEL.test]: runId },
     stopSignal: 'SIGKILL',
     stopTimeoutSec: 1,
     networkMode: testNetworkName(runId),
@@ -132,6 +137,7 @@ async function main(): Promise<void> {
   // Glue's own latency: event dispatched → haproxy config validated, swapped and reloaded.
   const eventAt = new Map<string, number>();
   const applied: number[] = [];
+  const appliedRuntime: number[] = [];
   const instrument = () => {
     const g = glue!;
     const dispatch = g.dispatch.bind(g);
@@ -143,13 +149,13 @@ async function main(): Promise<void> {
     const apply = proc.apply.bind(proc);
     proc.apply = async (text, signal) => {
       const r = await apply(text, signal);
-      if (r.changed) applied.push(performance.now());
+      if (r.changed) (r.runtime ? appliedRuntime : applied).push(performance.now());
       return r;
     };
   };
-  const glueLatency = (key: string) => {
+  const glueLatency = (key: string, done_ = applied) => {
     const t = eventAt.get(key);
-    const done = t === undefined ? undefined : applied.find((a) => a >= t);
+    const done = t === undefined ? undefined : done_.find((a) => a >= t);
     return t === undefined || done === undefined ? undefined : done - t;
   };
   try {
@@ -193,6 +199,57 @@ async function main(): Promise<void> {
     console.log(`  glue's share (median via haproxy − median direct): ~${(median(up) - median(direct)).toFixed(0)} ms`);
     console.log(`  glue internal: start event → haproxy validated+swapped+reloaded median ${median(internalUp).toFixed(0)} ms (n=${internalUp.length}); die event → reloaded median ${median(internalDown).toFixed(0)} ms (n=${internalDown.length})`);
 
+    const reloadMedian = median(internalUp);
+
+    // 2. Runtime API: containers joining (then leaving) a backend that already exists.
+    await engine.startContainer(await create('rtbase', 'rt.bench'));
+    await until(async () => (await get(port, '/id.txt', 'rt.bench')).body === 'rtbase');
+    await glue!.idle();
+    const reloadsRt = handler().process.reloads;
+    const rtInternal: number[] = [];
+    const rtServing: number[] = [];
+    for (let i = 0; i < N; i++) {
+      const tag = `rt${i}`;
+      const id = await create(tag, 'rt.bench');
+      const servedAt = firstReply(port, 'rt.bench', (st, body) => st === 200 && body === tag, 2);
+      await engine.startContainer(id);
+      const served = await servedAt;
+      await glue!.idle();
+      const ev = eventAt.get(`start:${id}`);
+      const internal = glueLatency(`start:${id}`, appliedRuntime);
+      if (ev !== undefined) rtServing.push(served - ev);
+      if (internal !== undefined) rtInternal.push(internal);
+      await engine.removeContainer(id, { force: true });
+    }
+    await glue!.idle();
+    const rtReloads = handler().process.reloads - reloadsRt;
+    console.log(`runtime API (container joins an existing backend, n=${N}): start event → server enabled in haproxy median ${median(rtInternal).toFixed(1)} ms, p90 ${pct(rtInternal, 90).toFixed(1)} ms (n=${rtInternal.length})`);
+    console.log(`  start event → first reply from the new server via haproxy: median ${median(rtServing).toFixed(1)} ms, p90 ${pct(rtServing, 90).toFixed(1)} ms (includes the container's httpd start; probes every 2 ms)`);
+    console.log(`  reference in the same run: start event → reloaded (new backend, 1.) median ${reloadMedian.toFixed(0)} ms; ratio runtime/reload ${(median(rtInternal) / reloadMedian).toFixed(3)}`);
+    console.log(`  haproxy reloads during these ${N} joins and ${N} leaves: ${rtReloads}; runtime API updates: ${handler().process.runtimeUpdates}, fallbacks: ${handler().process.runtimeFallbacks}`);
+
+    // 3a. A burst of starts into 4 existing backends (scale-out): runtime API.
+    for (let b = 0; b < 4; b++) await engine.startContainer(await create(`pool${b}base`, `pool${b}.bench`));
+    await until(async () => (await get(port, '/id.txt', 'pool3.bench')).status === 200);
+    await glue!.idle();
+    const poolIds: string[] = [];
+    await pool(Array.from({ length: BURST }, (_, i) => i), CONC, async (i) => void poolIds.push(await create(`pool${i % 4}-${i}`, `pool${i % 4}.bench`)));
+    await glue!.idle();
+    const poolReloads0 = handler().process.reloads;
+    const socket = `${dir.path}/haproxy.cfg.sock`;
+    const upServers = async () => (await runtimeCommand(socket, 'show servers state', 5000)).split('\n').filter((l) => / be_\d+_pool\d\.bench_ /.test(l) && l.split(' ')[5] === '2' && l.split(' ')[6] === '0').length;
+    const tp = performance.now();
+    await pool(poolIds, CONC, (id) => engine.startContainer(id));
+    const poolStarted = performance.now() - tp;
+    await until(async () => (await upServers()) === BURST + 4);
+    const poolAll = performance.now() - tp;
+    await glue!.idle();
+    console.log(`burst of ${BURST} starts into 4 existing backends (concurrency ${CONC}): all started in ${poolStarted.toFixed(0)} ms, all ${BURST + 4} servers up in haproxy in ${poolAll.toFixed(0)} ms`);
+    console.log(`  haproxy reloads: ${handler().process.reloads - poolReloads0} for ${BURST} start events (runtime API)`);
+    await pool(poolIds, CONC, (id) => engine.removeContainer(id, { force: true }));
+    await glue!.idle();
+
+    // 3b. Reference: the same burst, each container in a backend of its own (each must reload).
     const tags = Array.from({ length: BURST }, (_, i) => `burst${i}`);
     const ids: string[] = [];
     await pool(tags, CONC, async (t) => void ids.push(await create(t)));
@@ -211,7 +268,7 @@ async function main(): Promise<void> {
     });
     const all = performance.now() - t0;
     await glue!.idle();
-    console.log(`burst of ${BURST} starts (concurrency ${CONC}): all started in ${started.toFixed(0)} ms, all routable in ${all.toFixed(0)} ms`);
+    console.log(`reference: burst of ${BURST} starts into ${BURST} new backends (concurrency ${CONC}): all started in ${started.toFixed(0)} ms, all routable in ${all.toFixed(0)} ms`);
     console.log(`  haproxy reloads: ${handler().process.reloads - reloads0} for ${BURST} start events; container lists: ${glue!.snapshots.lists - lists0}`);
   } finally {
     ctl.abort();

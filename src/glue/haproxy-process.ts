@@ -10,12 +10,18 @@
  * - `sf`: `haproxy -D -p PIDFILE -sf <old pids>` (the classic soft-finish reload).
  * - `command`: a configured shell command (e.g. `systemctl reload haproxy`).
  * - `none`: only write the file.
+ *
+ * With `runtime` set, a change confined to the servers of unchanged backends is applied
+ * through HAProxy's runtime API instead (haproxy-runtime.ts) and the file is written without
+ * a reload; anything else, or a refused runtime command, takes the reload path above.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { BosunError } from '../domain/errors.js';
 import type { Logger } from '../util/log.js';
 import { runCommand } from './run-command.js';
+import type { RuntimeServers } from './haproxy-runtime.js';
+import { planServerUpdate } from './haproxy-servers.js';
 
 export type ReloadMode = 'master' | 'sf' | 'command' | 'none';
 
@@ -32,12 +38,16 @@ export interface HaproxyProcessOptions {
    * must outlive it (a later `glue -w` adopts it from the pid file).
    */
   daemonize?: boolean;
+  /** Server-only changes go through this runtime API client instead of a reload. */
+  runtime?: RuntimeServers;
   log: Logger;
 }
 
 export interface ApplyResult {
   changed: boolean;
   reloaded: boolean;
+  /** Applied through the runtime API (no reload). */
+  runtime?: boolean;
 }
 
 export class HaproxyProcess {
@@ -47,6 +57,10 @@ export class HaproxyProcess {
   private masterPid: number | undefined;
   private waiters: Array<(ok: boolean) => void> = [];
   reloads = 0;
+  /** Changes applied through the runtime API without a reload. */
+  runtimeUpdates = 0;
+  /** Runtime API updates that failed and were replaced by a reload. */
+  runtimeFallbacks = 0;
 
   constructor(private readonly opts: HaproxyProcessOptions) {}
 
@@ -56,6 +70,9 @@ export class HaproxyProcess {
     // start, whatever the file on disk says) the same text is validated and reloaded again.
     if (text === this.loaded && this.isRunning()) return { changed: false, reloaded: false };
     const changed = text !== this.loaded;
+    if (this.opts.runtime && this.loaded !== undefined && changed && this.isRunning()) {
+      if (await this.applyAtRuntime(this.opts.runtime, this.loaded, text)) return { changed, reloaded: false, runtime: true };
+    }
     const tmp = `${this.opts.configFile}.glue-${process.pid}.tmp`;
     await writeFile(tmp, text, 'utf8');
     const check = await runCommand(this.opts.haproxyBin, ['-c', '-q', '-f', tmp], { timeoutMs: 15_000, signal });
@@ -68,9 +85,37 @@ export class HaproxyProcess {
       });
     }
     await rename(tmp, this.opts.configFile);
+    // the new worker has the file's servers only; the old one drains what it had by itself
+    await this.opts.runtime?.reset();
     await this.reload(signal);
     this.loaded = text;
     return { changed, reloaded: this.opts.reload !== 'none' };
+  }
+
+  /**
+   * Applies a server-only change through the runtime API, then writes the file (no `haproxy -c`:
+   * its skeleton is the validated live one and each new `server` line was just accepted by
+   * HAProxy's own server parser). False when a reload is needed or a command was refused.
+   */
+  private async applyAtRuntime(runtime: RuntimeServers, live: string, text: string): Promise<boolean> {
+    const plan = planServerUpdate(live, text);
+    if (plan.kind === 'reload') {
+      this.opts.log.debug({ reason: plan.reason }, 'haproxy change needs a reload');
+      return false;
+    }
+    try {
+      await runtime.apply(plan.ops);
+    } catch (e) {
+      this.runtimeFallbacks++;
+      this.opts.log.warn({ err: e, ops: plan.ops.length }, 'haproxy runtime API update failed; reloading instead');
+      return false;
+    }
+    const tmp = `${this.opts.configFile}.glue-${process.pid}.tmp`;
+    await writeFile(tmp, text, 'utf8');
+    await rename(tmp, this.opts.configFile);
+    this.loaded = text;
+    this.runtimeUpdates++;
+    return true;
   }
 
   private isRunning(): boolean {
@@ -163,11 +208,16 @@ export class HaproxyProcess {
     });
   }
 
+  get runtime(): RuntimeServers | undefined {
+    return this.opts.runtime;
+  }
+
   get pid(): number | undefined {
     return this.masterPid;
   }
 
   async close(): Promise<void> {
+    this.opts.runtime?.close();
     const child = this.master;
     if (!child || !this.opts.stopOnClose || child.exitCode !== null) return;
     const exited = new Promise<void>((r) => child.once('exit', () => r()));

@@ -4,6 +4,7 @@
  * apply step can skip unchanged configs by comparing text.
  */
 import nunjucks from 'nunjucks';
+import { readFileSync } from 'node:fs';
 import { dirname, basename, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { BosunError } from '../domain/errors.js';
@@ -40,10 +41,26 @@ export function renderConfigString(template: string, model: LbModel, settings: R
   }
 }
 
+/**
+ * Compiled templates by path, reused while the file's text is unchanged: compiling costs tens
+ * of milliseconds, which would dominate a runtime API update. Templates that pull in other files
+ * (`extends`, `include`, `import`) are compiled every time, so edits to those files count too.
+ */
+const compiled = new Map<string, { source: string; template: nunjucks.Template }>();
+const PULLS_IN = /\{%-?\s*(extends|include|import|from)\b/;
+
 /** Renders a template file; `extends`/`include` resolve next to it. */
 export function renderConfigFile(templatePath: string, model: LbModel, settings: RenderSettings): string {
   try {
-    return environment(dirname(templatePath)).render(basename(templatePath), context(model, settings));
+    const source = readFileSync(templatePath, 'utf8');
+    const env = environment(dirname(templatePath));
+    if (PULLS_IN.test(source)) return env.render(basename(templatePath), context(model, settings));
+    let c = compiled.get(templatePath);
+    if (c?.source !== source) {
+      c = { source, template: new nunjucks.Template(source, env, templatePath, true) };
+      compiled.set(templatePath, c);
+    }
+    return c.template.render(context(model, settings));
   } catch (e) {
     throw new BosunError('invalid_message', `template ${templatePath} failed to render: ${(e as Error).message}`, { field: 'template', cause: e, retryable: false });
   }

@@ -14,7 +14,11 @@
  *   network            Docker network whose IP backends use (default: first with an address)
  *   reload             master | sf | command | none (default master; command if reload_command set)
  *   reload_command     shell command for reload=command
- *   haproxy_bin        (default haproxy); stats_socket; maxconn (default 4096)
+ *   haproxy_bin        (default haproxy); maxconn (default 4096)
+ *   stats_socket       unix socket of the runtime API (default: config_file + ".sock"; rendered
+ *                      into the template's `global` section)
+ *   runtime_api        1 (default): server-only changes go through the runtime API, no reload;
+ *                      0: every change reloads (and no stats socket unless stats_socket is set)
  *   stop_on_exit       1 (default) stops the haproxy master glue started when glue exits;
  *                      a run-once glue (-1) leaves the haproxy it starts running, as a daemon
  */
@@ -23,6 +27,7 @@ import type { GlueHandler, HandlerConfig, HandlerContext } from '../types.js';
 import { buildLbModel } from '../lb-model.js';
 import { DEFAULT_TEMPLATE, renderConfigFile, type RenderSettings } from '../render.js';
 import { HaproxyProcess, type ReloadMode } from '../haproxy-process.js';
+import { RuntimeServers } from '../haproxy-runtime.js';
 import { BosunError } from '../../domain/errors.js';
 import type { Logger } from '../../util/log.js';
 
@@ -57,12 +62,19 @@ export class HaproxyHandler implements GlueHandler {
     if (!Number.isInteger(this.offset)) throw new BosunError('invalid_message', `${cfg.file}: tcp_port_offset must be an integer`, { field: 'tcp_port_offset' });
     this.template = templatePath(cfg);
     this.network = p.network || undefined;
+    const runtimeApi = (p.runtime_api ?? '1') === '1' && reload !== 'none';
+    if (!['0', '1'].includes(p.runtime_api ?? '1')) throw new BosunError('invalid_message', `${cfg.file}: runtime_api must be 0 or 1`, { field: 'runtime_api' });
+    const given = p.stats_socket?.replace(/^unix@/, '');
+    // `ipv4@…` and other address forms are rendered as given; the runtime client speaks unix sockets only
+    const unixPath = given ? (given.includes('@') ? undefined : pathParam(cfg, given)) : runtimeApi ? `${configFile}.sock` : undefined;
     this.settings = {
       http_bind: p.http_bind ?? '*:80',
       tcp_bind_address: p.tcp_bind_address ?? '*',
-      stats_socket: p.stats_socket ?? '',
+      stats_socket: unixPath ?? given ?? '',
       maxconn: Number(p.maxconn ?? '4096'),
     };
+    const runtime = runtimeApi && unixPath ? new RuntimeServers({ socketPath: unixPath, log }) : undefined;
+    if (runtimeApi && !unixPath) log.warn({ stats_socket: given }, 'stats_socket is not a unix socket: every haproxy change reloads');
     this.process = new HaproxyProcess({
       configFile,
       pidFile: p.pid_file ? pathParam(cfg, p.pid_file) : `${configFile}.pid`,
@@ -72,6 +84,7 @@ export class HaproxyHandler implements GlueHandler {
       // run once: the haproxy it starts is left serving (as a daemon), whatever stop_on_exit says
       stopOnClose: !mode.once && (p.stop_on_exit ?? '1') === '1',
       daemonize: mode.once,
+      ...(runtime ? { runtime } : {}),
       log,
     });
   }
@@ -86,7 +99,10 @@ export class HaproxyHandler implements GlueHandler {
     }
     const text = renderConfigFile(this.template, model, this.settings);
     const r = await this.process.apply(text, ctx.signal);
-    if (r.changed) ctx.log.info({ routes: model.routes.length, tcp: model.tcp.length, reloads: this.process.reloads }, 'haproxy config applied');
+    if (r.changed) {
+      const { reloads, runtimeUpdates } = this.process;
+      ctx.log.info({ routes: model.routes.length, tcp: model.tcp.length, reloads, runtimeUpdates, via: r.runtime ? 'runtime-api' : 'reload' }, 'haproxy config applied');
+    }
   }
 
   async close(): Promise<void> {
