@@ -61,6 +61,12 @@ export interface Healthcheck {
   startPeriodMs?: number;
 }
 
+/** Docker's log driver and its options (json-file/local: max-size, max-file). */
+export interface LogConfig {
+  type: string;
+  config?: Record<string, string>;
+}
+
 export interface ContainerSpec {
   name?: string;
   image: string;
@@ -94,6 +100,7 @@ export interface ContainerSpec {
   readonlyRootfs?: boolean;
   extraHosts?: string[];
   autoRemove?: boolean;
+  logConfig?: LogConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -204,6 +211,8 @@ export interface LogsRequest {
   timestamps?: boolean;
   /** Only the last N lines of the log. */
   tail?: number;
+  /** Stop reading once stdout+stderr together pass this many bytes (the result says `overLimit`). */
+  stopAfterBytes?: number;
   signal?: AbortSignal;
 }
 
@@ -213,6 +222,8 @@ export interface CapturedOutput {
   stdoutBytes: number;
   stderrBytes: number;
   truncated: boolean;
+  /** Reading stopped because the output passed `stopAfterBytes`. */
+  overLimit?: boolean;
 }
 
 export interface ExecRequest {
@@ -306,6 +317,8 @@ export interface ContainerEngine {
   /** Creates the volume unless it exists; says which. */
   ensureVolume(name: string, labels?: Record<string, string>): Promise<{ created: boolean }>;
   removeVolume(name: string): Promise<void>;
+  /** The volume's labels, or undefined when there is no such volume. */
+  inspectVolume(name: string): Promise<{ name: string; labels: Record<string, string> } | undefined>;
 
   /** Live event stream; ends when `signal` aborts, throws engine_unavailable if the stream breaks. */
   events(req: EventsRequest): AsyncIterable<EngineEvent>;

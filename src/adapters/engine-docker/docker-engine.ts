@@ -172,8 +172,17 @@ export class DockerEngine implements ContainerEngine {
   async logs(idOrName: string, req: LogsRequest = {}): Promise<CapturedOutput> {
     const container = this.docker.getContainer(idOrName);
     const limit = req.limitBytes ?? DEFAULT_LOG_LIMIT;
-    const out = new BoundedBuffer(limit);
-    const err = new BoundedBuffer(limit);
+    // Counts both streams together; past stopAfterBytes the stream is cut (the caller stops the container).
+    const cut = new AbortController();
+    let overLimit = false;
+    const onChunk = () => {
+      if (req.stopAfterBytes === undefined || overLimit || out.total + err.total <= req.stopAfterBytes) return;
+      overLimit = true;
+      cut.abort();
+    };
+    const out = new BoundedBuffer(limit, onChunk);
+    const err = new BoundedBuffer(limit, onChunk);
+    const signal = req.signal ? AbortSignal.any([req.signal, cut.signal]) : cut.signal;
     try {
       const tty = req.tty ?? (await container.inspect()).Config.Tty;
       const stream = (await container.logs({
@@ -183,14 +192,14 @@ export class DockerEngine implements ContainerEngine {
         ...(req.follow ? {} : { until: Math.floor(Date.now() / 1000) + 1 }),
         ...(req.timestamps ? { timestamps: true } : {}),
         ...(req.tail !== undefined ? { tail: req.tail } : {}),
-        ...(req.signal ? { abortSignal: req.signal } : {}),
+        abortSignal: signal,
       })) as unknown as Readable;
-      await this.drain(stream, tty, out, err, req.signal);
+      await this.drain(stream, tty, out, err, signal);
     } catch (e) {
       if (req.signal?.aborted) throw new BosunError('timeout', `logs of ${idOrName} aborted`, { cause: e });
-      throw engineError(e, `logs ${idOrName}`);
+      if (!overLimit) throw engineError(e, `logs ${idOrName}`);
     }
-    return captured(out, err);
+    return { ...captured(out, err), ...(overLimit ? { overLimit: true } : {}) };
   }
 
   private drain(stream: Readable, tty: boolean, out: BoundedBuffer, err: BoundedBuffer, signal?: AbortSignal): Promise<void> {
@@ -198,6 +207,7 @@ export class DockerEngine implements ContainerEngine {
       if (tty) stream.pipe(out);
       else this.docker.modem.demuxStream(stream, out, err);
       const onAbort = () => stream.destroy();
+      if (signal?.aborted) onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       stream.on('end', () => resolve());
       stream.on('close', () => resolve());
@@ -288,6 +298,16 @@ export class DockerEngine implements ContainerEngine {
 
   removeVolume(name: string): Promise<void> {
     return removeVolume(this.docker, name);
+  }
+
+  async inspectVolume(name: string): Promise<{ name: string; labels: Record<string, string> } | undefined> {
+    try {
+      const v = (await this.docker.getVolume(name).inspect()) as { Name: string; Labels?: Record<string, string> | null };
+      return { name: v.Name, labels: v.Labels ?? {} };
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw engineError(e, `inspect volume ${name}`);
+    }
   }
 
   async *events(req: EventsRequest): AsyncIterable<EngineEvent> {

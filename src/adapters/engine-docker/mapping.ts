@@ -88,6 +88,7 @@ export function specToCreateOptions(spec: ContainerSpec): Docker.ContainerCreate
     ReadonlyRootfs: spec.readonlyRootfs,
     ExtraHosts: nonEmpty(spec.extraHosts),
     AutoRemove: spec.autoRemove,
+    LogConfig: spec.logConfig ? { Type: spec.logConfig.type, Config: spec.logConfig.config ?? {} } : undefined,
   };
   const body: Record<string, unknown> = {
     name: spec.name,
