@@ -10,7 +10,7 @@ import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
 import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../ports/engine.js';
 import { prepareImage, resolveHostPath } from './image-source.js';
-import { superviseRun } from './run-output.js';
+import { attachOutput, followOutput, superviseRun, type OutputReader } from './run-output.js';
 import { buildRunSpec } from './run-spec.js';
 import type { RunInput } from './schemas/run.js';
 import type { ActionContext, ActionOutcome } from './types.js';
@@ -55,9 +55,10 @@ function hostTimezone(): { hostTz?: string } {
 }
 
 /** Create then start; a container whose start fails is removed, so nothing half-made is left behind. */
-async function createAndStart(ctx: ActionContext, spec: ContainerSpec): Promise<string> {
+async function createAndStart(ctx: ActionContext, spec: ContainerSpec, beforeStart?: (id: string) => Promise<void>): Promise<string> {
   const { id } = await ctx.engine.createContainer(spec);
   try {
+    await beforeStart?.(id);
     await ctx.engine.startContainer(id);
   } catch (e) {
     await ctx.engine.removeContainer(id, { force: true }).catch(() => undefined);
@@ -111,6 +112,8 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
   let name: string;
   let created = false;
   let buildLog: string | undefined;
+  let reader: OutputReader | undefined;
+  const outputLimit = outputLimitBytes(ctx.policy);
   const prior = await findPriorRun(ctx);
   if (prior) {
     ({ id, name } = prior);
@@ -123,14 +126,13 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
     } else {
       const made = await specFor(ctx, input, true);
       buildLog = made.buildLog;
-      id = await createAndStart(ctx, made.spec);
+      id = await createAndStart(ctx, made.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit)));
       created = true;
       name = made.spec.name ?? id;
     }
   }
   const timeoutMs = Math.min(input.timeout ?? ctx.policy.max_timeout_s, ctx.policy.max_timeout_s) * 1000;
-  const outputLimit = outputLimitBytes(ctx.policy);
-  const end = await superviseRun(ctx, id, { timeoutMs, outputLimit, ...(created ? { tty: false } : {}) });
+  const end = await superviseRun(ctx, id, reader ?? followOutput(ctx, id, outputLimit), { timeoutMs });
   const { out } = end;
   const mine = created || prior !== undefined;
   const finished = !end.timedOut && !end.overLimit;

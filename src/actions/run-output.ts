@@ -18,22 +18,44 @@ export interface RunEnd {
   out: CapturedOutput;
 }
 
-export async function superviseRun(ctx: ActionContext, id: string, o: { timeoutMs: number; outputLimit: number; tty?: boolean }): Promise<RunEnd> {
+/** Output being read while the run goes on; `stop` ends the reading early (shutdown). */
+export interface OutputReader {
+  output: Promise<CapturedOutput>;
+  stop(): void;
+}
+
+/** Attach before start: the output is read as the container writes it, never through the on-disk log. */
+export async function attachOutput(ctx: ActionContext, id: string, outputLimit: number): Promise<OutputReader> {
   const reader = new AbortController();
-  const reading = ctx.engine
-    .logs(id, { follow: true, limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: o.outputLimit, signal: reader.signal, ...(o.tty !== undefined ? { tty: o.tty } : {}) })
-    .then(async (out) => {
-      // An explicit stop: no restart policy brings it back.
-      if (out.overLimit) await ctx.engine.stopContainer(id, { timeoutSec: 0 });
-      return out;
-    });
-  reading.catch(() => undefined); // awaited below; this only keeps an early failure from being "unhandled"
+  const { output } = await ctx.engine.attach(id, { limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, tty: false, signal: reader.signal });
+  return guarded({ output, stop: () => reader.abort() });
+}
+
+/** For a container that already ran (a redelivery, a run by name): its log from the start, followed to its end. */
+export function followOutput(ctx: ActionContext, id: string, outputLimit: number): OutputReader {
+  const reader = new AbortController();
+  const output = ctx.engine.logs(id, { follow: true, limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, signal: reader.signal });
+  return guarded({ output, stop: () => reader.abort() });
+}
+
+function guarded(r: OutputReader): OutputReader {
+  r.output.catch(() => undefined); // awaited by superviseRun; this only keeps an early failure from being "unhandled"
+  return r;
+}
+
+export async function superviseRun(ctx: ActionContext, id: string, reader: OutputReader, o: { timeoutMs: number }): Promise<RunEnd> {
+  const stopping = reader.output.then(async (out) => {
+    // An explicit stop: no restart policy brings it back.
+    if (out.overLimit) await ctx.engine.stopContainer(id, { timeoutSec: 0 });
+    return out;
+  });
+  stopping.catch(() => undefined);
   try {
     const exit = await waitWithTimeout(ctx, id, o.timeoutMs);
-    const out = await reading;
+    const out = await stopping;
     return { ...exit, overLimit: out.overLimit === true, out };
   } finally {
-    reader.abort();
+    reader.stop();
   }
 }
 

@@ -216,6 +216,16 @@ export interface LogsRequest {
   signal?: AbortSignal;
 }
 
+export interface AttachRequest {
+  /** At most this many bytes are kept per stream; the rest is counted and marked truncated. */
+  limitBytes?: number;
+  /** Stop reading once stdout+stderr together pass this many bytes (the result says `overLimit`). */
+  stopAfterBytes?: number;
+  /** The container's TTY mode when the caller knows it (saves an inspect). */
+  tty?: boolean;
+  signal?: AbortSignal;
+}
+
 export interface CapturedOutput {
   stdout: string;
   stderr: string;
@@ -300,6 +310,11 @@ export interface ContainerEngine {
   updateContainer(idOrName: string, update: { resources?: ResourceLimits; restartPolicy?: RestartPolicy }): Promise<void>;
   renameContainer(idOrName: string, newName: string): Promise<void>;
   logs(idOrName: string, req?: LogsRequest): Promise<CapturedOutput>;
+  /**
+   * Attaches to stdout/stderr (call before start to see everything); resolves once attached.
+   * `output` resolves when the container's streams close, or once past `stopAfterBytes`.
+   */
+  attach(idOrName: string, req?: AttachRequest): Promise<{ output: Promise<CapturedOutput> }>;
   exec(idOrName: string, req: ExecRequest): Promise<ExecResult>;
   top(idOrName: string): Promise<ProcessEntry[]>;
 

@@ -6,7 +6,7 @@ import Docker from 'dockerode';
 import type { Readable } from "node:stream";
 import { BosunError } from '../../domain/errors.js';
 import type {
-  BuildRequest, BuildResult, CapturedOutput, ContainerDetails, ContainerEngine, ContainerSpec, ContainerSummary, EngineEvent, EngineInfo,
+  AttachRequest, BuildRequest, BuildResult, CapturedOutput, ContainerDetails, ContainerEngine, ContainerSpec, ContainerSummary, EngineEvent, EngineInfo,
   EventsRequest, ExecRequest, ExecResult, ImageDetails, ListFilter, LogsRequest, NetworkSpec, ProcessEntry, PullRequest, ResourceLimits,
   RestartPolicy,
 } from '../../ports/engine.js';
@@ -171,18 +171,7 @@ export class DockerEngine implements ContainerEngine {
 
   async logs(idOrName: string, req: LogsRequest = {}): Promise<CapturedOutput> {
     const container = this.docker.getContainer(idOrName);
-    const limit = req.limitBytes ?? DEFAULT_LOG_LIMIT;
-    // Counts both streams together; past stopAfterBytes the stream is cut (the caller stops the container).
-    const cut = new AbortController();
-    let overLimit = false;
-    const onChunk = () => {
-      if (req.stopAfterBytes === undefined || overLimit || out.total + err.total <= req.stopAfterBytes) return;
-      overLimit = true;
-      cut.abort();
-    };
-    const out = new BoundedBuffer(limit, onChunk);
-    const err = new BoundedBuffer(limit, onChunk);
-    const signal = req.signal ? AbortSignal.any([req.signal, cut.signal]) : cut.signal;
+    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, req.signal);
     try {
       const tty = req.tty ?? (await container.inspect()).Config.Tty;
       const stream = (await container.logs({
@@ -192,14 +181,35 @@ export class DockerEngine implements ContainerEngine {
         ...(req.follow ? {} : { until: Math.floor(Date.now() / 1000) + 1 }),
         ...(req.timestamps ? { timestamps: true } : {}),
         ...(req.tail !== undefined ? { tail: req.tail } : {}),
-        abortSignal: signal,
+        abortSignal: cap.signal,
       })) as unknown as Readable;
-      await this.drain(stream, tty, out, err, signal);
+      await this.drain(stream, tty, cap.out, cap.err, cap.signal);
     } catch (e) {
       if (req.signal?.aborted) throw new BosunError('timeout', `logs of ${idOrName} aborted`, { cause: e });
-      if (!overLimit) throw engineError(e, `logs ${idOrName}`);
+      if (!cap.overLimit) throw engineError(e, `logs ${idOrName}`);
     }
-    return { ...captured(out, err), ...(overLimit ? { overLimit: true } : {}) };
+    return cap.result();
+  }
+
+  async attach(idOrName: string, req: AttachRequest = {}): Promise<{ output: Promise<CapturedOutput> }> {
+    const container = this.docker.getContainer(idOrName);
+    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, req.signal);
+    let stream: Readable;
+    let tty: boolean;
+    try {
+      tty = req.tty ?? (await container.inspect()).Config.Tty;
+      stream = (await container.attach({ stream: true, stdout: true, stderr: true, abortSignal: cap.signal } as Docker.ContainerAttachOptions)) as unknown as Readable;
+    } catch (e) {
+      throw engineError(e, `attach to ${idOrName}`);
+    }
+    const output = this.drain(stream, tty, cap.out, cap.err, cap.signal).then(
+      () => cap.result(),
+      (e: unknown) => {
+        if (cap.overLimit) return cap.result();
+        throw engineError(e, `attach to ${idOrName}`);
+      },
+    );
+    return { output };
   }
 
   private drain(stream: Readable, tty: boolean, out: BoundedBuffer, err: BoundedBuffer, signal?: AbortSignal): Promise<void> {
@@ -326,6 +336,30 @@ export class DockerEngine implements ContainerEngine {
       throw engineError(e, 'subscribe to events');
     }
     yield* readEventStream(stream, req.signal);
+  }
+}
+
+/** Two bounded streams counted together: past `stopAfter` bytes the reader's signal aborts. */
+class OutputCapture {
+  readonly out: BoundedBuffer;
+  readonly err: BoundedBuffer;
+  readonly signal: AbortSignal;
+  overLimit = false;
+  private readonly cut = new AbortController();
+
+  constructor(limit: number, private readonly stopAfter: number | undefined, outer: AbortSignal | undefined) {
+    const onChunk = () => {
+      if (this.stopAfter === undefined || this.overLimit || this.out.total + this.err.total <= this.stopAfter) return;
+      this.overLimit = true;
+      this.cut.abort();
+    };
+    this.out = new BoundedBuffer(limit, onChunk);
+    this.err = new BoundedBuffer(limit, onChunk);
+    this.signal = outer ? AbortSignal.any([outer, this.cut.signal]) : this.cut.signal;
+  }
+
+  result(): CapturedOutput {
+    return { ...captured(this.out, this.err), ...(this.overLimit ? { overLimit: true } : {}) };
   }
 }
 
