@@ -11,6 +11,7 @@ import type {
   RestartPolicy,
 } from '../../ports/engine.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
+import { OutputCapture, captured } from './output.js';
 import { engineError, messageOf, statusOf } from './errors.js';
 import { inspectToDetails, labelFilters, resourcesToHostConfig, restartPolicyToApi, specToCreateOptions, summaryFromApi } from './mapping.js';
 import { buildImage, inspectImage, pullImage, removeImage } from './images.js';
@@ -337,40 +338,6 @@ export class DockerEngine implements ContainerEngine {
     }
     yield* readEventStream(stream, req.signal);
   }
-}
-
-/** Two bounded streams counted together: past `stopAfter` bytes the reader's signal aborts. */
-class OutputCapture {
-  readonly out: BoundedBuffer;
-  readonly err: BoundedBuffer;
-  readonly signal: AbortSignal;
-  overLimit = false;
-  private readonly cut = new AbortController();
-
-  constructor(limit: number, private readonly stopAfter: number | undefined, outer: AbortSignal | undefined) {
-    const onChunk = () => {
-      if (this.stopAfter === undefined || this.overLimit || this.out.total + this.err.total <= this.stopAfter) return;
-      this.overLimit = true;
-      this.cut.abort();
-    };
-    this.out = new BoundedBuffer(limit, onChunk);
-    this.err = new BoundedBuffer(limit, onChunk);
-    this.signal = outer ? AbortSignal.any([outer, this.cut.signal]) : this.cut.signal;
-  }
-
-  result(): CapturedOutput {
-    return { ...captured(this.out, this.err), ...(this.overLimit ? { overLimit: true } : {}) };
-  }
-}
-
-function captured(out: BoundedBuffer, err: BoundedBuffer): CapturedOutput {
-  return {
-    stdout: out.text(),
-    stderr: err.text(),
-    stdoutBytes: out.total,
-    stderrBytes: err.total,
-    truncated: out.truncated || err.truncated,
-  };
 }
 
 /** Docker's `since` takes "seconds.nanoseconds". Resuming one nanosecond after the last event seen. */

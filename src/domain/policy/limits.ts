@@ -64,6 +64,12 @@ function deny(field: string, message: string): never {
   throw new BosunError('policy_denied', message, { field, retryable: false });
 }
 
+/** 0 or below is "unlimited" to Docker. */
+function checkMax(field: string, asked: number, max: number, unit: string): void {
+  if (!(asked > 0)) deny(field, `${field}: unlimited (${asked}) is not allowed; the policy maximum is ${max} ${unit}`);
+  if (asked > max) deny(field, `${field}: ${asked} ${unit} is above the policy maximum of ${max}`);
+}
+
 /**
  * The spec with default limits and log rotation filled in; throws policy_denied when it asks
  * above the maximum (0 or a negative value means "unlimited" to Docker, so it counts as above).
@@ -76,9 +82,9 @@ export function applyLimits(policy: Pick<Policy, 'default_limits' | 'max_limits'
   r.memory ??= Math.min(def.memory, max.memory);
   r.nanoCpus ??= Math.min(def.nanoCpus, max.nanoCpus);
   r.pidsLimit ??= Math.min(def.pidsLimit, max.pidsLimit);
-  if (!(r.memory > 0) || r.memory > max.memory) deny(f('resources.memory'), `${f('resources.memory')}: ${r.memory} bytes is above the policy maximum of ${max.memory}`);
-  if (!(r.nanoCpus > 0) || r.nanoCpus > max.nanoCpus) deny(f('resources.cpus'), `${f('resources.cpus')}: ${r.nanoCpus / 1e9} CPUs is above the policy maximum of ${max.nanoCpus / 1e9}`);
-  if (!(r.pidsLimit > 0) || r.pidsLimit > max.pidsLimit) deny(f('resources.pids_limit'), `${f('resources.pids_limit')}: ${r.pidsLimit} is above the policy maximum of ${max.pidsLimit}`);
+  checkMax(f('resources.memory'), r.memory, max.memory, 'bytes');
+  checkMax(f('resources.cpus'), r.nanoCpus / 1e9, max.nanoCpus / 1e9, 'CPUs');
+  checkMax(f('resources.pids_limit'), r.pidsLimit, max.pidsLimit, 'processes');
   // A memory+swap limit below memory is refused by Docker anyway; an unlimited one (-1) would lift the cap through swap.
   if (r.memorySwap !== undefined && (r.memorySwap < 0 || r.memorySwap > 2 * max.memory)) {
     deny(f('resources.memory_swap'), `${f('resources.memory_swap')}: unlimited or above twice the policy's memory maximum`);

@@ -147,7 +147,8 @@ describe('agent channels over AMQP', () => {
     const name = `disp-${runId}`;
     const run = await client.request('dispatch', { Dockercmd: 'run', Image: TEST_IMAGE, Cmd: ['echo', 'hello world!'], Options: { Name: `${name}-1`, Attach: ['STDOUT', 'STDERR'], Remove: true } });
     assert.equal(run.stdout, 'hello world!\n');
-    assert.equal(await engine.inspectContainer(`${name}-1`), undefined);
+    // removed once the reply is out and the message acked (afterSettle), so not necessarily before the reply arrives
+    await eventually('container removed', async () => (await engine.inspectContainer(`${name}-1`)) === undefined);
     const detached = await client.request('dispatch', { dockercmd: 'RUN', image: TEST_IMAGE, cmd: ['sleep', '60'], options: { name: `${name}-2` } });
     assert.equal(detached.ok, true);
     const stop = await client.request('dispatch', { DOCKERCMD: 'stop', Container: `${name}-2`, Options: { Time: 0 } });
