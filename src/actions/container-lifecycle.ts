@@ -4,6 +4,8 @@
  */
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
+import { LABEL } from '../domain/labels.js';
+import { ensureMayActOn } from '../domain/policy/ownership.js';
 import type { ContainerDetails } from '../ports/engine.js';
 import { containerName, containerRef, requestIdField, responseChannelField } from './schemas/run.js';
 import type { ActionContext, ActionDefinition } from './types.js';
@@ -18,6 +20,13 @@ const target = {
 export async function mustInspect(ctx: ActionContext, name: string, field = 'name'): Promise<ContainerDetails> {
   const d = await ctx.engine.inspectContainer(name);
   if (!d) throw new BosunError('not_found', `no container named "${name}"`, { field, retryable: false });
+  return d;
+}
+
+/** The named container, which a message may act on only when bosun made it (unless the policy's container_scope is "any"). */
+export async function mustInspectOwned(ctx: ActionContext, name: string, field = 'name'): Promise<ContainerDetails> {
+  const d = await mustInspect(ctx, name, field);
+  ensureMayActOn(ctx.policy, 'container', name, d.labels, field);
   return d;
 }
 
@@ -44,16 +53,19 @@ export const startContainersNotRunning: ActionDefinition<typeof notRunningSchema
   schema: notRunningSchema,
   replyChannelOf: (i) => i.response_channel,
   async handle(input, ctx) {
+    // A prefix matches only containers the message may act on; an exact name that is not bosun's is refused below.
+    const owned = ctx.policy.container_scope === 'any' ? {} : { labels: { [LABEL.managed]: 'true' as const } };
     const candidates = input.exact_value
       ? ((await ctx.engine.inspectContainer(input.name)) ? [input.name] : [])
-      : (await ctx.engine.listContainers({ all: true, name: `^/${escapeRe(input.name)}` })).map((c) => c.name).filter((n) => n.startsWith(input.name));
+      : (await ctx.engine.listContainers({ all: true, name: `^/${escapeRe(input.name)}`, ...owned })).map((c) => c.name).filter((n) => n.startsWith(input.name));
     if (candidates.length === 0) {
-      throw new BosunError('not_found', `no container ${input.exact_value ? 'named' : 'whose name begins with'} "${input.name}"`, { field: 'name', retryable: false });
+      const which = input.exact_value ? 'named' : `${ctx.policy.container_scope === 'any' ? '' : 'made by bosun '}whose name begins with`;
+      throw new BosunError('not_found', `no container ${which} "${input.name}"`, { field: 'name', retryable: false });
     }
     const started: string[] = [];
     const already: string[] = [];
     for (const n of candidates) {
-      const d = await mustInspect(ctx, n);
+      const d = await mustInspectOwned(ctx, n);
       if (d.state.running) already.push(d.name);
       else {
         await ctx.engine.startContainer(d.id);
@@ -80,6 +92,7 @@ export const closeContainer: ActionDefinition<typeof stopSchema> = {
   async handle(input, ctx) {
     const d = await ctx.engine.inspectContainer(input.name);
     if (!d) return { reply: { result: { removed: false, already_gone: true } } };
+    ensureMayActOn(ctx.policy, 'container', input.name, d.labels, 'name');
     await ctx.engine.stopContainer(d.id, { timeoutSec: input.timeout });
     await ctx.engine.removeContainer(d.id, { force: true });
     return { reply: { container: { id: d.id, name: d.name }, result: { removed: true } } };
@@ -94,7 +107,7 @@ function runStateAction(channel: string, description: string, change: (ctx: Acti
     schema: stopSchema,
     replyChannelOf: (i) => i.response_channel,
     async handle(input, ctx) {
-      const d = await mustInspect(ctx, input.name);
+      const d = await mustInspectOwned(ctx, input.name);
       await change(ctx, d.id, input.timeout);
       return { reply: { container: { id: d.id, name: d.name }, result: statusOf(await mustInspect(ctx, d.id)) } };
     },
@@ -113,7 +126,7 @@ export const removeContainer: ActionDefinition<typeof removeSchema> = {
   schema: removeSchema,
   replyChannelOf: (i) => i.response_channel,
   async handle(input, ctx) {
-    const d = await mustInspect(ctx, input.name);
+    const d = await mustInspectOwned(ctx, input.name);
     if (d.state.running && !input.force) {
       throw new BosunError('conflict', `container "${input.name}" is running; stop it first or set force: true`, { field: 'force', retryable: false });
     }
@@ -128,7 +141,7 @@ export const containerStatus: ActionDefinition<typeof plainSchema> = {
   schema: plainSchema,
   replyChannelOf: (i) => i.response_channel,
   async handle(input, ctx) {
-    const d = await mustInspect(ctx, input.name);
+    const d = await mustInspectOwned(ctx, input.name);
     return { reply: { container: { id: d.id, name: d.name }, result: statusOf(d) } };
   },
 };

@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
-import { mustInspect } from './container-lifecycle.js';
+import { mustInspectOwned } from './container-lifecycle.js';
 import { runAttached, runDetached } from './run-container.js';
 import { containerName, containerRef, imageRef, requestIdField, responseChannelField, type RunInput } from './schemas/run.js';
 import type { ActionDefinition } from './types.js';
@@ -85,7 +85,7 @@ export const dispatch: ActionDefinition<typeof dispatchSchema> = {
     }
     const target = input.container ?? o.name;
     if (!target) throw new BosunError('invalid_message', `Container is required for ${input.dockercmd}`, { field: 'container', retryable: false });
-    const d = await mustInspect(ctx, target, 'container');
+    const d = await mustInspectOwned(ctx, target, 'container');
     if (input.dockercmd === 'stop') {
       await ctx.engine.stopContainer(d.id, { timeoutSec: o.time ?? 10 });
       return { reply: { container: { id: d.id, name: d.name }, result: { stopped: true } } };

@@ -5,7 +5,9 @@
 import { realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { BosunError } from '../domain/errors.js';
+import { LABEL } from '../domain/labels.js';
 import { enforceReadPath, isWithin } from '../domain/policy.js';
+import { ensureMayActOn } from '../domain/policy/ownership.js';
 import type { ActionContext } from './types.js';
 import type { RunInput } from './schemas/run.js';
 
@@ -44,12 +46,15 @@ export async function prepareImage(ctx: ActionContext, input: RunInput): Promise
   if (input.build) {
     const contextDir = enforceReadPath(ctx.policy, resolve(input.context), 'context');
     await enforceContextNotWritable(ctx, contextDir);
+    // A build takes the tag from whatever image holds it: only an image bosun built may lose it.
+    const current = await ctx.engine.inspectImage(input.image);
+    if (current) ensureMayActOn(ctx.policy, 'image', input.image, current.labels, 'image');
     const built = await ctx.engine.buildImage({
       contextDir,
       tag: input.image,
       ...(input.dockerfile ? { dockerfile: input.dockerfile } : {}),
       ...(input.build_args ? { buildArgs: input.build_args } : {}),
-      labels: { 'bosun.request': ctx.requestId },
+      labels: { [LABEL.managed]: 'true', [LABEL.request]: ctx.requestId },
       signal: ctx.signal,
     });
     return { image: input.image, imageId: built.imageId, buildLog: built.log };

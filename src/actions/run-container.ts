@@ -4,25 +4,28 @@
  * reports on it instead of making a second one.
  */
 import { randomBytes } from 'node:crypto';
-import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import { applyPolicyDefaults, enforcePolicy } from '../domain/policy.js';
-import type { ContainerSpec, ContainerSummary } from '../ports/engine.js';
+import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
+import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
+import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../ports/engine.js';
 import { prepareImage } from './image-source.js';
+import { attachOutput, followOutput, superviseRun, type OutputReader } from './run-output.js';
 import { buildRunSpec } from './run-spec.js';
 import type { RunInput } from './schemas/run.js';
 import type { ActionContext, ActionOutcome } from './types.js';
 
-const OUTPUT_LIMIT = 1024 * 1024;
-
-/** The container an earlier delivery of this request made, if any. */
+/**
+ * The container an earlier delivery of this request made, if any. Only bosun's own containers
+ * count: the request label is bosun's to set (messages cannot set bosun.* labels).
+ */
 export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary | undefined> {
   // A fresh message with a random id cannot have made anything yet.
   if (!ctx.redelivered && !ctx.requestIdGiven) return undefined;
-  const byId = await ctx.engine.listContainers({ all: true, labels: { [LABEL.request]: ctx.requestId } });
+  const byId = await ctx.engine.listContainers({ all: true, labels: { [LABEL.request]: ctx.requestId, [LABEL.managed]: 'true' } });
   if (byId[0]) return byId[0];
   if (!ctx.redelivered) return undefined;
-  const byHash = await ctx.engine.listContainers({ all: true, labels: { 'bosun.body-hash': ctx.bodyHash } });
+  const byHash = await ctx.engine.listContainers({ all: true, labels: { 'bosun.body-hash': ctx.bodyHash, [LABEL.managed]: 'true' } });
   return byHash.sort((a, b) => b.created - a.created)[0];
 }
 
@@ -41,7 +44,7 @@ async function specFor(ctx: ActionContext, input: RunInput, attached: boolean): 
   // Our own name when none is given (as seed 003 gave a random one): no inspect needed to report it.
   spec.name ??= `bosun-${randomBytes(6).toString('hex')}`;
   // Bind sources are checked as given and must be real paths (a symlink is refused, never resolved: Docker would resolve it again at every restart).
-  const resolved = applyPolicyDefaults(ctx.policy, spec);
+  const resolved = applyLimits(ctx.policy, applyPolicyDefaults(ctx.policy, spec));
   enforcePolicy(ctx.policy, resolved);
   return { spec: resolved, ...(prepared.buildLog !== undefined ? { buildLog: prepared.buildLog } : {}) };
 }
@@ -52,9 +55,10 @@ function hostTimezone(): { hostTz?: string } {
 }
 
 /** Create then start; a container whose start fails is removed, so nothing half-made is left behind. */
-async function createAndStart(ctx: ActionContext, spec: ContainerSpec): Promise<string> {
+async function createAndStart(ctx: ActionContext, spec: ContainerSpec, beforeStart?: (id: string) => Promise<void>): Promise<string> {
   const { id } = await ctx.engine.createContainer(spec);
   try {
+    await beforeStart?.(id);
     await ctx.engine.startContainer(id);
   } catch (e) {
     await ctx.engine.removeContainer(id, { force: true }).catch(() => undefined);
@@ -65,9 +69,16 @@ async function createAndStart(ctx: ActionContext, spec: ContainerSpec): Promise<
 
 /** Validates the policy side of a run before any image work (cheap refusals first). */
 function precheck(ctx: ActionContext, input: RunInput): void {
-  enforcePolicy(ctx.policy, applyPolicyDefaults(ctx.policy, buildRunSpec(input, {
-    requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: input.image, uuid: '0', attached: false,
-  })));
+  ensureUserLabels(input.labels);
+  const spec = buildRunSpec(input, { requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: input.image, uuid: '0', attached: false });
+  enforcePolicy(ctx.policy, applyLimits(ctx.policy, applyPolicyDefaults(ctx.policy, spec)));
+}
+
+/** The container of the run's name, when there is one; a container bosun did not make is refused (policy container_scope). */
+async function existingByName(ctx: ActionContext, input: RunInput): Promise<ContainerDetails | undefined> {
+  const existing = input.name ? await ctx.engine.inspectContainer(input.name) : undefined;
+  if (existing) ensureMayActOn(ctx.policy, 'container', existing.name, existing.labels, 'name');
+  return existing;
 }
 
 /** Detached run (start_container.create): create+start, or start the existing container of that name. */
@@ -78,13 +89,11 @@ export async function runDetached(ctx: ActionContext, input: RunInput): Promise<
     if (prior.status !== 'running') await ctx.engine.startContainer(prior.id);
     return { reply: { container: { id: prior.id, name: prior.name }, result: { created: false, started: true, redelivery: true } } };
   }
-  if (input.name) {
-    const existing = await ctx.engine.inspectContainer(input.name);
-    if (existing) {
-      const wasRunning = existing.state.running;
-      if (!wasRunning) await ctx.engine.startContainer(existing.id);
-      return { reply: { container: { id: existing.id, name: existing.name }, result: { created: false, started: !wasRunning, was_running: wasRunning } } };
-    }
+  const existing = await existingByName(ctx, input);
+  if (existing) {
+    const wasRunning = existing.state.running;
+    if (!wasRunning) await ctx.engine.startContainer(existing.id);
+    return { reply: { container: { id: existing.id, name: existing.name }, result: { created: false, started: !wasRunning, was_running: wasRunning } } };
   }
   const { spec, buildLog } = await specFor(ctx, input, false);
   const id = await createAndStart(ctx, spec);
@@ -103,29 +112,32 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
   let name: string;
   let created = false;
   let buildLog: string | undefined;
+  let reader: OutputReader | undefined;
+  const outputLimit = outputLimitBytes(ctx.policy);
   const prior = await findPriorRun(ctx);
   if (prior) {
     ({ id, name } = prior);
     if (prior.status === 'created') await ctx.engine.startContainer(id);
   } else {
-    const existing = input.name ? await ctx.engine.inspectContainer(input.name) : undefined;
+    const existing = await existingByName(ctx, input);
     if (existing) {
       ({ id, name } = existing);
       if (!existing.state.running) await ctx.engine.startContainer(id);
     } else {
       const made = await specFor(ctx, input, true);
       buildLog = made.buildLog;
-      id = await createAndStart(ctx, made.spec);
+      id = await createAndStart(ctx, made.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit)));
       created = true;
       name = made.spec.name ?? id;
     }
   }
   const timeoutMs = Math.min(input.timeout ?? ctx.policy.max_timeout_s, ctx.policy.max_timeout_s) * 1000;
-  const exit = await waitWithTimeout(ctx, id, timeoutMs);
-  const out = await ctx.engine.logs(id, { limitBytes: OUTPUT_LIMIT, ...(created ? { tty: false } : {}) });
+  const end = await superviseRun(ctx, id, reader ?? followOutput(ctx, id, outputLimit), { timeoutMs });
+  const { out } = end;
   const mine = created || prior !== undefined;
+  const finished = !end.timedOut && !end.overLimit;
   const outcome: ActionOutcome = {
-    ok: exit.timedOut ? false : exit.exitCode === 0,
+    ok: finished && end.exitCode === 0,
     reply: {
       container: { id, name },
       stdout: out.stdout,
@@ -133,31 +145,14 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
       stdout_bytes: out.stdoutBytes,
       stderr_bytes: out.stderrBytes,
       truncated: out.truncated,
-      ...(exit.timedOut ? {} : { exit_code: exit.exitCode }),
+      ...(finished ? { exit_code: end.exitCode } : {}),
       ...(buildLog !== undefined ? { result: { build_log: buildLog } } : {}),
     },
     ...(opts.remove && mine ? { afterSettle: () => ctx.engine.removeContainer(id, { force: true }) } : {}),
   };
-  if (exit.timedOut) outcome.error = { code: 'timeout', message: `the run did not finish within ${timeoutMs / 1000} s; it was stopped`, field: 'timeout' };
-  else if (exit.exitCode !== 0) outcome.error = { code: 'nonzero_exit', message: `the container exited with code ${exit.exitCode}` };
+  if (end.overLimit) {
+    outcome.error = { code: 'output_limit', message: `the run wrote more than ${outputLimit} bytes of output (the policy's output_bytes); it was stopped` };
+  } else if (end.timedOut) outcome.error = { code: 'timeout', message: `the run did not finish within ${timeoutMs / 1000} s; it was stopped`, field: 'timeout' };
+  else if (end.exitCode !== 0) outcome.error = { code: 'nonzero_exit', message: `the container exited with code ${end.exitCode}` };
   return outcome;
-}
-
-async function waitWithTimeout(ctx: ActionContext, id: string, timeoutMs: number): Promise<{ exitCode: number; timedOut: boolean }> {
-  const ctl = new AbortController();
-  const onAbort = () => ctl.abort();
-  ctx.signal.addEventListener('abort', onAbort, { once: true });
-  const timer = setTimeout(() => ctl.abort(), timeoutMs);
-  try {
-    const { exitCode } = await ctx.engine.waitContainer(id, { signal: ctl.signal });
-    return { exitCode, timedOut: false };
-  } catch (e) {
-    if (ctx.signal.aborted) throw new BosunError('timeout', 'the agent is shutting down; the run will resume on redelivery', { cause: e });
-    if (!ctl.signal.aborted) throw e;
-    await ctx.engine.stopContainer(id, { timeoutSec: 2 });
-    return { exitCode: -1, timedOut: true };
-  } finally {
-    clearTimeout(timer);
-    ctx.signal.removeEventListener('abort', onAbort);
-  }
 }

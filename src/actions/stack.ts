@@ -17,6 +17,7 @@ import { loadStackFile, parseStack } from '../stacks/load.js';
 import { StackOptionsInput, resolveOptions } from '../stacks/options.js';
 import { RunScriptInput, runScript, scriptSpec } from '../stacks/run-script.js';
 import { STACK_COMMANDS, runStack } from '../stacks/run-stack.js';
+import { boundStack, ensureStackOwnsWhatItUses } from './stack-bounds.js';
 import type { ActionDefinition } from './types.js';
 
 export const StackMessage = z
@@ -105,9 +106,10 @@ export const stackAction: ActionDefinition<typeof StackMessage> = {
   description: 'Declarative stacks (Compose + x-bosun): plan, up, down, docker-map actions and run_script, with per-container results',
   schema: StackMessage,
   async handle(m, ctx) {
-    const stack = withStackDefaults(ctx.policy, loadStackOf(m, ctx.policy));
+    const stack = boundStack(ctx.policy, withStackDefaults(ctx.policy, loadStackOf(m, ctx.policy)));
     enforceStackPolicy(ctx.policy, stack);
     await enforcePeersOwned(ctx.engine, stack);
+    await ensureStackOwnsWhatItUses(ctx.policy, ctx.engine, stack);
     const opts = resolveOptions(m.options);
     if (m.action === 'run_script') {
       const script = m.script!;

@@ -16,6 +16,7 @@ export const ERROR_CODES = [
   'pull_failed',
   'timeout',
   'nonzero_exit',
+  'output_limit',
   'broker_error',
   'store_error',
   'message_too_large',

@@ -61,6 +61,12 @@ export interface Healthcheck {
   startPeriodMs?: number;
 }
 
+/** Docker's log driver and its options (json-file/local: max-size, max-file). */
+export interface LogConfig {
+  type: string;
+  config?: Record<string, string>;
+}
+
 export interface ContainerSpec {
   name?: string;
   image: string;
@@ -94,6 +100,7 @@ export interface ContainerSpec {
   readonlyRootfs?: boolean;
   extraHosts?: string[];
   autoRemove?: boolean;
+  logConfig?: LogConfig;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -204,6 +211,18 @@ export interface LogsRequest {
   timestamps?: boolean;
   /** Only the last N lines of the log. */
   tail?: number;
+  /** Stop reading once stdout+stderr together pass this many bytes (the result says `overLimit`). */
+  stopAfterBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface AttachRequest {
+  /** At most this many bytes are kept per stream; the rest is counted and marked truncated. */
+  limitBytes?: number;
+  /** Stop reading once stdout+stderr together pass this many bytes (the result says `overLimit`). */
+  stopAfterBytes?: number;
+  /** The container's TTY mode when the caller knows it (saves an inspect). */
+  tty?: boolean;
   signal?: AbortSignal;
 }
 
@@ -213,6 +232,8 @@ export interface CapturedOutput {
   stdoutBytes: number;
   stderrBytes: number;
   truncated: boolean;
+  /** Reading stopped because the output passed `stopAfterBytes`. */
+  overLimit?: boolean;
 }
 
 export interface ExecRequest {
@@ -289,6 +310,11 @@ export interface ContainerEngine {
   updateContainer(idOrName: string, update: { resources?: ResourceLimits; restartPolicy?: RestartPolicy }): Promise<void>;
   renameContainer(idOrName: string, newName: string): Promise<void>;
   logs(idOrName: string, req?: LogsRequest): Promise<CapturedOutput>;
+  /**
+   * Attaches to stdout/stderr (call before start to see everything); resolves once attached.
+   * `output` resolves when the container's streams close, or once past `stopAfterBytes`.
+   */
+  attach(idOrName: string, req?: AttachRequest): Promise<{ output: Promise<CapturedOutput> }>;
   exec(idOrName: string, req: ExecRequest): Promise<ExecResult>;
   top(idOrName: string): Promise<ProcessEntry[]>;
 
@@ -306,6 +332,8 @@ export interface ContainerEngine {
   /** Creates the volume unless it exists; says which. */
   ensureVolume(name: string, labels?: Record<string, string>): Promise<{ created: boolean }>;
   removeVolume(name: string): Promise<void>;
+  /** The volume's labels, or undefined when there is no such volume. */
+  inspectVolume(name: string): Promise<{ name: string; labels: Record<string, string> } | undefined>;
 
   /** Live event stream; ends when `signal` aborts, throws engine_unavailable if the stream breaks. */
   events(req: EventsRequest): AsyncIterable<EngineEvent>;

@@ -6,7 +6,8 @@ export class BoundedBuffer extends Writable {
   private kept = 0;
   total = 0;
 
-  constructor(private readonly limit: number) {
+  /** `onChunk` runs after each write is counted (e.g. to stop a reader once a total is passed). */
+  constructor(private readonly limit: number, private readonly onChunk?: () => void) {
     super();
   }
 
@@ -18,6 +19,7 @@ export class BoundedBuffer extends Writable {
       this.chunks.push(part);
       this.kept += part.length;
     }
+    this.onChunk?.();
     cb();
   }
 

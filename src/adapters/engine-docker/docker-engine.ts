@@ -6,11 +6,12 @@ import Docker from 'dockerode';
 import type { Readable } from "node:stream";
 import { BosunError } from '../../domain/errors.js';
 import type {
-  BuildRequest, BuildResult, CapturedOutput, ContainerDetails, ContainerEngine, ContainerSpec, ContainerSummary, EngineEvent, EngineInfo,
+  AttachRequest, BuildRequest, BuildResult, CapturedOutput, ContainerDetails, ContainerEngine, ContainerSpec, ContainerSummary, EngineEvent, EngineInfo,
   EventsRequest, ExecRequest, ExecResult, ImageDetails, ListFilter, LogsRequest, NetworkSpec, ProcessEntry, PullRequest, ResourceLimits,
   RestartPolicy,
 } from '../../ports/engine.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
+import { OutputCapture, captured } from './output.js';
 import { engineError, messageOf, statusOf } from './errors.js';
 import { inspectToDetails, labelFilters, resourcesToHostConfig, restartPolicyToApi, specToCreateOptions, summaryFromApi } from './mapping.js';
 import { buildImage, inspectImage, pullImage, removeImage } from './images.js';
@@ -177,9 +178,7 @@ export class DockerEngine implements ContainerEngine {
 
   async logs(idOrName: string, req: LogsRequest = {}): Promise<CapturedOutput> {
     const container = this.container(idOrName);
-    const limit = req.limitBytes ?? DEFAULT_LOG_LIMIT;
-    const out = new BoundedBuffer(limit);
-    const err = new BoundedBuffer(limit);
+    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, req.signal);
     try {
       const tty = req.tty ?? (await container.inspect()).Config.Tty;
       const stream = (await container.logs({
@@ -189,14 +188,35 @@ export class DockerEngine implements ContainerEngine {
         ...(req.follow ? {} : { until: Math.floor(Date.now() / 1000) + 1 }),
         ...(req.timestamps ? { timestamps: true } : {}),
         ...(req.tail !== undefined ? { tail: req.tail } : {}),
-        ...(req.signal ? { abortSignal: req.signal } : {}),
+        abortSignal: cap.signal,
       })) as unknown as Readable;
-      await this.drain(stream, tty, out, err, req.signal);
+      await this.drain(stream, tty, cap.out, cap.err, cap.signal);
     } catch (e) {
       if (req.signal?.aborted) throw new BosunError('timeout', `logs of ${idOrName} aborted`, { cause: e });
-      throw engineError(e, `logs ${idOrName}`);
+      if (!cap.overLimit) throw engineError(e, `logs ${idOrName}`);
     }
-    return captured(out, err);
+    return cap.result();
+  }
+
+  async attach(idOrName: string, req: AttachRequest = {}): Promise<{ output: Promise<CapturedOutput> }> {
+    const container = this.container(idOrName);
+    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, req.signal);
+    let stream: Readable;
+    let tty: boolean;
+    try {
+      tty = req.tty ?? (await container.inspect()).Config.Tty;
+      stream = (await container.attach({ stream: true, stdout: true, stderr: true, abortSignal: cap.signal } as Docker.ContainerAttachOptions)) as unknown as Readable;
+    } catch (e) {
+      throw engineError(e, `attach to ${idOrName}`);
+    }
+    const output = this.drain(stream, tty, cap.out, cap.err, cap.signal).then(
+      () => cap.result(),
+      (e: unknown) => {
+        if (cap.overLimit) return cap.result();
+        throw engineError(e, `attach to ${idOrName}`);
+      },
+    );
+    return { output };
   }
 
   private drain(stream: Readable, tty: boolean, out: BoundedBuffer, err: BoundedBuffer, signal?: AbortSignal): Promise<void> {
@@ -204,6 +224,7 @@ export class DockerEngine implements ContainerEngine {
       if (tty) stream.pipe(out);
       else this.docker.modem.demuxStream(stream, out, err);
       const onAbort = () => stream.destroy();
+      if (signal?.aborted) onAbort();
       signal?.addEventListener('abort', onAbort, { once: true });
       stream.on('end', () => resolve());
       stream.on('close', () => resolve());
@@ -296,6 +317,16 @@ export class DockerEngine implements ContainerEngine {
     return removeVolume(this.docker, name);
   }
 
+  async inspectVolume(name: string): Promise<{ name: string; labels: Record<string, string> } | undefined> {
+    try {
+      const v = (await this.docker.getVolume(apiSegment(name, 'volume')).inspect()) as { Name: string; Labels?: Record<string, string> | null };
+      return { name: v.Name, labels: v.Labels ?? {} };
+    } catch (e) {
+      if (statusOf(e) === 404) return undefined;
+      throw engineError(e, `inspect volume ${name}`);
+    }
+  }
+
   async *events(req: EventsRequest): AsyncIterable<EngineEvent> {
     const filters: Record<string, string[]> = {};
     if (req.types?.length) filters.type = req.types;
@@ -313,16 +344,6 @@ export class DockerEngine implements ContainerEngine {
     }
     yield* readEventStream(stream, req.signal);
   }
-}
-
-function captured(out: BoundedBuffer, err: BoundedBuffer): CapturedOutput {
-  return {
-    stdout: out.text(),
-    stderr: err.text(),
-    stdoutBytes: out.total,
-    stderrBytes: err.total,
-    truncated: out.truncated || err.truncated,
-  };
 }
 
 /** Docker's `since` takes "seconds.nanoseconds". Resuming one nanosecond after the last event seen. */

@@ -90,6 +90,7 @@ export function specToCreateOptions(spec: ContainerSpec): Docker.ContainerCreate
     AutoRemove: spec.autoRemove,
     // Defence in depth: a setuid binary inside the container (or planted in a bind) cannot raise privileges.
     SecurityOpt: ['no-new-privileges'],
+    LogConfig: spec.logConfig ? { Type: spec.logConfig.type, Config: spec.logConfig.config ?? {} } : undefined,
   };
   const body: Record<string, unknown> = {
     name: spec.name,

@@ -14,6 +14,8 @@ import { bosunTestDir, removeBosunTestDir } from '../../helpers/bosun-root.js';
 const engine = testEngine();
 const runId = newRunId();
 const labels = { [LABEL.test]: runId };
+/** Containers the test makes with the engine directly and then acts on by channel: they must look like bosun's own. */
+const bosunMade = { ...labels, [LABEL.managed]: 'true' };
 let agent: AgentProcess;
 let client: TestClient;
 
@@ -121,7 +123,7 @@ describe('agent channels over AMQP', () => {
   it('start_containers_not_running: exact by default, begins-with when exact_value is false', async () => {
     const base = uniqueName(`snr-${runId}`);
     for (const suffix of ['-a', '-b']) {
-      await engine.createContainer({ image: TEST_IMAGE, name: base + suffix, cmd: ['sleep', '30'], labels, stopTimeoutSec: 0 });
+      await engine.createContainer({ image: TEST_IMAGE, name: base + suffix, cmd: ['sleep', '30'], labels: bosunMade, stopTimeoutSec: 0 });
     }
     const exact = await client.request('start_containers_not_running', { name: base });
     assert.equal((exact.error as { code: string }).code, 'not_found');
@@ -133,7 +135,7 @@ describe('agent channels over AMQP', () => {
 
   it('container_status, stop, restart, remove and close_container', async () => {
     const name = uniqueName(`life-${runId}`);
-    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '60'], labels, stopTimeoutSec: 0 });
+    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '60'], labels: bosunMade, stopTimeoutSec: 0 });
     await engine.startContainer(name);
     const status = await client.request('container_status', { name });
     assert.equal((status.result as { status: string }).status, 'running');
