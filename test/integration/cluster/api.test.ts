@@ -9,6 +9,7 @@ import { openClusterStore, type SqlClusterStore } from '../../../src/adapters/st
 import { buildApi } from '../../../src/cluster/server/api.js';
 import { Controller } from '../../../src/cluster/server/controller.js';
 import { createClusterMetrics } from '../../../src/cluster/server/metrics.js';
+import { SERVERS, Sealer } from '../../../src/cluster/seal.js';
 import type { Transport } from '../../../src/ports/transport.js';
 import { silentLogger } from '../../../src/util/log.js';
 
@@ -19,6 +20,8 @@ const transport = {
   publishRouted: async (exchange: string, key: string, body: Buffer | string) => void sent.push({ exchange, key, body: JSON.parse(body.toString()) }),
 } satisfies Transport;
 
+// orders unsealed so the recording transport can read them (sealing is tested in security/cluster-node)
+const sealer = new Sealer({ key: undefined, self: SERVERS });
 let store: SqlClusterStore;
 let app: FastifyInstance;
 let controller: Controller;
@@ -27,7 +30,7 @@ const auth = { authorization: 'Bearer s3cret' };
 before(async () => {
   store = await openClusterStore('memory:');
   const metrics = createClusterMetrics();
-  controller = new Controller({ store, transport, log: silentLogger, holder: 'test', metrics });
+  controller = new Controller({ store, transport, sealer, log: silentLogger, holder: 'test', metrics });
   app = buildApi({ store, controller, log: silentLogger, token: 's3cret', heartbeatGraceMs: 60_000, metrics: metrics.registry });
   for (const n of ['n1', 'n2', 'n3']) await store.recordHeartbeat({ name: n, labels: { zone: n === 'n3' ? 'b' : 'a' }, free: { cpu: 2000, memMb: 4096, diskMb: 10_000 }, at: Date.now() });
   await store.acquireLease('controller', 'test', 60_000);
@@ -131,7 +134,7 @@ test('GET /metrics: Prometheus text behind the token — leader, placements, rep
 });
 
 test('run orders of replicas still pending are sent again (lost orders repaired), once per interval', async () => {
-  const later = new Controller({ store, transport, log: silentLogger, holder: 'test', now: () => Date.now() + 6_000, resendPendingMs: 5_000 });
+  const later = new Controller({ store, transport, sealer, log: silentLogger, holder: 'test', now: () => Date.now() + 6_000, resendPendingMs: 5_000 });
   await (later as unknown as { bidForLease(): Promise<void> }).bidForLease();
   const pending = (await store.listReplicas()).filter((r) => r.desired === 'run' && r.state === 'pending');
   assert.ok(pending.length > 0);
