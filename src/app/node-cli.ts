@@ -9,6 +9,7 @@ import { Sealer } from '../cluster/seal.js';
 import { toBosunError } from '../domain/errors.js';
 import { createLogger } from '../util/log.js';
 import { startStatusServer } from './http-status.js';
+import type { Policy } from '../domain/policy.js';
 import { loadPolicy } from './policy-file.js';
 
 interface NodeOpts {
@@ -38,7 +39,7 @@ export function registerNodeCommands(program: Command): void {
         process.exit(2);
       }
       let key: Buffer | undefined;
-      let policy;
+      let policy: Policy | undefined;
       try {
         key = loadClusterKey({ file: opts.clusterKey, env: process.env.BOSUN_CLUSTER_KEY, warn: (m) => log.warn(m) });
         if (!key && !opts.insecureNoAuth) throw new Error('a node needs the cluster key (--cluster-key FILE or BOSUN_CLUSTER_KEY) to verify its orders; --insecure-no-auth takes unsigned ones');

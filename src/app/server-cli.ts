@@ -8,6 +8,7 @@ import { assertServerAuth } from '../cluster/server/auth.js';
 import { startClusterServer } from '../cluster/server/server.js';
 import { toBosunError } from '../domain/errors.js';
 import { createLogger } from '../util/log.js';
+import type { Policy } from '../domain/policy.js';
 import { loadPolicy } from './policy-file.js';
 
 function intOpt(v: string): number {
@@ -46,7 +47,7 @@ export function registerServerCommands(program: Command): void {
       const [host = '127.0.0.1', port = '5000'] = opts.http.split(/:(?=\d+$)/);
       let token: string | undefined;
       let clusterKey: Buffer | undefined;
-      let policy;
+      let policy: Policy | undefined;
       try {
         token = opts.tokenFile ? readFileSync(opts.tokenFile, 'utf8').trim() : opts.token || undefined;
         clusterKey = loadClusterKey({ file: opts.clusterKey, env: process.env.BOSUN_CLUSTER_KEY, warn: (m) => log.warn(m) });
