@@ -90,18 +90,21 @@ bosun stack down -f "$STACK"
 
 say "seed 001 · a cluster: bosun server + one bosun node, a service with 2 replicas"
 docker build -q -t bosun-demo-daemon "$ROOT/examples/daemon" >/dev/null 2>&1
-node "$ROOT/bin/bosun.js" server --store memory: --http 127.0.0.1:5099 > "$WORK/server.log" 2>&1 &
+DEMO_TOKEN=$(head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n')
+(umask 077; head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' > "$WORK/cluster.key")
+AUTH="authorization: Bearer $DEMO_TOKEN"
+node "$ROOT/bin/bosun.js" server --store memory: --http 127.0.0.1:5099 --token "$DEMO_TOKEN" --cluster-key "$WORK/cluster.key" > "$WORK/server.log" 2>&1 &
 SERVER=$!
-node "$ROOT/bin/bosun.js" node --name demo-node-1 > "$WORK/node.log" 2>&1 &
+node "$ROOT/bin/bosun.js" node --name demo-node-1 --cluster-key "$WORK/cluster.key" > "$WORK/node.log" 2>&1 &
 NODE=$!
 stop_cluster() { kill -TERM "$NODE" "$SERVER" 2>/dev/null; wait "$NODE" "$SERVER" 2>/dev/null || true; }
-for _ in $(seq 1 40); do curl -sf 127.0.0.1:5099/nodes 2>/dev/null | grep -q demo-node-1 && break; sleep 0.5; done
-curl -s -X POST 127.0.0.1:5099/service -H 'content-type: application/json' \
+for _ in $(seq 1 40); do curl -sf -H "$AUTH" 127.0.0.1:5099/nodes 2>/dev/null | grep -q demo-node-1 && break; sleep 0.5; done
+curl -s -X POST 127.0.0.1:5099/service -H "$AUTH" -H 'content-type: application/json' \
   -d '{"services":[{"serviceName":"bosun-demo-svc","replicas":2,"container":{"name":"bosun-demo-svc","image":"bosun-demo-daemon"}}]}'
 echo
-for _ in $(seq 1 40); do curl -s 127.0.0.1:5099/state | grep -q '"bosun-demo-svc":"2/2"' && break; sleep 0.5; done
-echo "GET /state:"; curl -s 127.0.0.1:5099/state; echo
-curl -s -X DELETE 127.0.0.1:5099/services/bosun-demo-svc; echo
+for _ in $(seq 1 40); do curl -s -H "$AUTH" 127.0.0.1:5099/state | grep -q '"bosun-demo-svc":"2/2"' && break; sleep 0.5; done
+echo "GET /state:"; curl -s -H "$AUTH" 127.0.0.1:5099/state; echo
+curl -s -H "$AUTH" -X DELETE 127.0.0.1:5099/services/bosun-demo-svc; echo
 for _ in $(seq 1 40); do [ -z "$(docker ps -q --filter label=bosun.service=bosun-demo-svc)" ] && break; sleep 0.5; done
 stop_cluster
 

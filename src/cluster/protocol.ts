@@ -6,14 +6,18 @@
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
 import type { Transport } from '../ports/transport.js';
+import type { Sealer } from './seal.js';
 
 export const NODE_EXCHANGE = 'co_topic';
 export const REPORTS_CHANNEL = 'bosun.cluster.reports';
 export const nodeQueue = (node: string): string => `co_node_${node}`;
 
-/** AMQP: through the exchange by routing key (seed 001). Redis has no exchanges: straight to the node's stream. */
-export function sendToNode(transport: Transport, node: string, msg: ToNodeMessage): Promise<void> {
-  const body = JSON.stringify(msg);
+/**
+ * AMQP: through the exchange by routing key (seed 001). Redis has no exchanges: straight to the node's stream.
+ * Sealed for that node alone (see seal.ts): a node refuses orders that are not.
+ */
+export function sendToNode(transport: Transport, sealer: Sealer, node: string, msg: ToNodeMessage): Promise<void> {
+  const body = sealer.seal(node, msg);
   return transport.kind === 'amqp' ? transport.publishRouted(NODE_EXCHANGE, node, body) : transport.publish(nodeQueue(node), body);
 }
 
@@ -21,23 +25,30 @@ export function sendToNode(transport: Transport, node: string, msg: ToNodeMessag
 export const NAME_RE = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/;
 export const nameSchema = z.string().regex(NAME_RE, 'letters, digits, "_", "." and "-" only, at most 63, starting with a letter or digit');
 
-export const resourcesSchema = z.object({
+export const resourcesSchema = z.strictObject({
   cpu: z.number().min(0),
   memMb: z.number().min(0),
   diskMb: z.number().min(0),
 });
 
-export const containerTemplateSchema = z.object({
+/** "containerPort", "hostPort:containerPort", "hostIp:hostPort:containerPort" or "hostIp::containerPort", each with an optional "/tcp" | "/udp". */
+export const PORT_RE = /^(?:(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-fA-F:]+\]):(?:\d{1,5})?:|\d{1,5}:)?\d{1,5}(?:\/(?:tcp|udp))?$/;
+/** "/host/path:/in/container[:ro|rw]" (a bind, policy-checked on the node) or "volume-name:/in/container[:ro|rw]". */
+export const VOLUME_RE = /^(?:\/[^:\0]*|[a-zA-Z0-9][a-zA-Z0-9_.-]{0,127}):\/[^:\0]*(?::(?:ro|rw))?$/;
+
+// strict everywhere: an unknown or misspelled field is an error naming it, never silently dropped
+export const containerTemplateSchema = z.strictObject({
   name: nameSchema,
   image: z.string().min(1).max(512),
-  env: z.array(z.string().regex(/^[^=]+=/, 'KEY=value')).optional(),
-  cmd: z.array(z.string()).optional(),
-  ports: z.array(z.string().regex(/^(\d{1,5}:)?\d{1,5}(\/(tcp|udp))?$/, '"hostPort:containerPort[/proto]"')).optional(),
+  env: z.array(z.string().regex(/^[^=]+=/, 'KEY=value')).max(256).optional(),
+  cmd: z.array(z.string()).max(256).optional(),
+  ports: z.array(z.string().regex(PORT_RE, '"[hostIp:]hostPort:containerPort[/proto]"')).max(64).optional(),
+  volumes: z.array(z.string().regex(VOLUME_RE, '"/host/path:/container/path[:ro|rw]" or "volume:/container/path[:ro|rw]"')).max(64).optional(),
   labels: z.record(z.string(), z.string()).optional(),
   resources: resourcesSchema.optional(),
 });
 
-export const runMessage = z.object({
+export const runMessage = z.strictObject({
   type: z.literal('run'),
   service: nameSchema,
   slot: z.number().int().min(0),
@@ -46,7 +57,7 @@ export const runMessage = z.object({
   container: containerTemplateSchema,
 });
 
-export const stopMessage = z.object({
+export const stopMessage = z.strictObject({
   type: z.literal('stop'),
   service: nameSchema,
   slot: z.number().int().min(0),
@@ -60,7 +71,7 @@ export type RunMessage = z.infer<typeof runMessage>;
 export type StopMessage = z.infer<typeof stopMessage>;
 export type ToNodeMessage = z.infer<typeof toNodeMessage>;
 
-export const reportedContainerSchema = z.object({
+export const reportedContainerSchema = z.strictObject({
   service: z.string(),
   slot: z.number().int().min(0),
   generation: z.number().int().min(0),
@@ -69,7 +80,7 @@ export const reportedContainerSchema = z.object({
   error: z.string().optional(),
 });
 
-export const heartbeatMessage = z.object({
+export const heartbeatMessage = z.strictObject({
   type: z.literal('heartbeat'),
   node: nameSchema,
   sentAt: z.number(),
@@ -81,7 +92,7 @@ export const heartbeatMessage = z.object({
   containers: z.array(reportedContainerSchema),
 });
 
-export const replicaMessage = z.object({
+export const replicaMessage = z.strictObject({
   type: z.literal('replica'),
   node: nameSchema,
   sentAt: z.number(),
@@ -106,9 +117,17 @@ export function parseMessage<T>(schema: z.ZodType<T>, body: Buffer | string): T 
   return r.data;
 }
 
+/** The issue's path, plus the offending key for an unknown field (zod puts that in `keys`, not the path). */
+function issuePath(i: z.core.$ZodIssue): string {
+  const path = i.path.map(String);
+  if (i.code === 'unrecognized_keys' && i.keys[0] !== undefined) path.push(i.keys[0]);
+  return path.join('.');
+}
+
 export function zodToBosun(err: z.ZodError): BosunError {
   const first = err.issues[0];
-  const field = first && first.path.length > 0 ? first.path.map(String).join('.') : undefined;
-  const message = first ? `${field ?? 'message'}: ${first.message}` : 'invalid message';
-  return new BosunError('invalid_message', message, { ...(field ? { field } : {}), details: err.issues.slice(0, 5).map((i) => ({ path: i.path.map(String).join('.'), message: i.message })) });
+  const field = first ? issuePath(first) || undefined : undefined;
+  const what = first?.code === 'unrecognized_keys' ? `unknown field (${first.keys.join(', ')})` : first?.message;
+  const message = first ? `${field ?? 'message'}: ${what}` : 'invalid message';
+  return new BosunError('invalid_message', message, { ...(field ? { field } : {}), details: err.issues.slice(0, 5).map((i) => ({ path: issuePath(i), message: i.message })) });
 }

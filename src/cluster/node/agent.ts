@@ -3,11 +3,14 @@
  * resources and a full list of its replicas, and reports container changes from Docker
  * events. Talks only through the broker. Fences by generation: a run order older than
  * what the node already runs for that slot is ignored; a newer one removes the older containers.
+ * Orders must be sealed with the cluster key (seal.ts) and every replica passes the node's
+ * policy before any engine call; a refused one is reported as failed with the policy error.
  */
 import { statfs } from 'node:fs/promises';
 import { BosunError, toBosunError } from '../../domain/errors.js';
 import { LABEL } from '../../domain/labels.js';
-import type { ContainerEngine, ContainerSummary, EngineInfo } from '../../ports/engine.js';
+import { DEFAULT_POLICY, type Policy } from '../../domain/policy.js';
+import type { ContainerEngine, ContainerSpec, ContainerSummary, EngineInfo } from '../../ports/engine.js';
 import { ERRORS_CHANNEL, type InboundMessage, type Subscription, type Transport } from '../../ports/transport.js';
 import type { ReportedContainer } from '../../planner/cluster/observe.js';
 import type { Resources } from '../../planner/cluster/types.js';
@@ -16,6 +19,9 @@ import type { Logger } from '../../util/log.js';
 import {
   NODE_EXCHANGE, REPORTS_CHANNEL, nodeQueue, parseMessage, toNodeMessage, type HeartbeatMessage, type ReplicaMessage, type RunMessage, type StopMessage,
 } from '../protocol.js';
+import { RejectedMessage, SERVERS, type Sealer } from '../seal.js';
+import { createNodeMetrics, type NodeMetrics } from './metrics.js';
+import { checkReplicaSpec } from './policy.js';
 import { containerSpecFor, identityOf, reportOf, requestedOf } from './spec.js';
 
 export interface NodeAgentOptions {
@@ -23,6 +29,11 @@ export interface NodeAgentOptions {
   engine: ContainerEngine;
   transport: Transport;
   log: Logger;
+  /** Opens orders (refusing unsigned, forged, stale and replayed ones) and seals reports. */
+  sealer: Sealer;
+  /** The host-safety policy every replica must pass; the safe default when absent. */
+  policy?: Policy;
+  metrics?: NodeMetrics;
   labels?: Record<string, string>;
   heartbeatMs?: number;
   /** Seconds a replica gets to stop before it is killed. */
@@ -37,9 +48,13 @@ export class NodeAgent {
   private readonly slotLocks = new Map<string, Promise<void>>();
   private readonly loops: Promise<void>[] = [];
   private readonly heartbeatMs: number;
+  private readonly policy: Policy;
+  readonly metrics: NodeMetrics;
 
   constructor(private readonly o: NodeAgentOptions) {
     this.heartbeatMs = o.heartbeatMs ?? 500;
+    this.policy = o.policy ?? DEFAULT_POLICY;
+    this.metrics = o.metrics ?? createNodeMetrics();
   }
 
   async start(): Promise<void> {
@@ -64,11 +79,14 @@ export class NodeAgent {
   private async onMessage(m: InboundMessage): Promise<void> {
     let order: RunMessage | StopMessage;
     try {
-      order = parseMessage(toNodeMessage, m.body);
+      order = parseMessage(toNodeMessage, this.o.sealer.open(m.body).body);
     } catch (e) {
       const err = toBosunError(e);
-      this.o.log.warn({ code: err.code, field: err.field, err: err.message }, 'malformed order parked');
-      await this.o.transport.publish(ERRORS_CHANNEL, m.body, { declare: true, headers: { error_code: err.code, error: err.message, node: this.o.name } }).catch(() => undefined);
+      const reason = e instanceof RejectedMessage ? e.reason : 'invalid';
+      this.metrics.orderRejected(reason);
+      this.o.log.warn({ code: err.code, reason, field: err.field, err: err.message }, reason === 'invalid' ? 'malformed order parked' : 'unauthenticated order refused');
+      // stale orders (queued while the node was away) are superseded: the server resends or fences
+      if (reason !== 'stale') await this.o.transport.publish(ERRORS_CHANNEL, m.body, { declare: true, headers: { error_code: err.code, error: err.message, reason, node: this.o.name } }).catch(() => undefined);
       await m.ack();
       return;
     }
@@ -90,6 +108,17 @@ export class NodeAgent {
   }
 
   private async run(m: RunMessage): Promise<void> {
+    const id = { service: m.service, slot: m.slot, generation: m.generation };
+    let spec: ContainerSpec;
+    try {
+      // before anything else, so a refused spec does not even remove the slot's older replica
+      spec = await checkReplicaSpec(this.policy, containerSpecFor(m, this.o.name));
+    } catch (e) {
+      const err = toBosunError(e);
+      this.metrics.replicaRefused();
+      this.o.log.warn({ ...id, code: err.code, field: err.field, err: err.message }, 'replica refused by the node policy');
+      return this.report({ ...id, status: 'start_failed', error: `${err.code}: ${err.message}` });
+    }
     const existing = await this.slotContainers(m.service, m.slot);
     const genOf = (c: ContainerSummary) => identityOf(c.labels)?.generation ?? 0;
     if (existing.some((c) => genOf(c) > m.generation)) {
@@ -102,13 +131,12 @@ export class NodeAgent {
     const foreign = existing.filter((c) => genOf(c) === m.generation && c.labels[LABEL.specHash] !== String(m.specVersion));
     for (const c of foreign) await this.remove(c.id);
     const same = existing.find((c) => genOf(c) === m.generation && c.labels[LABEL.specHash] === String(m.specVersion));
-    const id = { service: m.service, slot: m.slot, generation: m.generation };
     if (same && same.status === 'running') return this.report({ ...id, status: 'running' });
     try {
       let containerId = same?.id;
       if (!containerId) {
         await this.ensureImage(m.container.image);
-        containerId = (await this.o.engine.createContainer(containerSpecFor(m, this.o.name))).id;
+        containerId = (await this.o.engine.createContainer(spec)).id;
       }
       await this.o.engine.startContainer(containerId);
     } catch (e) {
@@ -151,7 +179,7 @@ export class NodeAgent {
 
   private async report(c: ReportedContainer): Promise<void> {
     const msg: ReplicaMessage = { type: 'replica', node: this.o.name, sentAt: Date.now(), container: c };
-    await this.o.transport.publish(REPORTS_CHANNEL, JSON.stringify(msg));
+    await this.o.transport.publish(REPORTS_CHANNEL, this.o.sealer.seal(SERVERS, msg));
   }
 
   private async heartbeat(): Promise<void> {
@@ -161,7 +189,7 @@ export class NodeAgent {
       type: 'heartbeat', node: this.o.name, sentAt: Date.now(), intervalMs: this.heartbeatMs,
       labels: this.o.labels ?? {}, free: await this.freeResources(list), containers,
     };
-    await this.o.transport.publish(REPORTS_CHANNEL, JSON.stringify(msg));
+    await this.o.transport.publish(REPORTS_CHANNEL, this.o.sealer.seal(SERVERS, msg));
   }
 
   private async freeResources(list: ContainerSummary[]): Promise<Resources> {

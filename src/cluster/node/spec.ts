@@ -1,6 +1,6 @@
 /** Pure mapping from a run order to the Docker container spec and back from labels. */
 import { LABEL } from '../../domain/labels.js';
-import type { ContainerSpec, ContainerSummary } from '../../ports/engine.js';
+import type { ContainerSpec, ContainerSummary, Mount, PortBinding } from '../../ports/engine.js';
 import type { ReportedContainer } from '../../planner/cluster/observe.js';
 import type { Resources } from '../../planner/cluster/types.js';
 import type { RunMessage } from '../protocol.js';
@@ -33,18 +33,41 @@ export function containerSpecFor(m: RunMessage, node: string): ContainerSpec {
     spec.exposedPorts = [];
     spec.portBindings = [];
     for (const p of t.ports) {
-      const [hostPart, containerPart] = p.includes(':') ? (p.split(':') as [string, string]) : ['', p];
-      const containerPort = containerPart.includes('/') ? containerPart : `${containerPart}/tcp`;
-      spec.exposedPorts.push(containerPort);
-      spec.portBindings.push({ containerPort, hostPort: hostPart });
+      const b = parsePort(p);
+      spec.exposedPorts.push(b.containerPort);
+      spec.portBindings.push(b);
     }
   }
+  if (t.volumes && t.volumes.length > 0) spec.mounts = t.volumes.map(parseVolume);
   if (t.resources) {
     spec.resources = {};
     if (t.resources.cpu > 0) spec.resources.nanoCpus = Math.round(t.resources.cpu * 1e6);
     if (t.resources.memMb > 0) spec.resources.memory = Math.round(t.resources.memMb * 1024 * 1024);
   }
   return spec;
+}
+
+/** "[hostIp:]hostPort:containerPort[/proto]" (PORT_RE) → a binding; no host IP means all interfaces, as Docker does. */
+export function parsePort(p: string): PortBinding {
+  let rest = p;
+  let hostIp: string | undefined;
+  if (rest.startsWith('[')) {
+    const end = rest.indexOf(']');
+    hostIp = rest.slice(1, end);
+    rest = rest.slice(end + 2);
+  }
+  const parts = rest.split(':');
+  if (hostIp === undefined && parts.length === 3) hostIp = parts.shift();
+  const containerPart = parts.pop() ?? '';
+  const hostPort = parts.pop() ?? '';
+  const containerPort = containerPart.includes('/') ? containerPart : `${containerPart}/tcp`;
+  return { containerPort, hostPort, ...(hostIp ? { hostIp } : {}) };
+}
+
+/** "source:target[:ro|rw]" (VOLUME_RE): an absolute source is a bind of a host path, otherwise a named volume. */
+export function parseVolume(v: string): Mount {
+  const [source = '', target = '', mode] = v.split(':');
+  return { type: source.startsWith('/') ? 'bind' : 'volume', source, target, ...(mode === 'ro' ? { readOnly: true } : {}) };
 }
 
 /** The (service, slot, generation) a container belongs to, from its labels; undefined if not a replica. */

@@ -1,16 +1,21 @@
 /**
  * REST API: seed 001's routes (POST /service, /state, /service_state, /node_state,
  * /container_state, /recommendNodes) and bosun's own (/services, /nodes, drain,
- * /openapi.json). Bearer-token auth when a token is configured; errors name the field.
+ * /openapi.json). Bearer-token auth unless built insecure; unknown fields are errors; a
+ * server policy refuses a spec at PUT time (the node checks again); errors name the field.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BosunError, isBosunError, type ErrorCode } from '../../domain/errors.js';
+import { enforcePolicy, type Policy } from '../../domain/policy.js';
 import type { Registry } from 'prom-client';
 import type { ClusterStore } from '../../ports/store.js';
 import { Scheduler } from '../../planner/cluster/scheduler.js';
 import type { Logger } from '../../util/log.js';
+import type { ContainerTemplate } from '../../planner/cluster/types.js';
+import { containerSpecFor } from '../node/spec.js';
 import { containerTemplateSchema, nameSchema, zodToBosun } from '../protocol.js';
+import { bearerMatches } from './auth.js';
 import type { Controller } from './controller.js';
 import { OPENAPI } from './openapi.js';
 import { isAlive, seedContainerState, seedNodeState, seedServiceState, seedSummary, serviceView } from './views.js';
@@ -19,30 +24,41 @@ export interface ApiOptions {
   store: ClusterStore;
   controller: Controller;
   log: Logger;
+  /** Required on every route but /healthz and /openapi.json; absent only with insecureNoAuth. */
   token?: string;
+  insecureNoAuth?: boolean;
+  /** Checked at PUT/POST so the client hears at once; the node enforces its own regardless. */
+  policy?: Policy;
+  /** Most replicas one service may ask for. */
+  maxReplicas?: number;
   heartbeatGraceMs: number;
   /** Served on GET /metrics (Prometheus text format), behind the bearer token like the rest. */
   metrics?: Registry;
 }
 
-const seedPost = z.object({
-  services: z.array(z.object({
-    serviceName: nameSchema,
-    replicas: z.number().int().min(0).max(10_000),
-    container: z.object({ name: nameSchema, image: z.string().min(1).max(512) }),
-  })).min(1),
-});
+export const DEFAULT_MAX_REPLICAS = 100;
 
-const constraintSchema = z.object({ label: z.string().min(1), op: z.enum(['=', '!=']), value: z.string() });
-const servicePut = z.object({
-  replicas: z.number().int().min(0).max(10_000),
-  container: containerTemplateSchema,
-  constraints: z.array(constraintSchema).optional(),
-});
-const recommend = z.object({ nodes: z.array(z.string()).default([]), replicas: z.number().int().min(1).max(10_000) });
-const nameFilter = z.object({ name: z.string().optional(), serviceName: z.string().optional() }).optional();
+const constraintSchema = z.strictObject({ label: z.string().min(1), op: z.enum(['=', '!=']), value: z.string() });
+const nameFilter = z.strictObject({ name: z.string().optional(), serviceName: z.string().optional() }).optional();
 
-const STATUS: Partial<Record<ErrorCode, number>> = { bad_json: 400, invalid_message: 400, not_found: 404, conflict: 409, policy_denied: 401, store_error: 503, broker_error: 503 };
+function schemas(maxReplicas: number) {
+  const replicas = z.number().int().min(0).max(maxReplicas, `at most ${maxReplicas} replicas per service (bosun server --max-replicas)`);
+  return {
+    seedPost: z.strictObject({
+      services: z.array(z.strictObject({
+        serviceName: nameSchema,
+        replicas,
+        container: z.strictObject({ name: nameSchema, image: z.string().min(1).max(512) }),
+      })).min(1).max(100),
+    }),
+    servicePut: z.strictObject({ replicas, container: containerTemplateSchema, constraints: z.array(constraintSchema).max(64).optional() }),
+    recommend: z.strictObject({ nodes: z.array(z.string()).default([]), replicas: replicas.min(1) }),
+  };
+}
+
+// 401 (no or wrong token) is answered by the auth hook; policy_denied here is a spec the policy refuses
+const STATUS: Partial<Record<ErrorCode, number>> = { bad_json: 400, invalid_message: 400, not_found: 404, conflict: 409, policy_denied: 403, store_error: 503, broker_error: 503 };
+const OPEN_PATHS = new Set(['/healthz', '/openapi.json']);
 
 function parse<T>(schema: z.ZodType<T>, body: unknown): T {
   const r = schema.safeParse(body ?? {});
@@ -51,8 +67,15 @@ function parse<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 export function buildApi(o: ApiOptions): FastifyInstance {
+  if (!o.token && !o.insecureNoAuth) throw new BosunError('policy_denied', 'the cluster API needs a token unless insecureNoAuth is set', { field: 'token' });
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   const store = o.store;
+  const { seedPost, servicePut, recommend } = schemas(o.maxReplicas ?? DEFAULT_MAX_REPLICAS);
+  const checkPolicy = (name: string, container: ContainerTemplate, prefix: string) => {
+    if (!o.policy) return;
+    const spec = containerSpecFor({ type: 'run', service: name, slot: 0, generation: 1, specVersion: 1, container }, 'server');
+    enforcePolicy(o.policy, spec, prefix);
+  };
 
   app.setErrorHandler((e: unknown, _req: FastifyRequest, reply: FastifyReply) => {
     let err: BosunError;
@@ -68,9 +91,10 @@ export function buildApi(o: ApiOptions): FastifyInstance {
     void reply.status(STATUS[err.code] ?? 500).send({ error: { code: err.code, message: err.message, ...(err.field ? { field: err.field } : {}) } });
   });
 
-  app.addHook('onRequest', async (req) => {
-    if (!o.token || req.url === '/healthz' || req.url === '/openapi.json') return;
-    if (req.headers.authorization !== `Bearer ${o.token}`) throw new BosunError('policy_denied', 'missing or wrong bearer token');
+  app.addHook('onRequest', async (req, reply) => {
+    if (!o.token || OPEN_PATHS.has(req.url.split('?')[0] ?? '')) return;
+    if (bearerMatches(o.token, req.headers.authorization)) return;
+    return reply.code(401).header('www-authenticate', 'Bearer').send({ error: { code: 'policy_denied', field: 'authorization', message: 'missing or wrong bearer token (Authorization: Bearer <token>)' } });
   });
 
   app.get('/healthz', async () => ({ ok: true, controller: o.controller.status() }));
@@ -84,6 +108,7 @@ export function buildApi(o: ApiOptions): FastifyInstance {
   app.post('/service', async (req) => {
     const body = parse(seedPost, req.body);
     const results = [];
+    for (const [i, s] of body.services.entries()) checkPolicy(s.serviceName, s.container, `services.${i}.container.`);
     for (const [i, s] of body.services.entries()) {
       const old = await store.getService(s.serviceName);
       if (old && !old.deleted) {
@@ -156,6 +181,7 @@ export function buildApi(o: ApiOptions): FastifyInstance {
   app.put<{ Params: { name: string } }>('/services/:name', async (req, reply) => {
     const name = parse(nameSchema, req.params.name);
     const body = parse(servicePut, req.body);
+    checkPolicy(name, body.container, 'container.');
     const { record, created } = await store.putService({ name, replicas: body.replicas, container: body.container, constraints: body.constraints ?? [] }, Date.now());
     o.controller.wake();
     void reply.status(created ? 201 : 200);

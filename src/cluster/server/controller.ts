@@ -13,6 +13,7 @@ import type { Plan, PlannerConfig, Replica, ServiceSpec } from '../../planner/cl
 import { sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
 import { sendToNode, type RunMessage, type StopMessage } from '../protocol.js';
+import type { Sealer } from '../seal.js';
 import type { ClusterMetrics } from './metrics.js';
 
 export const LEASE_NAME = 'controller';
@@ -21,6 +22,8 @@ const PRUNE_EVERY_MS = 30_000;
 export interface ControllerOptions {
   store: ClusterStore;
   transport: Transport;
+  /** Seals every order for its node (seal.ts). */
+  sealer: Sealer;
   log: Logger;
   holder: string;
   tickMs?: number;
@@ -162,7 +165,7 @@ export class Controller {
       if (!svc || stopping.has(key) || now - since < after || r.specVersion !== svc.version) continue;
       this.lastSent.set(key, now);
       const msg: RunMessage = { type: 'run', service: r.service, slot: r.slot, generation: r.generation, specVersion: r.specVersion, container: svc.container };
-      sends.push(sendToNode(this.o.transport, r.node, msg));
+      sends.push(sendToNode(this.o.transport, this.o.sealer, r.node, msg));
     }
     for (const k of this.lastSent.keys()) if (!live.has(k)) this.lastSent.delete(k);
     if (sends.length > 0) {
@@ -178,13 +181,13 @@ export class Controller {
       // sent to dead nodes too: their queue is durable, so the order waits for them (and their
       // first heartbeat fences whatever it lists as well)
       const msg: StopMessage = { type: 'stop', service: s.service, slot: s.slot, generation: s.generation, reason: s.reason };
-      sends.push(sendToNode(this.o.transport, s.node, msg));
+      sends.push(sendToNode(this.o.transport, this.o.sealer, s.node, msg));
     }
     for (const p of plan.place) {
       const svc = byName.get(p.service);
       if (!svc) continue;
       const msg: RunMessage = { type: 'run', service: p.service, slot: p.slot, generation: p.generation, specVersion: p.specVersion, container: svc.container };
-      sends.push(sendToNode(this.o.transport, p.node, msg));
+      sends.push(sendToNode(this.o.transport, this.o.sealer, p.node, msg));
     }
     const results = await Promise.allSettled(sends);
     const failed = results.filter((r) => r.status === 'rejected').length;

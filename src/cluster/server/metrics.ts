@@ -10,6 +10,7 @@ export interface ClusterMetrics {
   registry: Registry;
   setLeader(leader: boolean): void;
   observeTick(o: { ms: number; plan: Plan; replicas: readonly Replica[]; nodes: number; services: number }): void;
+  reportRejected(reason: string): void;
 }
 
 export function createClusterMetrics(): ClusterMetrics {
@@ -26,10 +27,12 @@ export function createClusterMetrics(): ClusterMetrics {
   const nodes = new Gauge({ name: 'bosun_cluster_nodes', help: 'Nodes known to the store', registers });
   const services = new Gauge({ name: 'bosun_cluster_services', help: 'Services known to the store', registers });
   const replicas = new Gauge({ name: 'bosun_cluster_replicas', help: 'Replicas meant to run, by state', labelNames: ['state'], registers });
+  const rejected = new Counter({ name: 'bosun_cluster_reports_rejected_total', help: 'Node reports refused unread: unsigned, bad signature, stale, replayed, misaddressed, or invalid', labelNames: ['reason'], registers });
   const leaderViews = [unplaced, delayed, deadNodes, nodes, services];
   leader.set(0);
   return {
     registry,
+    reportRejected: (reason) => rejected.inc({ reason }),
     setLeader(l) {
       leader.set(l ? 1 : 0);
       // only the leader's view is current; a follower exports none rather than a stale one

@@ -9,11 +9,15 @@ import { ERRORS_CHANNEL, type InboundMessage, type Transport } from '../../ports
 import { observe } from '../../planner/cluster/observe.js';
 import type { Logger } from '../../util/log.js';
 import { parseMessage, sendToNode, toServerMessage, type StopMessage, type ToServerMessage } from '../protocol.js';
+import { RejectedMessage, type RejectReason, type Sealer } from '../seal.js';
 
 export interface ReportHandlerOptions {
   store: ClusterStore;
   transport: Transport;
   log: Logger;
+  /** Opens reports (refusing unsigned, forged, stale and replayed ones) and seals fencing orders. */
+  sealer: Sealer;
+  onRejected?: (reason: RejectReason | 'invalid') => void;
   /** Heartbeats older than this (a backlog after a server outage) do not count as liveness. */
   staleHeartbeatMs?: number;
   /** A replica that changed this recently is not failed for missing from a heartbeat (the listing may predate it). */
@@ -27,11 +31,20 @@ export function reportHandler(o: ReportHandlerOptions): (m: InboundMessage) => P
   return async (m) => {
     let msg: ToServerMessage;
     try {
-      msg = parseMessage(toServerMessage, m.body);
+      const opened = o.sealer.open(m.body);
+      msg = parseMessage(toServerMessage, opened.body);
+      // the shared key proves a cluster member sent it; the report must also be about its sender
+      if (opened.from !== undefined && opened.from !== msg.node) throw new RejectedMessage('misaddressed', `report about node ${msg.node} sent by ${opened.from}`, 'node');
     } catch (e) {
       const err = toBosunError(e);
-      o.log.warn({ code: err.code, field: err.field, err: err.message }, 'malformed node report parked');
-      await o.transport.publish(ERRORS_CHANNEL, m.body, { declare: true, headers: { error_code: err.code, error: err.message, channel: m.channel } }).catch(() => undefined);
+      const reason = e instanceof RejectedMessage ? e.reason : 'invalid';
+      o.onRejected?.(reason);
+      // a backlog after a server outage is stale by the thousand: counted and dropped, not parked
+      if (reason === 'stale') o.log.debug({ reason, err: err.message }, 'stale node report dropped');
+      else {
+        o.log.warn({ code: err.code, reason, field: err.field, err: err.message }, reason === 'invalid' ? 'malformed node report parked' : 'unauthenticated node report refused and parked');
+        await o.transport.publish(ERRORS_CHANNEL, m.body, { declare: true, headers: { error_code: err.code, error: err.message, reason, channel: m.channel } }).catch(() => undefined);
+      }
       await m.ack();
       return;
     }
@@ -49,7 +62,7 @@ export function reportHandler(o: ReportHandlerOptions): (m: InboundMessage) => P
     await o.store.applyUpdates(obs.updates, t);
     for (const f of obs.fence) {
       const stop: StopMessage = { type: 'stop', service: f.service, slot: f.slot, generation: f.generation, reason: f.reason };
-      await sendToNode(o.transport, f.node, stop);
+      await sendToNode(o.transport, o.sealer, f.node, stop);
     }
     if (obs.fence.length > 0) o.log.info({ node: msg.node, fenced: obs.fence.map((f) => `${f.service}/${f.slot}/g${f.generation}`) }, 'stale replicas fenced');
     await m.ack();

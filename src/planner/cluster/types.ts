@@ -24,8 +24,10 @@ export interface ContainerTemplate {
   image: string;
   env?: string[];
   cmd?: string[];
-  /** "hostPort:containerPort[/proto]" */
+  /** "[hostIp:]hostPort:containerPort[/proto]" */
   ports?: string[];
+  /** "/host/path:/container/path[:ro|rw]" or "volume:/container/path[:ro|rw]"; the node's policy decides. */
+  volumes?: string[];
   labels?: Record<string, string>;
   /** What one replica asks for; checked against the node's free resources. */
   resources?: Resources;

@@ -9,6 +9,8 @@ import { openClusterStore, type SqlClusterStore } from '../../../src/adapters/st
 import { buildApi } from '../../../src/cluster/server/api.js';
 import { Controller } from '../../../src/cluster/server/controller.js';
 import { createClusterMetrics } from '../../../src/cluster/server/metrics.js';
+import { PolicySchema } from '../../../src/domain/policy.js';
+import { SERVERS, Sealer } from '../../../src/cluster/seal.js';
 import type { Transport } from '../../../src/ports/transport.js';
 import { silentLogger } from '../../../src/util/log.js';
 
@@ -19,6 +21,8 @@ const transport = {
   publishRouted: async (exchange: string, key: string, body: Buffer | string) => void sent.push({ exchange, key, body: JSON.parse(body.toString()) }),
 } satisfies Transport;
 
+// orders unsealed so the recording transport can read them (sealing is tested in security/cluster-node)
+const sealer = new Sealer({ key: undefined, self: SERVERS });
 let store: SqlClusterStore;
 let app: FastifyInstance;
 let controller: Controller;
@@ -27,7 +31,7 @@ const auth = { authorization: 'Bearer s3cret' };
 before(async () => {
   store = await openClusterStore('memory:');
   const metrics = createClusterMetrics();
-  controller = new Controller({ store, transport, log: silentLogger, holder: 'test', metrics });
+  controller = new Controller({ store, transport, sealer, log: silentLogger, holder: 'test', metrics });
   app = buildApi({ store, controller, log: silentLogger, token: 's3cret', heartbeatGraceMs: 60_000, metrics: metrics.registry });
   for (const n of ['n1', 'n2', 'n3']) await store.recordHeartbeat({ name: n, labels: { zone: n === 'n3' ? 'b' : 'a' }, free: { cpu: 2000, memMb: 4096, diskMb: 10_000 }, at: Date.now() });
   await store.acquireLease('controller', 'test', 60_000);
@@ -131,7 +135,7 @@ test('GET /metrics: Prometheus text behind the token — leader, placements, rep
 });
 
 test('run orders of replicas still pending are sent again (lost orders repaired), once per interval', async () => {
-  const later = new Controller({ store, transport, log: silentLogger, holder: 'test', now: () => Date.now() + 6_000, resendPendingMs: 5_000 });
+  const later = new Controller({ store, transport, sealer, log: silentLogger, holder: 'test', now: () => Date.now() + 6_000, resendPendingMs: 5_000 });
   await (later as unknown as { bidForLease(): Promise<void> }).bidForLease();
   const pending = (await store.listReplicas()).filter((r) => r.desired === 'run' && r.state === 'pending');
   assert.ok(pending.length > 0);
@@ -142,4 +146,70 @@ test('run orders of replicas still pending are sent again (lost orders repaired)
   sent.length = 0;
   await later.tick();
   assert.equal(sent.filter((s) => (s.body as { type: string }).type === 'run').length, 0, 'not again within the interval');
+});
+
+test('auth: a wrong token of any length → 401; no API is built without a token unless insecure', async () => {
+  for (const authorization of ['Bearer s3cre', 'Bearer s3cret!', 'Bearer S3CRET', 's3cret', 'Basic czNjcmV0']) {
+    const r = await app.inject({ method: 'PUT', url: '/services/anon', headers: { authorization }, payload: { replicas: 1, container: { name: 'a', image: 'i' } } });
+    assert.equal(r.statusCode, 401, authorization);
+    assert.equal(r.json().error.field, 'authorization');
+  }
+  assert.equal((await app.inject({ method: 'GET', url: '/services/anon', headers: auth })).statusCode, 404, 'nothing was stored');
+  assert.throws(() => buildApi({ store, controller, log: silentLogger, heartbeatGraceMs: 1 }), (e: { code?: string; field?: string }) => e.code === 'policy_denied' && e.field === 'token');
+  const open = buildApi({ store, controller, log: silentLogger, heartbeatGraceMs: 1, insecureNoAuth: true });
+  assert.equal((await open.inject({ method: 'GET', url: '/services' })).statusCode, 200);
+  await open.close();
+});
+
+test('unknown fields are errors naming them, never dropped', async () => {
+  const cases: [string, string, unknown, string][] = [
+    ['PUT', '/services/strict', { replicas: 1, container: { name: 'a', image: 'i', privileged: true } }, 'container.privileged'],
+    ['PUT', '/services/strict', { replicas: 1, container: { name: 'a', image: 'i' }, replica: 3 }, 'replica'],
+    ['PUT', '/services/strict', { replicas: 1, container: { name: 'a', image: 'i', resources: { cpu: 1, memMb: 1, diskMb: 1, gpus: 1 } } }, 'container.resources.gpus'],
+    ['PUT', '/services/strict', { replicas: 1, container: { name: 'a', image: 'i' }, constraints: [{ label: 'zone', op: '=', value: 'a', weight: 2 }] }, 'constraints.0.weight'],
+    ['POST', '/service', { services: [{ serviceName: 'strict', replicas: 1, container: { name: 'a', image: 'i', Binds: ['/:/host'] } }] }, 'services.0.container.Binds'],
+  ];
+  for (const [method, url, payload, field] of cases) {
+    const r = await app.inject({ method: method as 'PUT', url, headers: auth, payload: payload as object });
+    assert.equal(r.statusCode, 400, `${field}: ${r.body}`);
+    assert.equal(r.json().error.code, 'invalid_message');
+    assert.equal(r.json().error.field, field);
+    assert.match(r.json().error.message, /unknown field/);
+  }
+  assert.equal((await app.inject({ method: 'GET', url: '/services/strict', headers: auth })).statusCode, 404);
+});
+
+test('replicas per service are capped (default 100, --max-replicas) with an error naming the field', async () => {
+  const r = await app.inject({ method: 'PUT', url: '/services/many', headers: auth, payload: { replicas: 10_000, container: { name: 'a', image: 'i' } } });
+  assert.equal(r.statusCode, 400);
+  assert.equal(r.json().error.field, 'replicas');
+  assert.match(r.json().error.message, /at most 100 replicas/);
+  const seed = await app.inject({ method: 'POST', url: '/service', headers: auth, payload: { services: [{ serviceName: 'many', replicas: 101, container: { name: 'a', image: 'i' } }] } });
+  assert.equal(seed.json().error.field, 'services.0.replicas');
+  const small = buildApi({ store, controller, log: silentLogger, token: 's3cret', heartbeatGraceMs: 1, maxReplicas: 5 });
+  assert.equal((await small.inject({ method: 'PUT', url: '/services/many', headers: auth, payload: { replicas: 6, container: { name: 'a', image: 'i' } } })).statusCode, 400);
+  await small.close();
+  assert.equal((await app.inject({ method: 'GET', url: '/services/many', headers: auth })).statusCode, 404);
+});
+
+test('a server policy refuses a spec at PUT time: 403 naming the field, nothing stored', async () => {
+  const policy = PolicySchema.parse({ images: { allow: ['bosun-busybox:*'] } });
+  const own = await openClusterStore('memory:');
+  const guarded = buildApi({ store: own, controller, log: silentLogger, token: 's3cret', heartbeatGraceMs: 1, policy });
+  const cases: [string, unknown, string][] = [
+    ['PUT', { replicas: 1, container: { name: 'a', image: 'evil:1' } }, 'container.image'],
+    ['PUT', { replicas: 1, container: { name: 'a', image: 'bosun-busybox:latest', volumes: ['/etc:/host-etc:ro'] } }, 'container.volumes'],
+    ['POST', { services: [{ serviceName: 'guarded', replicas: 1, container: { name: 'a', image: 'evil:1' } }] }, 'services.0.container.image'],
+  ];
+  for (const [method, payload, field] of cases) {
+    const r = await guarded.inject({ method: method as 'PUT', url: method === 'PUT' ? '/services/guarded' : '/service', headers: auth, payload: payload as object });
+    assert.equal(r.statusCode, 403, r.body);
+    assert.equal(r.json().error.code, 'policy_denied');
+    assert.equal(r.json().error.field, field);
+  }
+  assert.equal((await guarded.inject({ method: 'GET', url: '/services/guarded', headers: auth })).statusCode, 404);
+  const ok = await guarded.inject({ method: 'PUT', url: '/services/guarded', headers: auth, payload: { replicas: 0, container: { name: 'a', image: 'bosun-busybox:latest', volumes: ['/tmp:/data'] } } });
+  assert.equal(ok.statusCode, 201, ok.body);
+  await guarded.close();
+  await own.close();
 });

@@ -4,7 +4,8 @@
  * Every process is started here and stopped by PID.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { openSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { openSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pg from 'pg';
 import amqp from 'amqplib';
@@ -62,11 +63,23 @@ export interface ClusterNode {
   agent?: Proc;
 }
 
+/** Writes a fresh cluster key file (mode 600) under `dir`; returns its path. */
+export function writeClusterKey(dir: string): string {
+  const file = join(dir, 'cluster.key');
+  writeFileSync(file, randomBytes(32).toString('hex'), { mode: 0o600 });
+  return file;
+}
+
 export class Cluster {
   readonly nodes: ClusterNode[] = [];
   readonly servers = new Map<string, { proc: Proc; url: string }>();
+  /** The API token and cluster key every server and node of this cluster is started with. */
+  readonly token = randomBytes(24).toString('hex');
+  readonly keyFile: string;
 
-  constructor(readonly dir: string, readonly runId: string, readonly storeUrl: string) {}
+  constructor(readonly dir: string, readonly runId: string, readonly storeUrl: string) {
+    this.keyFile = writeClusterKey(dir);
+  }
 
   async addNode(short: string, index: number): Promise<ClusterNode> {
     const engine = await startEngine(this.dir, short, index);
@@ -77,14 +90,14 @@ export class Cluster {
   }
 
   startAgent(n: ClusterNode): void {
-    n.agent = spawnBosun(this.dir, n.name, ['node', '--name', n.name, '--broker', BROKER, '--docker-host', n.engine.host, '--heartbeat-ms', '300', '--label', `zone=${n.name.slice(-2)}`]);
+    n.agent = spawnBosun(this.dir, n.name, ['node', '--name', n.name, '--broker', BROKER, '--docker-host', n.engine.host, '--heartbeat-ms', '300', '--cluster-key', this.keyFile, '--label', `zone=${n.name.slice(-2)}`]);
   }
 
   startServer(name: string, port: number): string {
     const url = `http://127.0.0.1:${port}`;
     const proc = spawnBosun(this.dir, name, [
       'server', '--http', `127.0.0.1:${port}`, '--store', this.storeUrl, '--broker', BROKER, '--name', `${this.runId}-${name}`,
-      '--heartbeat-grace-ms', '1500', '--tick-ms', '200', '--lease-ttl-ms', '2000', '--backoff-base-ms', '500',
+      '--token', this.token, '--cluster-key', this.keyFile, '--heartbeat-grace-ms', '1500', '--tick-ms', '200', '--lease-ttl-ms', '2000', '--backoff-base-ms', '500',
     ]);
     this.servers.set(name, { proc, url });
     return url;
@@ -93,7 +106,8 @@ export class Cluster {
   async api<T = unknown>(server: string, method: string, path: string, body?: unknown): Promise<{ status: number; json: T }> {
     const s = this.servers.get(server);
     if (!s) throw new Error(`no server ${server}`);
-    const res = await fetch(`${s.url}${path}`, { method, ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}) });
+    const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+    const res = await fetch(`${s.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     return { status: res.status, json: (await res.json()) as T };
   }
 

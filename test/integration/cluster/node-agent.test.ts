@@ -9,6 +9,7 @@ import { createTransport } from '../../../src/adapters/transport-factory.js';
 import { NodeAgent } from '../../../src/cluster/node/agent.js';
 import { containerSpecFor } from '../../../src/cluster/node/spec.js';
 import { nodeQueue, sendToNode, type RunMessage } from '../../../src/cluster/protocol.js';
+import { SERVERS, Sealer } from '../../../src/cluster/seal.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { Transport } from '../../../src/ports/transport.js';
 import { silentLogger } from '../../../src/util/log.js';
@@ -18,6 +19,8 @@ import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } fr
 const engine = testEngine();
 const runId = newRunId();
 const node = `${runId}-solo`;
+const key = Buffer.from(`${runId}-node-agent-test-key-0123456789abcdef`);
+const server = new Sealer({ key, self: SERVERS });
 let transport: Transport;
 let agent: NodeAgent;
 
@@ -30,7 +33,7 @@ const slot = () => engine.listContainers({ all: true, labels: { [LABEL.node]: no
 before(async () => {
   transport = await createTransport(AMQP_URL, silentLogger);
   await transport.connect();
-  agent = new NodeAgent({ name: node, engine, transport, log: silentLogger, heartbeatMs: 60_000 });
+  agent = new NodeAgent({ name: node, engine, transport, sealer: new Sealer({ key, self: node }), log: silentLogger, heartbeatMs: 60_000 });
   await agent.start();
 });
 after(async () => {
@@ -42,7 +45,7 @@ after(async () => {
 test('a same-generation container of another spec version (a re-created service) is replaced, not adopted', async () => {
   const { id: foreign } = await engine.createContainer({ ...containerSpecFor(order(1), node), stopSignal: 'SIGKILL' });
   await engine.startContainer(foreign);
-  await sendToNode(transport, node, order(2));
+  await sendToNode(transport, server, node, order(2));
   await eventually('replaced by spec version 2', async () => {
     const cs = await slot();
     return cs.length === 1 && cs[0]!.labels[LABEL.specHash] === '2' && cs[0]!.status === 'running';
@@ -52,8 +55,8 @@ test('a same-generation container of another spec version (a re-created service)
 
 test('the same run order twice yields one container', async () => {
   const before = (await slot()).map((c) => c.id);
-  await sendToNode(transport, node, order(2));
-  await sendToNode(transport, node, order(2));
+  await sendToNode(transport, server, node, order(2));
+  await sendToNode(transport, server, node, order(2));
   await new Promise((r) => setTimeout(r, 1500));
   await eventually('orders drained', async () => (await transport.depth(nodeQueue(node))) === 0, 10_000);
   assert.deepEqual((await slot()).map((c) => c.id), before);
