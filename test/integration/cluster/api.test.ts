@@ -2,6 +2,7 @@
  * REST API against a real (embedded) store and a recording transport: seed 001 routes,
  * bosun's own, auth, and errors that name the field. Controller ticks are driven by hand.
  */
+import { bosunTestDir, removeBosunTestDir } from '../../helpers/bosun-root.js';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FastifyInstance } from 'fastify';
@@ -208,8 +209,13 @@ test('a server policy refuses a spec at PUT time: 403 naming the field, nothing 
     assert.equal(r.json().error.field, field);
   }
   assert.equal((await guarded.inject({ method: 'GET', url: '/services/guarded', headers: auth })).statusCode, 404);
-  const ok = await guarded.inject({ method: 'PUT', url: '/services/guarded', headers: auth, payload: { replicas: 0, container: { name: 'a', image: 'bosun-busybox:latest', volumes: ['/tmp:/data'] } } });
-  assert.equal(ok.statusCode, 201, ok.body);
+  const data = bosunTestDir('api-policy');
+  try {
+    const ok = await guarded.inject({ method: 'PUT', url: '/services/guarded', headers: auth, payload: { replicas: 0, container: { name: 'a', image: 'bosun-busybox:latest', volumes: [`${data}:/data`] } } });
+    assert.equal(ok.statusCode, 201, ok.body);
+  } finally {
+    removeBosunTestDir(data);
+  }
   await guarded.close();
   await own.close();
 });
