@@ -32,7 +32,7 @@ cleanup() {
   if [ -n "${GLUE:-}" ]; then kill -TERM "$GLUE" 2>/dev/null || true; wait "$GLUE" 2>/dev/null || true; fi
   docker rmi bosun-demo-hello bosun-demo-daemon >/dev/null 2>&1 || true
   if command -v amqp-delete-queue >/dev/null; then
-    for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
+    for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN demo_hostile_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
   fi
   rm -rf "$WORK" "$DATA"
 }
@@ -72,6 +72,11 @@ say "bad input gets a clear error (and lands on bosun.errors)"
 bosun send start_container.create "{image: 'bosun-busybox', comand: 'ls'}" --wait || true
 bosun send start_container.create "{image: 'bosun-busybox', volumes: {'/var/run/docker.sock': {bind: '/s'}}}" --wait || true
 bosun send close_container "{name: 'bosun-demo-monitored'}" --wait
+
+say "a hostile publisher gets refused, and the agent stays up"
+bosun send container_status "{name: 'x/..'}" --wait || true
+bosun send start_container.response_channel "{image: 'bosun-busybox', command: 'true', response_channel: 'demo_hostile_$RUN', network: 'container:bosun-demo-site'}" --wait || true
+bosun send start_container.response_channel "{image: 'bosun-busybox', command: 'true', response_channel: 'demo_hostile_$RUN', resources: {memory: '64g'}}" --wait || true
 
 say "seed 002 · a declarative stack: plan, up, drift, update in place, down"
 STACK="$ROOT/examples/stacks/site.yml"
@@ -130,5 +135,10 @@ if command -v haproxy >/dev/null; then
 else
   echo "haproxy is not installed (and could not be installed here): skipped"
 fi
+
+say "workflows (preview): an ASL definition validated before anything runs"
+bosun workflow validate examples/workflows/build-and-test.yaml
+echo '{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "bosun:nope", "Next": "B"}}}' > "$WORK/bad.asl.json"
+bosun workflow validate "$WORK/bad.asl.json" || true
 
 say "done: every reply above is bosun's reply envelope (see README); agent log: JSON lines, one per event"

@@ -5,6 +5,7 @@
  * container_scope: any widens it again. Messages cannot forge bosun's labels.
  * Real agent, RabbitMQ and Docker.
  */
+import { bosunTestDir, removeBosunTestDir } from '../../helpers/bosun-root.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -111,7 +112,7 @@ describe('default scope: only bosun’s containers', () => {
 
   it('a build does not take the tag of an image bosun did not make', async () => {
     const tag = `bosun-test-foreign:${runId}`;
-    const dir = tempDir('fbuild');
+    const dir = bosunTestDir('fbuild');
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nLABEL ${LABEL.test}=${runId}\nRUN echo foreign > /who\n`);
     const foreign = await engine.buildImage({ contextDir: dir, tag });
     try {
@@ -122,6 +123,7 @@ describe('default scope: only bosun’s containers', () => {
       assert.equal((await engine.inspectImage(tag))?.id, foreign.imageId, 'the tag moved to another image');
     } finally {
       await engine.removeImage(tag, { force: true });
+      removeBosunTestDir(dir);
     }
   });
 
@@ -134,7 +136,7 @@ describe('default scope: only bosun’s containers', () => {
     assert.equal(((await client.request('dispatch', { Dockercmd: 'remove', Container: name })) as Reply).ok, true);
     assert.equal(await engine.inspectContainer(name), undefined);
     const tag = `bosun-test-own:${runId}`;
-    const dir = tempDir('obuild');
+    const dir = bosunTestDir('obuild');
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nCMD ["true"]\n`);
     try {
       for (let i = 0; i < 2; i++) {
@@ -144,6 +146,7 @@ describe('default scope: only bosun’s containers', () => {
       assert.equal((await engine.inspectImage(tag))?.labels[LABEL.managed], 'true');
     } finally {
       await engine.removeImage(tag, { force: true });
+      removeBosunTestDir(dir);
     }
   });
 });

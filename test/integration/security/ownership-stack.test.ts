@@ -3,6 +3,7 @@
  * label is refused, a service cannot set bosun.* labels, a build cannot retag a foreign
  * image, and services that set no limits get the policy's defaults. Real agent and Docker.
  */
+import { bosunTestDir, removeBosunTestDir } from '../../helpers/bosun-root.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
@@ -68,13 +69,14 @@ volumes:
 
   it('refuses a build that would retag an image bosun did not make', async () => {
     const tag = `bosun-test-foreign-stack:${runId}`;
-    writeFileSync(join(fx.dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nLABEL ${LABEL.test}=${runId}\n`);
-    const foreign = await engine.buildImage({ contextDir: fx.dir, tag });
+    const context = bosunTestDir('fstack');
+    writeFileSync(join(context, 'Dockerfile'), `FROM ${TEST_IMAGE}\nLABEL ${LABEL.test}=${runId}\n`);
+    const foreign = await engine.buildImage({ contextDir: context, tag });
     try {
       const inline = `services:
   app:
     image: ${tag}
-    build: {context: ${JSON.stringify(fx.dir)}}
+    build: {context: ${JSON.stringify(context)}}
     command: sleep 3600
     labels: {${LABEL.test}: ${runId}}
 `;
@@ -84,6 +86,7 @@ volumes:
       assert.equal((await engine.inspectImage(tag))?.id, foreign.imageId);
     } finally {
       await engine.removeImage(tag, { force: true });
+      removeBosunTestDir(context);
     }
   });
 
