@@ -83,7 +83,7 @@ async function main(): Promise<void> {
         `(${d.failures} failed); ratio ${(d.seconds / a.seconds).toFixed(2)} (target >= 0.9); leftover containers ${leftovers}`,
     );
 
-    const { id } = await engine.createContainer({ image: TEST_IMAGE, name: `bench-mon-${runId}`, cmd: ['sleep', '600'], labels, stopTimeoutSec: 0 });
+    const { id } = await engine.createContainer({ image: TEST_IMAGE, name: `bench-mon-${runId}`, cmd: ['sleep', '600'], labels: { ...labels, [LABEL.managed]: 'true' }, stopTimeoutSec: 0 });
     await engine.startContainer(id);
     const before = rssMiB(agent.pid as number);
     await pool(MONITORS_N, 50, async () => {

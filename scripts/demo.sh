@@ -28,7 +28,7 @@ BOSUN_STATE_DIR="$WORK/state" node "$ROOT/bin/bosun.js" agent --policy "$WORK/po
 AGENT=$!
 cleanup() {
   kill -TERM "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null || true
-  docker rm -f bosun-demo-site bosun-demo-monitored bosun-demo-glue-web >/dev/null 2>&1 || true
+  docker rm -f bosun-demo-site bosun-demo-monitored bosun-demo-foreign bosun-demo-glue-web >/dev/null 2>&1 || true
   if [ -n "${GLUE:-}" ]; then kill -TERM "$GLUE" 2>/dev/null || true; wait "$GLUE" 2>/dev/null || true; fi
   docker rmi bosun-demo-hello bosun-demo-daemon >/dev/null 2>&1 || true
   if command -v amqp-delete-queue >/dev/null; then
@@ -58,7 +58,8 @@ bosun send start_containers_not_running "{name: 'bosun-demo-site'}" --wait
 bosun send start_containers_not_running "{name: 'bosun-demo-', exact_value: false}" --wait
 
 say "seed 000 · monitor_container_status: a notice when the container stops"
-docker run -d --name bosun-demo-monitored bosun-busybox sleep 300 >/dev/null
+# made by hand here, so it is marked as bosun's: the channels act only on bosun's containers
+docker run -d --name bosun-demo-monitored --label bosun.managed=true bosun-busybox sleep 300 >/dev/null
 bosun send monitor_container_status "{name: 'bosun-demo-monitored', response_channel: 'my_container_is_not_running_$RUN', interval: 10}" --wait
 ( sleep 1; docker kill bosun-demo-monitored >/dev/null ) &
 bosun listen my_container_is_not_running_$RUN --count 1
@@ -76,6 +77,9 @@ bosun send close_container "{name: 'bosun-demo-monitored'}" --wait
 say "a hostile publisher gets refused, and the agent stays up"
 bosun send container_status "{name: 'x/..'}" --wait || true
 bosun send start_container.response_channel "{image: 'bosun-busybox', command: 'true', response_channel: 'demo_hostile_$RUN', network: 'container:bosun-demo-site'}" --wait || true
+docker run -d --name bosun-demo-foreign bosun-busybox sleep 300 >/dev/null
+bosun send container_status "{name: 'bosun-demo-foreign'}" --wait || true
+docker rm -f bosun-demo-foreign >/dev/null
 bosun send start_container.response_channel "{image: 'bosun-busybox', command: 'true', response_channel: 'demo_hostile_$RUN', resources: {memory: '64g'}}" --wait || true
 
 say "seed 002 · a declarative stack: plan, up, drift, update in place, down"

@@ -26,7 +26,7 @@ export async function mustInspect(ctx: ActionContext, name: string, field = 'nam
 /** The named container, which a message may act on only when bosun made it (unless the policy's container_scope is "any"). */
 export async function mustInspectOwned(ctx: ActionContext, name: string, field = 'name'): Promise<ContainerDetails> {
   const d = await mustInspect(ctx, name, field);
-  ensureMayActOn(ctx.policy, 'container', name, d.labels, field);
+  ensureMayActOn(ctx.policy, 'container', name, d.labels, field, ctx.publisher);
   return d;
 }
 
@@ -92,7 +92,7 @@ export const closeContainer: ActionDefinition<typeof stopSchema> = {
   async handle(input, ctx) {
     const d = await ctx.engine.inspectContainer(input.name);
     if (!d) return { reply: { result: { removed: false, already_gone: true } } };
-    ensureMayActOn(ctx.policy, 'container', input.name, d.labels, 'name');
+    ensureMayActOn(ctx.policy, 'container', input.name, d.labels, 'name', ctx.publisher);
     await ctx.engine.stopContainer(d.id, { timeoutSec: input.timeout });
     await ctx.engine.removeContainer(d.id, { force: true });
     return { reply: { container: { id: d.id, name: d.name }, result: { removed: true } } };

@@ -1,6 +1,7 @@
 /** Seed 000: monitor_container_status — notify response_channel once the container stops running. */
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
+import { ensureMayActOn } from '../domain/policy/ownership.js';
 import type { MonitorManager } from '../agent/monitors.js';
 import { containerRef, requestIdField, responseChannelField } from './schemas/run.js';
 import type { ActionDefinition } from './types.js';
@@ -22,6 +23,7 @@ export function monitorAction(monitors: MonitorManager): ActionDefinition<typeof
     async handle(input, ctx) {
       const d = await ctx.engine.inspectContainer(input.name);
       if (!d) throw new BosunError('not_found', `no container named "${input.name}" to monitor`, { field: 'name', retryable: false });
+      ensureMayActOn(ctx.policy, 'container', input.name, d.labels, 'name', ctx.publisher);
       await monitors.add({ id: ctx.requestId, name: input.name, response_channel: input.response_channel, interval_s: input.interval });
       return { reply: { container: { id: d.id, name: d.name }, result: { monitoring: true, monitor_id: ctx.requestId, interval: input.interval } } };
     },

@@ -22,10 +22,12 @@ import type { ActionContext, ActionOutcome } from './types.js';
 export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary | undefined> {
   // A fresh message with a random id cannot have made anything yet.
   if (!ctx.redelivered && !ctx.requestIdGiven) return undefined;
-  const byId = await ctx.engine.listContainers({ all: true, labels: { [LABEL.request]: ctx.requestId, [LABEL.managed]: 'true' } });
+  // With named publishers, a request id or body another publisher sent finds nothing of theirs.
+  const mine = { [LABEL.managed]: 'true', ...(ctx.publisher !== undefined ? { [LABEL.publisher]: ctx.publisher } : {}) };
+  const byId = await ctx.engine.listContainers({ all: true, labels: { [LABEL.request]: ctx.requestId, ...mine } });
   if (byId[0]) return byId[0];
   if (!ctx.redelivered) return undefined;
-  const byHash = await ctx.engine.listContainers({ all: true, labels: { 'bosun.body-hash': ctx.bodyHash, [LABEL.managed]: 'true' } });
+  const byHash = await ctx.engine.listContainers({ all: true, labels: { 'bosun.body-hash': ctx.bodyHash, ...mine } });
   return byHash.sort((a, b) => b.created - a.created)[0];
 }
 
@@ -77,7 +79,7 @@ function precheck(ctx: ActionContext, input: RunInput): void {
 /** The container of the run's name, when there is one; a container bosun did not make is refused (policy container_scope). */
 async function existingByName(ctx: ActionContext, input: RunInput): Promise<ContainerDetails | undefined> {
   const existing = input.name ? await ctx.engine.inspectContainer(input.name) : undefined;
-  if (existing) ensureMayActOn(ctx.policy, 'container', existing.name, existing.labels, 'name');
+  if (existing) ensureMayActOn(ctx.policy, 'container', existing.name, existing.labels, 'name', ctx.publisher);
   return existing;
 }
 

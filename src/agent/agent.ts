@@ -146,7 +146,8 @@ export class Agent {
   private async runAction(
     action: ActionDefinition, input: unknown, msg: InboundMessage, who: ReturnType<typeof identify>, policy: Policy, publisher: string | undefined,
   ): Promise<ActionOutcome> {
-    const repeat = msg.redelivered || Boolean(msg.headers[RESUME_HEADER]) || attemptsOf(msg) > 0;
+    const ownCopy = trustsOwnHeaders(msg, this.o.transport.identity);
+    const repeat = msg.redelivered || (ownCopy && (Boolean(msg.headers[RESUME_HEADER]) || attemptsOf(msg) > 0));
     const kind = runKindOf(action.channel, input);
     const release = kind ? await this.quotas.admit(policy.quotas, publisher, who.id, kind, repeat) : () => undefined;
     const entry: InFlight = { msg };

@@ -33,7 +33,16 @@ function enforceMode(mode: string | undefined, field: string, hostAllowed: boole
     : `${field}: "${mode}" joins another container's ${what} namespace; runs may not share namespaces with other containers`);
 }
 
+/**
+ * The engine uses the first network's name as the network mode when none is set, so every
+ * network name is a mode too: a network called `host` or `container:X` is checked as such.
+ */
 export function enforceNamespaces(policy: Policy, spec: ContainerSpec, f: (name: string) => string, scope: NamespaceScope = {}): void {
   enforceMode(spec.networkMode, f('network'), policy.allow_host_network, 'network', scope);
+  for (const net of spec.networks ?? []) {
+    if (net.name === 'host' || /^(container|service):/.test(net.name)) {
+      deny(f('networks'), `${f('networks')}: "${net.name}" is not a network but a namespace mode; use network_mode (policy-checked) instead`);
+    }
+  }
   enforceMode(spec.pidMode, f('pid'), policy.allow_host_pid, 'PID', scope);
 }

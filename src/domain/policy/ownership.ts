@@ -28,7 +28,13 @@ export function ensureMayActOn(
   name: string,
   labels: Readonly<Record<string, string>> | undefined | null,
   field: string,
+  /** With named publishers: a container another publisher's run made is not this one's to act on. */
+  publisher?: string,
 ): void {
+  const other = labels?.[LABEL.publisher];
+  if (mayActOn(policy, labels) && policy.container_scope !== 'any' && publisher !== undefined && other !== undefined && other !== publisher) {
+    throw new BosunError('policy_denied', `${kind} "${name}" was made for another publisher; the policy's container_scope "bosun" lets a publisher act only on its own`, { field, retryable: false });
+  }
   if (mayActOn(policy, labels)) return;
   throw new BosunError(
     'policy_denied',

@@ -25,6 +25,10 @@ export function enforcePorts(policy: Policy, spec: ContainerSpec, field: string)
     if (!ok) {
       throw new BosunError('policy_denied', `${field}: ${b.containerPort} would be published on ${ip === '' ? 'every interface' : ip}; the policy allows ${allowed.join(', ') || 'none'} (ports.allowed_host_ips)`, { field, retryable: false });
     }
+    // A range ("1-1023") or any other form would slip past a numeric comparison: only plain numbers pass.
+    if (b.hostPort && !/^\d+$/.test(b.hostPort)) {
+      throw new BosunError('policy_denied', `${field}: host port "${b.hostPort}" must be one port number (ranges are not accepted)`, { field, retryable: false });
+    }
     const port = Number(b.hostPort ?? '');
     if (b.hostPort && port !== 0 && port < policy.ports.min_host_port) {
       throw new BosunError('policy_denied', `${field}: host port ${port} is below ${policy.ports.min_host_port} (ports.min_host_port)`, { field, retryable: false });

@@ -170,7 +170,7 @@ describe('agent channels over AMQP', () => {
 
   it('monitor_container_status: notices a stop, with exit code; unknown containers are an error', async () => {
     const name = uniqueName(`mon-${runId}`);
-    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sh', '-c', 'sleep 60'], labels, stopTimeoutSec: 0 });
+    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sh', '-c', 'sleep 60'], labels: bosunMade, stopTimeoutSec: 0 });
     await engine.startContainer(name);
     const channel = `mon-${runId}`;
     const inbox = await client.collect(channel);

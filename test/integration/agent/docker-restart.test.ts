@@ -31,7 +31,7 @@ it('survives a daemon restart: monitors resume, runs work again', async () => {
   const agent = await startTestAgent({ dockerHost: node.host });
   try {
     const name = `dr-${runId}`;
-    await node.engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '300'], labels: { [LABEL.test]: runId }, stopTimeoutSec: 1 });
+    await node.engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '300'], labels: { [LABEL.test]: runId, [LABEL.managed]: 'true' }, stopTimeoutSec: 1 });
     await node.engine.startContainer(name);
     const channel = `mon-${runId}-dr`;
     const inbox = await client.collect(channel);

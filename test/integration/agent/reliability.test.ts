@@ -91,7 +91,7 @@ describe('agent reliability', () => {
   it('monitors survive an agent restart', async () => {
     const stateDir = tempDir('mon');
     const name = uniqueName(`monr-${runId}`);
-    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '60'], labels, stopTimeoutSec: 0 });
+    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '60'], labels: { ...labels, [LABEL.managed]: 'true' }, stopTimeoutSec: 0 });
     await engine.startContainer(name);
     const channel = `mon-${runId}-restart`;
     const inbox = await client.collect(channel);

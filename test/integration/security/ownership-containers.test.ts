@@ -67,6 +67,7 @@ describe('default scope: only bosun’s containers', () => {
       ['remove_container', { name: c.name, force: true }, 'name'],
       ['close_container', { name: c.name, timeout: 0 }, 'name'],
       ['start_containers_not_running', { name: c.name }, 'name'],
+      ['monitor_container_status', { name: c.name, response_channel: `mon-${runId}`, interval: 60 }, 'name'],
       ['dispatch', { Dockercmd: 'stop', Container: c.name, Options: { Time: 0 } }, 'container'],
       ['dispatch', { Dockercmd: 'remove', Container: c.name, Options: { Force: true } }, 'container'],
     ];
