@@ -8,6 +8,7 @@ import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import { enforceReadPath, isWithin } from '../domain/policy.js';
 import { ensureMayActOn } from '../domain/policy/ownership.js';
+import type { ContainerEngine } from '../ports/engine.js';
 import type { ActionContext } from './types.js';
 import type { RunInput } from './schemas/run.js';
 
@@ -32,12 +33,12 @@ export async function resolveHostPath(p: string): Promise<string> {
  * context (or of a directory around it) could swap parts of it for symlinks to host files in
  * between. Such a context is refused; the containers are looked up on the engine, not in memory.
  */
-async function enforceContextNotWritable(ctx: ActionContext, contextDir: string): Promise<void> {
-  for (const c of await ctx.engine.listContainers({ all: true })) {
-    const d = await ctx.engine.inspectContainer(c.id);
+export async function enforceContextNotWritable(engine: ContainerEngine, contextDir: string, field = 'context'): Promise<void> {
+  for (const c of await engine.listContainers({ all: true })) {
+    const d = await engine.inspectContainer(c.id);
     const m = d?.mounts.find((x) => x.type === 'bind' && !x.readOnly && x.source !== undefined && (isWithin(contextDir, x.source) || isWithin(x.source, contextDir)));
     if (m) {
-      throw new BosunError('policy_denied', `context: ${contextDir} is writable by container ${d!.name} (bind ${m.source}); build from a directory no container can write`, { field: 'context', retryable: false });
+      throw new BosunError('policy_denied', `${field}: ${contextDir} is writable by container ${d!.name} (bind ${m.source}); build from a directory no container can write`, { field, retryable: false });
     }
   }
 }
@@ -45,7 +46,7 @@ async function enforceContextNotWritable(ctx: ActionContext, contextDir: string)
 export async function prepareImage(ctx: ActionContext, input: RunInput): Promise<PreparedImage> {
   if (input.build) {
     const contextDir = enforceReadPath(ctx.policy, resolve(input.context), 'context');
-    await enforceContextNotWritable(ctx, contextDir);
+    await enforceContextNotWritable(ctx.engine, contextDir);
     // A build takes the tag from whatever image holds it: only an image bosun built may lose it.
     const current = await ctx.engine.inspectImage(input.image);
     if (current) ensureMayActOn(ctx.policy, 'image', input.image, current.labels, 'image');

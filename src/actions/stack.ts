@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import {
-  DEFAULT_POLICY, applyPolicyDefaults, enforceBindSource, enforceLogDriver, enforcePolicy, enforceReadPath, enforceVolumeDriverOpts, readFileWithin, type Policy,
+  realOrNormal, DEFAULT_POLICY, applyPolicyDefaults, enforceBindSource, enforceLogDriver, enforcePolicy, enforceReadPath, enforceVolumeDriverOpts, readFileWithin, type Policy,
 } from '../domain/policy.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import { desiredContainers } from '../planner/stack/containers.js';
@@ -18,6 +18,7 @@ import { StackOptionsInput, resolveOptions } from '../stacks/options.js';
 import { RunScriptInput, runScript, scriptSpec } from '../stacks/run-script.js';
 import { STACK_COMMANDS, runStack } from '../stacks/run-stack.js';
 import { boundStack, ensureStackOwnsWhatItUses } from './stack-bounds.js';
+import { enforceContextNotWritable } from './image-source.js';
 import type { ActionDefinition } from './types.js';
 
 export const StackMessage = z
@@ -110,6 +111,9 @@ export const stackAction: ActionDefinition<typeof StackMessage> = {
     enforceStackPolicy(ctx.policy, stack);
     await enforcePeersOwned(ctx.engine, stack);
     await ensureStackOwnsWhatItUses(ctx.policy, ctx.engine, stack);
+    for (const svc of Object.values(stack.services)) {
+      if (svc.build) await enforceContextNotWritable(ctx.engine, realOrNormal(svc.build.context), `stack.services.${svc.name}.build`);
+    }
     const opts = resolveOptions(m.options);
     if (m.action === 'run_script') {
       const script = m.script!;

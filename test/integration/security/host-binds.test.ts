@@ -121,6 +121,12 @@ describe('security: binds under the default policy', () => {
       assert.equal(b.error?.code, 'policy_denied', JSON.stringify(b));
       assert.equal(b.error?.field, 'context');
       assert.match(b.error?.message ?? '', new RegExp(holder));
+      // The stack channel's builds get the same check.
+      const inline = `services:\n  app:\n    image: bosun-sec-ctx-${runId}\n    build: {context: ${JSON.stringify(ctxDir)}}\n    labels: {${LABEL.test}: ${runId}}\n`;
+      const st = (await client.request('stack', { action: 'up', name: `secctx${runId}`.toLowerCase().replace(/[^a-z0-9]/g, ''), stack: { inline } }, { timeoutMs: 90_000 })) as Reply;
+      assert.equal(st.error?.code, 'policy_denied', JSON.stringify(st));
+      assert.equal(st.error?.field, 'stack.services.app.build');
+      assert.match(st.error?.message ?? '', new RegExp(holder));
     } finally {
       await engine.removeContainer(holder, { force: true });
       removeBosunTestDir(ctxDir);
