@@ -25,6 +25,10 @@ export BOSUN_BROKER_URL="${BOSUN_TEST_AMQP:-amqp://guest:guest@127.0.0.1:5672}"
 export BOSUN_TEST_RUN_ID="$run_id"
 
 shopt -s globstar nullglob
-files=(test/unit/**/*.test.ts test/property/**/*.test.ts test/contracts/**/*.test.ts test/integration/**/*.test.ts)
-if [ $# -gt 0 ]; then files=("$@"); fi
-node --import tsx --test --test-concurrency=1 --test-force-exit --test-timeout=300000 "${files[@]}"
+run() { node --import tsx --test --test-concurrency=1 --test-timeout=300000 "$@"; }
+if [ $# -gt 0 ]; then run --test-force-exit "$@"; exit; fi
+# Unit and property tests leak no handle, so they run without --test-force-exit, which was seen
+# to end a file before all its tests ran. Integration files still need it: one
+# (cluster/node-agent.test.ts) leaves an AMQP socket open that is not found yet.
+run test/unit/**/*.test.ts test/property/**/*.test.ts
+run --test-force-exit test/contracts/**/*.test.ts test/integration/**/*.test.ts
