@@ -53,6 +53,7 @@ export const dispatch: ActionDefinition<typeof dispatchSchema> = {
   description: "Seed 003's Dockercmd messages: run (Attach → output replied, Remove → deleted after exit), stop (Time), remove (Volumes, Force).",
   schema: dispatchSchema,
   replyChannelOf: (i) => i.response_channel,
+  runKindOf: (i) => (i.dockercmd !== 'run' ? undefined : (i.options.attach ?? []).some((a) => a === 'STDOUT' || a === 'STDERR') || i.options.remove === true ? 'attached' : 'detached'),
   async handle(input, ctx) {
     const o = input.options;
     if (input.dockercmd === 'run') {

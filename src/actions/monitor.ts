@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
 import { ensureMayActOn } from '../domain/policy/ownership.js';
-import type { MonitorManager } from '../agent/monitors.js';
+import type { MonitorService } from '../monitors/manager.js';
 import { containerRef, requestIdField, responseChannelField } from './schemas/run.js';
 import type { ActionDefinition } from './types.js';
 
@@ -14,12 +14,16 @@ const monitorSchema = z.strictObject({
   interval: z.number().positive().max(86_400).default(10),
 });
 
-export function monitorAction(monitors: MonitorManager): ActionDefinition<typeof monitorSchema> {
+/** Monitors are cheap to wait on: many may be in flight whatever the agent's concurrency. */
+const MONITOR_PREFETCH = 64;
+
+export function monitorAction(monitors: MonitorService): ActionDefinition<typeof monitorSchema> {
   return {
     channel: 'monitor_container_status',
     description: 'Watch a container; when it is no longer running, publish {container, timestamp, running: false, current_status, exit_code} to response_channel.',
     schema: monitorSchema,
     // The acknowledgement goes to reply_to only: response_channel receives just the notice, as in seed 000.
+    delivery: { prefetch: { atLeast: MONITOR_PREFETCH }, replies: 'reply_to' },
     async handle(input, ctx) {
       const d = await ctx.engine.inspectContainer(input.name);
       if (!d) throw new BosunError('not_found', `no container named "${input.name}" to monitor`, { field: 'name', retryable: false });

@@ -8,6 +8,7 @@ export const startContainerCreate: ActionDefinition<typeof createRunSchema> = {
   description: 'Create and start a container (build first with build: true); an existing container of that name is started instead.',
   schema: createRunSchema,
   replyChannelOf: (i) => i.response_channel,
+  runKindOf: () => 'detached',
   handle: (input, ctx) => runDetached(ctx, input),
 };
 
@@ -17,5 +18,6 @@ export const startContainerResponse: ActionDefinition<typeof attachedRunSchema> 
   schema: attachedRunSchema,
   replyChannelOf: (i) => i.response_channel,
   responseFormatOf: (i) => i.response_format,
+  runKindOf: () => 'attached',
   handle: (input, ctx) => runAttached(ctx, input, { remove: input.remove }),
 };

@@ -1,6 +1,7 @@
 /**
- * What an action is: a channel name, a zod schema for its message body, and a handler.
- * The agent validates, applies policy, runs the handler and builds the reply envelope;
+ * What an action is: a channel name, a zod schema for its message body, a handler, how its
+ * messages are delivered and what it needs beyond the engine. The pipeline (src/pipeline)
+ * decodes, validates, applies policy, runs the handler and builds the reply envelope;
  * handlers only do their one job.
  */
 import type { z } from 'zod';
@@ -8,6 +9,8 @@ import type { ContainerEngine } from '../ports/engine.js';
 import type { Clock } from '../ports/clock.js';
 import type { Logger } from '../util/log.js';
 import type { Policy } from '../domain/policy.js';
+import type { ReplyEnvelope, ReplyError } from '../domain/envelope.js';
+import type { MonitorService } from '../monitors/manager.js';
 
 export interface ActionContext {
   engine: ContainerEngine;
@@ -29,37 +32,82 @@ export interface ActionContext {
   signal: AbortSignal;
   /** Publishes a JSON body to a channel, durably (for notices sent later, e.g. monitors). */
   publish(channel: string, body: unknown): Promise<void>;
+  /** Publishes a JSON body on the message's reply path(s) before the final envelope; a no-op when it has none. */
+  publishProgress(body: unknown): Promise<void>;
 }
 
+/** The envelope fields an action fills (container, exit_code, stdout, result, …); the pipeline adds the rest. */
+export type ReplyFields = Omit<ReplyEnvelope, 'ok' | 'action' | 'request_id' | 'duration_ms' | 'error'>;
+
 export interface ActionOutcome {
-  /** Envelope fields the action fills (container, exit_code, stdout, result, …). */
-  reply: {
-    container?: { id?: string; name?: string };
-    exit_code?: number;
-    stdout?: string;
-    stderr?: string;
-    truncated?: boolean;
-    stdout_bytes?: number;
-    stderr_bytes?: number;
-    result?: unknown;
-  };
+  reply: ReplyFields;
   /** False when the action finished but failed (e.g. non-zero exit): the envelope says ok:false. */
   ok?: boolean;
   /** Runs once the reply is out and the message acked (e.g. remove a function run's container). */
   afterSettle?: () => Promise<void>;
-  error?: { code: import('../domain/errors.js').ErrorCode; message: string; field?: string };
+  error?: ReplyError;
 }
 
+/** Which run quota a message counts against, when it starts a container. */
+export type RunKind = 'attached' | 'detached';
+
+/**
+ * How the transport hands the action its messages. Every message is acked once its outcome
+ * is settled (replies confirmed, or parked); an action that goes on working after its reply
+ * (monitors) returns at once and sends its later notices itself.
+ */
+export interface DeliverySettings {
+  /**
+   * Messages in flight on this channel at once: the agent's concurrency, or at least `atLeast`
+   * (non-blocking actions whose handler returns at once, so many can wait cheaply).
+   */
+  prefetch: 'concurrency' | { atLeast: number };
+  /**
+   * Where the reply envelope goes. 'sender': the message's response_channel (as the action's
+   * replyChannelOf reads it) and reply_to. 'reply_to': reply_to only — the response_channel is
+   * where the action publishes its own later notices, and receives nothing else.
+   */
+  replies: 'sender' | 'reply_to';
+}
+
+export const DEFAULT_DELIVERY: DeliverySettings = { prefetch: 'concurrency', replies: 'sender' };
+
+/** What actions may need beyond the action context; the registry builder is given them once. */
+export interface ActionDeps {
+  monitors: MonitorService;
+}
+
+/** An action as its module writes it, typed by its schema. */
 export interface ActionDefinition<S extends z.ZodType = z.ZodType> {
   /** Canonical channel name (e.g. "start_container.create"). */
   channel: string;
   /** Short human description, used in the README reference and JSON Schemas. */
   description: string;
   schema: S;
+  delivery?: Partial<DeliverySettings>;
   /** The message field naming where the sender wants the reply, if the action has one. */
   replyChannelOf?(input: z.infer<S>): string | undefined;
   /** "raw": reply with stdout alone (seed 000 chaining) when the input asks for it. */
   responseFormatOf?(input: z.infer<S>): 'envelope' | 'raw';
-  /** Non-blocking actions (monitors) ack at once and reply later on their own. */
+  /** The run quota the message counts against, when it starts a container. */
+  runKindOf?(input: z.infer<S>): RunKind | undefined;
   handle(input: z.infer<S>, ctx: ActionContext): Promise<ActionOutcome>;
+}
+
+/** A validated message bound to its action's handler: what the pipeline needs of it, typed no more. */
+export interface AcceptedMessage {
+  replyChannel: string | undefined;
+  format: 'envelope' | 'raw';
+  runKind: RunKind | undefined;
+  handle(ctx: ActionContext): Promise<ActionOutcome>;
+}
+
+/** An action in the registry: its schema's type is closed inside `accept`. */
+export interface Action {
+  channel: string;
+  description: string;
+  schema: z.ZodType;
+  delivery: DeliverySettings;
+  /** Validates a decoded body (invalid_message naming every offending field) and binds it to the handler. */
+  accept(body: unknown): AcceptedMessage;
 }

@@ -4,11 +4,13 @@
  * publisher in a header; only a copy whose user_id is the agent's own is trusted to say so.
  */
 import type { InboundMessage, PublishOptions } from '../ports/transport.js';
-import { PUBLISHER_HEADER } from './border.js';
+import { PUBLISHER_HEADER } from '../pipeline/border.js';
+
+/** Marks a checkpointed copy of a long run. */
+export const RESUME_HEADER = 'x-bosun-resume';
 
 /** How many times the agent has handed a message back after a retryable failure. */
 export const ATTEMPTS_HEADER = 'x-bosun-attempts';
-export const DEFAULT_MAX_ATTEMPTS = 5;
 
 /** The attempt count a message carries; anything but a small non-negative integer counts as 0. */
 export function attemptsOf(msg: InboundMessage): number {

@@ -7,12 +7,11 @@ import type { FastifyInstance } from 'fastify';
 import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';
 import { createTransport } from '../adapters/transport-factory.js';
 import { buildRegistry } from '../actions/registry.js';
-import { stackAction } from '../actions/stack.js';
-import type { ActionDefinition } from '../actions/types.js';
+import type { Action } from '../actions/types.js';
 import { Agent } from '../agent/agent.js';
 import { BosunError } from '../domain/errors.js';
 import { createAgentMetrics } from '../agent/metrics.js';
-import { MonitorManager } from '../agent/monitors.js';
+import { MonitorManager } from '../monitors/manager.js';
 import { systemClock } from '../ports/clock.js';
 import type { Transport } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
@@ -34,7 +33,8 @@ export interface AgentProcessOptions {
   maxBodyBytes?: number;
   /** Deliveries for retryable failures before a message is parked as redelivery_limit (default 5). */
   maxAttempts?: number;
-  extraActions?: ActionDefinition[];
+  /** Further channels (made with defineAction). */
+  extraActions?: Action[];
   log: Logger;
 }
 
@@ -71,7 +71,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     stateFile: join(stateDir, 'monitors.json'),
     notify: (channel, notice) => transport.publish(channel, JSON.stringify(notice), { declare: true }),
   });
-  const registry = buildRegistry({ monitors, ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), extra: [stackAction as unknown as ActionDefinition, ...(o.extraActions ?? [])] });
+  const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(o.extraActions ? { extra: o.extraActions } : {}) });
   const agent = new Agent({
     transport, engine, registry, policy, clock: systemClock, log: o.log, metrics, concurrency: o.concurrency,
     ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),

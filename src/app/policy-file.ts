@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import YAML from 'yaml';
 import { BosunError } from '../domain/errors.js';
 import { DEFAULT_POLICY, PolicySchema, type Policy } from '../domain/policy.js';
-import { validate } from '../agent/validate.js';
+import { validate } from '../domain/validate.js';
 
 /** Loads a policy file (YAML or JSON); no file means the safe default. */
 export async function loadPolicy(path: string | undefined): Promise<Policy> {

@@ -6,14 +6,10 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
-import { buildRegistry } from '../actions/registry.js';
-import { stackAction } from '../actions/stack.js';
-import type { ActionDefinition } from '../actions/types.js';
-import type { MonitorManager } from '../agent/monitors.js';
+import { DESCRIBE_ONLY_DEPS, buildRegistry } from '../actions/registry.js';
 
 export function channelSchemas(): Record<string, unknown> {
-  // The registry only needs the monitor manager to build the monitor action's handler.
-  const registry = buildRegistry({ monitors: {} as MonitorManager, extra: [stackAction as unknown as ActionDefinition] });
+  const registry = buildRegistry(DESCRIBE_ONLY_DEPS);
   const out: Record<string, unknown> = {};
   for (const [channel, action] of registry) {
     out[channel] = { title: channel, description: action.description, ...z.toJSONSchema(action.schema, { io: 'input', unrepresentable: 'any' }) };

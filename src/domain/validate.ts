@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BosunError } from '../domain/errors.js';
+import { BosunError } from './errors.js';
 
 /** Parses with the action's schema; the error names every offending field and what was expected. */
 export function validate<S extends z.ZodType>(schema: S, body: unknown): z.infer<S> {

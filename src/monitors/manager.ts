@@ -29,9 +29,15 @@ export interface MonitorNotice {
   monitor_id: string;
 }
 
+/** What actions need of the monitors: to register one. */
+export interface MonitorService {
+  /** Registers a monitor (idempotent per id) and checks it at once. */
+  add(m: Omit<Monitor, 'next_check_at'>): Promise<void>;
+}
+
 const WATCHED_ACTIONS = new Set(['die', 'stop', 'kill', 'destroy', 'oom', 'pause', 'rename']);
 
-export class MonitorManager {
+export class MonitorManager implements MonitorService {
   private readonly monitors = new Map<string, Monitor>();
   private lastEventNano: bigint | undefined;
   private readonly ctl = new AbortController();

@@ -28,7 +28,10 @@ export interface ErrorRecord {
   user_id?: string;
 }
 
-export function errorRecord(msg: InboundMessage, err: BosunError, requestId: string, receivedAt: number): ErrorRecord {
+/** The parts of a message the record keeps. */
+export type ParkedMessage = Pick<InboundMessage, 'channel' | 'body' | 'headers' | 'replyTo' | 'userId'>;
+
+export function errorRecord(msg: ParkedMessage, err: BosunError, requestId: string, receivedAt: number): ErrorRecord {
   const whole = err.code !== 'message_too_large';
   const bytes = whole ? msg.body : msg.body.subarray(0, OVERSIZED_PREFIX_BYTES);
   const text = whole && isUtf8(bytes);

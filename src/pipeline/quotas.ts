@@ -1,5 +1,5 @@
 /**
- * Run quotas, checked by the agent before a run's handler: runs per minute per publisher (an
+ * Run quotas, checked by the pipeline before a run's handler: runs per minute per publisher (an
  * in-memory sliding window: per agent process, reset on restart) and running detached
  * containers, all publishers together and per publisher — counted from Docker (running
  * containers labelled bosun.run=detached), plus detached runs this agent has admitted whose
@@ -9,24 +9,7 @@ import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import type { Quotas } from '../domain/policy/schema.js';
 import type { ContainerEngine } from '../ports/engine.js';
-
-export type RunKind = 'attached' | 'detached';
-
-interface RunLike {
-  dockercmd?: unknown;
-  options?: { attach?: unknown; remove?: unknown };
-}
-
-/** Which messages start a container run, and of which kind (mirrors the handlers' choice). */
-export function runKindOf(channel: string, input: unknown): RunKind | undefined {
-  if (channel === 'start_container.create') return 'detached';
-  if (channel === 'start_container.response_channel') return 'attached';
-  if (channel !== 'dispatch' || typeof input !== 'object' || input === null) return undefined;
-  const d = input as RunLike;
-  if (d.dockercmd !== 'run') return undefined;
-  const attach = Array.isArray(d.options?.attach) ? (d.options.attach as unknown[]) : [];
-  return attach.includes('STDOUT') || attach.includes('STDERR') || d.options?.remove === true ? 'attached' : 'detached';
-}
+import type { RunKind } from '../actions/types.js';
 
 const WINDOW_MS = 60_000;
 const ANONYMOUS = '';

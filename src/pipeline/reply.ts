@@ -4,6 +4,7 @@
 import type { ActionOutcome } from '../actions/types.js';
 import { errorOf, type ReplyEnvelope } from '../domain/envelope.js';
 import type { BosunError } from '../domain/errors.js';
+import type { PublishOptions } from '../ports/transport.js';
 
 export interface OutboundReply {
   channel: string;
@@ -53,6 +54,24 @@ export function planReplies(env: ReplyEnvelope, paths: ReplyPaths): OutboundRepl
   }
   if (paths.replyTo && paths.replyTo !== paths.responseChannel) out.push({ channel: paths.replyTo, body: envelope, correlationId: cid, messageId: env.request_id, declare: false });
   return out;
+}
+
+/**
+ * A progress body (issue 11's stream chunks) on the same paths as the final reply, always JSON;
+ * its message id is the request id with its sequence number, so it is never taken for the reply.
+ */
+export function planProgress(paths: ReplyPaths, requestId: string, seq: number, body: unknown): OutboundReply[] {
+  const json = JSON.stringify(body);
+  const base = { body: json, correlationId: paths.correlationId ?? requestId, messageId: `${requestId}:progress:${seq}` };
+  const out: OutboundReply[] = [];
+  if (paths.responseChannel) out.push({ ...base, channel: paths.responseChannel, declare: true });
+  if (paths.replyTo && paths.replyTo !== paths.responseChannel) out.push({ ...base, channel: paths.replyTo, declare: false });
+  return out;
+}
+
+/** The transport options of a reply. */
+export function publishOptionsOf(r: OutboundReply): PublishOptions {
+  return { declare: r.declare, messageId: r.messageId, ...(r.correlationId ? { correlationId: r.correlationId } : {}) };
 }
 
 export type { ErrorRecord } from './park.js';

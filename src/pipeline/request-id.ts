@@ -14,7 +14,7 @@ export interface RequestIdentity {
  * A sender-given id makes redelivery exactly-once; without one, a redelivered message is
  * matched to its earlier work by body hash, and a fresh message always runs anew.
  */
-export function identify(msg: InboundMessage, body: Record<string, unknown>): RequestIdentity {
+export function identify(msg: Pick<InboundMessage, 'channel' | 'body' | 'messageId' | 'correlationId'>, body: Record<string, unknown>): RequestIdentity {
   const bodyHash = createHash('sha256').update(msg.channel).update('\0').update(msg.body).digest('hex').slice(0, 24);
   const given = typeof body.request_id === 'string' && body.request_id ? body.request_id : (msg.messageId ?? msg.correlationId);
   if (given) return { id: given, explicit: true, bodyHash };

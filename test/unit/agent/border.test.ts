@@ -1,10 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkBorderFields, checkSize, publisherOf, safeId } from '../../../src/agent/border.js';
+import { checkBorderFields, checkSize, publisherOf, safeId } from '../../../src/pipeline/border.js';
 import { copyOptions } from '../../../src/agent/copies.js';
-import { decodeBody } from '../../../src/agent/decode.js';
-import { errorRecord } from '../../../src/agent/park.js';
-import { runKindOf } from '../../../src/agent/quotas.js';
+import { decodeBody } from '../../../src/pipeline/decode.js';
+import { errorRecord } from '../../../src/pipeline/park.js';
+import { runKindOf } from '../../../src/actions/registry.js';
 import { apiSegment } from '../../../src/adapters/engine-docker/paths.js';
 import { BosunError, isBosunError } from '../../../src/domain/errors.js';
 import { isContainerRef, isImageRef, isReplyChannel, isRequestId } from '../../../src/domain/references.js';
@@ -76,12 +76,12 @@ describe('message border (pure)', () => {
     assert.deepEqual([copy.userId, copy.headers?.['x-bosun-publisher'], copy.messageId], ['guest', '', 'rid']);
   });
 
-  it('which messages are runs, and of which kind', () => {
-    assert.equal(runKindOf('start_container.create', {}), 'detached');
-    assert.equal(runKindOf('start_container.response_channel', {}), 'attached');
-    assert.equal(runKindOf('dispatch', { dockercmd: 'run', options: {} }), 'detached');
-    assert.equal(runKindOf('dispatch', { dockercmd: 'run', options: { attach: ['STDOUT'] } }), 'attached');
-    assert.equal(runKindOf('dispatch', { dockercmd: 'stop', options: {} }), undefined);
-    assert.equal(runKindOf('container_status', {}), undefined);
+  it('which messages are runs, and of which kind (as each action declares it, on a valid body)', () => {
+    assert.equal(runKindOf('start_container.create', { image: 'alpine' }), 'detached');
+    assert.equal(runKindOf('start_container.response_channel', { image: 'alpine', response_channel: 'out' }), 'attached');
+    assert.equal(runKindOf('dispatch', { dockercmd: 'run', image: 'alpine', options: {} }), 'detached');
+    assert.equal(runKindOf('dispatch', { Dockercmd: 'run', Image: 'alpine', Options: { Attach: ['stdout'] } }), 'attached');
+    assert.equal(runKindOf('dispatch', { dockercmd: 'stop', container: 'x', options: {} }), undefined);
+    assert.equal(runKindOf('container_status', { name: 'x' }), undefined);
   });
 });

@@ -4,9 +4,9 @@ import fc from 'fast-check';
 import { buildRunSpec, parseBytes, splitCommand } from '../../../src/actions/run-spec.js';
 import { attachedRunSchema, createRunSchema } from '../../../src/actions/schemas/run.js';
 import { lowerKeys } from '../../../src/actions/dispatch.js';
-import { decodeBody } from '../../../src/agent/decode.js';
-import { validate } from '../../../src/agent/validate.js';
-import { planReplies } from '../../../src/agent/reply.js';
+import { decodeBody } from '../../../src/pipeline/decode.js';
+import { validate } from '../../../src/domain/validate.js';
+import { planReplies } from '../../../src/pipeline/reply.js';
 import { isBosunError } from '../../../src/domain/errors.js';
 
 const ctx = { requestId: 'r1', bodyHash: 'h', channel: 'start_container.create', image: 'img', uuid: 'u'.repeat(32), hostTz: 'UTC', attached: false };

@@ -1,0 +1,86 @@
+/**
+ * Does what a RunResult says on the transport: publish the replies and ack, park and ack,
+ * or hand the message back (as it is, or as a copy carrying its attempt count).
+ */
+import type { InboundMessage, Transport } from '../ports/transport.js';
+import type { RunResult } from '../pipeline/context.js';
+import { publishOptionsOf, type OutboundReply } from '../pipeline/reply.js';
+import { sleep } from '../util/abort.js';
+import type { Logger } from '../util/log.js';
+import { ATTEMPTS_HEADER, copyOptions } from './copies.js';
+import type { AgentMetrics } from './metrics.js';
+
+export interface SettlerDeps {
+  transport: Transport;
+  log: Logger;
+  metrics?: AgentMetrics;
+  /** The delivery whose ack is owed for this request (a checkpoint may have replaced it); it stops being tracked. */
+  owed(requestId: string, msg: InboundMessage): InboundMessage;
+  /** The request's work is finished and answered. */
+  done(requestId: string): void;
+}
+
+export class Settler {
+  constructor(private readonly d: SettlerDeps) {}
+
+  async settle(msg: InboundMessage, r: RunResult, publisher: string | undefined): Promise<void> {
+    const s = r.settle;
+    if (s.kind === 'none') return;
+    if (s.kind === 'ack') return msg.ack();
+    return this.settleOwed(this.d.owed(r.requestId, msg), msg, r, publisher);
+  }
+
+  private async settleOwed(owed: InboundMessage, msg: InboundMessage, r: RunResult, publisher: string | undefined): Promise<void> {
+    const s = r.settle;
+    if (r.status && s.kind !== 'reply') this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
+    switch (s.kind) {
+      case 'reply': {
+        try {
+          for (const reply of s.replies) await this.publish(reply);
+          await owed.ack();
+        } catch (e) {
+          if (r.onPublishError) return this.settleOwed(owed, msg, r.onPublishError(e), publisher);
+          throw e;
+        }
+        this.d.done(r.requestId);
+        if (r.status) this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
+        if (r.afterSettle) await r.afterSettle().catch((e) => this.d.log.warn({ err: (e as Error).message, requestId: r.requestId }, 'cleanup after reply failed'));
+        return;
+      }
+      case 'park': {
+        try {
+          await this.publish(s.record);
+        } catch (e) {
+          this.d.log.error({ err: (e as Error).message, requestId: r.requestId }, 'could not park the rejected message; requeueing');
+          return owed.nack({ requeue: true });
+        }
+        // Parked: from here the message is settled whatever happens to the reply, so it is parked exactly once.
+        // Each reply path on its own: a response_channel that refuses the reply must not silence reply_to.
+        for (const reply of s.replies) {
+          await this.publish(reply).catch((e: unknown) =>
+            this.d.log.warn({ err: (e as Error).message, requestId: r.requestId, channel: reply.channel }, 'rejected message parked, but its error reply could not be sent'),
+          );
+        }
+        return owed.ack();
+      }
+      case 'requeue':
+        if (s.delayMs > 0) await sleep(s.delayMs);
+        return owed.nack({ requeue: true });
+      case 'retry': {
+        await sleep(s.delayMs);
+        const identity = this.d.transport.identity;
+        try {
+          await this.d.transport.publish(msg.channel, owed.body, copyOptions(identity, owed, r.requestId, publisher, { ...owed.headers, [ATTEMPTS_HEADER]: String(s.attempts) }));
+          await owed.ack();
+        } catch (e) {
+          this.d.log.warn({ err: (e as Error).message, requestId: r.requestId }, 'could not hand the message back with its attempt count; requeueing it as is');
+          await owed.nack({ requeue: true });
+        }
+      }
+    }
+  }
+
+  private publish(r: OutboundReply): Promise<void> {
+    return this.d.transport.publish(r.channel, r.body, publishOptionsOf(r));
+  }
+}
