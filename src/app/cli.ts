@@ -9,6 +9,7 @@ import { registerStackCommands } from './stack-cli.js';
 import { registerServerCommands } from './server-cli.js';
 import { registerNodeCommands } from './node-cli.js';
 import { registerSchemaCommands } from './schemas-cli.js';
+import { registerExecCommands } from './exec-cli.js';
 import { registerWorkflowCommands } from './workflow-cli.js';
 
 const program = new Command();
@@ -20,6 +21,7 @@ registerStackCommands(program);
 registerServerCommands(program);
 registerNodeCommands(program);
 registerSchemaCommands(program);
+registerExecCommands(program);
 registerWorkflowCommands(program);
 
 await program.parseAsync(process.argv);
