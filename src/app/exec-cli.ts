@@ -6,7 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../adapters/engine-factory.js';
 import { buildRegistry } from '../actions/registry.js';
 import type { ActionDeps } from '../actions/types.js';
 import { BosunError } from '../domain/errors.js';
@@ -41,7 +41,7 @@ export function registerExecCommands(program: Command): void {
     .action(async (channel: string, opts: { body: string; policy?: string; dockerHost?: string; logLevel: string }) => {
       const body = opts.body.startsWith('@') ? await readFile(opts.body.slice(1)) : opts.body;
       const log = pino({ name: 'bosun-exec', level: opts.logLevel }, pino.destination(2));
-      const engine = new DockerEngine(opts.dockerHost ? { host: opts.dockerHost } : {});
+      const engine = createEngine(opts.dockerHost ? { host: opts.dockerHost } : {});
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       const toStderr = async (to: string, text: string) => void process.stderr.write(JSON.stringify({ channel: to, body: JSON.parse(text) as unknown }) + '\n');

@@ -4,7 +4,8 @@
  * pass by a call it did not expect. To be replaced by the shared in-memory fake that passes
  * the engine contract suite.
  */
-import type { ContainerDetails, ContainerEngine, ContainerSummary, ListFilter } from '../../src/ports/engine.js';
+import type { ContainerDetails, ContainerSummary, ListFilter } from '../../src/domain/engine/index.js';
+import type { ContainerEngine } from '../../src/ports/engine.js';
 
 export interface FakeContainer {
   id: string;
@@ -36,25 +37,28 @@ export function fakeEngine(containers: FakeContainer[] = []): ContainerEngine & 
   const find = (ref: string) => containers.find((c) => c.id === ref || c.name === ref);
   const matches = (c: FakeContainer, f: ListFilter | undefined) =>
     Object.entries(f?.labels ?? {}).every(([k, v]) => (v === true ? k in (c.labels ?? {}) : c.labels?.[k] === v)) && (f?.all || (c.running ?? true));
+  const no = (what: string) => unsupported(what);
   return {
     calls,
-    info: unsupported('info'),
-    inspectContainer: async (ref) => {
-      calls.push(`inspect ${ref}`);
-      const c = find(ref);
-      return c ? details(c) : undefined;
+    info: no('info'),
+    containers: {
+      create: no('containers.create'), start: no('containers.start'), stop: no('containers.stop'), kill: no('containers.kill'),
+      restart: no('containers.restart'), remove: no('containers.remove'), wait: no('containers.wait'), update: no('containers.update'),
+      rename: no('containers.rename'), logs: no('containers.logs'), attach: no('containers.attach'), top: no('containers.top'),
+      inspect: async (ref) => {
+        calls.push(`inspect ${ref}`);
+        const c = find(ref);
+        return c ? details(c) : undefined;
+      },
+      list: async (f) => {
+        calls.push('list');
+        return containers.filter((c) => matches(c, f)).map(summary);
+      },
     },
-    listContainers: async (f) => {
-      calls.push('list');
-      return containers.filter((c) => matches(c, f)).map(summary);
-    },
-    createContainer: unsupported('createContainer'), startContainer: unsupported('startContainer'), stopContainer: unsupported('stopContainer'),
-    killContainer: unsupported('killContainer'), restartContainer: unsupported('restartContainer'), removeContainer: unsupported('removeContainer'),
-    waitContainer: unsupported('waitContainer'), updateContainer: unsupported('updateContainer'), renameContainer: unsupported('renameContainer'),
-    logs: unsupported('logs'), attach: unsupported('attach'), exec: unsupported('exec'), top: unsupported('top'),
-    inspectImage: unsupported('inspectImage'), pullImage: unsupported('pullImage'), buildImage: unsupported('buildImage'), removeImage: unsupported('removeImage'),
-    ensureNetwork: unsupported('ensureNetwork'), removeNetwork: unsupported('removeNetwork'), connectNetwork: unsupported('connectNetwork'),
-    disconnectNetwork: unsupported('disconnectNetwork'), ensureVolume: unsupported('ensureVolume'), removeVolume: unsupported('removeVolume'),
-    inspectVolume: unsupported('inspectVolume'), events: unsupported('events'),
+    images: { inspect: no('images.inspect'), pull: no('images.pull'), build: no('images.build'), remove: no('images.remove') },
+    networks: { ensure: no('networks.ensure'), remove: no('networks.remove'), connect: no('networks.connect'), disconnect: no('networks.disconnect') },
+    volumes: { ensure: no('volumes.ensure'), remove: no('volumes.remove'), inspect: no('volumes.inspect') },
+    exec: { run: no('exec.run') },
+    events: { stream: no('events.stream') },
   };
 }

@@ -29,7 +29,7 @@ describe('bosun exec', () => {
     const env = JSON.parse(r.stdout) as { ok: boolean; exit_code: number; stdout: string; container: { name: string } };
     assert.deepEqual([env.ok, env.exit_code, env.stdout.trim(), env.container.name], [true, 0, 'hello-exec', name]);
     // remove (default true) ran after the envelope was printed, before the command exited.
-    assert.equal(await engine.inspectContainer(name), undefined);
+    assert.equal(await engine.containers.inspect(name), undefined);
   });
 
   it('reports a failure in the envelope and the exit code', async () => {
