@@ -16,7 +16,9 @@ const sdkPaths = (except = []) =>
     .filter(([name]) => !except.includes(name))
     .map(([name, home]) => ({ ...sdk(name, home), allowTypeImports: name === 'fastify' }));
 
-const sideEffectLayers = ['adapters', 'agent', 'actions', 'app', 'stacks', 'cluster', 'glue', 'workflow'];
+const IO_MODULES = ['node:fs', 'node:fs/promises', 'node:child_process', 'node:net', 'node:http', 'node:dgram', 'fs', 'fs/promises', 'child_process'];
+
+const sideEffectLayers = ['adapters', 'agent', 'actions', 'app', 'stacks', 'cluster', 'glue', 'workflow', 'host'];
 const pureLayerPatterns = [
   ...sideEffectLayers.map((l) => ({ group: [`**/${l}/*`, `**/${l}/**`], message: `boundary: pure layers (domain, planner) do not import src/${l}` })),
   { group: ['**/ports/*', '**/util/*'], message: 'boundary: pure layers (domain, planner) import only domain (data types live there; ports are interfaces for side-effecting code)' },
@@ -42,5 +44,5 @@ export default [
   { files: ['src/adapters/transport-redis/**/*.ts'], rules: restrict(sdkPaths(['ioredis'])) },
   { files: ['src/adapters/store-sql/**/*.ts'], rules: restrict(sdkPaths(['pg', '@electric-sql/pglite'])) },
   { files: ['src/app/http-status.ts', 'src/cluster/server/**/*.ts'], rules: restrict(sdkPaths(['fastify'])) },
-  { files: ['src/domain/**/*.ts', 'src/planner/**/*.ts'], rules: restrict(sdkPaths(), pureLayerPatterns) },
+  { files: ['src/domain/**/*.ts', 'src/planner/**/*.ts'], rules: restrict([...sdkPaths(), ...IO_MODULES.map((name) => ({ name, message: `boundary: pure layers (domain, planner) do no I/O (${name}); side effects go in src/host, adapters or the layer that calls them` }))], pureLayerPatterns) },
 ];

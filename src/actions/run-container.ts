@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { LABEL } from '../domain/labels.js';
-import { applyPolicyDefaults, enforcePolicy } from '../domain/policy.js';
+import { applyPolicyDefaults } from '../domain/policy.js';
+import { enforcePolicyOnHost } from '../host/policy.js';
 import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
 import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../domain/engine/index.js';
@@ -47,7 +48,7 @@ async function specFor(ctx: ActionContext, input: RunInput, attached: boolean): 
   spec.name ??= `bosun-${randomBytes(6).toString('hex')}`;
   // Bind sources are checked as given and must be real paths (a symlink is refused, never resolved: Docker would resolve it again at every restart).
   const resolved = applyLimits(ctx.policy, applyPolicyDefaults(ctx.policy, spec));
-  enforcePolicy(ctx.policy, resolved);
+  enforcePolicyOnHost(ctx.policy, resolved);
   return { spec: resolved, ...(prepared.buildLog !== undefined ? { buildLog: prepared.buildLog } : {}) };
 }
 
@@ -73,7 +74,7 @@ async function createAndStart(ctx: ActionContext, spec: ContainerSpec, beforeSta
 function precheck(ctx: ActionContext, input: RunInput): void {
   ensureUserLabels(input.labels);
   const spec = buildRunSpec(input, { requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: input.image, uuid: '0', attached: false });
-  enforcePolicy(ctx.policy, applyLimits(ctx.policy, applyPolicyDefaults(ctx.policy, spec)));
+  enforcePolicyOnHost(ctx.policy, applyLimits(ctx.policy, applyPolicyDefaults(ctx.policy, spec)));
 }
 
 /** The container of the run's name, when there is one; a container bosun did not make is refused (policy container_scope). */

@@ -7,9 +7,8 @@ import { stringify } from 'yaml';
 import { resolve } from 'node:path';
 import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
-import {
-  realOrNormal, DEFAULT_POLICY, applyPolicyDefaults, enforceBindSource, enforceLogDriver, enforcePolicy, enforceReadPath, enforceVolumeDriverOpts, readFileWithin, type Policy,
-} from '../domain/policy.js';
+import { DEFAULT_POLICY, applyPolicyDefaults, enforceLogDriver, enforceVolumeDriverOpts, type Policy } from '../domain/policy.js';
+import { enforceBindSource, enforcePolicyOnHost, enforceReadPath, readFileWithin, realOrNormal } from '../host/policy.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import { desiredContainers } from '../planner/stack/containers.js';
 import type { DesiredStack } from '../domain/stack.js';
@@ -76,7 +75,7 @@ export function enforceStackPolicy(policy: Policy, stack: DesiredStack): void {
   const scope = { peers: stackPeers(stack) };
   for (const svc of Object.values(stack.services)) {
     const prefix = `stack.services.${svc.name}.`;
-    for (const c of desiredContainers(stack, svc)) enforcePolicy(policy, c.spec, prefix, scope);
+    for (const c of desiredContainers(stack, svc)) enforcePolicyOnHost(policy, c.spec, prefix, scope);
     if (svc.build) enforceReadPath(policy, svc.build.context, `${prefix}build`);
     enforceLogDriver(policy, svc.logging?.driver, `${prefix}logging.driver`);
   }
@@ -122,7 +121,7 @@ export const stackAction: ActionDefinition<typeof StackMessage> = {
       // The script's mount is the last one; name the field the sender gave.
       const scriptMount = req.script_path ? spec.mounts?.at(-1)?.source : undefined;
       if (scriptMount) enforceBindSource(ctx.policy, scriptMount, 'script.script_path');
-      enforcePolicy(ctx.policy, spec, 'script.', { peers: stackPeers(stack) });
+      enforcePolicyOnHost(ctx.policy, spec, 'script.', { peers: stackPeers(stack) });
       const r = await runScript(ctx.engine, stack, script, opts, ctx.signal);
       const ok = 'exit_code' in r && r.exit_code === 0;
       return {

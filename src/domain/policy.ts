@@ -1,19 +1,19 @@
 /**
  * Host-safety policy: whoever can publish to the broker must not own the host.
  * Checks over a ContainerSpec, one file per concern under ./policy/, composed here; the agent
- * loads the policy file and calls `enforcePolicy` before any engine call. Bind sources are
- * checked on disk too (no symlinks, trusted root): see ./policy/host-paths.ts.
+ * loads the policy file and calls `enforcePolicyOnHost` (src/host/policy.ts: these checks, then
+ * bind sources on disk — no symlinks, trusted root) before any engine call. Pure: no I/O here.
  */
 import { BosunError } from './errors.js';
 import type { ContainerSpec } from '../domain/engine/index.js';
-import { enforceBindSource } from './policy/host-paths.js';
+import { enforceBindSourceShape } from './policy/host-paths.js';
 import { enforceHostFields } from './policy/host-fields.js';
 import { enforceNamespaces, type NamespaceScope } from './policy/namespaces.js';
 import { enforcePorts, withDefaultHostIp as withDefaultHostIpOf } from './policy/ports.js';
 import type { Policy } from './policy/schema.js';
 
 export { DEFAULT_POLICY, PolicySchema, type Policy } from './policy/schema.js';
-export { enforceBindSource, enforceHostPath, enforceReadPath, isWithin, readFileWithin, realOrNormal } from './policy/host-paths.js';
+export { enforceBindSourceShape, enforceHostPath, isWithin } from './policy/host-paths.js';
 export { enforceLogDriver, enforceVolumeDriverOpts } from './policy/host-fields.js';
 export { withDefaultHostIp } from './policy/ports.js';
 export type { NamespaceScope } from './policy/namespaces.js';
@@ -36,7 +36,7 @@ export function enforcePolicy(policy: Policy, spec: ContainerSpec, fieldPrefix =
     throw new BosunError('policy_denied', `image "${spec.image}" is not allowed by policy`, { field: f('image'), retryable: false });
   }
   for (const m of spec.mounts ?? []) {
-    if (m.type === 'bind' && m.source !== undefined) enforceBindSource(policy, m.source, f('volumes'));
+    if (m.type === 'bind' && m.source !== undefined) enforceBindSourceShape(policy, m.source, f('volumes'));
   }
   enforceNamespaces(policy, spec, f, scope);
   enforceHostFields(policy, spec, f);

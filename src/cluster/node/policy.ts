@@ -3,7 +3,8 @@
  * `bosun agent` (images, binds, ports, limits, …). The server may check too, but a node takes
  * orders from the broker, so its check is the one that cannot be bypassed.
  */
-import { applyPolicyDefaults, enforcePolicy, type Policy } from '../../domain/policy.js';
+import { applyPolicyDefaults, type Policy } from '../../domain/policy.js';
+import { enforcePolicyOnHost } from '../../host/policy.js';
 import { applyLimits } from '../../domain/policy/limits.js';
 import type { ContainerSpec } from '../../domain/engine/index.js';
 
@@ -14,6 +15,6 @@ import type { ContainerSpec } from '../../domain/engine/index.js';
  */
 export async function checkReplicaSpec(policy: Policy, spec: ContainerSpec): Promise<ContainerSpec> {
   const bounded = applyLimits(policy, applyPolicyDefaults(policy, spec), 'container.');
-  enforcePolicy(policy, bounded, 'container.');
+  enforcePolicyOnHost(policy, bounded, 'container.');
   return bounded;
 }

@@ -1,5 +1,6 @@
 /**
- * Host paths a container may bind and files the agent may read for a message.
+ * Host paths a container may bind and files the agent may read for a message — the lexical
+ * rules (pure). What must be looked up on disk is in src/host/host-paths.ts.
  *
  * Binds (the model, see NOTES-sec-host.md): Docker resolves a bind source again at every
  * (re)start, daemon-driven restarts included, so a check at create time only holds for a
@@ -13,7 +14,6 @@
  * Files read for a message (stack file, .env, env_file, build context) are compared by their
  * real path against the build roots.
  */
-import { closeSync, constants, fstatSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, normalize, sep } from 'node:path';
 import { BosunError } from '../errors.js';
 import type { Policy } from './schema.js';
@@ -25,7 +25,7 @@ export function isWithin(path: string, root: string): boolean {
   return p === r || p.startsWith(r === '/' ? '/' : r + sep);
 }
 
-function deny(field: string, message: string): never {
+export function deny(field: string, message: string): never {
   throw new BosunError('policy_denied', message, { field, retryable: false });
 }
 
@@ -39,47 +39,7 @@ export function enforceHostPath(policy: Policy, hostPath: string, roots: string[
   }
 }
 
-/** The real path where it exists (symlinks resolved), else the normalised path as given. */
-export function realOrNormal(path: string): string {
-  try {
-    return realpathSync(path);
-  } catch {
-    return normalize(path);
-  }
-}
-
-/** A file the agent reads for a message: its real path must lie below the build roots. */
-export function enforceReadPath(policy: Policy, path: string, field: string): string {
-  if (!isAbsolute(path)) deny(field, `${field}: host path "${path}" must be absolute`);
-  const real = realOrNormal(path);
-  enforceHostPath(policy, normalize(path), policy.build_roots, field);
-  enforceHostPath(policy, real, policy.build_roots, field);
-  return real;
-}
-
-/**
- * Reads a file for a message without a check-then-use window: the file is opened first, and
- * the path the kernel opened (/proc/self/fd) is what is checked, so swapping a component for
- * a symlink after the check changes nothing. Non-blocking open: a planted FIFO cannot hang the agent.
- */
-export function readFileWithin(policy: Policy, path: string, field: string): string {
-  enforceReadPath(policy, path, field);
-  let fd: number;
-  try {
-    fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-  } catch (e) {
-    throw new BosunError('not_found', `${field}: cannot read ${path}: ${(e as Error).message}`, { field, retryable: false });
-  }
-  try {
-    enforceHostPath(policy, readlinkSync(`/proc/self/fd/${fd}`), policy.build_roots, field);
-    if (!fstatSync(fd).isFile()) deny(field, `${field}: ${path} is not a regular file`);
-    return readFileSync(fd, 'utf8');
-  } finally {
-    closeSync(fd);
-  }
-}
-
-const trimmed = (p: string) => normalize(p).replace(/\/+$/, '') || '/';
+export const trimmed = (p: string) => normalize(p).replace(/\/+$/, '') || '/';
 
 /** Lexical part of the bind rule: one component below a root, not a root or a root's ancestor. */
 export function enforceBindSourceShape(policy: Policy, source: string, field: string): string {
@@ -93,40 +53,3 @@ export function enforceBindSourceShape(policy: Policy, source: string, field: st
   return p;
 }
 
-/** Refuses a root that someone other than root (or the agent's uid) could change. */
-function enforceTrustedRoot(root: string, field: string): void {
-  const uid = process.getuid?.() ?? 0;
-  const chain = (p: string): string[] => (p === '/' ? ['/'] : [...chain(dirname(p)), p]);
-  let real: string;
-  try {
-    real = realpathSync(root);
-  } catch {
-    deny(field, `${field}: bind root ${root} does not exist (the agent creates ${root} when it runs as root)`);
-  }
-  for (const dir of new Set([...chain(trimmed(root)), ...chain(real)])) {
-    const st = statSync(dir);
-    if ((st.uid !== 0 && st.uid !== uid) || (st.mode & 0o022) !== 0) {
-      deny(field, `${field}: bind root ${root} is not safe: ${dir} is writable by others or not owned by root (mode ${(st.mode & 0o7777).toString(8)}, uid ${st.uid})`);
-    }
-  }
-}
-
-/** On-disk part of the bind rule: the source exists, is no symlink, and its root is trusted. */
-export function enforceBindSourceOnDisk(policy: Policy, source: string, field: string): void {
-  const p = trimmed(source);
-  const root = policy.bind_roots.find((r) => dirname(p) === trimmed(r))!;
-  enforceTrustedRoot(root, field);
-  let st;
-  try {
-    st = lstatSync(p);
-  } catch {
-    throw new BosunError('not_found', `${field}: host path "${source}" does not exist`, { field, retryable: false });
-  }
-  if (st.isSymbolicLink()) deny(field, `${field}: host path "${source}" is a symlink; bind sources must be real paths (symlinks are refused, not followed)`);
-}
-
-/** The whole bind rule for one source. */
-export function enforceBindSource(policy: Policy, source: string, field: string): void {
-  enforceBindSourceShape(policy, source, field);
-  enforceBindSourceOnDisk(policy, source, field);
-}

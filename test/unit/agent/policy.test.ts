@@ -2,7 +2,8 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_POLICY, PolicySchema, applyPolicyDefaults, enforcePolicy, imageAllowed, isWithin } from '../../../src/domain/policy.js';
+import { DEFAULT_POLICY, PolicySchema, applyPolicyDefaults, enforcePolicy as enforcePurePolicy, imageAllowed, isWithin } from '../../../src/domain/policy.js';
+import { enforcePolicyOnHost as enforcePolicy } from '../../../src/host/policy.js';
 import { isBosunError } from '../../../src/domain/errors.js';
 import { bosunTestDir, removeBosunTestDir } from '../../helpers/bosun-root.js';
 
@@ -54,6 +55,19 @@ describe('policy', () => {
     assert.throws(() => enforcePolicy(DEFAULT_POLICY, bind(join(dir, 'sub', 'etc'))), denied('volumes', /directly in a bind root/));
     assert.throws(() => enforcePolicy(DEFAULT_POLICY, bind(link)), denied('volumes', /is a symlink/));
     assert.throws(() => enforcePolicy(DEFAULT_POLICY, bind(`${dir}-missing`)), (e: unknown) => isBosunError(e) && e.code === 'not_found' && e.field === 'volumes');
+  });
+
+  it('the pure checks look at the path only; the host checks add what the disk says', () => {
+    const link = join(dir, '..', `${dir.split('/').at(-1)}-link2`);
+    symlinkSync(dir, link);
+    try {
+      enforcePurePolicy(DEFAULT_POLICY, bind(link));
+      enforcePurePolicy(DEFAULT_POLICY, bind(`${dir}-missing`));
+      assert.throws(() => enforcePolicy(DEFAULT_POLICY, bind(link)), denied('volumes', /is a symlink/));
+      assert.throws(() => enforcePurePolicy(DEFAULT_POLICY, bind('/tmp/work')), denied('volumes', /outside the allowed roots/));
+    } finally {
+      rmSync(link);
+    }
   });
 
   it('binds: a nested root cannot be bound from the outer root', () => {

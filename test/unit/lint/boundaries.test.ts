@@ -36,6 +36,12 @@ test('domain and planner import no side-effecting layer, and ports as types only
   assert.deepEqual(await messages("import type { ContainerSpec } from '../../domain/engine/index.js';\nexport type S = ContainerSpec;\n", 'src/planner/stack/x.ts'), []);
 });
 
+test('pure layers do no I/O', async () => {
+  assert.match((await messages("import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n", 'src/domain/x.ts'))[0]!, /do no I\/O \(node:fs\)/);
+  assert.match((await messages("import { spawn } from 'node:child_process';\nexport const s = spawn;\n", 'src/planner/cluster/x.ts'))[0]!, /do no I\/O/);
+  assert.deepEqual(await messages("import { normalize } from 'node:path';\nexport const n = normalize;\n", 'src/domain/x.ts'), []);
+});
+
 test('engines are built only by the factory', async () => {
   const code = "import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';\nexport const e = new DockerEngine();\n";
   assert.match((await messages(code, 'src/app/x.ts'))[0]!, /built only by createEngine\(\) in src\/adapters\/engine-factory.ts/);
