@@ -61,8 +61,17 @@ export class AmqpTransport implements Transport {
     return this.pubChannel !== undefined;
   }
 
+  /**
+   * Idempotent: callers that share a transport (a composition root and the NodeAgent it starts)
+   * each call connect; a second open() would replace the model and orphan the first socket.
+   */
   async connect(): Promise<void> {
-    await this.open();
+    if (this.closing) throw new BosunError('broker_error', 'transport is closed');
+    if (this.connecting) await this.connecting;
+    if (!this.model) {
+      this.connecting ??= this.open().finally(() => (this.connecting = undefined));
+      await this.connecting;
+    }
     // Self-repair: a consumer left without a channel while the connection lives (a close that
     // raced a reconnect) is started again instead of going quiet for good.
     this.watchdog ??= setInterval(() => {

@@ -92,6 +92,7 @@ export class NodeAgent {
     }
     await this.serialized(`${order.service}/${order.slot}`, () => (order.type === 'run' ? this.run(order) : this.stopSlot(order)));
     await m.ack();
+    this.metrics.orderHandled(order.type);
   }
 
   /** One order per slot at a time; different slots run in parallel. */
