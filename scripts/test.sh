@@ -28,6 +28,7 @@ shopt -s globstar nullglob
 run() { node --import tsx --test --test-concurrency=1 --test-timeout=300000 "$@"; }
 if [ $# -gt 0 ]; then run "$@"; exit; fi
 # No --test-force-exit anywhere: it hid leaked handles and was seen to end a file before all its
-# tests ran. A file that leaks a socket or timer now hangs until --test-timeout, which names it.
+# tests ran. A file that leaks a socket or timer now keeps the run from ending: find it with
+# process.getActiveResourcesInfo() at the end of that file.
 run test/unit/**/*.test.ts test/property/**/*.test.ts
 run test/contracts/**/*.test.ts test/integration/**/*.test.ts
