@@ -4,10 +4,9 @@
  */
 import { z } from 'zod';
 import { BosunError } from '../../domain/errors.js';
-import type { ContainerTemplate, ServiceSpec } from '../../planner/cluster/types.js';
+import type { ContainerTemplate, Replica, ServiceSpec } from '../../domain/cluster.js';
 import { Scheduler } from '../../planner/cluster/scheduler.js';
 import type { NodeRecord, ServiceRecord } from '../../ports/store.js';
-import type { Replica } from '../../planner/cluster/types.js';
 import { containerTemplateSchema, nameSchema, zodToBosun } from '../protocol.js';
 import { isAlive } from './views.js';
 

@@ -11,7 +11,7 @@ import type { Registry } from 'prom-client';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import type { ClusterStore } from '../../ports/store.js';
 import type { Logger } from '../../util/log.js';
-import type { ContainerTemplate } from '../../planner/cluster/types.js';
+import type { ContainerTemplate } from '../../domain/cluster.js';
 import { containerSpecFor } from '../node/spec.js';
 import { bearerMatches } from './auth.js';
 import { STATUS, errorBody, toApiError } from './api-errors.js';

@@ -4,7 +4,7 @@
  * or timed out), vacant (to place), migrate (on a draining node), update (older spec version)
  * or untouched — and the count of replicas not confirmed yet. Pure.
  */
-import type { NodeView, PlannerConfig, Replica, ServiceSpec, StopOrder } from './types.js';
+import type { NodeView, PlannerConfig, Replica, ServiceSpec, StopOrder } from '../../domain/cluster.js';
 
 export interface SlotInfo {
   live?: Replica;

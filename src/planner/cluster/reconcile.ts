@@ -10,8 +10,8 @@
  */
 import { classifySlots, groupSlots, stopOf, type PassView, type SlotInfo, type SlotSets, type Vacancy } from './reconcile-slots.js';
 import { Scheduler } from './scheduler.js';
-import type { NodeView, Placement, Plan, PlannerConfig, Replica, ServiceSpec } from './types.js';
-import { DEFAULT_PLANNER_CONFIG } from './types.js';
+import type { NodeView, Placement, Plan, PlannerConfig, Replica, ServiceSpec } from '../../domain/cluster.js';
+import { DEFAULT_PLANNER_CONFIG } from '../../domain/cluster.js';
 
 export interface ReconcileInput {
   services: readonly ServiceSpec[];

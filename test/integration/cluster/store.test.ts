@@ -7,7 +7,7 @@ import pg from 'pg';
 import { openDb } from '../../../src/adapters/store-sql/db.js';
 import { MIGRATIONS, migrate } from '../../../src/adapters/store-sql/migrations.js';
 import { openClusterStore, type SqlClusterStore } from '../../../src/adapters/store-sql/sql-store.js';
-import type { Plan } from '../../../src/planner/cluster/types.js';
+import type { Plan } from '../../../src/domain/cluster.js';
 import { newRunId } from '../../helpers/docker.js';
 
 const PG_ADMIN = process.env.BOSUN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';
