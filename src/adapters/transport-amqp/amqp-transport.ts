@@ -46,6 +46,8 @@ export class AmqpTransport implements Transport {
   private closing = false;
   private watchdog?: NodeJS.Timeout;
   private connecting?: Promise<void>;
+  /** The first open, shared by concurrent connect calls. */
+  private opening?: Promise<void>;
   private connectedWaiters: (() => void)[] = [];
 
   constructor(
@@ -69,8 +71,8 @@ export class AmqpTransport implements Transport {
     if (this.closing) throw new BosunError('broker_error', 'transport is closed');
     if (this.connecting) await this.connecting;
     if (!this.model) {
-      this.connecting ??= this.open().finally(() => (this.connecting = undefined));
-      await this.connecting;
+      this.opening ??= this.open().finally(() => (this.opening = undefined));
+      await this.opening;
     }
     // Self-repair: a consumer left without a channel while the connection lives (a close that
     // raced a reconnect) is started again instead of going quiet for good.
