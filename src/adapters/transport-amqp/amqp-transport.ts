@@ -9,10 +9,11 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { BosunError } from '../../domain/errors.js';
 import {
-  BOSUN_EXCHANGE, type ConsumeOptions, type InboundMessage, type MessageHandler, type PublishOptions, type Subscription, type Transport,
+  BOSUN_EXCHANGE, type ConsumeOptions, type MessageHandler, type PublishOptions, type Subscription, type Transport,
 } from '../../ports/transport.js';
 import { backoffMs, sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
+import { publishProperties, toInbound } from './amqp-messages.js';
 import { amqpUser, checkShortStrings } from './amqp-names.js';
 
 interface ConsumerRecord {
@@ -256,20 +257,10 @@ export class AmqpTransport implements Transport {
         this.log.warn({ err: (e as Error).message }, 'amqp ack/nack failed; the message will be redelivered');
       }
     };
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(m.properties.headers ?? {})) if (v !== undefined && v !== null) headers[k] = String(v);
-    const msg: InboundMessage = {
-      channel: rec.channel,
-      body: m.content,
-      headers,
-      redelivered: m.fields.redelivered,
-      ...(m.properties.messageId ? { messageId: String(m.properties.messageId) } : {}),
-      ...(m.properties.correlationId ? { correlationId: String(m.properties.correlationId) } : {}),
-      ...(m.properties.replyTo ? { replyTo: String(m.properties.replyTo) } : {}),
-      ...(m.properties.userId ? { userId: String(m.properties.userId) } : {}),
+    const msg = toInbound(rec.channel, m, {
       ack: async () => settle(() => ch.ack(m)),
       nack: async ({ requeue }) => settle(() => ch.nack(m, false, requeue)),
-    };
+    });
     try {
       await rec.handler(msg);
     } catch (e) {
@@ -327,15 +318,7 @@ export class AmqpTransport implements Transport {
           exchange,
           routingKey,
           content,
-          {
-            persistent: true,
-            contentType: 'application/json',
-            ...(opts.correlationId ? { correlationId: opts.correlationId } : {}),
-            ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
-            ...(opts.messageId ? { messageId: opts.messageId } : {}),
-            ...(opts.headers ? { headers: opts.headers } : {}),
-            ...(opts.userId ? { userId: opts.userId } : {}),
-          },
+          publishProperties(opts),
           (err: unknown) => (err ? reject(new BosunError('broker_error', `publish to ${routingKey} not confirmed`, { cause: err })) : resolve()),
         );
       } catch (e) {
