@@ -26,9 +26,9 @@ export BOSUN_TEST_RUN_ID="$run_id"
 
 shopt -s globstar nullglob
 run() { node --import tsx --test --test-concurrency=1 --test-timeout=300000 "$@"; }
-if [ $# -gt 0 ]; then run --test-force-exit "$@"; exit; fi
-# Unit and property tests leak no handle, so they run without --test-force-exit, which was seen
-# to end a file before all its tests ran. Integration files still need it: one
-# (cluster/node-agent.test.ts) leaves an AMQP socket open that is not found yet.
+if [ $# -gt 0 ]; then run "$@"; exit; fi
+# No --test-force-exit anywhere: it hid leaked handles and was seen to end a file before all its
+# tests ran. A file that leaks a socket or timer now keeps the run from ending: find it with
+# process.getActiveResourcesInfo() at the end of that file.
 run test/unit/**/*.test.ts test/property/**/*.test.ts
-run --test-force-exit test/contracts/**/*.test.ts test/integration/**/*.test.ts
+run test/contracts/**/*.test.ts test/integration/**/*.test.ts

@@ -28,7 +28,7 @@ export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary
   const byId = await ctx.engine.containers.list({ all: true, labels: { [LABEL.request]: ctx.requestId, ...mine } });
   if (byId[0]) return byId[0];
   if (!ctx.redelivered) return undefined;
-  const byHash = await ctx.engine.containers.list({ all: true, labels: { 'bosun.body-hash': ctx.bodyHash, ...mine } });
+  const byHash = await ctx.engine.containers.list({ all: true, labels: { [LABEL.bodyHash]: ctx.bodyHash, ...mine } });
   return byHash.sort((a, b) => b.created - a.created)[0];
 }
 

@@ -95,7 +95,7 @@ export function buildRunSpec(input: RunInput, c: RunSpecContext): ContainerSpec 
       [LABEL.managed]: 'true',
       [LABEL.request]: c.requestId,
       [LABEL.channel]: c.channel,
-      'bosun.body-hash': c.bodyHash,
+      [LABEL.bodyHash]: c.bodyHash,
       [LABEL.run]: c.attached ? 'attached' : 'detached',
       ...(c.publisher !== undefined ? { [LABEL.publisher]: c.publisher } : {}),
     },

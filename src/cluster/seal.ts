@@ -9,6 +9,7 @@
  * Wire form: {"v":1,"payload":"<JSON text of {ts, nonce, from, to, msg}>","sig":"<base64url>"}.
  * Signing the payload's text (not a re-serialisation of it) makes the signed bytes canonical.
  */
+import { systemClock, type Clock } from '../ports/clock.js';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
@@ -36,7 +37,7 @@ export interface SealerOptions {
   self: string;
   /** How old (or how far in the future, for clock skew) a message may be. */
   maxAgeMs?: number;
-  now?: () => number;
+  clock?: Clock;
 }
 
 export interface Opened {
@@ -56,7 +57,8 @@ export class Sealer {
 
   constructor(private readonly o: SealerOptions) {
     this.maxAgeMs = o.maxAgeMs ?? DEFAULT_MAX_AGE_MS;
-    this.now = o.now ?? Date.now;
+    const clock = o.clock ?? systemClock;
+    this.now = () => clock.now();
   }
 
   get signed(): boolean {

@@ -20,8 +20,15 @@ export const LABEL = {
   publisher: 'bosun.publisher',
   /** "detached" or "attached": detached runs count against the running-container quotas. */
   run: 'bosun.run',
+  /** Hash of the request body of a run: a redelivered copy under another request id finds its container. */
+  bodyHash: 'bosun.body-hash',
+  /** Cluster: the resources a replica asked for (JSON), counted against the node's free resources. */
+  resources: 'bosun.resources',
   /** Set by tests so they can find and remove only what they made. */
   test: 'bosun.test',
 } as const;
+
+/** Every label key above starts with it; publishers may not set such keys (but `LABEL.test`). */
+export const LABEL_PREFIX = 'bosun.';
 
 export type LabelKey = (typeof LABEL)[keyof typeof LABEL];

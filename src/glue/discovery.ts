@@ -12,6 +12,7 @@
  */
 import type { GlueContainer } from './types.js';
 import { addressOf } from './lb-model.js';
+import { LABEL } from '../domain/labels.js';
 import { parseGlueLabels } from './labels.js';
 
 export interface InstancePort {
@@ -36,7 +37,7 @@ export interface InstanceRecord {
 }
 
 export function serviceOf(c: GlueContainer): string {
-  const s = c.labels.glue_service || c.labels['bosun.service'] || c.name;
+  const s = c.labels.glue_service || c.labels[LABEL.service] || c.name;
   return s.replace(/[^A-Za-z0-9_.-]/g, '_');
 }
 

@@ -7,6 +7,7 @@
  * event: they fire a `resync` at once. The label filter is applied here, to container events,
  * because Docker would apply it to network events too (whose labels are the network's).
  */
+import { systemClock, type Clock } from '../ports/clock.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import type { EngineEvent } from '../domain/engine/index.js';
 import { backoffMs, sleep } from '../util/abort.js';
@@ -25,8 +26,8 @@ export interface WatchOptions {
   /** Periodic full resync; 0 disables. */
   resyncMs: number;
   labels?: Record<string, string | true>;
-  /** Injected clock for the first resume point (unix ns). */
-  nowNano?: () => bigint;
+  /** The first resume point is this clock's now (events carry unix ns; the clock gives ms). */
+  clock?: Clock;
 }
 
 export interface WatchStats {
@@ -38,7 +39,7 @@ export async function watchEvents(opts: WatchOptions): Promise<WatchStats> {
   const { engine, glue, log, signal } = opts;
   const stats: WatchStats = { reconnects: 0, lastEventNano: undefined };
   // The resume point starts *before* the initial list: events racing it are replayed, not lost.
-  let since = (opts.nowNano ?? (() => BigInt(Date.now()) * 1_000_000n))();
+  let since = BigInt(Math.floor((opts.clock ?? systemClock).now())) * 1_000_000n;
   glue.dispatch({ event: 'none', containerId: '' });
   const timer = opts.resyncMs > 0 ? setInterval(() => glue.dispatch({ event: 'resync', containerId: '' }), opts.resyncMs) : undefined;
   let failures = 0;

@@ -1,5 +1,6 @@
 /**
- * Carries a stack plan out through the ContainerEngine: networks and volumes first, then
+ * Carries a stack plan out through the ContainerEngine: networks and volumes first
+ * (stack-resources.ts), then
  * each container's operations once the steps it waits for are done — independent branches
  * run in parallel. Returns one result per container; a failure stops only what depends
  * on it, and everything already done is reported.
@@ -7,9 +8,10 @@
 import type { ContainerEngine } from '../ports/engine.js';
 import { LABEL } from '../domain/labels.js';
 import { toBosunError, type ErrorCode } from '../domain/errors.js';
-import { sleep } from '../util/abort.js';
-import { quoteShellWord as shellQuote } from '../util/shell-words.js';
-import type { ContainerOp, ContainerStep, DependsCondition, DesiredService, DesiredStack, StackPlan } from '../domain/stack.js';
+import type { ContainerOp, ContainerStep, DesiredStack, StackPlan } from '../domain/stack.js';
+import { systemClock, type Clock } from '../ports/clock.js';
+import { awaitDependency } from './depends-on.js';
+import { ensureAttached, prepareResources } from './stack-resources.js';
 
 export type StepStatus = 'unchanged' | 'done' | 'failed' | 'skipped';
 
@@ -38,6 +40,8 @@ export interface ExecuteOptions {
   /** How long to wait for a dependency to become healthy / complete (default 120 s). */
   waitTimeoutMs?: number;
   stopTimeoutSec?: number;
+  /** Times the depends_on waits. */
+  clock?: Clock;
 }
 
 interface Milestones {
@@ -56,7 +60,7 @@ export class StackExecutor {
 
   async execute(plan: StackPlan): Promise<ContainerResult[]> {
     const creates = plan.steps.some((s) => s.ops.some((o) => o.op === 'create' || o.op === 'connect'));
-    if (creates) await this.prepareResources(plan);
+    if (creates) await prepareResources(this.engine, plan, this.labels());
     for (const s of plan.steps) if (s.existingId) this.ids.set(s.container, s.existingId);
     // Each step has two milestones: `created` (its create op done, or at once when it creates
     // nothing) and `finished`. Creating waits only for the dependencies' creation, so fresh
@@ -82,12 +86,6 @@ export class StackExecutor {
 
   private labels(): Record<string, string> {
     return { [LABEL.managed]: 'true', [LABEL.stack]: this.stack.name, ...(this.stack.labels ?? {}) };
-  }
-
-  private async prepareResources(plan: StackPlan): Promise<void> {
-    await Promise.all(plan.networks.filter((n) => !n.external).map((n) => this.engine.networks.ensure({ name: n.name, labels: this.labels(), ...(n.driver ? { driver: n.driver } : {}), ...(n.internal ? { internal: true } : {}) })));
-    // attached volumes are made with their owner's first container (see ensureAttached)
-    await Promise.all(plan.volumes.filter((v) => !v.external && !v.attachedTo).map((v) => this.engine.volumes.ensure(v.name, this.labels())));
   }
 
   private async runStep(step: ContainerStep, deps: (phase: 'created' | 'finished') => (Promise<ContainerResult> | undefined)[], markCreated: (r: ContainerResult) => void): Promise<ContainerResult> {
@@ -165,7 +163,7 @@ export class StackExecutor {
         this.ids.delete(step.container);
         return;
       case 'create': {
-        for (const [volume, path] of Object.entries(svc.attached)) await this.once(`attached ${volume}`, () => this.ensureAttached(svc, volume, path));
+        for (const [volume, path] of Object.entries(svc.attached)) await this.once(`attached ${volume}`, () => ensureAttached(this.engine, svc, volume, path, this.labels(), this.opts.signal));
         const { id } = await e.containers.create(step.spec!);
         this.ids.set(step.container, id);
         result.id = id;
@@ -188,49 +186,6 @@ export class StackExecutor {
     }
   }
 
-  /**
-   * Creates an attached volume if missing and prepares it; a volume whose preparation failed
-   * is removed again, so the next run creates and prepares it anew.
-   */
-  private async ensureAttached(svc: DesiredService, volume: string, path: string): Promise<void> {
-    if (!(await this.engine.volumes.ensure(volume, this.labels())).created) return;
-    try {
-      await this.prepareAttached(svc, volume, path);
-    } catch (e) {
-      await this.engine.volumes.remove(volume).catch(() => undefined);
-      throw e;
-    }
-  }
-
-  /**
-   * docker-map's volume preparation: a new attached volume gets the service's user as owner
-   * and its permissions, by a short-lived root container of the service's own image (which
-   * needs chown/chmod). It mounts the volume where the service does, so Docker's first-mount
-   * copy of the image's content happens as it would have.
-   */
-  private async prepareAttached(svc: DesiredService, volume: string, path: string): Promise<void> {
-    const user = svc.container.user;
-    if (!user && !svc.attachedPermissions) return;
-    const script = [
-      ...(user ? [`chown -R ${shellQuote(user)} ${shellQuote(path)}`] : []),
-      ...(svc.attachedPermissions ? [`chmod -R ${shellQuote(svc.attachedPermissions)} ${shellQuote(path)}`] : []),
-    ].join(' && ');
-    const { id } = await this.engine.containers.create({
-      image: svc.image, entrypoint: ['sh', '-c'], cmd: [script], user: '0',
-      mounts: [{ type: 'volume', source: volume, target: path }], labels: { ...this.labels(), [LABEL.service]: `${svc.name}.prepare` },
-    });
-    try {
-      await this.engine.containers.start(id);
-      const { exitCode } = await this.engine.containers.wait(id, this.opts.signal ? { signal: this.opts.signal } : {});
-      if (exitCode !== 0) {
-        const out = await this.engine.containers.logs(id).catch(() => ({ stdout: '', stderr: '' }));
-        throw toBosunError(new Error(`preparing attached volume ${volume} (${script}) exited ${exitCode}: ${(out.stderr || out.stdout).trim()}`), 'nonzero_exit');
-      }
-    } finally {
-      await this.engine.containers.remove(id, { force: true }).catch(() => undefined);
-    }
-  }
-
   private once(key: string, work: () => Promise<unknown>): Promise<unknown> {
     let p = this.onceWork.get(key);
     if (!p) {
@@ -240,29 +195,9 @@ export class StackExecutor {
     return p;
   }
 
-  /** Compose depends_on conditions: started (nothing more), healthy, completed successfully. */
+  /** Compose depends_on conditions, one dependency after the other (depends-on.ts). */
   private async awaitConditions(step: ContainerStep): Promise<void> {
-    const timeout = this.opts.waitTimeoutMs ?? 120_000;
-    for (const w of step.waitFor) await this.awaitCondition(w.container, w.condition, timeout);
-  }
-
-  private async awaitCondition(container: string, condition: DependsCondition, timeoutMs: number): Promise<void> {
-    if (condition === 'service_started') return;
-    const id = this.ids.get(container) ?? container;
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const d = await this.engine.containers.inspect(id);
-      if (!d) throw toBosunError(new Error(`dependency ${container} does not exist`), 'not_found');
-      if (condition === 'service_healthy') {
-        if (d.state.health === 'healthy') return;
-        if (!d.state.running) throw toBosunError(new Error(`dependency ${container} stopped before it became healthy`), 'engine_error');
-        if (!d.healthcheck) throw toBosunError(new Error(`dependency ${container} has no healthcheck (condition service_healthy)`), 'engine_error');
-      } else if (!d.state.running && d.state.status !== 'created') {
-        if (d.state.exitCode === 0) return;
-        throw toBosunError(new Error(`dependency ${container} exited with code ${d.state.exitCode} (condition service_completed_successfully)`), 'nonzero_exit');
-      }
-      if (Date.now() > deadline) throw toBosunError(new Error(`dependency ${container} not ${condition} within ${timeoutMs} ms`), 'timeout');
-      await sleep(200, this.opts.signal);
-    }
+    const o = { timeoutMs: this.opts.waitTimeoutMs ?? 120_000, clock: this.opts.clock ?? systemClock, ...(this.opts.signal ? { signal: this.opts.signal } : {}) };
+    for (const w of step.waitFor) await awaitDependency(this.engine, w.container, this.ids.get(w.container) ?? w.container, w.condition, o);
   }
 }

@@ -148,8 +148,9 @@ export function parseStack(text: string, opts: LoadOptions = {}): DesiredStack {
   const name = sanitizeName(opts.name ?? parsed.data.name ?? basename(baseDir));
   const stack = normalizeCompose(parsed.data, { name, baseDir, ...(opts.extraLabels ? { extraLabels: opts.extraLabels } : {}), readFile: hostReader(opts) }, env, problems);
   const failed = Object.entries(parsed.data.services).filter(([n, s]) => !stack.services[n] && !s['x-bosun']?.abstract).map(([n]) => n);
+  // a service that failed to normalize is missing from the graph: references to it are not news
   for (const g of graphProblems(stack.services)) {
-    if (!failed.some((f) => g.message.includes(`"${f}"`))) problems.push({ path: g.field.split('.'), message: g.message });
+    if (!g.services.some((s) => failed.includes(s))) problems.push({ path: g.field.split('.'), message: g.message });
   }
   if (problems.length) fail(problems.map(at));
   return stack;

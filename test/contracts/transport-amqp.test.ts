@@ -37,22 +37,40 @@ describe('AmqpTransport specifics', () => {
     const channel = `bosun-test-${run}-reconnect`;
     channels.push(channel);
     const t = await make(name);
-    const got: InboundMessage[] = [];
-    await t.consume(channel, async (m) => {
-      got.push(m);
-      await m.ack();
-    }, { prefetch: 1 });
-    await t.publish(channel, 'before');
-    await until('first message', async () => got.length === 1);
-    // Close only our own connection, by its client-provided name.
-    const conns = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8' });
-    const line = conns.split('\n').find((l) => l.includes(name));
-    assert.ok(line, 'our connection is listed');
-    const pid = line.split('\t')[0] as string;
-    execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: broker drop']);
-    await t.publish(channel, 'after');
-    await until('message after reconnect', async () => got.length === 2, 30_000);
-    assert.deepEqual(got.map((m) => m.body.toString()), ['before', 'after']);
+    // closed in finally: a failed wait must not leave the socket open and hang the file
+    try {
+      const got: InboundMessage[] = [];
+      await t.consume(channel, async (m) => {
+        got.push(m);
+        await m.ack();
+      }, { prefetch: 1 });
+      await t.publish(channel, 'before');
+      await until('first message', async () => got.length === 1);
+      // Close only our own connection, by its client-provided name.
+      const conns = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8' });
+      const line = conns.split('\n').find((l) => l.includes(name));
+      assert.ok(line, 'our connection is listed');
+      const pid = line.split('\t')[0] as string;
+      execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: broker drop']);
+      await t.publish(channel, 'after');
+      await until('message after reconnect', async () => got.length === 2, 30_000);
+      assert.deepEqual(got.map((m) => m.body.toString()), ['before', 'after']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('connect is idempotent: a second call opens no second connection, and close leaves none', async () => {
+    const name = `bosun-test-twice-${run}`;
+    const ours = () => execFileSync('rabbitmqctl', ['-q', 'list_connections', 'client_properties'], { encoding: 'utf8' })
+      .split('\n').filter((l) => l.includes(name)).length;
+    const t = await make(name);
+    await Promise.all([t.connect(), t.connect()]);
+    await t.connect();
+    await until('our connection is listed', async () => ours() >= 1);
+    assert.equal(ours(), 1);
     await t.close();
+    await until('our connection is gone', async () => ours() === 0);
+    await assert.rejects(t.connect(), { code: 'broker_error' });
   });
 });

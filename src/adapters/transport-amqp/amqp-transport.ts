@@ -9,10 +9,11 @@
 import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import { BosunError } from '../../domain/errors.js';
 import {
-  BOSUN_EXCHANGE, type ConsumeOptions, type InboundMessage, type MessageHandler, type PublishOptions, type Subscription, type Transport,
+  BOSUN_EXCHANGE, type ConsumeOptions, type MessageHandler, type PublishOptions, type Subscription, type Transport,
 } from '../../ports/transport.js';
 import { backoffMs, sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
+import { publishProperties, toInbound } from './amqp-messages.js';
 import { amqpUser, checkShortStrings } from './amqp-names.js';
 
 interface ConsumerRecord {
@@ -46,6 +47,8 @@ export class AmqpTransport implements Transport {
   private closing = false;
   private watchdog?: NodeJS.Timeout;
   private connecting?: Promise<void>;
+  /** The first open, shared by concurrent connect calls. */
+  private opening?: Promise<void>;
   private connectedWaiters: (() => void)[] = [];
 
   constructor(
@@ -61,8 +64,17 @@ export class AmqpTransport implements Transport {
     return this.pubChannel !== undefined;
   }
 
+  /**
+   * Idempotent: callers that share a transport (a composition root and the NodeAgent it starts)
+   * each call connect; a second open() would replace the model and orphan the first socket.
+   */
   async connect(): Promise<void> {
-    await this.open();
+    if (this.closing) throw new BosunError('broker_error', 'transport is closed');
+    if (this.connecting) await this.connecting;
+    if (!this.model) {
+      this.opening ??= this.open().finally(() => (this.opening = undefined));
+      await this.opening;
+    }
     // Self-repair: a consumer left without a channel while the connection lives (a close that
     // raced a reconnect) is started again instead of going quiet for good.
     this.watchdog ??= setInterval(() => {
@@ -245,20 +257,10 @@ export class AmqpTransport implements Transport {
         this.log.warn({ err: (e as Error).message }, 'amqp ack/nack failed; the message will be redelivered');
       }
     };
-    const headers: Record<string, string> = {};
-    for (const [k, v] of Object.entries(m.properties.headers ?? {})) if (v !== undefined && v !== null) headers[k] = String(v);
-    const msg: InboundMessage = {
-      channel: rec.channel,
-      body: m.content,
-      headers,
-      redelivered: m.fields.redelivered,
-      ...(m.properties.messageId ? { messageId: String(m.properties.messageId) } : {}),
-      ...(m.properties.correlationId ? { correlationId: String(m.properties.correlationId) } : {}),
-      ...(m.properties.replyTo ? { replyTo: String(m.properties.replyTo) } : {}),
-      ...(m.properties.userId ? { userId: String(m.properties.userId) } : {}),
+    const msg = toInbound(rec.channel, m, {
       ack: async () => settle(() => ch.ack(m)),
       nack: async ({ requeue }) => settle(() => ch.nack(m, false, requeue)),
-    };
+    });
     try {
       await rec.handler(msg);
     } catch (e) {
@@ -316,15 +318,7 @@ export class AmqpTransport implements Transport {
           exchange,
           routingKey,
           content,
-          {
-            persistent: true,
-            contentType: 'application/json',
-            ...(opts.correlationId ? { correlationId: opts.correlationId } : {}),
-            ...(opts.replyTo ? { replyTo: opts.replyTo } : {}),
-            ...(opts.messageId ? { messageId: opts.messageId } : {}),
-            ...(opts.headers ? { headers: opts.headers } : {}),
-            ...(opts.userId ? { userId: opts.userId } : {}),
-          },
+          publishProperties(opts),
           (err: unknown) => (err ? reject(new BosunError('broker_error', `publish to ${routingKey} not confirmed`, { cause: err })) : resolve()),
         );
       } catch (e) {

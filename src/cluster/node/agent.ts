@@ -6,6 +6,7 @@
  * Orders must be sealed with the cluster key (seal.ts) and every replica passes the node's
  * policy before any engine call; a refused one is reported as failed with the policy error.
  */
+import { systemClock, type Clock } from '../../ports/clock.js';
 import { statfs } from 'node:fs/promises';
 import { BosunError, toBosunError } from '../../domain/errors.js';
 import { LABEL } from '../../domain/labels.js';
@@ -40,6 +41,8 @@ export interface NodeAgentOptions {
   /** Seconds a replica gets to stop before it is killed. */
   stopTimeoutSec?: number;
   pullTimeoutMs?: number;
+  /** Stamps reports and heartbeats (the server refuses stale ones). */
+  clock?: Clock;
 }
 
 export class NodeAgent {
@@ -51,11 +54,13 @@ export class NodeAgent {
   private readonly heartbeatMs: number;
   private readonly policy: Policy;
   readonly metrics: NodeMetrics;
+  private readonly clock: Clock;
 
   constructor(private readonly o: NodeAgentOptions) {
     this.heartbeatMs = o.heartbeatMs ?? 500;
     this.policy = o.policy ?? DEFAULT_POLICY;
     this.metrics = o.metrics ?? createNodeMetrics();
+    this.clock = o.clock ?? systemClock;
   }
 
   async start(): Promise<void> {
@@ -93,6 +98,7 @@ export class NodeAgent {
     }
     await this.serialized(`${order.service}/${order.slot}`, () => (order.type === 'run' ? this.run(order) : this.stopSlot(order)));
     await m.ack();
+    this.metrics.orderHandled(order.type);
   }
 
   /** One order per slot at a time; different slots run in parallel. */
@@ -179,7 +185,7 @@ export class NodeAgent {
   }
 
   private async report(c: ReportedContainer): Promise<void> {
-    const msg: ReplicaMessage = { type: 'replica', node: this.o.name, sentAt: Date.now(), container: c };
+    const msg: ReplicaMessage = { type: 'replica', node: this.o.name, sentAt: this.clock.now(), container: c };
     await this.o.transport.publish(REPORTS_CHANNEL, this.o.sealer.seal(SERVERS, msg));
   }
 
@@ -187,7 +193,7 @@ export class NodeAgent {
     const list = await this.o.engine.containers.list({ all: true, labels: { [LABEL.node]: this.o.name, [LABEL.managed]: 'true' } });
     const containers = list.map(reportOf).filter((c): c is ReportedContainer => c !== undefined);
     const msg: HeartbeatMessage = {
-      type: 'heartbeat', node: this.o.name, sentAt: Date.now(), intervalMs: this.heartbeatMs,
+      type: 'heartbeat', node: this.o.name, sentAt: this.clock.now(), intervalMs: this.heartbeatMs,
       labels: this.o.labels ?? {}, free: await this.freeResources(list), containers,
     };
     await this.o.transport.publish(REPORTS_CHANNEL, this.o.sealer.seal(SERVERS, msg));

@@ -5,7 +5,7 @@ import type { ReportedContainer } from '../../planner/cluster/observe.js';
 import type { Resources } from '../../domain/cluster.js';
 import type { RunMessage } from '../protocol.js';
 
-export const RESOURCES_LABEL = 'bosun.resources';
+export const RESOURCES_LABEL = LABEL.resources;
 
 export function replicaContainerName(m: Pick<RunMessage, 'service' | 'slot' | 'generation' | 'container'>): string {
   // never cut: the slot and generation at the end keep replicas apart (names are ≤ 63 each, Docker takes more)

@@ -4,6 +4,7 @@
  * the orders to the nodes. Followers only renew their bid for the lease.
  * A new leader counts every node's heartbeat from its own start (no false alarms on failover).
  */
+import { systemClock, type Clock } from '../../ports/clock.js';
 import { toBosunError } from '../../domain/errors.js';
 import type { ClusterStore, ServiceStatus } from '../../ports/store.js';
 import type { Transport } from '../../ports/transport.js';
@@ -29,7 +30,8 @@ export interface ControllerOptions {
   tickMs?: number;
   leaseTtlMs?: number;
   planner?: Partial<PlannerConfig> & { pendingTimeoutMs?: number };
-  now?: () => number;
+  /** The time every lease, backoff and resend decision is taken on. */
+  clock?: Clock;
   /** Finished assignments are kept this long for the API, then pruned. */
   historyMs?: number;
   metrics?: ClusterMetrics;
@@ -67,7 +69,7 @@ export class Controller {
   private readonly now: () => number;
 
   constructor(private readonly o: ControllerOptions) {
-    this.now = o.now ?? Date.now;
+    this.now = () => (o.clock ?? systemClock).now();
   }
 
   start(): void {

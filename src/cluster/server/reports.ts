@@ -3,6 +3,7 @@
  * containers that must not run. Every server consumes the reports channel (competing
  * consumers), so reports keep flowing while leadership changes hands.
  */
+import { systemClock, type Clock } from '../../ports/clock.js';
 import { toBosunError } from '../../domain/errors.js';
 import type { ClusterStore } from '../../ports/store.js';
 import { ERRORS_CHANNEL, type InboundMessage, type Transport } from '../../ports/transport.js';
@@ -23,11 +24,12 @@ export interface ReportHandlerOptions {
   /** A replica that changed this recently is not failed for missing from a heartbeat (the listing may predate it). */
   absenceGraceMs?: number;
   onChange?: () => void;
-  now?: () => number;
+  clock?: Clock;
 }
 
 export function reportHandler(o: ReportHandlerOptions): (m: InboundMessage) => Promise<void> {
-  const now = o.now ?? Date.now;
+  const clock = o.clock ?? systemClock;
+  const now = () => clock.now();
   return async (m) => {
     let msg: ToServerMessage;
     try {

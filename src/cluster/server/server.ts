@@ -1,4 +1,5 @@
 /** Composition of one `bosun server`: store + transport + controller + report consumer + REST API. */
+import { systemClock, type Clock } from '../../ports/clock.js';
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ClusterStore } from '../../ports/store.js';
@@ -34,6 +35,8 @@ export interface ClusterServerOptions {
   tickMs?: number;
   leaseTtlMs?: number;
   planner?: Partial<PlannerConfig> & { pendingTimeoutMs?: number };
+  /** One clock for the sealer, the controller, the report handler and the API. */
+  clock?: Clock;
 }
 
 export interface RunningServer {
@@ -44,13 +47,14 @@ export interface RunningServer {
 
 export async function startClusterServer(o: ClusterServerOptions): Promise<RunningServer> {
   assertServerAuth(o);
-  const sealer = new Sealer({ key: o.clusterKey, self: SERVERS, ...(o.maxMessageAgeMs !== undefined ? { maxAgeMs: o.maxMessageAgeMs } : {}) });
+  const clock = o.clock ?? systemClock;
+  const sealer = new Sealer({ key: o.clusterKey, self: SERVERS, clock, ...(o.maxMessageAgeMs !== undefined ? { maxAgeMs: o.maxMessageAgeMs } : {}) });
   if (!o.token) o.log.warn({ host: o.host }, 'INSECURE: the cluster API has no token (--insecure-no-auth); anyone who reaches it can run containers');
   if (!o.clusterKey) o.log.warn('INSECURE: orders to nodes are not signed (--insecure-no-auth); anyone who can publish to the broker can run containers on the nodes');
   const holder = o.holder ?? `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   const metrics = createClusterMetrics();
   const controller = new Controller({
-    store: o.store, transport: o.transport, sealer, log: o.log, holder, metrics,
+    store: o.store, transport: o.transport, sealer, log: o.log, holder, metrics, clock,
     ...(o.tickMs !== undefined ? { tickMs: o.tickMs } : {}),
     ...(o.leaseTtlMs !== undefined ? { leaseTtlMs: o.leaseTtlMs } : {}),
     ...(o.planner ? { planner: o.planner } : {}),
@@ -58,11 +62,11 @@ export async function startClusterServer(o: ClusterServerOptions): Promise<Runni
   await o.transport.connect();
   await o.transport.declareChannel(REPORTS_CHANNEL);
   const sub: Subscription = await o.transport.consume(REPORTS_CHANNEL, reportHandler({
-    store: o.store, transport: o.transport, sealer, log: o.log, onChange: () => controller.wake(), onRejected: (reason) => metrics.reportRejected(reason),
+    store: o.store, transport: o.transport, sealer, log: o.log, onChange: () => controller.wake(), onRejected: (reason) => metrics.reportRejected(reason), clock,
   }), { prefetch: 1 });
   const graceMs = o.planner?.heartbeatGraceMs ?? 2_000;
   const api = buildApi({
-    store: o.store, controller, log: o.log, heartbeatGraceMs: graceMs, metrics: metrics.registry,
+    store: o.store, controller, log: o.log, heartbeatGraceMs: graceMs, metrics: metrics.registry, clock,
     ...(o.token ? { token: o.token } : { insecureNoAuth: true }), ...(o.policy ? { policy: o.policy } : {}), ...(o.maxReplicas !== undefined ? { maxReplicas: o.maxReplicas } : {}),
   });
   const url = await api.listen({ host: o.host, port: o.port });

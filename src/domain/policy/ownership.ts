@@ -7,7 +7,7 @@
  * container on the host (per publisher, through the resolved policy).
  */
 import { BosunError } from '../errors.js';
-import { LABEL } from '../labels.js';
+import { LABEL, LABEL_PREFIX } from '../labels.js';
 import type { Policy } from './schema.js';
 
 export type OwnedKind = 'container' | 'volume' | 'image';
@@ -48,7 +48,7 @@ const USER_SETTABLE = new Set<string>([LABEL.test]);
 
 /** The first label key a publisher may not set (any `bosun.*` key but the test marker), if any. */
 export function userLabelProblem(labels: Readonly<Record<string, string>> | undefined): string | undefined {
-  return Object.keys(labels ?? {}).find((k) => k.toLowerCase().startsWith('bosun.') && !USER_SETTABLE.has(k));
+  return Object.keys(labels ?? {}).find((k) => k.toLowerCase().startsWith(LABEL_PREFIX) && !USER_SETTABLE.has(k));
 }
 
 /** Throws invalid_message naming `<field>.<key>` when a message's labels try to set a bosun.* label. */

@@ -25,21 +25,23 @@ export interface GraphProblem {
   message: string;
   /** Dotted path to blame, e.g. services.web.depends_on. */
   field: string;
+  /** The services it is about: the referrer and the undefined one, or the cycle's members. */
+  services: string[];
 }
 
 export function graphProblems(services: Record<string, GraphService>): GraphProblem[] {
   const problems: GraphProblem[] = [];
   for (const s of Object.values(services)) {
     for (const d of s.dependsOn) {
-      if (!services[d.service]) problems.push({ kind: 'undefined_reference', field: `services.${s.name}.depends_on`, message: `service "${s.name}" depends on undefined service "${d.service}"` });
+      if (!services[d.service]) problems.push({ kind: 'undefined_reference', field: `services.${s.name}.depends_on`, message: `service "${s.name}" depends on undefined service "${d.service}"`, services: [s.name, d.service] });
     }
     for (const l of s.links) {
-      if (!services[l.service]) problems.push({ kind: 'undefined_reference', field: `services.${s.name}.links`, message: `service "${s.name}" links to undefined service "${l.service}"` });
+      if (!services[l.service]) problems.push({ kind: 'undefined_reference', field: `services.${s.name}.links`, message: `service "${s.name}" links to undefined service "${l.service}"`, services: [s.name, l.service] });
     }
   }
   if (problems.length === 0) {
     const cycle = findCycle(dependencyGraph(services));
-    if (cycle) problems.push({ kind: 'cycle', field: `services.${cycle[0]}.depends_on`, message: `dependency cycle: ${cycle.join(' -> ')}` });
+    if (cycle) problems.push({ kind: 'cycle', field: `services.${cycle[0]}.depends_on`, message: `dependency cycle: ${cycle.join(' -> ')}`, services: [...new Set(cycle)] });
   }
   return problems;
 }

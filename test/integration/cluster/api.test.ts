@@ -136,7 +136,7 @@ test('GET /metrics: Prometheus text behind the token — leader, placements, rep
 });
 
 test('run orders of replicas still pending are sent again (lost orders repaired), once per interval', async () => {
-  const later = new Controller({ store, transport, sealer, log: silentLogger, holder: 'test', now: () => Date.now() + 6_000, resendPendingMs: 5_000 });
+  const later = new Controller({ store, transport, sealer, log: silentLogger, holder: 'test', clock: { now: () => Date.now() + 6_000 }, resendPendingMs: 5_000 });
   await (later as unknown as { bidForLease(): Promise<void> }).bidForLease();
   const pending = (await store.listReplicas()).filter((r) => r.desired === 'run' && r.state === 'pending');
   assert.ok(pending.length > 0);

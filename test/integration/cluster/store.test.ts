@@ -4,6 +4,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
+import { openDb } from '../../../src/adapters/store-sql/db.js';
+import { MIGRATIONS, migrate } from '../../../src/adapters/store-sql/migrations.js';
 import { openClusterStore, type SqlClusterStore } from '../../../src/adapters/store-sql/sql-store.js';
 import type { Plan } from '../../../src/domain/cluster.js';
 import { newRunId } from '../../helpers/docker.js';
@@ -50,6 +52,18 @@ for (const backend of ['pglite', 'postgres'] as const) {
     test('migrations are idempotent', async () => {
       await store.migrate();
       await store.migrate();
+      // on a database of its own (postgres: the store's, already migrated by openClusterStore)
+      const db = await openDb(url);
+      try {
+        const first = await migrate(db);
+        assert.equal(first, backend === 'postgres' ? 0 : MIGRATIONS.length);
+        assert.equal(await migrate(db), 0);
+        assert.equal(await migrate(db), 0);
+        const rows = await db.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY version');
+        assert.deepEqual(rows.map((r) => Number(r.version)), MIGRATIONS.map((_, i) => i + 1));
+      } finally {
+        await db.close();
+      }
     });
 
     test('services: create, scale keeps the version, a template change bumps it, delete', async () => {

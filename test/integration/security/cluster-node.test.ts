@@ -109,7 +109,7 @@ test('an anonymous PUT to the real server is refused 401 and starts nothing', as
 test('forged orders on co_topic or the node queue are refused (metric) and start nothing', async () => {
   const other = new Sealer({ key: Buffer.from(randomBytes(32).toString('hex')), self: SERVERS });
   const genuine = new Sealer({ key, self: SERVERS });
-  const past = new Sealer({ key, self: SERVERS, now: () => Date.now() - 120_000 });
+  const past = new Sealer({ key, self: SERVERS, clock: { now: () => Date.now() - 120_000 } });
   const forgeries: [string, string, () => void][] = [
     ['unsigned', 'plain', () => ch.publish(NODE_EXCHANGE, node, Buffer.from(JSON.stringify(forgedOrder(`${runId}plain`))))],
     ['unsigned', 'queue', () => ch.sendToQueue(nodeQueue(node), Buffer.from(JSON.stringify(forgedOrder(`${runId}queue`))))],

@@ -20,13 +20,13 @@ function reason(f: () => unknown): string | undefined {
 
 test('a sealed order opens once, for its recipient only, within the window', () => {
   let now = 1_000_000;
-  const server = new Sealer({ key, self: SERVERS, now: () => now });
-  const node = new Sealer({ key, self: 'n1', now: () => now, maxAgeMs: 60_000 });
+  const server = new Sealer({ key, self: SERVERS, clock: { now: () => now } });
+  const node = new Sealer({ key, self: 'n1', clock: { now: () => now }, maxAgeMs: 60_000 });
   const sealed = server.seal('n1', order);
   assert.deepEqual(JSON.parse(node.open(sealed).body), order);
   assert.equal(node.open(server.seal('n1', order)).from, SERVERS);
   assert.equal(reason(() => node.open(sealed)), 'replayed');
-  assert.equal(reason(() => new Sealer({ key, self: 'n2', now: () => now }).open(server.seal('n1', order))), 'misaddressed');
+  assert.equal(reason(() => new Sealer({ key, self: 'n2', clock: { now: () => now } }).open(server.seal('n1', order))), 'misaddressed');
   const old = server.seal('n1', order);
   now += 60_001;
   assert.equal(reason(() => node.open(old)), 'stale');

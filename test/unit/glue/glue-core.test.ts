@@ -121,7 +121,7 @@ test('watch: a broken stream resumes from the last event seen and fires a resync
   const events = recorder('event');
   const glue = new Glue({ engine, log: silentLogger, handlers: [{ cfg: cfg('s', ['none', 'start', 'die']), handler: state }, { cfg: cfg('e', ['all']), handler: events }] });
   const ctl = new AbortController();
-  const done = watchEvents({ engine, glue, log: silentLogger, signal: ctl.signal, resyncMs: 0, nowNano: () => t0 });
+  const done = watchEvents({ engine, glue, log: silentLogger, signal: ctl.signal, resyncMs: 0, clock: { now: () => Number(t0 / 1_000_000n) } });
   // wait for three subscriptions (the second stream ends, so a third one follows)
   for (let i = 0; i < 200 && calls.length < 3; i++) await new Promise((r) => setTimeout(r, 20));
   ctl.abort();
@@ -174,7 +174,7 @@ test('watch: a network connect/disconnect fires a resync; the label filter appli
   const events = recorder('event');
   const glue = new Glue({ engine, log: silentLogger, labels: { team: 'a' }, handlers: [{ cfg: cfg('s', ['start']), handler: state }, { cfg: cfg('e', ['all']), handler: events }] });
   const ctl = new AbortController();
-  const done = watchEvents({ engine, glue, log: silentLogger, signal: ctl.signal, resyncMs: 0, labels: { team: 'a' }, nowNano: () => t0 });
+  const done = watchEvents({ engine, glue, log: silentLogger, signal: ctl.signal, resyncMs: 0, labels: { team: 'a' }, clock: { now: () => Number(t0 / 1_000_000n) } });
   for (let i = 0; i < 100 && !state.seen.includes('resync:mine'); i++) await new Promise((r) => setTimeout(r, 20));
   ctl.abort();
   await done;

@@ -79,10 +79,31 @@ test('events: all excludes none, none only when listed', () => {
 });
 
 test('the shipped examples parse', async () => {
-  for (const f of ['lb.ini', 'test.ini', 'publisher.ini', 'broker.yaml', 'plugin.yaml']) {
+  const read = async (f: string) => {
     const path = new URL(`../../../examples/docker-glue.d/${f}`, import.meta.url).pathname;
-    parseHandlerFile(path, await readFile(path, 'utf8'));
-  }
+    return parseHandlerFile(path, await readFile(path, 'utf8'));
+  };
+  const lb = await read('lb.ini');
+  assert.equal(lb.type, 'haproxy');
+  assert.deepEqual(lb.events, ['die', 'start', 'stop', 'kill', 'pause', 'unpause', 'destroy', 'none']);
+  assert.equal(lb.params.config_file, '/etc/haproxy/haproxy.cfg');
+  assert.equal(lb.params.http_bind, '*:80');
+  const script = await read('test.ini');
+  assert.equal(script.type, 'script');
+  assert.equal(script.triggersNone, false);
+  assert.equal(script.params.script, 'test-handler.sh');
+  assert.equal(script.params.timeout_ms, '10000');
+  const pub = await read('publisher.ini');
+  assert.equal(pub.type, 'etcd');
+  assert.equal(pub.params.endpoints, 'http://127.0.0.1:2379');
+  const broker = await read('broker.yaml');
+  assert.equal(broker.type, 'broker');
+  assert.equal(broker.enabled, false);
+  assert.deepEqual(broker.events, ['start', 'die', 'stop', 'destroy']);
+  const plugin = await read('plugin.yaml');
+  assert.equal(plugin.type, 'plugin');
+  assert.equal(plugin.params.module, './log-plugin.mjs');
+  assert.equal(plugin.params.greeting, 'hello');
 });
 
 test('INI as configparser reads it: ; and # inside values kept, key: value, continuation lines, comment lines', () => {

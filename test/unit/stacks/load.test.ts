@@ -99,6 +99,12 @@ describe('stack loader (Compose + x-bosun)', () => {
     assert.equal(p[0]!.line, 2);
   });
 
+  it('a service that failed on its own is not also reported as undefined by those that depend on it', () => {
+    const p = problemsOf('services:\n  a: {image: x, depends_on: [b]}\n  b:\n    image: x\n    volumes: ["nope:/d"]\n');
+    assert.deepEqual(p.map((x) => x.path), ['services.b.volumes[0]']);
+    assert.match(p[0]!.message, /undefined volume "nope"/);
+  });
+
   it('names undefined services, networks and volumes', () => {
     const p = problemsOf('services:\n  a:\n    image: x\n    depends_on: [ghost]\n    links: ["phantom:p"]\n    networks: [back]\n    volumes: ["nope:/d"]\n');
     const msgs = p.map((x) => `${x.line}: ${x.message}`);
