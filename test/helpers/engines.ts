@@ -105,3 +105,12 @@ export function removeEngineDirs(root: string): void {
     // leftover mounts are cleaned by the OS tmp policy
   }
 }
+
+/** Podman's Docker-compatible socket, as scripts/ensure-podman.sh serves it. */
+export const PODMAN_HOST = process.env.BOSUN_PODMAN_HOST ?? 'unix:///run/bosun-podman/podman.sock';
+
+/** Makes sure Podman serves (installs and starts it when missing; idempotent) and connects to it. */
+export async function podmanEngine(): Promise<DockerEngine> {
+  await run('bash', [join(import.meta.dirname, '../../scripts/ensure-podman.sh')]);
+  return new DockerEngine({ host: PODMAN_HOST });
+}

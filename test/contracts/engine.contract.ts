@@ -1,0 +1,212 @@
+/**
+ * Reusable ContainerEngine contract (no adapter specifics). Run it from an engine's test file:
+ *
+ *   engineContract('podman', () => new DockerEngine({ host: PODMAN_HOST }));
+ *
+ * Safe-to-repeat semantics, typed errors, log capture with bounds, in-place update, exec,
+ * images, networks, volumes, events. Everything it creates carries LABEL.test=<run id> (or a
+ * name with the run id) and is removed at the end. A test marked `engineOnly` needs a real
+ * engine (real processes, a real build); an engine with `real: false` skips it and says why.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { LABEL } from '../../src/domain/labels.js';
+import { isBosunError } from '../../src/domain/errors.js';
+import type { ContainerEngine } from '../../src/ports/engine.js';
+import { TEST_IMAGE, eventually, newRunId, uniqueName } from '../helpers/docker.js';
+import { resourceContract } from './engine-resources.contract.js';
+
+export interface EngineContractOptions {
+  /** false for an engine that runs no real processes: tests marked engineOnly are skipped. */
+  real?: boolean;
+  /** The image every test runs (default TEST_IMAGE, the FROM-scratch busybox). */
+  image?: string;
+}
+
+export interface ContractContext {
+  engine: ContainerEngine;
+  runId: string;
+  labels: Record<string, string>;
+  image: string;
+  /** `{ skip: reason }` on an engine that is not real, for node:test's options argument. */
+  engineOnly(reason: string): { skip?: string };
+}
+
+const isCode = (code: string) => (e: unknown) => isBosunError(e) && e.code === code;
+
+export function engineContract(name: string, makeEngine: () => ContainerEngine | Promise<ContainerEngine>, opts: EngineContractOptions = {}): void {
+  const runId = newRunId();
+  const ctx: ContractContext = {
+    engine: undefined as unknown as ContainerEngine,
+    runId,
+    labels: { [LABEL.test]: runId },
+    image: opts.image ?? TEST_IMAGE,
+    engineOnly: (reason) => (opts.real === false ? { skip: `engine-only: ${reason}` } : {}),
+  };
+
+  describe(`ContainerEngine contract (${name})`, () => {
+    before(async () => {
+      ctx.engine = await makeEngine();
+      await ctx.engine.info();
+    });
+    after(async () => {
+      const list = await ctx.engine.listContainers({ all: true, labels: ctx.labels });
+      await Promise.all(list.map((c) => ctx.engine.removeContainer(c.id, { force: true, volumes: true })));
+    });
+    containerContract(ctx);
+    resourceContract(ctx);
+  });
+}
+
+function containerContract(ctx: ContractContext): void {
+  const { labels } = ctx;
+  const e = () => ctx.engine;
+
+  it('reports its identity', async () => {
+    const info = await e().info();
+    assert.ok(info.serverVersion, JSON.stringify(info));
+    assert.match(info.apiVersion, /^\d+\.\d+/);
+    assert.ok(info.cpus > 0 && info.memoryBytes > 0, JSON.stringify(info));
+  });
+
+  it('runs a container and captures stdout and stderr separately', async () => {
+    const { id } = await e().createContainer({ image: ctx.image, name: uniqueName('c-out'), cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], labels });
+    await e().startContainer(id);
+    assert.deepEqual(await e().waitContainer(id), { exitCode: 3 });
+    const out = await e().logs(id);
+    assert.equal(out.stdout, 'out\n');
+    assert.equal(out.stderr, 'err\n');
+    assert.equal(out.truncated, false);
+    const d = await e().inspectContainer(id);
+    assert.equal(d?.state.status, 'exited');
+    assert.equal(d?.state.exitCode, 3);
+    assert.equal(d?.state.running, false);
+  });
+
+  it('bounds captured output and marks truncation', async () => {
+    const { id } = await e().createContainer({ image: ctx.image, cmd: ['sh', '-c', 'yes x | head -c 5000'], labels });
+    await e().startContainer(id);
+    await e().waitContainer(id);
+    const out = await e().logs(id, { limitBytes: 100 });
+    assert.equal(out.stdout.length, 100);
+    assert.equal(out.stdoutBytes, 5000);
+    assert.equal(out.truncated, true);
+  });
+
+  it('attaches before start and sees all output', async () => {
+    const { id } = await e().createContainer({ image: ctx.image, cmd: ['sh', '-c', 'echo one; echo two >&2'], labels });
+    const { output } = await e().attach(id);
+    await e().startContainer(id);
+    const out = await output;
+    assert.equal(out.stdout, 'one\n');
+    assert.equal(out.stderr, 'two\n');
+    assert.deepEqual(await e().waitContainer(id), { exitCode: 0 });
+  });
+
+  it('treats start of a running, stop of a stopped and remove of a missing container as done', async () => {
+    const { id } = await e().createContainer({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 1 });
+    await e().startContainer(id);
+    await e().startContainer(id);
+    await e().stopContainer(id, { timeoutSec: 1 });
+    await e().stopContainer(id);
+    await e().killContainer(id);
+    await e().removeContainer(id);
+    await e().removeContainer(id);
+    assert.equal(await e().inspectContainer(id), undefined);
+  });
+
+  it('kills with a signal and restarts in place', async () => {
+    const { id } = await e().createContainer({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 1 });
+    await e().startContainer(id);
+    await e().killContainer(id, 'SIGKILL');
+    const { exitCode } = await e().waitContainer(id);
+    assert.equal(exitCode, 137);
+    await e().restartContainer(id, { timeoutSec: 1 });
+    const d = await e().inspectContainer(id);
+    assert.equal(d?.state.running, true);
+    await e().removeContainer(id, { force: true });
+  });
+
+  it('reports a missing image as image_not_found', async () => {
+    await assert.rejects(e().createContainer({ image: 'bosun-no-such-image:never', labels }), isCode('image_not_found'));
+  });
+
+  it('reports a name clash as conflict', async () => {
+    const name = uniqueName('dup');
+    await e().createContainer({ image: ctx.image, name, cmd: ['true'], labels });
+    await assert.rejects(e().createContainer({ image: ctx.image, name, cmd: ['true'], labels }), isCode('conflict'));
+  });
+
+  it('reports a missing container as not_found on start', async () => {
+    await assert.rejects(e().startContainer(uniqueName('missing')), isCode('not_found'));
+  });
+
+  it('renames a container', async () => {
+    const { id } = await e().createContainer({ image: ctx.image, name: uniqueName('old'), cmd: ['true'], labels });
+    const to = uniqueName('new');
+    await e().renameContainer(id, to);
+    assert.equal((await e().inspectContainer(to))?.id, id);
+  });
+
+  it('updates limits in place: same id, new limit', async () => {
+    const { id } = await e().createContainer({
+      image: ctx.image, cmd: ['sleep', '60'], labels, resources: { memory: 64 * 1024 * 1024 }, stopTimeoutSec: 1,
+    });
+    await e().startContainer(id);
+    await e().updateContainer(id, { resources: { memory: 96 * 1024 * 1024, memorySwap: -1 }, restartPolicy: { name: 'on-failure', maximumRetryCount: 5 } });
+    const d = await e().inspectContainer(id);
+    assert.equal(d?.id, id);
+    assert.equal(d?.resources.memory, 96 * 1024 * 1024);
+    assert.deepEqual(d?.restartPolicy, { name: 'on-failure', maximumRetryCount: 5 });
+    await e().removeContainer(id, { force: true });
+  });
+
+  it('lists by label and inspects what it created', async () => {
+    const name = uniqueName('inspect');
+    const { id } = await e().createContainer({
+      image: ctx.image, name, cmd: ['sleep', '1'], env: ['A=1'], labels: { ...labels, extra: 'yes' },
+      portBindings: [{ containerPort: '80/tcp', hostIp: '127.0.0.1', hostPort: '' }],
+      mounts: [{ type: 'bind', source: '/tmp', target: '/host-tmp', readOnly: true }],
+    });
+    const list = await e().listContainers({ labels: { [LABEL.test]: ctx.runId, extra: 'yes' } });
+    assert.deepEqual(list.map((c) => c.id), [id]);
+    assert.equal(list[0]?.name, name);
+    assert.equal(list[0]?.status, 'created');
+    assert.equal(list[0]?.labels.extra, 'yes');
+    const d = await e().inspectContainer(name);
+    assert.ok(d);
+    assert.equal(d.id, id);
+    assert.equal(d.name, name);
+    assert.equal(d.labels.extra, 'yes');
+    assert.deepEqual(d.cmd, ['sleep', '1']);
+    assert.ok(d.env.includes('A=1'));
+    assert.deepEqual(d.exposedPorts, ['80/tcp']);
+    assert.deepEqual(d.mounts, [{ type: 'bind', source: '/tmp', target: '/host-tmp', readOnly: true }]);
+    const byName = await e().listContainers({ name, labels });
+    assert.deepEqual(byName.map((c) => c.id), [id]);
+  });
+
+  it('lists by status', async () => {
+    const { id } = await e().createContainer({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 1 });
+    await e().startContainer(id);
+    const running = await e().listContainers({ labels, status: ['running'] });
+    assert.ok(running.some((c) => c.id === id && c.status === 'running'), JSON.stringify(running));
+    const exited = await e().listContainers({ labels, status: ['exited'] });
+    assert.ok(!exited.some((c) => c.id === id));
+    await e().removeContainer(id, { force: true });
+  });
+
+  it('execs in a running container and lists its processes', ctx.engineOnly('exec and top need real processes'), async () => {
+    const { id } = await e().createContainer({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 1 });
+    await e().startContainer(id);
+    const r = await e().exec(id, { cmd: ['sh', '-c', 'echo hi; exit 4'] });
+    assert.equal(r.exitCode, 4);
+    assert.equal(r.output.stdout, 'hi\n');
+    const bg = await e().exec(id, { cmd: ['sh', '-c', 'echo detached > /bg'], detach: true });
+    assert.equal(bg.exitCode, undefined);
+    await eventually('detached exec ran', async () => (await e().exec(id, { cmd: ['cat', '/bg'] })).output.stdout === 'detached\n');
+    const procs = await e().top(id);
+    assert.ok(procs.some((p) => p.command.includes('sleep 30')), JSON.stringify(procs));
+    await e().removeContainer(id, { force: true });
+  });
+}
