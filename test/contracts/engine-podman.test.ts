@@ -5,4 +5,4 @@
 import { engineContract } from './engine.contract.js';
 import { podmanEngine } from '../helpers/engines.js';
 
-engineContract('podman', () => podmanEngine());
+engineContract('podman', () => podmanEngine(), { inPlaceUpdate: false });

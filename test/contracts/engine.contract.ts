@@ -21,6 +21,8 @@ export interface EngineContractOptions {
   real?: boolean;
   /** The image every test runs (default TEST_IMAGE, the FROM-scratch busybox). */
   image?: string;
+  /** false for an engine that refuses in-place updates (Podman 4.3): the refusal is what is tested. */
+  inPlaceUpdate?: boolean;
 }
 
 export interface ContractContext {
@@ -30,6 +32,7 @@ export interface ContractContext {
   image: string;
   /** `{ skip: reason }` on an engine that is not real, for node:test's options argument. */
   engineOnly(reason: string): { skip?: string };
+  inPlaceUpdate: boolean;
 }
 
 const isCode = (code: string) => (e: unknown) => isBosunError(e) && e.code === code;
@@ -41,6 +44,7 @@ export function engineContract(name: string, makeEngine: () => ContainerEngine |
     runId,
     labels: { [LABEL.test]: runId },
     image: opts.image ?? TEST_IMAGE,
+    inPlaceUpdate: opts.inPlaceUpdate ?? true,
     engineOnly: (reason) => (opts.real === false ? { skip: `engine-only: ${reason}` } : {}),
   };
 
@@ -148,12 +152,19 @@ function containerContract(ctx: ContractContext): void {
     assert.equal((await e().inspectContainer(to))?.id, id);
   });
 
-  it('updates limits in place: same id, new limit', async () => {
+  it('updates limits in place: same id, new limit (or refuses, where the engine cannot)', async () => {
     const { id } = await e().createContainer({
       image: ctx.image, cmd: ['sleep', '60'], labels, resources: { memory: 64 * 1024 * 1024 }, stopTimeoutSec: 1,
     });
     await e().startContainer(id);
-    await e().updateContainer(id, { resources: { memory: 96 * 1024 * 1024, memorySwap: -1 }, restartPolicy: { name: 'on-failure', maximumRetryCount: 5 } });
+    const update = e().updateContainer(id, { resources: { memory: 96 * 1024 * 1024, memorySwap: -1 }, restartPolicy: { name: 'on-failure', maximumRetryCount: 5 } });
+    if (!ctx.inPlaceUpdate) {
+      await assert.rejects(update, (err: unknown) => isBosunError(err) && err.code === 'engine_error' && (err.details as { unsupported?: string } | undefined)?.unsupported === 'update');
+      const d = await e().inspectContainer(id);
+      assert.equal(d?.resources.memory, 64 * 1024 * 1024, 'nothing half done');
+      return;
+    }
+    await update;
     const d = await e().inspectContainer(id);
     assert.equal(d?.id, id);
     assert.equal(d?.resources.memory, 96 * 1024 * 1024);

@@ -18,12 +18,17 @@ import { buildImage, inspectImage, pullImage, removeImage } from './images.js';
 import { connectNetwork, disconnectNetwork, ensureNetwork, ensureVolume, removeNetwork, removeVolume } from './networks.js';
 import { readEventStream } from './events.js';
 import { apiSegment } from './paths.js';
+import { flavourOfVersion, type EngineFlavour, type FlavourRules } from './flavour.js';
+import { flavouredDetails, flavouredEvent, flavouredImage, flavouredSummary, rulesFor } from './flavoured.js';
+import { isNameInUse, isNotRunning } from './compat-errors.js';
 
 const DEFAULT_LOG_LIMIT = 1024 * 1024;
 
 export interface DockerEngineOptions {
   /** As the docker CLI reads it: unix:///path, tcp://host:port, or a bare socket path / host:port (seed 003). */
   host?: string;
+  /** Docker or Podman; detected from /version on first use when not given. */
+  flavour?: EngineFlavour;
 }
 
 /** Parses DOCKER_HOST-style addresses into dockerode's connection options. */
@@ -38,8 +43,24 @@ export function dockerConnection(host: string | undefined): Docker.DockerOptions
 export class DockerEngine implements ContainerEngine {
   readonly docker: Docker;
 
+  private rulesP: Promise<FlavourRules> | undefined;
+
   constructor(opts: DockerEngineOptions = {}) {
     this.docker = new Docker(dockerConnection(opts.host ?? process.env.DOCKER_HOST));
+    if (opts.flavour) this.rulesP = Promise.resolve(rulesFor(opts.flavour));
+  }
+
+  /** Which engine answers (Docker or Podman); asked once. */
+  async flavour(): Promise<EngineFlavour> {
+    return (await this.rules()).flavour;
+  }
+
+  private rules(): Promise<FlavourRules> {
+    this.rulesP ??= this.docker.version().then((v) => rulesFor(flavourOfVersion(v)), (e: unknown) => {
+      this.rulesP = undefined;
+      throw engineError(e, 'engine version');
+    });
+    return this.rulesP;
   }
 
   /** A dockerode container whose id is safe to paste into an API path (see paths.ts). */
@@ -71,6 +92,7 @@ export class DockerEngine implements ContainerEngine {
     } catch (e) {
       const msg = messageOf(e);
       if (statusOf(e) === 404 && /image/i.test(msg)) throw new BosunError('image_not_found', `image ${spec.image} not found locally`, { field: 'image', cause: e });
+      if (isNameInUse(e)) throw new BosunError('conflict', `create container ${spec.name ?? spec.image}: ${msg}`, { cause: e });
       throw engineError(e, `create container ${spec.name ?? spec.image}`);
     }
     if (!spec.networkMode) {
@@ -101,7 +123,7 @@ export class DockerEngine implements ContainerEngine {
     try {
       await this.container(idOrName).kill({ signal });
     } catch (e) {
-      if (statusOf(e) === 409 && /not running/i.test(messageOf(e))) return;
+      if (isNotRunning(e)) return;
       throw engineError(e, `kill ${idOrName}`);
     }
   }
@@ -136,7 +158,8 @@ export class DockerEngine implements ContainerEngine {
 
   async inspectContainer(idOrName: string): Promise<ContainerDetails | undefined> {
     try {
-      return inspectToDetails(await this.container(idOrName).inspect());
+      const raw = await this.container(idOrName).inspect();
+      return flavouredDetails(await this.rules(), inspectToDetails(raw));
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw engineError(e, `inspect ${idOrName}`);
@@ -151,7 +174,8 @@ export class DockerEngine implements ContainerEngine {
     if (filter.status?.length) filters.status = filter.status;
     try {
       const list = await this.docker.listContainers({ all: filter.all ?? true, filters: JSON.stringify(filters) });
-      return list.map(summaryFromApi);
+      const rules = await this.rules();
+      return list.map((c) => flavouredSummary(rules, summaryFromApi(c)));
     } catch (e) {
       throw engineError(e, 'list containers');
     }
@@ -161,6 +185,8 @@ export class DockerEngine implements ContainerEngine {
     const body: Record<string, unknown> = { ...resourcesToHostConfig(update.resources) };
     const rp = restartPolicyToApi(update.restartPolicy);
     if (rp) body.RestartPolicy = rp;
+    const refused = (await this.rules()).inPlaceUpdateUnsupported;
+    if (refused) throw new BosunError('engine_error', `update ${idOrName}: ${refused}`, { details: { unsupported: 'update' } });
     try {
       await this.container(idOrName).update(body);
     } catch (e) {
@@ -277,12 +303,13 @@ export class DockerEngine implements ContainerEngine {
     }
   }
 
-  inspectImage(ref: string): Promise<ImageDetails | undefined> {
-    return inspectImage(this.docker, ref);
+  async inspectImage(ref: string): Promise<ImageDetails | undefined> {
+    const i = await inspectImage(this.docker, ref);
+    return i && flavouredImage(await this.rules(), i);
   }
 
-  pullImage(req: PullRequest): Promise<ImageDetails> {
-    return pullImage(this.docker, req);
+  async pullImage(req: PullRequest): Promise<ImageDetails> {
+    return flavouredImage(await this.rules(), await pullImage(this.docker, req));
   }
 
   buildImage(req: BuildRequest): Promise<BuildResult> {
@@ -342,7 +369,12 @@ export class DockerEngine implements ContainerEngine {
     } catch (e) {
       throw engineError(e, 'subscribe to events');
     }
-    yield* readEventStream(stream, req.signal);
+    const rules = await this.rules();
+    // Podman reads `since` to the second only: events at or before the resume point are dropped here.
+    for await (const ev of readEventStream(stream, req.signal)) {
+      const mapped = req.sinceNano === undefined || ev.timeNano > req.sinceNano ? flavouredEvent(rules, ev) : undefined;
+      if (mapped) yield mapped;
+    }
   }
 }
 

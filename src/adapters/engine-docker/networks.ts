@@ -3,6 +3,7 @@ import type Docker from 'dockerode';
 import type { NetworkSpec } from '../../ports/engine.js';
 import { engineError, messageOf, statusOf } from './errors.js';
 import { apiSegment } from './paths.js';
+import { isAlreadyConnected } from './compat-errors.js';
 
 export async function ensureNetwork(docker: Docker, spec: NetworkSpec): Promise<string> {
   try {
@@ -35,7 +36,7 @@ export async function connectNetwork(docker: Docker, network: string, container:
   try {
     await docker.getNetwork(apiSegment(network, 'network')).connect({ Container: container, EndpointConfig: opts.aliases ? { Aliases: opts.aliases } : {} });
   } catch (e) {
-    if (statusOf(e) === 403 && /already exists/i.test(messageOf(e))) return;
+    if (isAlreadyConnected(e)) return;
     throw engineError(e, `connect ${container} to ${network}`);
   }
 }

@@ -1,0 +1,31 @@
+/**
+ * Podman's Docker-compatible API (podman system service, tested on Debian 12's 4.3), mapped
+ * to what Docker answers, so callers see one behaviour:
+ * - image names: Podman qualifies short names (localhost/x:1 for a loaded or committed
+ *   image, docker.io/library/x:1 for a built one); bosun's callers use Docker's short form.
+ * - events: a removed container's event is `remove` (Docker: `destroy`), an exec's end
+ *   `exec_died` (`exec_die`); `since` is read to the second (the adapter drops what is at or
+ *   before the resume point); Podman's own `init` and `cleanup` are dropped.
+ * - in-place update: 4.3 applies new limits to the live cgroup but keeps the old ones in its
+ *   config (inspect shows them, a restart restores them) and cannot change a restart policy,
+ *   so it is refused rather than half done.
+ */
+import type { FlavourRules } from './flavour.js';
+
+const QUALIFIED = /^(?:localhost|docker\.io\/library|docker\.io)\//;
+
+/** Docker's short form of a Podman-qualified image name. */
+export function shortImageName(ref: string): string {
+  return ref.replace(QUALIFIED, '');
+}
+
+const PODMAN_ACTIONS: Record<string, string> = { remove: 'destroy', died: 'die', exec_died: 'exec_die' };
+/** Podman's own steps around start and exit: Docker has no such events, bosun's readers none. */
+const PODMAN_ONLY = new Set(['init', 'cleanup']);
+
+export const PODMAN_RULES: FlavourRules = {
+  flavour: 'podman',
+  imageName: shortImageName,
+  containerAction: (action) => (PODMAN_ONLY.has(action) ? undefined : (PODMAN_ACTIONS[action] ?? action)),
+  inPlaceUpdateUnsupported: 'Podman 4.3 cannot change limits or restart policy of a container in place (recreate it)',
+};

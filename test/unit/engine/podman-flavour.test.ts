@@ -1,0 +1,56 @@
+/** Podman's differences from Docker, as the adapter maps them (pure). */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { DOCKER_RULES, flavourOfVersion } from '../../../src/adapters/engine-docker/flavour.js';
+import { flavouredEvent, flavouredImage, rulesFor } from '../../../src/adapters/engine-docker/flavoured.js';
+import { PODMAN_RULES, shortImageName } from '../../../src/adapters/engine-docker/podman.js';
+import { isAlreadyConnected, isNameInUse, isNotRunning } from '../../../src/adapters/engine-docker/compat-errors.js';
+
+const ev = (action: string, attributes: Record<string, string> = {}) => ({ type: 'container', action, id: 'c1', timeNano: 1n, attributes });
+const apiError = (statusCode: number, message: string) => ({ statusCode, json: { message } });
+
+describe('engine flavour', () => {
+  it('is detected from /version', () => {
+    assert.equal(flavourOfVersion({ Components: [{ Name: 'Podman Engine' }, { Name: 'Conmon' }] }), 'podman');
+    assert.equal(flavourOfVersion({ Components: [{ Name: 'Engine' }, { Name: 'containerd' }] }), 'docker');
+    assert.equal(flavourOfVersion({}), 'docker');
+    assert.equal(rulesFor('podman'), PODMAN_RULES);
+    assert.equal(rulesFor('docker'), DOCKER_RULES);
+  });
+
+  it('writes Podman-qualified image names in Docker\'s short form, and leaves others', () => {
+    assert.equal(shortImageName('localhost/bosun-busybox:latest'), 'bosun-busybox:latest');
+    assert.equal(shortImageName('docker.io/library/app:1'), 'app:1');
+    assert.equal(shortImageName('docker.io/acme/app:1'), 'acme/app:1');
+    assert.equal(shortImageName('registry.example:5000/app:1'), 'registry.example:5000/app:1');
+    const img = { id: 'i', tags: ['localhost/a:1', 'a:1'], labels: {}, created: '' };
+    assert.deepEqual(flavouredImage(PODMAN_RULES, img).tags, ['a:1']);
+    assert.deepEqual(flavouredImage(DOCKER_RULES, img).tags, ['localhost/a:1', 'a:1']);
+  });
+
+  it('renames Podman\'s container events to Docker\'s and drops the ones Docker never sends', () => {
+    assert.equal(flavouredEvent(PODMAN_RULES, ev('remove'))?.action, 'destroy');
+    assert.equal(flavouredEvent(PODMAN_RULES, ev('exec_died'))?.action, 'exec_die');
+    assert.equal(flavouredEvent(PODMAN_RULES, ev('die', { image: 'localhost/x:1' }))?.attributes.image, 'x:1');
+    assert.equal(flavouredEvent(PODMAN_RULES, ev('cleanup')), undefined);
+    assert.equal(flavouredEvent(PODMAN_RULES, ev('init')), undefined);
+    assert.equal(flavouredEvent(PODMAN_RULES, { ...ev('remove'), type: 'image' })?.action, 'remove');
+    assert.equal(flavouredEvent(DOCKER_RULES, ev('cleanup'))?.action, 'cleanup');
+  });
+
+  it('refuses in-place updates only on Podman', () => {
+    assert.match(PODMAN_RULES.inPlaceUpdateUnsupported ?? '', /Podman/);
+    assert.equal(DOCKER_RULES.inPlaceUpdateUnsupported, undefined);
+  });
+
+  it('reads "already so" answers in both engines\' words', () => {
+    assert.ok(isNotRunning(apiError(409, 'Container abc is not running')));
+    assert.ok(isNotRunning(apiError(500, 'can only kill running containers. abc is in state exited: container state improper')));
+    assert.ok(!isNotRunning(apiError(500, 'OCI runtime error')));
+    assert.ok(isNameInUse(apiError(500, 'creating container storage: the container name "x" is already in use by abc. You have to remove that container to be able to reuse that name: that name is already in use')));
+    assert.ok(!isNameInUse(apiError(500, 'no space left on device')));
+    assert.ok(isAlreadyConnected(apiError(403, 'endpoint with name x already exists in network n')));
+    assert.ok(isAlreadyConnected(apiError(500, 'container abc is already connected to network "n": network is already connected')));
+    assert.ok(!isAlreadyConnected(apiError(500, 'network not found')));
+  });
+});
