@@ -159,7 +159,7 @@ export class DockerEngine implements ContainerEngine {
   async inspectContainer(idOrName: string): Promise<ContainerDetails | undefined> {
     try {
       const raw = await this.container(idOrName).inspect();
-      return flavouredDetails(await this.rules(), inspectToDetails(raw));
+      return flavouredDetails(await this.rules(), inspectToDetails(raw), raw.State.Status);
     } catch (e) {
       if (statusOf(e) === 404) return undefined;
       throw engineError(e, `inspect ${idOrName}`);
@@ -175,7 +175,7 @@ export class DockerEngine implements ContainerEngine {
     try {
       const list = await this.docker.listContainers({ all: filter.all ?? true, filters: JSON.stringify(filters) });
       const rules = await this.rules();
-      return list.map((c) => flavouredSummary(rules, summaryFromApi(c)));
+      return list.map((c) => flavouredSummary(rules, summaryFromApi(c), c.State));
     } catch (e) {
       throw engineError(e, 'list containers');
     }

@@ -3,6 +3,8 @@
  * Detected once from /version (Podman names a "Podman Engine" component); the adapter keeps
  * one set of rules per flavour for what the two do differently (see podman.ts).
  */
+import type { ContainerStatus } from '../../ports/engine.js';
+
 export type EngineFlavour = 'docker' | 'podman';
 
 interface VersionBody {
@@ -18,6 +20,8 @@ export interface FlavourRules {
   readonly flavour: EngineFlavour;
   /** An image name as Docker would write it (containers, summaries, tags, events). */
   imageName(ref: string): string;
+  /** A state Docker does not have, under Docker's name (undefined: Docker's own, or unknown). */
+  containerStatus(raw: string): ContainerStatus | undefined;
   /** A container event's action under Docker's name; undefined for one Docker does not send. */
   containerAction(action: string): string | undefined;
   /** undefined: the engine changes limits and restart policy in place; otherwise why it cannot. */
@@ -27,5 +31,6 @@ export interface FlavourRules {
 export const DOCKER_RULES: FlavourRules = {
   flavour: 'docker',
   imageName: (ref) => ref,
+  containerStatus: () => undefined,
   containerAction: (action) => action,
 };

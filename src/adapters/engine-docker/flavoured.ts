@@ -7,12 +7,15 @@ export function flavouredImage(r: FlavourRules, i: ImageDetails): ImageDetails {
   return { ...i, tags: [...new Set(i.tags.map(r.imageName))] };
 }
 
-export function flavouredDetails(r: FlavourRules, d: ContainerDetails): ContainerDetails {
-  return { ...d, image: r.imageName(d.image) };
+/** `rawStatus`: the engine's own word for the state, before mapping.ts read it. */
+export function flavouredDetails(r: FlavourRules, d: ContainerDetails, rawStatus: string): ContainerDetails {
+  const status = r.containerStatus(rawStatus);
+  return { ...d, image: r.imageName(d.image), ...(status ? { state: { ...d.state, status } } : {}) };
 }
 
-export function flavouredSummary(r: FlavourRules, s: ContainerSummary): ContainerSummary {
-  return { ...s, image: r.imageName(s.image) };
+export function flavouredSummary(r: FlavourRules, s: ContainerSummary, rawStatus: string): ContainerSummary {
+  const status = r.containerStatus(rawStatus);
+  return { ...s, image: r.imageName(s.image), ...(status ? { status } : {}) };
 }
 
 /** undefined: an event Docker would not have sent. */

@@ -3,6 +3,8 @@
  * to what Docker answers, so callers see one behaviour:
  * - image names: Podman qualifies short names (localhost/x:1 for a loaded or committed
  *   image, docker.io/library/x:1 for a built one); bosun's callers use Docker's short form.
+ * - states: libpod's `stopped` (exited, cleanup pending), `stopping`, `configured` and
+ *   `initialized` are Docker's exited, running, created, created.
  * - events: a removed container's event is `remove` (Docker: `destroy`), an exec's end
  *   `exec_died` (`exec_die`); `since` is read to the second (the adapter drops what is at or
  *   before the resume point); Podman's own `init` and `cleanup` are dropped.
@@ -10,6 +12,7 @@
  *   config (inspect shows them, a restart restores them) and cannot change a restart policy,
  *   so it is refused rather than half done.
  */
+import type { ContainerStatus } from '../../ports/engine.js';
 import type { FlavourRules } from './flavour.js';
 
 const QUALIFIED = /^(?:localhost|docker\.io\/library|docker\.io)\//;
@@ -19,6 +22,8 @@ export function shortImageName(ref: string): string {
   return ref.replace(QUALIFIED, '');
 }
 
+/** libpod's own states: stopped is exited before its cleanup ran; stopping still runs. */
+const PODMAN_STATES: Record<string, ContainerStatus> = { stopped: 'exited', stopping: 'running', configured: 'created', initialized: 'created' };
 const PODMAN_ACTIONS: Record<string, string> = { remove: 'destroy', died: 'die', exec_died: 'exec_die' };
 /** Podman's own steps around start and exit: Docker has no such events, bosun's readers none. */
 const PODMAN_ONLY = new Set(['init', 'cleanup']);
@@ -26,6 +31,7 @@ const PODMAN_ONLY = new Set(['init', 'cleanup']);
 export const PODMAN_RULES: FlavourRules = {
   flavour: 'podman',
   imageName: shortImageName,
+  containerStatus: (raw) => PODMAN_STATES[raw],
   containerAction: (action) => (PODMAN_ONLY.has(action) ? undefined : (PODMAN_ACTIONS[action] ?? action)),
   inPlaceUpdateUnsupported: 'Podman 4.3 cannot change limits or restart policy of a container in place (recreate it)',
 };

@@ -38,6 +38,14 @@ describe('engine flavour', () => {
     assert.equal(flavouredEvent(DOCKER_RULES, ev('cleanup'))?.action, 'cleanup');
   });
 
+  it('reads libpod\'s own states as Docker\'s', () => {
+    assert.equal(PODMAN_RULES.containerStatus('stopped'), 'exited');
+    assert.equal(PODMAN_RULES.containerStatus('stopping'), 'running');
+    assert.equal(PODMAN_RULES.containerStatus('configured'), 'created');
+    assert.equal(PODMAN_RULES.containerStatus('exited'), undefined);
+    assert.equal(DOCKER_RULES.containerStatus('stopped'), undefined);
+  });
+
   it('refuses in-place updates only on Podman', () => {
     assert.match(PODMAN_RULES.inPlaceUpdateUnsupported ?? '', /Podman/);
     assert.equal(DOCKER_RULES.inPlaceUpdateUnsupported, undefined);
