@@ -3,7 +3,7 @@
  * Detected once from /version (Podman names a "Podman Engine" component); the adapter keeps
  * one set of rules per flavour for what the two do differently (see podman.ts).
  */
-import type { ContainerStatus } from '../../ports/engine.js';
+import type { ContainerStatus } from '../../domain/engine/index.js';
 
 export type EngineFlavour = 'docker' | 'podman';
 

@@ -1,6 +1,8 @@
 /** Applies a flavour's naming rules to what the Docker adapter read (pure). */
-import type { ContainerDetails, ContainerSummary, EngineEvent, ImageDetails } from '../../ports/engine.js';
-import { DOCKER_RULES, type EngineFlavour, type FlavourRules } from './flavour.js';
+import type Docker from 'dockerode';
+import type { ContainerDetails, ContainerSummary, ImageDetails } from '../../domain/engine/index.js';
+import { engineError } from './errors.js';
+import { DOCKER_RULES, flavourOfVersion, type EngineFlavour, type FlavourRules } from './flavour.js';
 import { PODMAN_RULES } from './podman.js';
 
 export function flavouredImage(r: FlavourRules, i: ImageDetails): ImageDetails {
@@ -18,13 +20,18 @@ export function flavouredSummary(r: FlavourRules, s: ContainerSummary, rawStatus
   return { ...s, image: r.imageName(s.image), ...(status ? { status } : {}) };
 }
 
-/** undefined: an event Docker would not have sent. */
-export function flavouredEvent(r: FlavourRules, ev: EngineEvent): EngineEvent | undefined {
-  if (ev.type !== 'container') return ev;
-  const action = r.containerAction(ev.action);
-  if (action === undefined) return undefined;
-  const image = ev.attributes.image;
-  return { ...ev, action, attributes: image ? { ...ev.attributes, image: r.imageName(image) } : ev.attributes };
+/** The engine's flavour rules: given, or asked of /version once (again after a failure). */
+export type RulesSource = () => Promise<FlavourRules>;
+
+export function rulesSource(docker: Docker, given: EngineFlavour | undefined): RulesSource {
+  let p: Promise<FlavourRules> | undefined = given ? Promise.resolve(rulesFor(given)) : undefined;
+  return () => {
+    p ??= docker.version().then((v) => rulesFor(flavourOfVersion(v)), (e: unknown) => {
+      p = undefined;
+      throw engineError(e, 'engine version');
+    });
+    return p;
+  };
 }
 
 export function rulesFor(flavour: EngineFlavour): FlavourRules {

@@ -12,7 +12,7 @@
  *   config (inspect shows them, a restart restores them) and cannot change a restart policy,
  *   so it is refused rather than half done.
  */
-import type { ContainerStatus } from '../../ports/engine.js';
+import type { ContainerStatus } from '../../domain/engine/index.js';
 import type { FlavourRules } from './flavour.js';
 
 const QUALIFIED = /^(?:localhost|docker\.io\/library|docker\.io)\//;

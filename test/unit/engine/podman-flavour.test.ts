@@ -2,11 +2,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { DOCKER_RULES, flavourOfVersion } from '../../../src/adapters/engine-docker/flavour.js';
-import { flavouredEvent, flavouredImage, rulesFor } from '../../../src/adapters/engine-docker/flavoured.js';
+import { flavouredImage, rulesFor } from '../../../src/adapters/engine-docker/flavoured.js';
+import { parseEventLine } from '../../../src/adapters/engine-docker/events.js';
 import { PODMAN_RULES, shortImageName } from '../../../src/adapters/engine-docker/podman.js';
 import { isAlreadyConnected, isNameInUse, isNotRunning } from '../../../src/adapters/engine-docker/compat-errors.js';
 
-const ev = (action: string, attributes: Record<string, string> = {}) => ({ type: 'container', action, id: 'c1', timeNano: 1n, attributes });
+const ev = (action: string, type = 'container') => JSON.stringify({ Type: type, Action: action, Actor: { ID: 'c1', Attributes: { name: 'n', image: 'localhost/x:1' } }, timeNano: 1 });
 const apiError = (statusCode: number, message: string) => ({ statusCode, json: { message } });
 
 describe('engine flavour', () => {
@@ -28,14 +29,16 @@ describe('engine flavour', () => {
     assert.deepEqual(flavouredImage(DOCKER_RULES, img).tags, ['localhost/a:1', 'a:1']);
   });
 
-  it('renames Podman\'s container events to Docker\'s and drops the ones Docker never sends', () => {
-    assert.equal(flavouredEvent(PODMAN_RULES, ev('remove'))?.action, 'destroy');
-    assert.equal(flavouredEvent(PODMAN_RULES, ev('exec_died'))?.action, 'exec_die');
-    assert.equal(flavouredEvent(PODMAN_RULES, ev('die', { image: 'localhost/x:1' }))?.attributes.image, 'x:1');
-    assert.equal(flavouredEvent(PODMAN_RULES, ev('cleanup')), undefined);
-    assert.equal(flavouredEvent(PODMAN_RULES, ev('init')), undefined);
-    assert.equal(flavouredEvent(PODMAN_RULES, { ...ev('remove'), type: 'image' })?.action, 'remove');
-    assert.equal(flavouredEvent(DOCKER_RULES, ev('cleanup'))?.action, 'cleanup');
+  it('reads Podman\'s container events as Docker\'s and drops the ones Docker never sends', () => {
+    assert.equal(parseEventLine(ev('remove'), PODMAN_RULES)?.kind, 'destroyed');
+    assert.equal(parseEventLine(ev('remove'))?.kind, 'other', 'Docker has no such container event');
+    assert.equal(parseEventLine(ev('died'), PODMAN_RULES)?.kind, 'died');
+    assert.equal(parseEventLine(ev('died'), PODMAN_RULES)?.attributes.image, 'x:1');
+    assert.equal(parseEventLine(ev('exec_died'), PODMAN_RULES)?.engineAction, 'exec_die');
+    assert.equal(parseEventLine(ev('cleanup'), PODMAN_RULES), undefined);
+    assert.equal(parseEventLine(ev('init'), PODMAN_RULES), undefined);
+    assert.equal(parseEventLine(ev('remove', 'image'), PODMAN_RULES)?.engineAction, 'remove');
+    assert.equal(parseEventLine(ev('cleanup'))?.engineAction, 'cleanup');
   });
 
   it('reads libpod\'s own states as Docker\'s', () => {
