@@ -14,7 +14,7 @@ import { OutputCapture } from './output.js';
 import { drainStream } from './streams.js';
 import { apiSegment } from './paths.js';
 import { DOCKER_RULES } from './flavour.js';
-import { flavouredDetails, flavouredSummary, type RulesSource } from './flavoured.js';
+import { flavouredDetails, flavouredSummary, untilSettled, type RulesSource } from './flavoured.js';
 import { isNameInUse, isNotRunning } from './compat-errors.js';
 
 const DEFAULT_LOG_LIMIT = 1024 * 1024;
@@ -107,6 +107,7 @@ export class DockerContainers implements ContainersApi {
     return bounded(o, undefined, `wait for ${idOrName}`, async (signal) => {
       try {
         const r = (await this.container(idOrName).wait(abortable({}, signal))) as { StatusCode: number };
+        await untilSettled(await this.rules(), async () => (await this.container(idOrName).inspect(abortable({}, signal))).State.Status, signal);
         return { exitCode: r.StatusCode };
       } catch (e) {
         throw signal?.aborted ? e : engineError(e, `wait ${idOrName}`);

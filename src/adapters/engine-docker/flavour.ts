@@ -24,6 +24,8 @@ export interface FlavourRules {
   containerStatus(raw: string): ContainerStatus | undefined;
   /** A container event's action under Docker's name; undefined for one Docker does not send. */
   containerAction(action: string): string | undefined;
+  /** Raw states of an exited container whose output may still be being written (its logs are complete once it leaves them). */
+  readonly unsettled?: ReadonlySet<string>;
   /** undefined: the engine changes limits and restart policy in place; otherwise why it cannot. */
   inPlaceUpdateUnsupported?: string;
 }

@@ -37,3 +37,14 @@ export function rulesSource(docker: Docker, given: EngineFlavour | undefined): R
 export function rulesFor(flavour: EngineFlavour): FlavourRules {
   return flavour === 'podman' ? PODMAN_RULES : DOCKER_RULES;
 }
+
+/** Waits (polling, bounded) while the container is in one of the flavour's unsettled states. */
+export async function untilSettled(r: FlavourRules, rawStatus: () => Promise<string>, signal: AbortSignal | undefined, limitMs = 10_000): Promise<void> {
+  if (!r.unsettled) return;
+  const deadline = Date.now() + limitMs;
+  try {
+    while (r.unsettled.has(await rawStatus()) && Date.now() < deadline && !signal?.aborted) await new Promise((res) => setTimeout(res, 25));
+  } catch {
+    // removed meanwhile (auto-remove): nothing is left to settle
+  }
+}
