@@ -3,7 +3,7 @@
  * Detected once from /version (Podman names a "Podman Engine" component); the adapter keeps
  * one set of rules per flavour for what the two do differently (see podman.ts).
  */
-import type { ContainerStatus } from '../../domain/engine/index.js';
+import type { ContainerDetails, ContainerStatus } from '../../domain/engine/index.js';
 
 export type EngineFlavour = 'docker' | 'podman';
 
@@ -20,6 +20,8 @@ export interface FlavourRules {
   readonly flavour: EngineFlavour;
   /** An image name as Docker would write it (containers, summaries, tags, events). */
   imageName(ref: string): string;
+  /** Container details as Docker would report them (signal names, CPU limits). */
+  details?(d: ContainerDetails): ContainerDetails;
   /** A state Docker does not have, under Docker's name (undefined: Docker's own, or unknown). */
   containerStatus(raw: string): ContainerStatus | undefined;
   /** A container event's action under Docker's name; undefined for one Docker does not send. */

@@ -12,7 +12,8 @@ export function flavouredImage(r: FlavourRules, i: ImageDetails): ImageDetails {
 /** `rawStatus`: the engine's own word for the state, before mapping.ts read it. */
 export function flavouredDetails(r: FlavourRules, d: ContainerDetails, rawStatus: string): ContainerDetails {
   const status = r.containerStatus(rawStatus);
-  return { ...d, image: r.imageName(d.image), ...(status ? { state: { ...d.state, status } } : {}) };
+  const out = { ...d, image: r.imageName(d.image), ...(status ? { state: { ...d.state, status } } : {}) };
+  return r.details ? r.details(out) : out;
 }
 
 export function flavouredSummary(r: FlavourRules, s: ContainerSummary, rawStatus: string): ContainerSummary {

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { DOCKER_RULES, flavourOfVersion } from '../../../src/adapters/engine-docker/flavour.js';
 import { flavouredImage, rulesFor } from '../../../src/adapters/engine-docker/flavoured.js';
 import { parseEventLine } from '../../../src/adapters/engine-docker/events.js';
-import { PODMAN_RULES, shortImageName } from '../../../src/adapters/engine-docker/podman.js';
+import { PODMAN_RULES, podmanDetails, shortImageName } from '../../../src/adapters/engine-docker/podman.js';
 import { isAlreadyConnected, isNameInUse, isNotRunning } from '../../../src/adapters/engine-docker/compat-errors.js';
 
 const ev = (action: string, type = 'container') => JSON.stringify({ Type: type, Action: action, Actor: { ID: 'c1', Attributes: { name: 'n', image: 'localhost/x:1' } }, timeNano: 1 });
@@ -47,6 +47,15 @@ describe('engine flavour', () => {
     assert.equal(PODMAN_RULES.containerStatus('configured'), 'created');
     assert.equal(PODMAN_RULES.containerStatus('exited'), undefined);
     assert.equal(DOCKER_RULES.containerStatus('stopped'), undefined);
+  });
+
+  it('reads a numeric stop signal and derived CFS limits as Docker reports them', () => {
+    const base = { stopSignal: '9', resources: { nanoCpus: 500_000_000, cpuPeriod: 100_000, cpuQuota: 50_000, memory: 1 } };
+    const d = podmanDetails(base as unknown as Parameters<typeof podmanDetails>[0]);
+    assert.equal(d.stopSignal, 'SIGKILL');
+    assert.deepEqual(d.resources, { nanoCpus: 500_000_000, memory: 1 });
+    const own = podmanDetails({ resources: { nanoCpus: 1_000_000_000, cpuPeriod: 100_000, cpuQuota: 50_000 } } as unknown as Parameters<typeof podmanDetails>[0]);
+    assert.deepEqual(own.resources, { nanoCpus: 1_000_000_000, cpuPeriod: 100_000, cpuQuota: 50_000 }, 'limits that were not derived stay');
   });
 
   it('refuses in-place updates only on Podman', () => {
