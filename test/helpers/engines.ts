@@ -8,7 +8,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createEngine } from '../../src/adapters/engine-factory.js';
+import { PODMAN_DEFAULT_HOST, createEngine } from '../../src/adapters/engine-factory.js';
 import type { ContainerEngine } from '../../src/ports/engine.js';
 import { TEST_IMAGE, eventually } from './docker.js';
 
@@ -105,4 +105,13 @@ export function removeEngineDirs(root: string): void {
   } catch {
     // leftover mounts are cleaned by the OS tmp policy
   }
+}
+
+/** Podman's Docker-compatible socket, as scripts/ensure-podman.sh serves it. */
+export const PODMAN_HOST = process.env.BOSUN_PODMAN_HOST ?? PODMAN_DEFAULT_HOST;
+
+/** Makes sure Podman serves (installs and starts it when missing; idempotent) and connects to it. */
+export async function podmanEngine(): Promise<ContainerEngine> {
+  await run('bash', [join(import.meta.dirname, '../../scripts/ensure-podman.sh')]);
+  return createEngine({ kind: 'podman', host: PODMAN_HOST });
 }

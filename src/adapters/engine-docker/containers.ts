@@ -13,11 +13,14 @@ import { inspectToDetails, labelFilters, resourcesToHostConfig, restartPolicyToA
 import { OutputCapture } from './output.js';
 import { drainStream } from './streams.js';
 import { apiSegment } from './paths.js';
+import { DOCKER_RULES } from './flavour.js';
+import { flavouredDetails, flavouredSummary, untilSettled, type RulesSource } from './flavoured.js';
+import { isNameInUse, isNotRunning } from './compat-errors.js';
 
 const DEFAULT_LOG_LIMIT = 1024 * 1024;
 
 export class DockerContainers implements ContainersApi {
-  constructor(private readonly docker: Docker, private readonly networks: NetworksApi) {}
+  constructor(private readonly docker: Docker, private readonly networks: NetworksApi, private readonly rules: RulesSource = async () => DOCKER_RULES) {}
 
   /** A dockerode container whose id is safe to paste into an API path (see paths.ts). */
   private container(idOrName: string): Docker.Container {
@@ -33,6 +36,7 @@ export class DockerContainers implements ContainersApi {
         if (signal?.aborted) throw e;
         const msg = messageOf(e);
         if (statusOf(e) === 404 && /image/i.test(msg)) throw new BosunError('image_not_found', `image ${spec.image} not found locally`, { field: 'image', cause: e });
+        if (isNameInUse(e)) throw new BosunError('conflict', `${what}: ${msg}`, { cause: e });
         throw engineError(e, what);
       }
     });
@@ -70,7 +74,7 @@ export class DockerContainers implements ContainersApi {
       try {
         await this.container(idOrName).kill(abortable({ signal: signalName }, signal));
       } catch (e) {
-        if (statusOf(e) === 409 && /not running/i.test(messageOf(e))) return;
+        if (isNotRunning(e)) return;
         throw engineError(e, `kill ${idOrName}`);
       }
     });
@@ -103,6 +107,7 @@ export class DockerContainers implements ContainersApi {
     return bounded(o, undefined, `wait for ${idOrName}`, async (signal) => {
       try {
         const r = (await this.container(idOrName).wait(abortable({}, signal))) as { StatusCode: number };
+        await untilSettled(await this.rules(), async () => (await this.container(idOrName).inspect(abortable({}, signal))).State.Status, signal);
         return { exitCode: r.StatusCode };
       } catch (e) {
         throw signal?.aborted ? e : engineError(e, `wait ${idOrName}`);
@@ -113,7 +118,8 @@ export class DockerContainers implements ContainersApi {
   inspect(idOrName: string, o?: CallOptions): Promise<ContainerDetails | undefined> {
     return bounded(o, CALL_TIMEOUT.quick, `inspect ${idOrName}`, async (signal) => {
       try {
-        return inspectToDetails(await this.container(idOrName).inspect(abortable({}, signal)));
+        const raw = await this.container(idOrName).inspect(abortable({}, signal));
+        return flavouredDetails(await this.rules(), inspectToDetails(raw), raw.State.Status);
       } catch (e) {
         if (statusOf(e) === 404) return undefined;
         throw engineError(e, `inspect ${idOrName}`);
@@ -130,7 +136,8 @@ export class DockerContainers implements ContainersApi {
     return bounded(o, CALL_TIMEOUT.quick, 'list containers', async (signal) => {
       try {
         const list = await this.docker.listContainers(abortable({ all: filter.all ?? true, filters: JSON.stringify(filters) }, signal));
-        return list.map(summaryFromApi);
+        const rules = await this.rules();
+        return list.map((c) => flavouredSummary(rules, summaryFromApi(c), c.State));
       } catch (e) {
         throw engineError(e, 'list containers');
       }
@@ -142,6 +149,8 @@ export class DockerContainers implements ContainersApi {
     const rp = restartPolicyToApi(update.restartPolicy);
     if (rp) body.RestartPolicy = rp;
     return bounded(o, CALL_TIMEOUT.quick, `update ${idOrName}`, async (signal) => {
+      const refused = (await this.rules()).inPlaceUpdateUnsupported;
+      if (refused) throw new BosunError('engine_error', `update ${idOrName}: ${refused}`, { details: { unsupported: 'update' } });
       try {
         await this.container(idOrName).update(abortable(body, signal));
       } catch (e) {

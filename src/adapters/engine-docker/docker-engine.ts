@@ -12,10 +12,14 @@ import { DockerEvents } from './events.js';
 import { DockerExec } from './exec.js';
 import { DockerImages } from './images.js';
 import { DockerNetworks, DockerVolumes } from './networks.js';
+import type { EngineFlavour } from './flavour.js';
+import { rulesSource, type RulesSource } from './flavoured.js';
 
 export interface DockerEngineOptions {
   /** As the docker CLI reads it: unix:///path, tcp://host:port, or a bare socket path / host:port (seed 003). */
   host?: string;
+  /** Docker or Podman's compatible service; detected from /version on first use when not given. */
+  flavour?: EngineFlavour;
 }
 
 /** Parses DOCKER_HOST-style addresses into dockerode's connection options. */
@@ -35,16 +39,23 @@ export class DockerEngine implements ContainerEngine {
   readonly exec: DockerExec;
   readonly events: DockerEvents;
   readonly #docker: Docker;
+  readonly #rules: RulesSource;
 
   constructor(opts: DockerEngineOptions = {}) {
     const docker = new Docker(dockerConnection(opts.host ?? process.env.DOCKER_HOST));
     this.#docker = docker;
+    this.#rules = rulesSource(docker, opts.flavour);
     this.networks = new DockerNetworks(docker);
-    this.containers = new DockerContainers(docker, this.networks);
-    this.images = new DockerImages(docker);
+    this.containers = new DockerContainers(docker, this.networks, this.#rules);
+    this.images = new DockerImages(docker, this.#rules);
     this.volumes = new DockerVolumes(docker);
     this.exec = new DockerExec(docker);
-    this.events = new DockerEvents(docker);
+    this.events = new DockerEvents(docker, this.#rules);
+  }
+
+  /** Which engine answers on this API: Docker, or Podman (whose differences the adapter maps). */
+  async flavour(): Promise<EngineFlavour> {
+    return (await this.#rules()).flavour;
   }
 
   info(o?: CallOptions): Promise<EngineInfo> {

@@ -7,6 +7,8 @@ import type { EngineEvent, EngineEventKind, EngineResource, EventsRequest, Healt
 import type { EventsApi } from '../../ports/engine.js';
 import { engineError } from './errors.js';
 import { labelFilters } from './mapping.js';
+import { DOCKER_RULES, type FlavourRules } from './flavour.js';
+import type { RulesSource } from './flavoured.js';
 
 interface ApiEvent {
   Type?: string;
@@ -39,7 +41,7 @@ const RESOURCES: ReadonlySet<string> = new Set<EngineResource>(['container', 'im
 const HEALTH: ReadonlySet<string> = new Set<HealthStatus>(['starting', 'healthy', 'unhealthy', 'none']);
 
 /** Parses one line of Docker's event stream; tolerant of events without `status` (seed 004 crashed on those). */
-export function parseEventLine(line: string): EngineEvent | undefined {
+export function parseEventLine(line: string, rules: FlavourRules = DOCKER_RULES): EngineEvent | undefined {
   if (!line.trim()) return undefined;
   let raw: ApiEvent;
   try {
@@ -50,12 +52,15 @@ export function parseEventLine(line: string): EngineEvent | undefined {
   // timeNano (~1.8e18) is beyond 2^53: JSON.parse rounds it, so read the digits from the text.
   const exact = /"timeNano"\s*:\s*(\d+)/.exec(line)?.[1];
   const timeNano = exact !== undefined ? BigInt(exact) : raw.time !== undefined ? BigInt(raw.time) * 1_000_000_000n : 0n;
-  const action = raw.Action ?? raw.status ?? 'unknown';
+  const type = raw.Type ?? 'container';
+  const engineAction = raw.Action ?? raw.status ?? 'unknown';
+  const action = type === 'container' ? rules.containerAction(engineAction) : engineAction;
+  if (action === undefined) return undefined;
   // "health_status: healthy", "exec_start: sh -c …": the name is before ':', a detail after it.
   const [name = '', detail] = action.split(/:(.*)/s, 2).map((x) => x.trim());
   const kind = KIND_OF[name] ?? 'other';
-  const attributes = raw.Actor?.Attributes ?? {};
-  const type = raw.Type ?? 'container';
+  const given = raw.Actor?.Attributes ?? {};
+  const attributes = type === 'container' && given.image ? { ...given, image: rules.imageName(given.image) } : given;
   const ev: EngineEvent = {
     resource: RESOURCES.has(type) ? (type as EngineResource) : 'other',
     kind,
@@ -71,7 +76,7 @@ export function parseEventLine(line: string): EngineEvent | undefined {
   return ev;
 }
 
-export async function* readEventStream(stream: Readable, signal: AbortSignal): AsyncIterable<EngineEvent> {
+export async function* readEventStream(stream: Readable, signal: AbortSignal, rules: FlavourRules = DOCKER_RULES): AsyncIterable<EngineEvent> {
   const lines = createInterface({ input: stream, crlfDelay: Infinity });
   // readline only ends on 'end'; a destroyed or broken socket emits just 'close'.
   let broken: Error | undefined;
@@ -84,7 +89,7 @@ export async function* readEventStream(stream: Readable, signal: AbortSignal): A
   signal.addEventListener('abort', onAbort, { once: true });
   try {
     for await (const line of lines) {
-      const ev = parseEventLine(line);
+      const ev = parseEventLine(line, rules);
       if (ev) yield ev;
     }
   } catch (e) {
@@ -108,7 +113,7 @@ export function nanoToApiTime(nano: bigint): string {
 }
 
 export class DockerEvents implements EventsApi {
-  constructor(private readonly docker: Docker) {}
+  constructor(private readonly docker: Docker, private readonly rules: RulesSource = async () => DOCKER_RULES) {}
 
   async *stream(req: EventsRequest): AsyncIterable<EngineEvent> {
     const filters: Record<string, string[]> = {};
@@ -125,6 +130,9 @@ export class DockerEvents implements EventsApi {
     } catch (e) {
       throw engineError(e, 'subscribe to events');
     }
-    yield* readEventStream(stream, req.signal);
+    // Podman reads `since` to the second only: events at or before the resume point are dropped here.
+    for await (const ev of readEventStream(stream, req.signal, await this.rules())) {
+      if (req.sinceNano === undefined || ev.timeNano > req.sinceNano) yield ev;
+    }
   }
 }

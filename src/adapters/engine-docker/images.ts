@@ -8,6 +8,8 @@ import { CALL_TIMEOUT, abortable, bounded } from './call.js';
 import { buildContextTar } from './build-context.js';
 import { engineError, messageOf, statusOf } from './errors.js';
 import { apiSegment } from './paths.js';
+import { DOCKER_RULES } from './flavour.js';
+import { flavouredImage, type RulesSource } from './flavoured.js';
 
 async function inspectImage(docker: Docker, ref: string, signal?: AbortSignal): Promise<ImageDetails | undefined> {
   try {
@@ -83,14 +85,17 @@ async function removeImage(docker: Docker, ref: string, opts: { force?: boolean 
 }
 
 export class DockerImages implements ImagesApi {
-  constructor(private readonly docker: Docker) {}
+  constructor(private readonly docker: Docker, private readonly rules: RulesSource = async () => DOCKER_RULES) {}
 
   inspect(ref: string, o?: CallOptions): Promise<ImageDetails | undefined> {
-    return bounded(o, CALL_TIMEOUT.quick, `inspect image ${ref}`, (signal) => inspectImage(this.docker, ref, signal));
+    return bounded(o, CALL_TIMEOUT.quick, `inspect image ${ref}`, async (signal) => {
+      const i = await inspectImage(this.docker, ref, signal);
+      return i && flavouredImage(await this.rules(), i);
+    });
   }
 
   pull(req: PullRequest): Promise<ImageDetails> {
-    return bounded(req, CALL_TIMEOUT.transfer, `pull ${req.ref}`, (signal) => pullImage(this.docker, req, signal));
+    return bounded(req, CALL_TIMEOUT.transfer, `pull ${req.ref}`, async (signal) => flavouredImage(await this.rules(), await pullImage(this.docker, req, signal)));
   }
 
   build(req: BuildRequest): Promise<BuildResult> {

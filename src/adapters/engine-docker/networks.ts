@@ -5,6 +5,7 @@ import type { NetworksApi, VolumesApi } from '../../ports/engine.js';
 import { CALL_TIMEOUT, abortable, bounded } from './call.js';
 import { engineError, messageOf, statusOf } from './errors.js';
 import { apiSegment } from './paths.js';
+import { isAlreadyConnected } from './compat-errors.js';
 
 async function ensureNetwork(docker: Docker, spec: NetworkSpec, signal?: AbortSignal): Promise<string> {
   try {
@@ -37,7 +38,7 @@ async function connectNetwork(docker: Docker, network: string, container: string
   try {
     await docker.getNetwork(apiSegment(network, 'network')).connect(abortable({ Container: container, EndpointConfig: opts.aliases ? { Aliases: opts.aliases } : {} }, signal));
   } catch (e) {
-    if (statusOf(e) === 403 && /already exists/i.test(messageOf(e))) return;
+    if (isAlreadyConnected(e)) return;
     throw engineError(e, `connect ${container} to ${network}`);
   }
 }
