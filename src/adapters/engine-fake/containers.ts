@@ -91,7 +91,7 @@ export class FakeContainers implements ContainersApi {
     return bounded(o, 'list containers', async () => {
       const name = f.name === undefined ? undefined : new RegExp(f.name.replace(/^\//, ''));
       return [...this.s.containers.values()]
-        .filter((c) => (f.all || f.status?.length ? true : c.state.running))
+        .filter((c) => (f.all ?? true) || f.status?.length || c.state.running)
         .filter((c) => !f.status?.length || f.status.includes(c.state.status))
         .filter((c) => labelsMatch(c.spec.labels ?? {}, f.labels))
         .filter((c) => !name || name.test(c.name))
