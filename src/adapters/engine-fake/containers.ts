@@ -17,28 +17,7 @@ export class FakeContainers implements ContainersApi {
   constructor(private readonly s: FakeState) {}
 
   create(spec: ContainerSpec, o?: CallOptions): Promise<{ id: string }> {
-    return bounded(o, 'create container', async () => {
-      const s = this.s;
-      const image = s.image(spec.image);
-      if (!image) throw new BosunError('image_not_found', `no such image: ${spec.image}`, { retryable: false });
-      const id = newId();
-      const name = spec.name ?? `fake_${id.slice(0, 12)}`;
-      if (s.container(name)?.name === name) throw conflict(`container name "/${name}" is already in use`);
-      const wanted = spec.networks ?? [];
-      for (const n of wanted) if (!s.network(n.name)) throw notFound(`network ${n.name}`);
-      for (const m of spec.mounts ?? []) if (m.type === 'volume' && m.source && !s.volumes.has(m.source)) s.volumes.set(m.source, {});
-      const c: FakeContainer = {
-        id, name, spec: structuredClone(spec), imageId: image.id, createdMs: s.clock.now(),
-        state: { status: 'created', running: false, exitCode: 0, oomKilled: false, restartCount: 0, ...(spec.healthcheck ? { health: 'starting' as const } : {}) },
-        resources: { ...(spec.resources ?? {}) }, restartPolicy: spec.restartPolicy ?? { name: 'no' }, networks: {}, chunks: [], manuallyStopped: false, listeners: new Set(),
-      };
-      const mode = spec.networkMode ?? (wanted.length ? wanted[0]!.name : 'bridge');
-      if (!wanted.length && s.network(mode)) s.attachNetwork(c, s.network(mode)!, []);
-      for (const n of wanted) s.attachNetwork(c, s.network(n.name)!, n.aliases ?? []);
-      s.containers.set(id, c);
-      s.containerEvent(c, 'created');
-      return { id };
-    });
+    return bounded(o, 'create container', async () => ({ id: createContainer(this.s, spec).id }));
   }
 
   start(ref: string, o?: CallOptions): Promise<void> {
@@ -144,6 +123,29 @@ export class FakeContainers implements ContainersApi {
       return [{ pid: '1', user: c.spec.user || 'root', command: commandOf(c.spec).join(' ') }];
     });
   }
+}
+
+/** Creates the container record (also used to seed a fake with containers that already exist). */
+export function createContainer(s: FakeState, spec: ContainerSpec, id = newId()): FakeContainer {
+  const image = s.image(spec.image);
+  if (!image) throw new BosunError('image_not_found', `no such image: ${spec.image}`, { retryable: false });
+  const name = spec.name ?? `fake_${id.slice(0, 12)}`;
+  if (s.container(name)?.name === name) throw conflict(`container name "/${name}" is already in use`);
+  const wanted = spec.networks ?? [];
+  for (const n of wanted) if (!s.network(n.name)) throw notFound(`network ${n.name}`);
+  for (const m of spec.mounts ?? []) if (m.type === 'volume' && m.source && !s.volumes.has(m.source)) s.volumes.set(m.source, {});
+  const c: FakeContainer = {
+    id, name, spec: structuredClone(spec), imageId: image.id, createdMs: s.clock.now(),
+    state: { status: 'created', running: false, exitCode: 0, oomKilled: false, restartCount: 0, ...(spec.healthcheck ? { health: 'starting' as const } : {}) },
+    resources: { ...(spec.resources ?? {}) }, restartPolicy: spec.restartPolicy ?? { name: 'no' }, networks: {}, chunks: [], manuallyStopped: false, listeners: new Set(),
+  };
+  const mode = spec.networkMode ?? (wanted.length ? wanted[0]!.name : 'bridge');
+  const modeNet = wanted.length ? undefined : s.network(mode);
+  if (modeNet) s.attachNetwork(c, modeNet, []);
+  for (const n of wanted) s.attachNetwork(c, s.network(n.name)!, n.aliases ?? []);
+  s.containers.set(id, c);
+  s.containerEvent(c, 'created');
+  return c;
 }
 
 export function details(c: FakeContainer): ContainerDetails {

@@ -6,12 +6,13 @@
  *   new FakeEngine({ images: ['nginx:1'], registry: ['redis:7'], behaviour: (spec) => ({ exitCode: 0, stdout: 'hi\n' }) })
  */
 import { cpus, totalmem } from 'node:os';
-import type { CallOptions, EngineInfo } from '../../domain/engine/index.js';
+import type { CallOptions, ContainerSpec, EngineInfo } from '../../domain/engine/index.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { ContainerEngine } from '../../ports/engine.js';
 import { type Behaviour, defaultBehaviour } from './behaviour.js';
 import { bounded } from './call.js';
-import { FakeContainers } from './containers.js';
+import { FakeContainers, createContainer } from './containers.js';
+import { startContainer } from './lifecycle.js';
 import { FakeImages, type FakeImageSeed, seedImage } from './images.js';
 import { FakeEvents, FakeExec, FakeNetworks, FakeVolumes } from './resources.js';
 import { FakeState, normalizeRef } from './state.js';
@@ -28,6 +29,14 @@ export interface FakeEngineOptions {
   cpus?: number;
   memoryBytes?: number;
   name?: string;
+  /** Containers that exist at start (their images are added when missing); `running` defaults to true. */
+  containers?: FakeContainerSeed[];
+}
+
+export interface FakeContainerSeed {
+  id?: string;
+  spec: ContainerSpec;
+  running?: boolean;
 }
 
 export class FakeEngine implements ContainerEngine {
@@ -47,6 +56,11 @@ export class FakeEngine implements ContainerEngine {
     for (const seed of opts.registry ?? []) {
       const img = seedImage(s, seed);
       for (const t of img.tags) s.registry.set(normalizeRef(t), img);
+    }
+    for (const seed of opts.containers ?? []) {
+      if (!s.image(seed.spec.image)) s.addImage(seedImage(s, seed.spec.image));
+      const c = createContainer(s, seed.spec, seed.id);
+      if (seed.running ?? true) startContainer(s, c);
     }
     this.containers = new FakeContainers(s);
     this.images = new FakeImages(s);
