@@ -18,8 +18,8 @@ export function startContainer(s: FakeState, c: FakeContainer): void {
   c.manuallyStopped = false;
   c.state = { ...c.state, status: 'running', running: true, exitCode: 0, startedAt: s.iso(), oomKilled: false };
   delete c.state.finishedAt;
-  if (c.spec.healthcheck) c.state.health = 'starting';
   s.containerEvent(c, 'started');
+  if (c.spec.healthcheck) checkHealth(s, c);
   const o = s.behaviour(c.spec);
   const now = s.clock.now();
   if (o.stdout) c.chunks.push({ stream: 'stdout', data: o.stdout, timeMs: now });
@@ -31,10 +31,31 @@ export function startContainer(s: FakeState, c: FakeContainer): void {
   c.timer = setTimeout(() => exitContainer(s, c, code), o.runsForMs ?? 0);
 }
 
+/**
+ * A healthcheck's first probe, after its interval: its command goes through the behaviour
+ * (exit 0, or running on: healthy). Docker's retries are not modelled: one probe decides.
+ */
+function checkHealth(s: FakeState, c: FakeContainer): void {
+  const hc = c.spec.healthcheck!;
+  const [kind, ...rest] = hc.test;
+  if (kind === 'NONE') return;
+  c.state.health = 'starting';
+  const startedAt = c.state.startedAt;
+  const t = setTimeout(() => {
+    if (!c.state.running || c.state.startedAt !== startedAt || !s.containers.has(c.id)) return;
+    const cmd = kind === 'CMD-SHELL' ? ['sh', '-c', rest.join(' ')] : kind === 'CMD' ? rest : hc.test;
+    const code = s.behaviour({ ...c.spec, entrypoint: [], cmd }).exitCode ?? 0;
+    c.state.health = code === 0 ? 'healthy' : 'unhealthy';
+    s.containerEvent(c, 'health', { health: c.state.health });
+  }, hc.intervalMs ?? 0);
+  c.healthTimer = t;
+}
+
 /** The process ended with `code`; `manual`: a caller stopped or killed it. */
 export function exitContainer(s: FakeState, c: FakeContainer, code: number, manual = false): void {
   if (!c.state.running) return;
   clearTimeout(c.timer);
+  clearTimeout(c.healthTimer);
   delete c.timer;
   if (manual) c.manuallyStopped = true;
   c.state = { ...c.state, status: 'exited', running: false, exitCode: code, finishedAt: s.iso() };
@@ -80,6 +101,7 @@ export function killContainer(s: FakeState, c: FakeContainer, signal?: string): 
 
 export function removeContainer(s: FakeState, c: FakeContainer): void {
   clearTimeout(c.timer);
+  clearTimeout(c.healthTimer);
   c.state = { ...c.state, status: 'removing', running: false };
   s.containers.delete(c.id);
   s.containerEvent(c, 'destroyed');

@@ -21,6 +21,7 @@ export interface FakeContainer {
   chunks: Chunk[];
   /** Ends the current run (its exit timer); set while running. */
   timer?: NodeJS.Timeout;
+  healthTimer?: NodeJS.Timeout;
   /** Stopped by a caller: restart policies other than `always` leave it stopped. */
   manuallyStopped: boolean;
   /** Called on every exit, and on every new chunk (readers that stop past a byte limit). */
