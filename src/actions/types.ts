@@ -27,6 +27,8 @@ export interface ActionContext {
   publisher?: string;
   /** Aborted on shutdown or when the action's timeout passes. */
   signal: AbortSignal;
+  /** The agent's warm pools, when it was started with --pools. */
+  pools?: import('../warm/pools.js').WarmPools;
   /** Publishes a JSON body to a channel, durably (for notices sent later, e.g. monitors). */
   publish(channel: string, body: unknown): Promise<void>;
 }
@@ -41,6 +43,8 @@ export interface ActionOutcome {
     truncated?: boolean;
     stdout_bytes?: number;
     stderr_bytes?: number;
+    /** Attached runs: served by a prewarmed container. */
+    warm?: boolean;
     result?: unknown;
   };
   /** False when the action finished but failed (e.g. non-zero exit): the envelope says ok:false. */

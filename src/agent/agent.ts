@@ -35,6 +35,8 @@ export interface AgentOptions {
   log: Logger;
   metrics?: AgentMetrics;
   concurrency: number;
+  /** Warm pools (bosun agent --pools) that attached runs may use. */
+  pools?: import('../warm/pools.js').WarmPools;
   /** Republish-and-ack a message still running after this long (RabbitMQ's consumer timeout is 30 min). */
   checkpointMs?: number;
   /** How long shutdown waits for in-flight work before requeueing it. */
@@ -165,6 +167,7 @@ export class Agent {
         redelivered: repeat,
         channel: msg.channel,
         ...(publisher !== undefined ? { publisher } : {}),
+        ...(this.o.pools ? { pools: this.o.pools } : {}),
         signal: this.stopCtl.signal,
         publish: (channel, body) => this.o.transport.publish(channel, JSON.stringify(body), { declare: true }),
       });

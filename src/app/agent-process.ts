@@ -17,6 +17,7 @@ import { systemClock } from '../ports/clock.js';
 import type { Transport } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
 import { startStatusServer } from './http-status.js';
+import { startWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 
@@ -25,6 +26,8 @@ export interface AgentProcessOptions {
   dockerHost?: string;
   concurrency: number;
   policyFile?: string;
+  /** Warm pools (YAML), see src/warm/pool-file.ts. */
+  poolsFile?: string;
   http?: string;
   stateDir?: string;
   dispatchQueue?: string;
@@ -64,6 +67,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   }
   await transport.connect();
   const metrics = createAgentMetrics();
+  const pools = o.poolsFile ? await startWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry }) : undefined;
   const monitors = new MonitorManager({
     engine,
     clock: systemClock,
@@ -78,6 +82,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
     ...(o.maxBodyBytes ? { maxBodyBytes: o.maxBodyBytes } : {}),
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    ...(pools ? { pools } : {}),
   });
   await monitors.start();
   const monitorGauge = setInterval(() => metrics.monitors.set(monitors.size), 1000);
@@ -85,7 +90,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const http = o.http
     ? await startStatusServer(o.http, metrics.registry, () => ({
         ok: transport.isConnected(),
-        details: { broker: transport.isConnected() ? 'connected' : 'reconnecting', monitors: monitors.size },
+        details: { broker: transport.isConnected() ? 'connected' : 'reconnecting', monitors: monitors.size, ...(pools ? { pools: pools.status() } : {}) },
       }))
     : undefined;
   return {
@@ -96,6 +101,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
       clearInterval(monitorGauge);
       await agent.stop();
       await monitors.stop();
+      await pools?.stop();
       await http?.close();
       await transport.close();
     },

@@ -20,6 +20,9 @@ export const LABEL = {
   publisher: 'bosun.publisher',
   /** "detached" or "attached": detached runs count against the running-container quotas. */
   run: 'bosun.run',
+  /** Warm pool containers: the pool's name, and a hash of its create-time settings (adoption after a crash). */
+  pool: 'bosun.pool',
+  poolKey: 'bosun.pool-key',
   /** Set by tests so they can find and remove only what they made. */
   test: 'bosun.test',
 } as const;

@@ -101,6 +101,8 @@ export interface ContainerSpec {
   extraHosts?: string[];
   autoRemove?: boolean;
   logConfig?: LogConfig;
+  /** OCI runtime registered with the daemon (runc, crun); the daemon's default when absent. */
+  runtime?: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
@@ -177,6 +179,9 @@ export interface ImageDetails {
   tags: string[];
   labels: Record<string, string>;
   created: string;
+  /** The image's default entrypoint and command (what a run without them executes). */
+  entrypoint?: string[];
+  cmd?: string[];
 }
 
 export interface BuildRequest {
@@ -240,6 +245,11 @@ export interface ExecRequest {
   cmd: string[];
   user?: string;
   env?: string[];
+  workingDir?: string;
+  /** At most this many bytes are kept per stream (default 1 MiB). */
+  limitBytes?: number;
+  /** Stop reading once stdout+stderr together pass this many bytes (the output says `overLimit`). */
+  stopAfterBytes?: number;
   /** Run in the background and return at once (exitCode undefined). */
   detach?: boolean;
   signal?: AbortSignal;

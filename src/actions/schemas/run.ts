@@ -93,6 +93,8 @@ export const attachedRunSchema = z.strictObject({
   response_channel: responseChannelField,
   /** "raw": publish stdout alone, as seed 000 did, for chaining runs. */
   response_format: z.enum(['envelope', 'raw']).default('envelope'),
+  /** Use a warm pool (default: when one matches); true asks for one (cold, with a notice, when none matches), false never. */
+  warm: z.boolean().optional(),
   /** Remove the container once the reply is safely out (default true: a function run leaves nothing behind). */
   remove: z.boolean().default(true),
 });

@@ -233,8 +233,7 @@ export class DockerEngine implements ContainerEngine {
   }
 
   async exec(idOrName: string, req: ExecRequest): Promise<ExecResult> {
-    const out = new BoundedBuffer(DEFAULT_LOG_LIMIT);
-    const err = new BoundedBuffer(DEFAULT_LOG_LIMIT);
+    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, req.signal);
     try {
       const exec = await this.container(idOrName).exec({
         Cmd: req.cmd,
@@ -242,6 +241,7 @@ export class DockerEngine implements ContainerEngine {
         AttachStderr: !req.detach,
         ...(req.user ? { User: req.user } : {}),
         ...(req.env ? { Env: req.env } : {}),
+        ...(req.workingDir ? { WorkingDir: req.workingDir } : {}),
       });
       if (req.detach) {
         // dockerode answers with a stream even when detached; left unread, its socket keeps the process alive.
@@ -252,13 +252,16 @@ export class DockerEngine implements ContainerEngine {
             stream.resume();
           });
         }
-        return { output: captured(out, err) };
+        return { output: cap.result() };
       }
       const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
-      await this.drain(stream, false, out, err, req.signal);
+      await this.drain(stream, false, cap.out, cap.err, cap.signal);
+      // Cut short (output limit, caller's signal): the process may still run; the caller decides its fate.
+      if (cap.signal.aborted) return { output: cap.result() };
       const info = await exec.inspect();
-      return { exitCode: info.ExitCode ?? -1, output: captured(out, err) };
+      return { exitCode: info.ExitCode ?? -1, output: cap.result() };
     } catch (e) {
+      if (req.signal?.aborted) throw new BosunError('timeout', `exec in ${idOrName} aborted`, { cause: e });
       throw engineError(e, `exec in ${idOrName}`);
     }
   }
