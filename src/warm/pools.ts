@@ -133,6 +133,23 @@ export class WarmPools {
   }
 
   private refillAll(): void {
+    this.track(this.dropDead().then(() => this.sweepAndRefill()));
+  }
+
+  /** Idle members that stopped (killed by hand, OOM, daemon restart) leave the pool. */
+  private async dropDead(): Promise<void> {
+    const dead = await this.o.engine.listContainers({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, status: ['exited', 'dead', 'created'] });
+    const ids = new Set(dead.map((c) => c.id));
+    for (const p of this.pools) {
+      const gone = p.idle.filter((c) => ids.has(c.id));
+      if (!gone.length) continue;
+      p.idle = p.idle.filter((c) => !ids.has(c.id));
+      this.o.log.warn({ pool: p.t.name, containers: gone.length }, 'idle pool containers had stopped; replaced');
+      for (const c of gone) this.track(this.o.engine.removeContainer(c.id, { force: true }));
+    }
+  }
+
+  private sweepAndRefill(): void {
     const now = this.now();
     for (const [id, at] of this.tombstones) {
       if (now - at < TOMBSTONE_MS) continue;

@@ -2,6 +2,7 @@
  * The warm branch of an attached run: decides whether a run may use a pool, takes a member,
  * runs the command in it and shapes the same outcome a cold run gives, plus `warm: true`.
  */
+import { isBosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import type { ContainerSpec } from '../ports/engine.js';
 import type { RunEnd } from '../actions/run-output.js';
@@ -45,13 +46,18 @@ export async function tryWarm(ctx: ActionContext, input: RunInput & { warm?: boo
     void pools.release(claimed.id).catch(() => undefined);
     return cold(ctx, 'no_command', notice('the run has no command and the image none known'));
   }
-  ctx.pools?.metrics?.hit(pool);
   ctx.log.debug({ pool, container: claimed.name }, 'warm run');
   try {
     const end = await execWarm(claimed, argv, spec, { engine: ctx.engine, signal: ctx.signal, ...o });
+    pools.metrics?.hit(pool);
     return { kind: 'warm', claimed, end };
   } catch (e) {
     void pools.release(claimed.id).catch(() => undefined);
+    // The member had died (exec refused: not running): the command never ran, so it runs cold.
+    if (isBosunError(e) && (e.code === 'conflict' || e.code === 'not_found')) {
+      ctx.log.warn({ pool, container: claimed.name, err: e.message }, 'pool container was not running; the run goes cold');
+      return cold(ctx, 'empty', notice(`pool "${pool}" had no live container`));
+    }
     throw e;
   }
 }
