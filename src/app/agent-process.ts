@@ -17,7 +17,7 @@ import { systemClock } from '../ports/clock.js';
 import type { Transport } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
 import { startStatusServer } from './http-status.js';
-import { startWarmPools } from '../warm/start.js';
+import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 
@@ -60,14 +60,14 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const engine = new DockerEngine(o.dockerHost ? { host: o.dockerHost } : {});
   const info = await engine.info();
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
+  const metrics = createAgentMetrics();
+  const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry }) : undefined;
   const transport = await createTransport(o.brokerUrl, o.log);
   if (policy.users && transport.kind === 'redis') {
     // Redis hands consumers no publisher identity: a policy naming users could only refuse everything.
     throw new BosunError('invalid_message', 'the policy names publishers (users), but Redis does not tell consumers who published; isolate tenants by stream prefix and ACL instead (see the README)', { field: 'users' });
   }
   await transport.connect();
-  const metrics = createAgentMetrics();
-  const pools = o.poolsFile ? await startWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry }) : undefined;
   const monitors = new MonitorManager({
     engine,
     clock: systemClock,
@@ -85,6 +85,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     ...(pools ? { pools } : {}),
   });
   await monitors.start();
+  await pools?.start();
   const monitorGauge = setInterval(() => metrics.monitors.set(monitors.size), 1000);
   await agent.start();
   const http = o.http
