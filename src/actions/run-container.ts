@@ -32,8 +32,9 @@ export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary
   return byHash.sort((a, b) => b.created - a.created)[0];
 }
 
-async function specFor(ctx: ActionContext, input: RunInput, attached: boolean): Promise<{ spec: ContainerSpec; buildLog?: string }> {
-  const prepared = await prepareImage(ctx, input);
+async function specFor(ctx: ActionContext, input: RunInput, attached: boolean, imageReady = false): Promise<{ spec: ContainerSpec; buildLog?: string }> {
+  // imageReady: a warm pool may serve the run, and a pool's image is on the host; checked later if the run goes cold.
+  const prepared: { image: string; buildLog?: string } = imageReady ? { image: input.image } : await prepareImage(ctx, input);
   const spec = buildRunSpec(input, {
     requestId: ctx.requestId,
     bodyHash: ctx.bodyHash,
@@ -131,7 +132,8 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
       ({ id, name } = existing);
       if (!existing.state.running) await ctx.engine.startContainer(id);
     } else {
-      const made = await specFor(ctx, input, true);
+      const mayBeWarm = ctx.pools !== undefined && !input.build && input.pull !== 'always' && input.pull !== true;
+      const made = await specFor(ctx, input, true, mayBeWarm);
       buildLog = made.buildLog;
       const warm = await tryWarm(ctx, { ...input, warm: 'warm' in input ? input.warm : undefined }, made.spec, { remove: opts.remove, timeoutMs, outputLimit, replyLimit: REPLY_OUTPUT_LIMIT });
       if (warm.kind === 'taken') return takenOutcome(ctx, warm.name);
@@ -140,6 +142,7 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
         return runOutcome({ id: claimed.id, name: claimed.name }, warm.end, { outputLimit, timeoutMs, buildLog, warm: true, cleanup: () => ctx.pools?.release(claimed.id) ?? Promise.resolve() });
       }
       notice = warm.notice;
+      if (mayBeWarm) await prepareImage(ctx, input);
       id = await createAndStart(ctx, made.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit)));
       created = true;
       name = made.spec.name ?? id;

@@ -44,7 +44,7 @@ function sortKeys<T extends object>(o: T): T {
 }
 
 /** Why a run goes cold although pools exist (logged and counted). */
-export type ColdReason = 'opted_out' | 'no_pool' | 'empty' | 'named' | 'build' | 'keep' | 'restart_policy' | 'no_command';
+export type ColdReason = 'opted_out' | 'no_pool' | 'empty' | 'named' | 'build' | 'keep' | 'restart_policy' | 'no_command' | 'pull_always';
 
 export interface WarmAsk {
   warm?: boolean | undefined;
@@ -53,6 +53,8 @@ export interface WarmAsk {
   /** False when the sender keeps the container (dispatch without remove): a warm one never survives its run. */
   remove: boolean;
   restartPolicy?: ContainerSpec['restartPolicy'];
+  /** pull: always wants the newest image; a pool holds the one it was filled from. */
+  pull?: string | boolean | undefined;
 }
 
 /** Whether a run may use a pool at all, before any pool is looked at. */
@@ -61,6 +63,7 @@ export function warmEligibility(a: WarmAsk): ColdReason | undefined {
   if (a.name) return 'named';
   if (a.build) return 'build';
   if (!a.remove) return 'keep';
+  if (a.pull === 'always' || a.pull === true) return 'pull_always';
   if (a.restartPolicy && a.restartPolicy.name !== 'no') return 'restart_policy';
   return undefined;
 }

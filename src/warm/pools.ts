@@ -20,6 +20,8 @@ export interface Claimed {
   name: string;
   pool: string;
   image: { entrypoint?: string[]; cmd?: string[] };
+  /** The claim's rename (already done when the request may repeat). */
+  renamed: Promise<void>;
 }
 
 interface Pool {
@@ -99,16 +101,24 @@ export class WarmPools {
    * Takes an idle member of the pool with this key for one request: renamed after the request, so
    * a redelivery finds it and a second claim of the same request cannot take another.
    */
-  async claim(key: string, requestId: string, publisher: string | undefined): Promise<Claimed | 'taken' | undefined> {
+  async claim(key: string, requestId: string, publisher: string | undefined, o: { mayRepeat: boolean }): Promise<Claimed | 'taken' | undefined> {
     const p = this.pools.find((x) => x.t.key === key);
     if (!p || this.stopped) return undefined;
+    const name = claimName(requestId, publisher);
+    if (!o.mayRepeat) {
+      // A fresh message with a random id has no other delivery to race: the rename goes beside the exec.
+      const c = p.idle.shift();
+      if (!c) return this.empty(p);
+      this.o.metrics?.idle(p.t.name, p.idle.length);
+      const renamed = this.o.engine.renameContainer(c.id, name);
+      renamed.catch(() => undefined);
+      return { id: c.id, name, pool: p.t.name, image: p.image, renamed };
+    }
     for (let c = p.idle.shift(); c; c = p.idle.shift()) {
       this.o.metrics?.idle(p.t.name, p.idle.length);
-      this.refill(p);
-      const name = claimName(requestId, publisher);
       try {
         await this.o.engine.renameContainer(c.id, name);
-        return { id: c.id, name, pool: p.t.name, image: p.image };
+        return { id: c.id, name, pool: p.t.name, image: p.image, renamed: Promise.resolve() };
       } catch (e) {
         if (isBosunError(e) && e.code === 'conflict') {
           // The name is taken: another delivery of this request holds a container already.
@@ -120,12 +130,22 @@ export class WarmPools {
         this.track(this.o.engine.removeContainer(c.id, { force: true }));
       }
     }
+    return this.empty(p);
+  }
+
+  private empty(p: Pool): undefined {
+    // Not refilled at each claim: a create+start beside the run's exec slows the run; release() and this refill.
+    this.refill(p);
     return undefined;
   }
 
   /** A claimed container is never reused: removed, off the reply's path. */
-  release(id: string): Promise<void> {
-    return this.o.engine.removeContainer(id, { force: true });
+  async release(id: string): Promise<void> {
+    try {
+      await this.o.engine.removeContainer(id, { force: true });
+    } finally {
+      for (const p of this.pools) this.refill(p);
+    }
   }
 
   status(): PoolStatus[] {

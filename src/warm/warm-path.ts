@@ -33,12 +33,12 @@ export async function tryWarm(ctx: ActionContext, input: RunInput & { warm?: boo
   const pools = ctx.pools;
   const notice = (why: string) => (input.warm === true ? { notice: `warm: true was asked, but the run went cold: ${why}` } : {});
   if (!pools) return { kind: 'cold', reason: 'no_pool', ...notice('this agent has no warm pools') };
-  const ineligible = warmEligibility({ warm: input.warm, name: input.name, build: input.build, remove: o.remove, restartPolicy: spec.restartPolicy });
+  const ineligible = warmEligibility({ warm: input.warm, name: input.name, build: input.build, pull: input.pull, remove: o.remove, restartPolicy: spec.restartPolicy });
   if (ineligible) return cold(ctx, ineligible, notice(`the run is not one a pool can serve (${ineligible})`));
   const key = poolKey(spec);
   const pool = pools.find(key);
   if (!pool) return cold(ctx, 'no_pool', notice('no pool has these create-time settings (image, volumes, network, user, limits, labels)'));
-  const claimed = await pools.claim(key, ctx.requestId, ctx.publisher);
+  const claimed = await pools.claim(key, ctx.requestId, ctx.publisher, { mayRepeat: ctx.redelivered || ctx.requestIdGiven });
   if (claimed === 'taken') return { kind: 'taken', name: claimName(ctx.requestId, ctx.publisher) };
   if (!claimed) return cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`));
   const argv = execArgv(spec, claimed.image);
@@ -49,6 +49,7 @@ export async function tryWarm(ctx: ActionContext, input: RunInput & { warm?: boo
   ctx.log.debug({ pool, container: claimed.name }, 'warm run');
   try {
     const end = await execWarm(claimed, argv, spec, { engine: ctx.engine, signal: ctx.signal, ...o });
+    await claimed.renamed.catch((e: unknown) => ctx.log.warn({ pool, err: (e as Error).message }, 'warm container could not be renamed for its request'));
     pools.metrics?.hit(pool);
     return { kind: 'warm', claimed, end };
   } catch (e) {
