@@ -31,12 +31,12 @@ async function dockerRunRm(): Promise<void> {
 }
 
 async function directApi(): Promise<void> {
-  const { id } = await engine.createContainer({ image: TEST_IMAGE, cmd: ['echo', 'hi'], labels });
-  await engine.startContainer(id);
-  await engine.waitContainer(id);
-  const out = await engine.logs(id, { tty: false });
+  const { id } = await engine.containers.create({ image: TEST_IMAGE, cmd: ['echo', 'hi'], labels });
+  await engine.containers.start(id);
+  await engine.containers.wait(id);
+  const out = await engine.containers.logs(id, { tty: false });
   if (out.stdout !== 'hi\n') throw new Error('direct run output');
-  await engine.removeContainer(id, { force: true });
+  await engine.containers.remove(id, { force: true });
 }
 
 async function viaAgent(client: TestClient, warm: boolean): Promise<boolean> {
@@ -70,11 +70,11 @@ async function burst(n: number, width: number, job: () => Promise<unknown>): Pro
 }
 
 async function idle(): Promise<number> {
-  return (await engine.listContainers({ labels: { ...labels, [LABEL.pool]: 'bench' } })).filter((c) => c.name.startsWith('bosun-pool-')).length;
+  return (await engine.containers.list({ labels: { ...labels, [LABEL.pool]: 'bench' } })).filter((c) => c.name.startsWith('bosun-pool-')).length;
 }
 /** The pool full and nothing of an earlier run still being removed: each timed run starts from the same quiet engine. */
 async function poolFull(): Promise<void> {
-  const busy = async () => (await engine.listContainers({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((c) => !c.name.startsWith('bosun-pool-')).length;
+  const busy = async () => (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((c) => !c.name.startsWith('bosun-pool-')).length;
   while ((await idle()) < POOL || (await busy()) > 0) await new Promise((r) => setTimeout(r, 50));
 }
 
@@ -85,15 +85,15 @@ async function main(): Promise<void> {
   const agent = await spawnAgent(['--concurrency', String(CONCURRENCY), '--pools', pools], { BOSUN_STATE_DIR: tempDir('wbench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
   const client = await TestClient.connect();
   const sink = await client.collect(`wbench-${runId}-sink`);
-  const { id: started } = await engine.createContainer({ image: TEST_IMAGE, entrypoint: ['sleep', '3600'], labels, stopTimeoutSec: 0 });
-  await engine.startContainer(started);
+  const { id: started } = await engine.containers.create({ image: TEST_IMAGE, entrypoint: ['sleep', '3600'], labels, stopTimeoutSec: 0 });
+  await engine.containers.start(started);
   try {
     await poolFull();
     for (let i = 0; i < 3; i++) {
       await dockerRunRm();
       await directApi();
       await viaAgent(client, false);
-      await engine.exec(started, { cmd: ['echo', 'hi'] });
+      await engine.exec.run(started, { cmd: ['echo', 'hi'] });
     }
     const rm: number[] = [];
     const api: number[] = [];
@@ -104,7 +104,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < N; i++) {
       rm.push(...(await timed(1, dockerRunRm)));
       api.push(...(await timed(1, directApi)));
-      exec.push(...(await timed(1, () => engine.exec(started, { cmd: ['echo', 'hi'] }))));
+      exec.push(...(await timed(1, () => engine.exec.run(started, { cmd: ['echo', 'hi'] }))));
       await poolFull();
       cold.push(...(await timed(1, () => viaAgent(client, false))));
       await poolFull();
@@ -120,7 +120,7 @@ async function main(): Promise<void> {
 
     const d = await burst(BURST_N, CONCURRENCY, directApi);
     const c = await burst(BURST_N, BURST_N, () => viaAgent(client, false));
-    const leftCold = (await engine.listContainers({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).length;
+    const leftCold = (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).length;
     console.log(`burst ${BURST_N} cold: agent ${(BURST_N / c.seconds).toFixed(1)} runs/s (${c.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s (${d.failures} failed); ratio ${(d.seconds / c.seconds).toFixed(2)} (target >= 1.00); leftovers ${leftCold}`);
     await poolFull();
     let hits = 0;
@@ -131,7 +131,7 @@ async function main(): Promise<void> {
     await client.close();
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
-    const left = (await engine.listContainers({ all: true, labels })).filter((c) => c.id !== started).length;
+    const left = (await engine.containers.list({ all: true, labels })).filter((c) => c.id !== started).length;
     console.log(`after shutdown: ${left} containers left (pool members removed on shutdown)`);
     await removeTestContainers(engine, runId);
   }

@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { LABEL } from '../domain/labels.js';
-import type { ContainerSpec } from '../ports/engine.js';
+import type { ContainerSpec } from '../domain/engine/index.js';
 
 /** Labels a run carries that say which request made it; they are not settings and not in the key. */
 const PER_RUN_LABELS = new Set<string>([LABEL.request, LABEL.channel, 'bosun.body-hash', LABEL.run, LABEL.publisher, LABEL.pool, LABEL.poolKey]);

@@ -9,7 +9,7 @@ import { LABEL } from '../domain/labels.js';
 import { applyPolicyDefaults, enforcePolicy, type Policy } from '../domain/policy.js';
 import { applyLimits } from '../domain/policy/limits.js';
 import { ensureUserLabels } from '../domain/policy/ownership.js';
-import type { ContainerSpec } from '../ports/engine.js';
+import type { ContainerSpec } from '../domain/engine/index.js';
 import { poolName, type PoolDef } from './pool-file.js';
 import { poolKey } from './plan.js';
 

@@ -66,7 +66,7 @@ export class WarmPools {
 
   async start(): Promise<void> {
     for (const p of this.pools) {
-      const img = await this.o.engine.inspectImage(p.t.spec.image);
+      const img = await this.o.engine.images.inspect(p.t.spec.image);
       if (!img) this.o.log.warn({ pool: p.t.name, image: p.t.spec.image }, 'pool image not present; the pool fills once it is pulled by a run');
       p.image = { ...(img?.entrypoint ? { entrypoint: img.entrypoint } : {}), ...(img?.cmd ? { cmd: img.cmd } : {}) };
     }
@@ -79,14 +79,14 @@ export class WarmPools {
 
   /** Pool containers left by an earlier agent: adopted when they still fit, removed otherwise. */
   private async adopt(): Promise<void> {
-    const list = await this.o.engine.listContainers({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' } });
+    const list = await this.o.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' } });
     const found = list.map((c) => ({ id: c.id, pool: c.labels[LABEL.pool] ?? '', key: c.labels[LABEL.poolKey] ?? '', running: c.status === 'running', unclaimed: c.name.startsWith(IDLE_NAME_PREFIX) }));
     const plan = planAdoption(found, this.pools.map((p) => ({ name: p.t.name, key: p.t.key, size: p.size })));
     const now = this.now();
     for (const p of this.pools) p.idle.push(...(plan.adopt[p.t.name] ?? []).map((id) => ({ id, since: now })));
-    await Promise.all(plan.remove.map((id) => this.o.engine.removeContainer(id, { force: true })));
+    await Promise.all(plan.remove.map((id) => this.o.engine.containers.remove(id, { force: true })));
     for (const id of plan.tombstone) {
-      await this.o.engine.killContainer(id).catch(() => undefined);
+      await this.o.engine.containers.kill(id).catch(() => undefined);
       this.tombstones.set(id, now);
     }
     if (found.length) this.o.log.info({ adopted: Object.values(plan.adopt).flat().length, removed: plan.remove.length, interrupted: plan.tombstone.length }, 'pool containers of an earlier agent');
@@ -110,14 +110,14 @@ export class WarmPools {
       const c = p.idle.shift();
       if (!c) return this.empty(p);
       this.o.metrics?.idle(p.t.name, p.idle.length);
-      const renamed = this.o.engine.renameContainer(c.id, name);
+      const renamed = this.o.engine.containers.rename(c.id, name);
       renamed.catch(() => undefined);
       return { id: c.id, name, pool: p.t.name, image: p.image, renamed };
     }
     for (let c = p.idle.shift(); c; c = p.idle.shift()) {
       this.o.metrics?.idle(p.t.name, p.idle.length);
       try {
-        await this.o.engine.renameContainer(c.id, name);
+        await this.o.engine.containers.rename(c.id, name);
         return { id: c.id, name, pool: p.t.name, image: p.image, renamed: Promise.resolve() };
       } catch (e) {
         if (isBosunError(e) && e.code === 'conflict') {
@@ -127,7 +127,7 @@ export class WarmPools {
         }
         // Gone (removed by hand, died): try the next one.
         this.o.log.warn({ pool: p.t.name, id: c.id, err: (e as Error).message }, 'pool container could not be claimed');
-        this.track(this.o.engine.removeContainer(c.id, { force: true }));
+        this.track(this.o.engine.containers.remove(c.id, { force: true }));
       }
     }
     return this.empty(p);
@@ -142,7 +142,7 @@ export class WarmPools {
   /** A claimed container is never reused: removed, off the reply's path. */
   async release(id: string): Promise<void> {
     try {
-      await this.o.engine.removeContainer(id, { force: true });
+      await this.o.engine.containers.remove(id, { force: true });
     } finally {
       for (const p of this.pools) this.refill(p);
     }
@@ -158,14 +158,14 @@ export class WarmPools {
 
   /** Idle members that stopped (killed by hand, OOM, daemon restart) leave the pool. */
   private async dropDead(): Promise<void> {
-    const dead = await this.o.engine.listContainers({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, status: ['exited', 'dead', 'created'] });
+    const dead = await this.o.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, status: ['exited', 'dead', 'created'] });
     const ids = new Set(dead.map((c) => c.id));
     for (const p of this.pools) {
       const gone = p.idle.filter((c) => ids.has(c.id));
       if (!gone.length) continue;
       p.idle = p.idle.filter((c) => !ids.has(c.id));
       this.o.log.warn({ pool: p.t.name, containers: gone.length }, 'idle pool containers had stopped; replaced');
-      for (const c of gone) this.track(this.o.engine.removeContainer(c.id, { force: true }));
+      for (const c of gone) this.track(this.o.engine.containers.remove(c.id, { force: true }));
     }
   }
 
@@ -174,7 +174,7 @@ export class WarmPools {
     for (const [id, at] of this.tombstones) {
       if (now - at < TOMBSTONE_MS) continue;
       this.tombstones.delete(id);
-      this.track(this.o.engine.removeContainer(id, { force: true }));
+      this.track(this.o.engine.containers.remove(id, { force: true }));
     }
     for (const p of this.pools) this.refill(p);
   }
@@ -184,7 +184,7 @@ export class WarmPools {
     const plan = planRefill(p, this.now());
     if (plan.expire.length) {
       p.idle = p.idle.filter((c) => !plan.expire.includes(c.id));
-      for (const id of plan.expire) this.track(this.o.engine.removeContainer(id, { force: true }));
+      for (const id of plan.expire) this.track(this.o.engine.containers.remove(id, { force: true }));
     }
     for (let i = 0; i < plan.create; i++) this.track(this.fillOne(p));
   }
@@ -194,14 +194,14 @@ export class WarmPools {
     const t0 = performance.now();
     let id: string | undefined;
     try {
-      ({ id } = await this.o.engine.createContainer({ ...p.t.spec, name: `${IDLE_NAME_PREFIX}${p.t.name}-${randomBytes(5).toString('hex')}` }));
-      await this.o.engine.startContainer(id);
+      ({ id } = await this.o.engine.containers.create({ ...p.t.spec, name: `${IDLE_NAME_PREFIX}${p.t.name}-${randomBytes(5).toString('hex')}` }));
+      await this.o.engine.containers.start(id);
       if (this.stopped) throw new Error('agent stopping');
       p.idle.push({ id, since: this.now() });
       this.o.metrics?.refilled(p.t.name, (performance.now() - t0) / 1000);
       this.o.metrics?.idle(p.t.name, p.idle.length);
     } catch (e) {
-      if (id) await this.o.engine.removeContainer(id, { force: true }).catch(() => undefined);
+      if (id) await this.o.engine.containers.remove(id, { force: true }).catch(() => undefined);
       if (!this.stopped) this.o.log.warn({ pool: p.t.name, err: (e as Error).message }, 'pool refill failed; retried at the next sweep');
     } finally {
       p.filling--;
@@ -219,7 +219,7 @@ export class WarmPools {
     clearInterval(this.sweep);
     await Promise.allSettled([...this.pending]);
     const idle = this.pools.flatMap((p) => p.idle.splice(0).map((c) => c.id));
-    await Promise.allSettled(idle.map((id) => this.o.engine.removeContainer(id, { force: true })));
+    await Promise.allSettled(idle.map((id) => this.o.engine.containers.remove(id, { force: true })));
     for (const p of this.pools) this.o.metrics?.idle(p.t.name, 0);
   }
 }

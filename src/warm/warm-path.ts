@@ -4,7 +4,7 @@
  */
 import { isBosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
-import type { ContainerSpec } from '../ports/engine.js';
+import type { ContainerSpec } from '../domain/engine/index.js';
 import type { RunEnd } from '../actions/run-output.js';
 import type { RunInput } from '../actions/schemas/run.js';
 import type { ActionContext, ActionOutcome } from '../actions/types.js';
@@ -25,7 +25,7 @@ interface WarmOpts {
 export async function priorWarmClaim(ctx: ActionContext): Promise<string | undefined> {
   if (!ctx.pools || (!ctx.redelivered && !ctx.requestIdGiven)) return undefined;
   const name = claimName(ctx.requestId, ctx.publisher);
-  const c = await ctx.engine.inspectContainer(name);
+  const c = await ctx.engine.containers.inspect(name);
   return c && c.labels[LABEL.pool] !== undefined ? name : undefined;
 }
 

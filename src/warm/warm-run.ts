@@ -4,7 +4,8 @@
  * timeout or the limit it is killed (and so is every process the run started).
  */
 import { BosunError } from '../domain/errors.js';
-import type { ContainerEngine, ContainerSpec } from '../ports/engine.js';
+import type { ContainerSpec } from '../domain/engine/index.js';
+import type { ContainerEngine } from '../ports/engine.js';
 import type { RunEnd } from '../actions/run-output.js';
 import type { Claimed } from './pools.js';
 
@@ -21,7 +22,7 @@ export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, 
   const timer = new AbortController();
   const t = setTimeout(() => timer.abort(), o.timeoutMs);
   try {
-    const r = await o.engine.exec(c.id, {
+    const r = await o.engine.exec.run(c.id, {
       cmd: argv,
       ...(spec.env?.length ? { env: spec.env } : {}),
       ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
@@ -34,13 +35,13 @@ export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, 
       throw e;
     });
     if (o.signal.aborted) {
-      await o.engine.killContainer(c.id).catch(() => undefined);
+      await o.engine.containers.kill(c.id).catch(() => undefined);
       throw new BosunError('timeout', 'the agent is shutting down; the warm run was stopped', { retryable: true });
     }
     const out = r?.output ?? { stdout: '', stderr: '', stdoutBytes: 0, stderrBytes: 0, truncated: false };
     const timedOut = timer.signal.aborted && r?.exitCode === undefined;
     const overLimit = out.overLimit === true;
-    if (timedOut || overLimit) await o.engine.killContainer(c.id).catch(() => undefined);
+    if (timedOut || overLimit) await o.engine.containers.kill(c.id).catch(() => undefined);
     return { exitCode: r?.exitCode ?? -1, timedOut, overLimit, out };
   } finally {
     clearTimeout(t);

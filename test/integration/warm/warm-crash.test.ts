@@ -19,7 +19,7 @@ const labels = { [LABEL.test]: runId };
 const dir = tempDir('warm-crash');
 const poolsFile = join(dir, 'pools.yaml');
 writeFileSync(poolsFile, `pools:\n  - name: crash\n    image: ${TEST_IMAGE}\n    size: 2\n    match:\n      labels: { ${LABEL.test}: ${runId} }\n`);
-const members = async () => engine.listContainers({ all: true, labels: { ...labels, [LABEL.pool]: 'crash' } });
+const members = async () => engine.containers.list({ all: true, labels: { ...labels, [LABEL.pool]: 'crash' } });
 const idle = async () => (await members()).filter((c) => c.name.startsWith('bosun-pool-') && c.status === 'running');
 
 describe('warm pools after a crash', () => {
@@ -41,7 +41,7 @@ describe('warm pools after a crash', () => {
       const requestId = `crash-${runId}`;
       await client.send('start_container.response_channel', { image: TEST_IMAGE, labels, request_id: requestId, response_channel: `crash-${runId}-sink`, command: ['sh', '-c', 'sleep 600'] });
       const claimed = claimName(requestId, undefined);
-      await eventually('claimed by the run', async () => (await engine.inspectContainer(claimed))?.state.running || undefined, 30_000);
+      await eventually('claimed by the run', async () => (await engine.containers.inspect(claimed))?.state.running || undefined, 30_000);
       // The other member plus the refill of the claimed one: wait until both idle members exist before the crash.
       await eventually('refilled', async () => (await idle()).length === 2 || undefined, 30_000);
       const idleBefore = (await idle()).map((c) => c.id).sort();
@@ -54,7 +54,7 @@ describe('warm pools after a crash', () => {
       assert.equal(reply?.ok, false);
       assert.equal((reply?.error as { code: string }).code, 'conflict');
       assert.equal(reply?.warm, true);
-      await eventually('interrupted container removed', async () => (await engine.inspectContainer(claimed)) === undefined || undefined);
+      await eventually('interrupted container removed', async () => (await engine.containers.inspect(claimed)) === undefined || undefined);
       assert.equal((await members()).filter((c) => c.status === 'running').length, 2);
     } finally {
       await sink.stop();
@@ -73,7 +73,7 @@ describe('warm pools after a crash', () => {
     const bind = join(dir, 'bind-pools.yaml');
     writeFileSync(bind, `pools:\n  - name: etc\n    image: ${TEST_IMAGE}\n    size: 1\n    match:\n      volumes: { /etc: { bind: /host-etc } }\n`);
     await assert.rejects(startTestAgent({ poolsFile: bind }), /pool "etc"/);
-    assert.deepEqual((await engine.listContainers({ all: true, labels: { [LABEL.pool]: 'root' } })).length, 0);
+    assert.deepEqual((await engine.containers.list({ all: true, labels: { [LABEL.pool]: 'root' } })).length, 0);
   });
 
   it('a pool file with a mistake is refused with the field named', async () => {

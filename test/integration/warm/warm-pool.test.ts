@@ -19,7 +19,7 @@ let agent: AgentProcess;
 let client: TestClient;
 const dir = tempDir('warm');
 
-const poolMembers = async () => engine.listContainers({ labels: { ...labels, [LABEL.pool]: 'busy' } });
+const poolMembers = async () => engine.containers.list({ labels: { ...labels, [LABEL.pool]: 'busy' } });
 const idleMembers = async () => (await poolMembers()).filter((c) => c.name.startsWith('bosun-pool-') && c.status === 'running');
 /** Waits for the pool to be full first, so a run that should be warm finds a member (refills take a few hundred ms). */
 const full = () => eventually('pool full', async () => (await idleMembers()).length === POOL_SIZE || undefined, 30_000);
@@ -52,7 +52,7 @@ describe('warm pools', () => {
     assert.equal(r.stderr, 'oops\n');
     const id = (r.container as { id: string }).id;
     assert.ok(before.has(id), 'the run used a container that was idle in the pool');
-    await eventually('used container removed', async () => (await engine.inspectContainer(id)) === undefined || undefined);
+    await eventually('used container removed', async () => (await engine.containers.inspect(id)) === undefined || undefined);
     await eventually('pool refilled', async () => (await idleMembers()).length === POOL_SIZE || undefined, 30_000);
   });
 
@@ -87,7 +87,7 @@ describe('warm pools', () => {
     assert.equal(r.stdout, 'started\n');
     assert.equal(r.exit_code, undefined);
     const id = (r.container as { id: string }).id;
-    await eventually('timed-out container removed', async () => (await engine.inspectContainer(id)) === undefined || undefined);
+    await eventually('timed-out container removed', async () => (await engine.containers.inspect(id)) === undefined || undefined);
   });
 
   it("output past the policy's output_bytes stops the run", async () => {
@@ -111,7 +111,7 @@ describe('warm pools', () => {
 
   it('a pool member that died is skipped: the run goes cold and succeeds', async () => {
     await eventually('pool full', async () => (await idleMembers()).length === POOL_SIZE || undefined, 30_000);
-    await Promise.all((await idleMembers()).map((c) => engine.killContainer(c.id)));
+    await Promise.all((await idleMembers()).map((c) => engine.containers.kill(c.id)));
     const r = await run({ command: ['echo', 'still'] });
     assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal(r.warm, false);

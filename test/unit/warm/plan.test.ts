@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LABEL } from '../../../src/domain/labels.js';
 import { DEFAULT_POLICY } from '../../../src/domain/policy.js';
-import type { ContainerSpec } from '../../../src/ports/engine.js';
+import type { ContainerSpec } from '../../../src/domain/engine/index.js';
 import { parsePoolFile } from '../../../src/warm/pool-file.js';
 import { poolTemplate } from '../../../src/warm/pool-spec.js';
 import { claimName, execArgv, planAdoption, planRefill, poolKey, warmEligibility } from '../../../src/warm/plan.js';

@@ -1,0 +1,59 @@
+/** Exec of the Docker engine adapter: a command in a running container, with its output and exit code. */
+import type Docker from 'dockerode';
+import type { Readable } from 'node:stream';
+import type { ExecRequest, ExecResult } from '../../domain/engine/index.js';
+import type { ExecApi } from '../../ports/engine.js';
+import { BoundedBuffer } from '../../util/bounded-buffer.js';
+import { abortable, bounded } from './call.js';
+import { engineError } from './errors.js';
+import { OutputCapture, captured } from './output.js';
+import { apiSegment } from './paths.js';
+import { drainStream } from './streams.js';
+
+const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
+
+export class DockerExec implements ExecApi {
+  constructor(private readonly docker: Docker) {}
+
+  /**
+   * With `stopAfterBytes` or a `signal` that ends the reading, the output so far is returned
+   * without an exit code (the process may still run; the caller decides its fate).
+   */
+  run(idOrName: string, req: ExecRequest): Promise<ExecResult> {
+    const partial = req.stopAfterBytes !== undefined;
+    return bounded(partial ? { ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}) } : req, undefined, `exec in ${idOrName}`, async (bsignal) => {
+      const cap = new OutputCapture(req.limitBytes ?? DEFAULT_OUTPUT_LIMIT, req.stopAfterBytes, partial ? req.signal : bsignal);
+      const { out, err } = cap;
+      const signal = partial ? cap.signal : bsignal;
+      try {
+        const exec = await this.docker.getContainer(apiSegment(idOrName, 'container')).exec(abortable({
+          Cmd: req.cmd,
+          AttachStdout: !req.detach,
+          AttachStderr: !req.detach,
+          ...(req.user ? { User: req.user } : {}),
+          ...(req.env ? { Env: req.env } : {}),
+          ...(req.workingDir ? { WorkingDir: req.workingDir } : {}),
+        }, bsignal));
+        if (req.detach) {
+          // dockerode answers with a stream even when detached; left unread, its socket keeps the process alive.
+          const stream = (await exec.start({ Detach: true })) as unknown as Readable | undefined;
+          if (stream?.resume) {
+            await new Promise<void>((resolve) => {
+              stream.once('end', resolve).once('close', resolve).once('error', () => resolve());
+              stream.resume();
+            });
+          }
+          return { output: captured(out, err) };
+        }
+        const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
+        await drainStream(this.docker, stream, false, out, err, signal);
+        if (partial && cap.signal.aborted) return { output: cap.result() };
+        const info = await exec.inspect();
+        return { exitCode: info.ExitCode ?? -1, output: cap.result() };
+      } catch (e) {
+        if (partial && cap.signal.aborted) return { output: cap.result() };
+        throw signal?.aborted ? e : engineError(e, `exec in ${idOrName}`);
+      }
+    });
+  }
+}
