@@ -103,3 +103,11 @@ describe('pool file and template', () => {
     assert.throws(() => poolTemplate(f.pools[1]!, DEFAULT_POLICY), (e: Error & { code?: string }) => e.code === 'policy_denied' && /pool "b"/.test(e.message));
   });
 });
+
+describe('runtime policy', () => {
+  it('allows the listed runtimes and refuses others, naming the field', async () => {
+    const { enforcePolicy } = await import('../../../src/domain/policy.js');
+    enforcePolicy(DEFAULT_POLICY, { image: 'a', runtime: 'crun' });
+    assert.throws(() => enforcePolicy(DEFAULT_POLICY, { image: 'a', runtime: 'kata' }), (e: Error & { field?: string }) => e.field === 'runtime' && /allowed_runtimes/.test(e.message));
+  });
+});
