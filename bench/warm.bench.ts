@@ -120,7 +120,7 @@ async function main(): Promise<void> {
 
     const d = await burst(BURST_N, CONCURRENCY, directApi);
     const c = await burst(BURST_N, BURST_N, () => viaAgent(client, false));
-    const leftCold = (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).length;
+    const leftCold = (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((x) => !x.name.startsWith('bosun-pool-')).length;
     console.log(`burst ${BURST_N} cold: agent ${(BURST_N / c.seconds).toFixed(1)} runs/s (${c.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s (${d.failures} failed); ratio ${(d.seconds / c.seconds).toFixed(2)} (target >= 1.00); leftovers ${leftCold}`);
     await poolFull();
     let hits = 0;
