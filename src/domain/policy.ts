@@ -41,6 +41,9 @@ export function enforcePolicy(policy: Policy, spec: ContainerSpec, fieldPrefix =
   enforceNamespaces(policy, spec, f, scope);
   enforceHostFields(policy, spec, f);
   enforcePorts(policy, spec, f('ports'));
+  if (spec.runtime !== undefined && !policy.allowed_runtimes.includes(spec.runtime)) {
+    throw new BosunError('policy_denied', `runtime "${spec.runtime}" is not in the policy's allowed_runtimes`, { field: f('runtime'), retryable: false });
+  }
 }
 
 /** What the policy fills in before the checks: a port published without an address binds to the policy's first allowed one. */
