@@ -20,6 +20,11 @@ export const LABEL = {
   publisher: 'bosun.publisher',
   /** "detached" or "attached": detached runs count against the running-container quotas. */
   run: 'bosun.run',
+  /** Workflow task containers: execution id, state name, attempt and task token (adoption after a crash). */
+  wfExecution: 'bosun.wf.execution',
+  wfState: 'bosun.wf.state',
+  wfAttempt: 'bosun.wf.attempt',
+  wfToken: 'bosun.wf.token',
   /** Set by tests so they can find and remove only what they made. */
   test: 'bosun.test',
 } as const;

@@ -199,6 +199,7 @@ export class DurableExecutor {
       const ev: WorkflowEvent = out.ok ? { type: 'TaskSucceeded', token: command.token, output: out.output } : { type: 'TaskFailed', token: command.token, error: out.error, cause: out.cause };
       await this.o.store.postEvent(id, ev, `task:${command.token}`);
       this.enqueue(id, (x) => this.drain(x));
+      await out.afterReport?.().catch((e: unknown) => this.log(`task ${command.token} of ${id}: after-report step failed: ${e instanceof Error ? e.message : String(e)}`));
     }).catch((e: unknown) => this.log(`task ${command.token} of ${id}: report failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 

@@ -16,9 +16,10 @@ export interface TaskContext {
   detached: AbortSignal;
 }
 
+/** `afterReport` runs once the outcome is safely in the store (e.g. remove the task's container). */
 export type TaskOutcome =
-  | { ok: true; output: Json }
-  | { ok: false; error: string; cause: string }
+  | { ok: true; output: Json; afterReport?: () => Promise<void> }
+  | { ok: false; error: string; cause: string; afterReport?: () => Promise<void> }
   /** A callback task: its message went out; a report carrying the token will end it. */
   | { dispatched: true };
 
@@ -31,4 +32,5 @@ export function resourceBase(resource: string): string {
   return resource.replace(/\.(waitForTaskToken|sync)$/, '');
 }
 
-export const failure = (error: string, cause: string): TaskOutcome => ({ ok: false, error, cause });
+export type Finished = Exclude<TaskOutcome, { dispatched: true }>;
+export const failure = (error: string, cause: string): Finished => ({ ok: false, error, cause });
