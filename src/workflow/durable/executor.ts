@@ -8,7 +8,7 @@
  */
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { LeaseLostError, type Consumed, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
-import { decide, type Command, type ExecutionState, type WorkflowEvent } from '../machine.js';
+import { decide, type Command, type ExecutionState, type HistoryEvent, type WorkflowEvent } from '../machine.js';
 import { abortTransition, statusOf } from './control.js';
 import { resourceBase, type TaskOutcome, type TaskRunner } from './tasks.js';
 
@@ -23,6 +23,8 @@ export interface ExecutorOptions {
   pollMs?: number;
   maxExecutions?: number;
   onEnd?: (record: ExecutionRecord) => void | Promise<void>;
+  /** After each committed transition (progress display). */
+  onCommit?: (executionId: string, history: HistoryEvent[]) => void;
   log?: (msg: string) => void;
 }
 
@@ -161,6 +163,7 @@ export class DurableExecutor {
   private async commit(h: Held, t: Parameters<WorkflowStore['commit']>[1]): Promise<void> {
     await this.o.store.commit(h.lease, t);
     h.state = t.state;
+    if (t.history.length) this.o.onCommit?.(h.lease.executionId, t.history);
     this.carryOut(h, t.commands);
     if (t.status !== 'RUNNING') {
       this.held.delete(h.lease.executionId);
