@@ -75,8 +75,8 @@ describe(`workflow crash test: SIGKILL at seeded points (${RUNS} runs, seed ${SE
   after(async () => {
     await removeTestContainers(engine, runId);
     rmSync(dir, { recursive: true, force: true });
-    // Most kills must land before the end, or the test would not be testing resumption.
-    assert.ok(killedMidRun >= RUNS, `only ${killedMidRun} SIGKILLs landed while an execution was running`);
+    // Most kills must land before the end (a kill point after the last line may come too late), or the test would not be testing resumption.
+    assert.ok(killedMidRun >= Math.ceil(RUNS * 0.75), `only ${killedMidRun} SIGKILLs landed while an execution was running`);
   });
 
   for (let run = 1; run <= RUNS; run++) {
