@@ -19,8 +19,10 @@ const sdkPaths = (except = []) =>
 const sideEffectLayers = ['adapters', 'agent', 'actions', 'app', 'stacks', 'cluster', 'glue', 'workflow'];
 const pureLayerPatterns = [
   ...sideEffectLayers.map((l) => ({ group: [`**/${l}/*`, `**/${l}/**`], message: `boundary: pure layers (domain, planner) do not import src/${l}` })),
-  { group: ['**/ports/*'], allowTypeImports: true, message: 'boundary: pure layers may use port types only (import type)' },
+  { group: ['**/ports/*', '**/util/*'], message: 'boundary: pure layers (domain, planner) import only domain (data types live there; ports are interfaces for side-effecting code)' },
 ];
+
+const engineFactoryOnly = { group: ['**/adapters/engine-docker/*', '**/adapters/engine-fake/*'], message: 'boundary: engines are built only by createEngine() in src/adapters/engine-factory.ts' };
 
 const restrict = (paths, patterns = []) => ({ 'no-restricted-imports': 'off', '@typescript-eslint/no-restricted-imports': ['error', { paths, patterns }] });
 
@@ -34,6 +36,7 @@ export default [
     plugins: { '@typescript-eslint': tseslint.plugin },
     rules: restrict(sdkPaths()),
   },
+  { files: ['src/app/**/*.ts', 'src/agent/**/*.ts', 'src/actions/**/*.ts', 'src/stacks/**/*.ts', 'src/cluster/**/*.ts', 'src/glue/**/*.ts', 'src/workflow/**/*.ts', 'src/warm/**/*.ts'], rules: restrict(sdkPaths(), [engineFactoryOnly]) },
   { files: ['src/adapters/engine-docker/**/*.ts'], rules: restrict(sdkPaths(['dockerode'])) },
   { files: ['src/adapters/transport-amqp/**/*.ts'], rules: restrict(sdkPaths(['amqplib'])) },
   { files: ['src/adapters/transport-redis/**/*.ts'], rules: restrict(sdkPaths(['ioredis'])) },

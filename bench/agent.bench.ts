@@ -21,12 +21,12 @@ const MONITORS_N = Number(process.env.BENCH_MONITORS_N ?? 1000);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 
 async function directRun(): Promise<void> {
-  const { id } = await engine.createContainer({ image: TEST_IMAGE, cmd: ['echo', 'hi'], labels });
-  await engine.startContainer(id);
-  await engine.waitContainer(id);
-  const out = await engine.logs(id);
+  const { id } = await engine.containers.create({ image: TEST_IMAGE, cmd: ['echo', 'hi'], labels });
+  await engine.containers.start(id);
+  await engine.containers.wait(id);
+  const out = await engine.containers.logs(id);
   if (out.stdout !== 'hi\n') throw new Error('direct run output');
-  await engine.removeContainer(id, { force: true });
+  await engine.containers.remove(id, { force: true });
 }
 
 async function viaAgent(client: TestClient): Promise<void> {
@@ -77,14 +77,14 @@ async function main(): Promise<void> {
 
     const d = await pool(BURST_N, CONCURRENCY, directRun);
     const a = await pool(BURST_N, BURST_N, () => viaAgent(client)); // all sent at once; the agent's prefetch bounds the work
-    const leftovers = (await engine.listContainers({ labels })).length;
+    const leftovers = (await engine.containers.list({ labels })).length;
     console.log(
       `burst of ${BURST_N}: agent ${(BURST_N / a.seconds).toFixed(1)} runs/s (${a.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s at concurrency ${CONCURRENCY} ` +
         `(${d.failures} failed); ratio ${(d.seconds / a.seconds).toFixed(2)} (target >= 0.9); leftover containers ${leftovers}`,
     );
 
-    const { id } = await engine.createContainer({ image: TEST_IMAGE, name: `bench-mon-${runId}`, cmd: ['sleep', '600'], labels: { ...labels, [LABEL.managed]: 'true' }, stopTimeoutSec: 0 });
-    await engine.startContainer(id);
+    const { id } = await engine.containers.create({ image: TEST_IMAGE, name: `bench-mon-${runId}`, cmd: ['sleep', '600'], labels: { ...labels, [LABEL.managed]: 'true' }, stopTimeoutSec: 0 });
+    await engine.containers.start(id);
     const before = rssMiB(agent.pid as number);
     await pool(MONITORS_N, 50, async () => {
       const r = await client.request('monitor_container_status', { name: `bench-mon-${runId}`, response_channel: `bench-${runId}-mon`, interval: 600 });
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
     console.log(`memory: agent RSS ${before.toFixed(1)} MiB before, ${afterMonitors.toFixed(1)} MiB with ${MONITORS_N} active monitors (+${(afterMonitors - before).toFixed(1)} MiB)`);
     const notices = await client.collect(`bench-${runId}-mon`);
     const t = performance.now();
-    await engine.stopContainer(id, { timeoutSec: 0 });
+    await engine.containers.stop(id, { timeoutSec: 0 });
     while (notices.messages.length < MONITORS_N && performance.now() - t < 60_000) await new Promise((r) => setTimeout(r, 50));
     console.log(`monitors: ${notices.messages.length}/${MONITORS_N} notices ${((performance.now() - t) / 1000).toFixed(2)} s after the stop`);
     await notices.stop();

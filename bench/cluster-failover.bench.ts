@@ -49,7 +49,7 @@ try {
       let total = 0;
       for (const n of cluster.nodes) {
         if (n === victim) continue;
-        const list = await n.engine.engine.listContainers({ labels: { [LABEL.service]: 'bench', [LABEL.test]: runId } });
+        const list = await n.engine.engine.containers.list({ labels: { [LABEL.service]: 'bench', [LABEL.test]: runId } });
         total += list.filter((c) => c.status === 'running').length;
       }
       return total === REPLICAS;
@@ -62,7 +62,7 @@ try {
     victim.engine = await startEngine(dir, victim.name.split('-').pop()!, cluster.nodes.indexOf(victim));
     cluster.startAgent(victim);
     await eventually('victim back and clean', async () => {
-      const left = await victim.engine.engine.listContainers({ all: true, labels: { [LABEL.service]: 'bench', [LABEL.test]: runId } });
+      const left = await victim.engine.engine.containers.list({ all: true, labels: { [LABEL.service]: 'bench', [LABEL.test]: runId } });
       return left.length === 0 && (await settled());
     }, 60_000, 100);
     await new Promise((r) => setTimeout(r, 1_000)); // its heartbeats count again before the next kill

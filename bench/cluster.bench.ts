@@ -6,7 +6,7 @@
  */
 import { reconcile } from '../src/planner/cluster/reconcile.js';
 import { applyPlan, applyUpdates } from '../src/planner/cluster/observe.js';
-import type { NodeView, Replica, ServiceSpec } from '../src/planner/cluster/types.js';
+import type { NodeView, Replica, ServiceSpec } from '../src/domain/cluster.js';
 
 const NODES = 1_000;
 const SERVICES = 100;

@@ -36,7 +36,7 @@ function median(xs: number[]): number {
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((xs.length * p) / 100))]!;
 
 async function create(tag: string, host = `${tag}.bench`): Promise<string> {
-  const { id } = await engine.createContainer({
+  const { id } = await engine.containers.create({
     name: `glue-bench-${runId}-${tag}`,
     image: TEST_IMAGE,
     cmd: ['sh', '-c', `mkdir -p /www && echo ${tag} > /www/id.txt && exec httpd -f -p 80 -h /www`],
@@ -174,23 +174,23 @@ async function main(): Promise<void> {
       const host = `${tag}.bench`;
       let t0 = performance.now();
       const routedAt = firstReply(port, host, (st, body) => st === 200 && body === tag);
-      await engine.startContainer(id);
+      await engine.containers.start(id);
       startApi.push(performance.now() - t0);
       // Reference: the same container reached directly on its IP (no glue, no haproxy).
-      const ip = (await engine.inspectContainer(id))?.networks[testNetworkName(runId)]?.ipAddress ?? '';
+      const ip = (await engine.containers.inspect(id))?.networks[testNetworkName(runId)]?.ipAddress ?? '';
       const directAt = firstDirect(ip);
       up.push((await routedAt) - t0);
       direct.push((await directAt) - t0);
       t0 = performance.now();
       const goneAt = firstReply(port, host, (st) => st === 404);
-      await engine.stopContainer(id, { timeoutSec: 1 });
+      await engine.containers.stop(id, { timeoutSec: 1 });
       stopApi.push(performance.now() - t0);
       down.push((await goneAt) - t0);
       const iu = glueLatency(`start:${id}`);
       const id2 = glueLatency(`die:${id}`);
       if (iu !== undefined) internalUp.push(iu);
       if (id2 !== undefined) internalDown.push(id2);
-      await engine.removeContainer(id, { force: true });
+      await engine.containers.remove(id, { force: true });
     }
     console.log(`start → first 200 via haproxy (n=${N}): median ${median(up).toFixed(0)} ms, p90 ${pct(up, 90).toFixed(0)} ms, min ${Math.min(...up).toFixed(0)} ms`);
     console.log(`stop → route gone (404)     (n=${N}): median ${median(down).toFixed(0)} ms, p90 ${pct(down, 90).toFixed(0)} ms, min ${Math.min(...down).toFixed(0)} ms`);
@@ -202,7 +202,7 @@ async function main(): Promise<void> {
     const reloadMedian = median(internalUp);
 
     // 2. Runtime API: containers joining (then leaving) a backend that already exists.
-    await engine.startContainer(await create('rtbase', 'rt.bench'));
+    await engine.containers.start(await create('rtbase', 'rt.bench'));
     await until(async () => (await get(port, '/id.txt', 'rt.bench')).body === 'rtbase');
     await glue!.idle();
     const reloadsRt = handler().process.reloads;
@@ -212,14 +212,14 @@ async function main(): Promise<void> {
       const tag = `rt${i}`;
       const id = await create(tag, 'rt.bench');
       const servedAt = firstReply(port, 'rt.bench', (st, body) => st === 200 && body === tag, 2);
-      await engine.startContainer(id);
+      await engine.containers.start(id);
       const served = await servedAt;
       await glue!.idle();
       const ev = eventAt.get(`start:${id}`);
       const internal = glueLatency(`start:${id}`, appliedRuntime);
       if (ev !== undefined) rtServing.push(served - ev);
       if (internal !== undefined) rtInternal.push(internal);
-      await engine.removeContainer(id, { force: true });
+      await engine.containers.remove(id, { force: true });
     }
     await glue!.idle();
     const rtReloads = handler().process.reloads - reloadsRt;
@@ -229,7 +229,7 @@ async function main(): Promise<void> {
     console.log(`  haproxy reloads during these ${N} joins and ${N} leaves: ${rtReloads}; runtime API updates: ${handler().process.runtimeUpdates}, fallbacks: ${handler().process.runtimeFallbacks}`);
 
     // 3a. A burst of starts into 4 existing backends (scale-out): runtime API.
-    for (let b = 0; b < 4; b++) await engine.startContainer(await create(`pool${b}base`, `pool${b}.bench`));
+    for (let b = 0; b < 4; b++) await engine.containers.start(await create(`pool${b}base`, `pool${b}.bench`));
     await until(async () => (await get(port, '/id.txt', 'pool3.bench')).status === 200);
     await glue!.idle();
     const poolIds: string[] = [];
@@ -239,14 +239,14 @@ async function main(): Promise<void> {
     const socket = `${dir.path}/haproxy.cfg.sock`;
     const upServers = async () => (await runtimeCommand(socket, 'show servers state', 5000)).split('\n').filter((l) => / be_\d+_pool\d\.bench_ /.test(l) && l.split(' ')[5] === '2' && l.split(' ')[6] === '0').length;
     const tp = performance.now();
-    await pool(poolIds, CONC, (id) => engine.startContainer(id));
+    await pool(poolIds, CONC, (id) => engine.containers.start(id));
     const poolStarted = performance.now() - tp;
     await until(async () => (await upServers()) === BURST + 4);
     const poolAll = performance.now() - tp;
     await glue!.idle();
     console.log(`burst of ${BURST} starts into 4 existing backends (concurrency ${CONC}): all started in ${poolStarted.toFixed(0)} ms, all ${BURST + 4} servers up in haproxy in ${poolAll.toFixed(0)} ms`);
     console.log(`  haproxy reloads: ${handler().process.reloads - poolReloads0} for ${BURST} start events (runtime API)`);
-    await pool(poolIds, CONC, (id) => engine.removeContainer(id, { force: true }));
+    await pool(poolIds, CONC, (id) => engine.containers.remove(id, { force: true }));
     await glue!.idle();
 
     // 3b. Reference: the same burst, each container in a backend of its own (each must reload).
@@ -257,7 +257,7 @@ async function main(): Promise<void> {
     const reloads0 = handler().process.reloads;
     const lists0 = glue!.snapshots.lists;
     const t0 = performance.now();
-    await pool(ids, CONC, (id) => engine.startContainer(id));
+    await pool(ids, CONC, (id) => engine.containers.start(id));
     const started = performance.now() - t0;
     let pending = [...tags];
     await until(async () => {

@@ -7,6 +7,7 @@
  *  2. a no-op `update` on the up-to-date stack: container changes (target 0) and time (< 1 s).
  * Run: node --import tsx bench/stacks.bench.ts   (needs Docker, docker-compose, the test image)
  */
+import { rawDocker } from '../test/helpers/raw-docker.js';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,7 +65,7 @@ async function composeUp(): Promise<number> {
   const t0 = performance.now();
   await dc('up', '-d', '--no-build');
   const t = performance.now() - t0;
-  const n = (await engine.listContainers({ labels: { 'com.docker.compose.project': COMPOSE } })).length;
+  const n = (await engine.containers.list({ labels: { 'com.docker.compose.project': COMPOSE } })).length;
   if (n !== LEVELS * PER_LEVEL) throw new Error(`docker-compose up: ${n} running`);
   return t;
 }
@@ -76,18 +77,18 @@ async function composeUp(): Promise<number> {
  */
 async function engineFloor(): Promise<number> {
   const net = `${runId}floor`;
-  await engine.ensureNetwork({ name: net, labels: { [LABEL.test]: runId } });
+  await engine.networks.ensure({ name: net, labels: { [LABEL.test]: runId } });
   const ids: string[] = [];
   try {
     for (let i = 0; i < LEVELS * PER_LEVEL; i++) {
-      ids.push((await engine.createContainer({ name: `${runId}-floor-${i}`, image: TEST_IMAGE, cmd: ['sleep', '3600'], stopSignal: 'SIGKILL', labels: { [LABEL.test]: runId }, networks: [{ name: net }] })).id);
+      ids.push((await engine.containers.create({ name: `${runId}-floor-${i}`, image: TEST_IMAGE, cmd: ['sleep', '3600'], stopSignal: 'SIGKILL', labels: { [LABEL.test]: runId }, networks: [{ name: net }] })).id);
     }
     const t0 = performance.now();
-    await Promise.all(ids.map((id) => engine.startContainer(id)));
+    await Promise.all(ids.map((id) => engine.containers.start(id)));
     return performance.now() - t0;
   } finally {
-    await Promise.all(ids.map((id) => engine.removeContainer(id, { force: true })));
-    await engine.removeNetwork(net).catch(() => undefined);
+    await Promise.all(ids.map((id) => engine.containers.remove(id, { force: true })));
+    await engine.networks.remove(net).catch(() => undefined);
   }
 }
 
@@ -136,7 +137,7 @@ async function main(): Promise<void> {
   } finally {
     await dc('down', '-v', '--remove-orphans').catch(() => undefined);
     await removeTestContainers(engine, runId);
-    for (const n of await engine.docker.listNetworks({ filters: JSON.stringify({ label: [`${LABEL.stack}=${BOSUN}`] }) })) await engine.removeNetwork(n.Id).catch(() => undefined);
+    for (const n of await rawDocker().listNetworks({ filters: JSON.stringify({ label: [`${LABEL.stack}=${BOSUN}`] }) })) await engine.networks.remove(n.Id).catch(() => undefined);
     rmSync(dir, { recursive: true, force: true });
   }
 }

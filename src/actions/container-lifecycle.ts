@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import { ensureMayActOn } from '../domain/policy/ownership.js';
-import type { ContainerDetails } from '../ports/engine.js';
+import type { ContainerDetails } from '../domain/engine/index.js';
 import { containerName, containerRef, requestIdField, responseChannelField } from './schemas/run.js';
 import type { ActionContext, ActionDefinition } from './types.js';
 
@@ -18,7 +18,7 @@ const target = {
 
 /** The container, or a not_found error naming the message field that named it. */
 export async function mustInspect(ctx: ActionContext, name: string, field = 'name'): Promise<ContainerDetails> {
-  const d = await ctx.engine.inspectContainer(name);
+  const d = await ctx.engine.containers.inspect(name);
   if (!d) throw new BosunError('not_found', `no container named "${name}"`, { field, retryable: false });
   return d;
 }
@@ -56,8 +56,8 @@ export const startContainersNotRunning: ActionDefinition<typeof notRunningSchema
     // A prefix matches only containers the message may act on; an exact name that is not bosun's is refused below.
     const owned = ctx.policy.container_scope === 'any' ? {} : { labels: { [LABEL.managed]: 'true' as const } };
     const candidates = input.exact_value
-      ? ((await ctx.engine.inspectContainer(input.name)) ? [input.name] : [])
-      : (await ctx.engine.listContainers({ all: true, name: `^/${escapeRe(input.name)}`, ...owned })).map((c) => c.name).filter((n) => n.startsWith(input.name));
+      ? ((await ctx.engine.containers.inspect(input.name)) ? [input.name] : [])
+      : (await ctx.engine.containers.list({ all: true, name: `^/${escapeRe(input.name)}`, ...owned })).map((c) => c.name).filter((n) => n.startsWith(input.name));
     if (candidates.length === 0) {
       const which = input.exact_value ? 'named' : `${ctx.policy.container_scope === 'any' ? '' : 'made by bosun '}whose name begins with`;
       throw new BosunError('not_found', `no container ${which} "${input.name}"`, { field: 'name', retryable: false });
@@ -68,7 +68,7 @@ export const startContainersNotRunning: ActionDefinition<typeof notRunningSchema
       const d = await mustInspectOwned(ctx, n);
       if (d.state.running) already.push(d.name);
       else {
-        await ctx.engine.startContainer(d.id);
+        await ctx.engine.containers.start(d.id);
         started.push(d.name);
       }
     }
@@ -90,11 +90,11 @@ export const closeContainer: ActionDefinition<typeof stopSchema> = {
   schema: stopSchema,
   replyChannelOf: (i) => i.response_channel,
   async handle(input, ctx) {
-    const d = await ctx.engine.inspectContainer(input.name);
+    const d = await ctx.engine.containers.inspect(input.name);
     if (!d) return { reply: { result: { removed: false, already_gone: true } } };
     ensureMayActOn(ctx.policy, 'container', input.name, d.labels, 'name', ctx.publisher);
-    await ctx.engine.stopContainer(d.id, { timeoutSec: input.timeout });
-    await ctx.engine.removeContainer(d.id, { force: true });
+    await ctx.engine.containers.stop(d.id, { timeoutSec: input.timeout });
+    await ctx.engine.containers.remove(d.id, { force: true });
     return { reply: { container: { id: d.id, name: d.name }, result: { removed: true } } };
   },
 };
@@ -115,10 +115,10 @@ function runStateAction(channel: string, description: string, change: (ctx: Acti
 }
 
 export const stopContainer = runStateAction('stop_container', 'Stop the named container (timeout seconds before SIGKILL, default 10).', (ctx, id, t) =>
-  ctx.engine.stopContainer(id, { timeoutSec: t }),
+  ctx.engine.containers.stop(id, { timeoutSec: t }),
 );
 
-export const restartContainer = runStateAction('restart_container', 'Restart the named container.', (ctx, id, t) => ctx.engine.restartContainer(id, { timeoutSec: t }));
+export const restartContainer = runStateAction('restart_container', 'Restart the named container.', (ctx, id, t) => ctx.engine.containers.restart(id, { timeoutSec: t }));
 
 export const removeContainer: ActionDefinition<typeof removeSchema> = {
   channel: 'remove_container',
@@ -130,7 +130,7 @@ export const removeContainer: ActionDefinition<typeof removeSchema> = {
     if (d.state.running && !input.force) {
       throw new BosunError('conflict', `container "${input.name}" is running; stop it first or set force: true`, { field: 'force', retryable: false });
     }
-    await ctx.engine.removeContainer(d.id, { force: input.force, volumes: input.volumes });
+    await ctx.engine.containers.remove(d.id, { force: input.force, volumes: input.volumes });
     return { reply: { container: { id: d.id, name: d.name }, result: { removed: true } } };
   },
 };

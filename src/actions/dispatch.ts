@@ -87,10 +87,10 @@ export const dispatch: ActionDefinition<typeof dispatchSchema> = {
     if (!target) throw new BosunError('invalid_message', `Container is required for ${input.dockercmd}`, { field: 'container', retryable: false });
     const d = await mustInspectOwned(ctx, target, 'container');
     if (input.dockercmd === 'stop') {
-      await ctx.engine.stopContainer(d.id, { timeoutSec: o.time ?? 10 });
+      await ctx.engine.containers.stop(d.id, { timeoutSec: o.time ?? 10 });
       return { reply: { container: { id: d.id, name: d.name }, result: { stopped: true } } };
     }
-    await ctx.engine.removeContainer(d.id, { force: o.force ?? false, volumes: o.volumes ?? false });
+    await ctx.engine.containers.remove(d.id, { force: o.force ?? false, volumes: o.volumes ?? false });
     return { reply: { container: { id: d.id, name: d.name }, result: { removed: true } } };
   },
 };

@@ -34,8 +34,8 @@ export async function resolveHostPath(p: string): Promise<string> {
  * between. Such a context is refused; the containers are looked up on the engine, not in memory.
  */
 export async function enforceContextNotWritable(engine: ContainerEngine, contextDir: string, field = 'context'): Promise<void> {
-  for (const c of await engine.listContainers({ all: true })) {
-    const d = await engine.inspectContainer(c.id);
+  for (const c of await engine.containers.list({ all: true })) {
+    const d = await engine.containers.inspect(c.id);
     const m = d?.mounts.find((x) => x.type === 'bind' && !x.readOnly && x.source !== undefined && (isWithin(contextDir, x.source) || isWithin(x.source, contextDir)));
     if (m) {
       throw new BosunError('policy_denied', `${field}: ${contextDir} is writable by container ${d!.name} (bind ${m.source}); build from a directory no container can write`, { field, retryable: false });
@@ -48,9 +48,9 @@ export async function prepareImage(ctx: ActionContext, input: RunInput): Promise
     const contextDir = enforceReadPath(ctx.policy, resolve(input.context), 'context');
     await enforceContextNotWritable(ctx.engine, contextDir);
     // A build takes the tag from whatever image holds it: only an image bosun built may lose it.
-    const current = await ctx.engine.inspectImage(input.image);
+    const current = await ctx.engine.images.inspect(input.image);
     if (current) ensureMayActOn(ctx.policy, 'image', input.image, current.labels, 'image');
-    const built = await ctx.engine.buildImage({
+    const built = await ctx.engine.images.build({
       contextDir,
       tag: input.image,
       ...(input.dockerfile ? { dockerfile: input.dockerfile } : {}),
@@ -62,14 +62,14 @@ export async function prepareImage(ctx: ActionContext, input: RunInput): Promise
   }
   const policy = input.pull === true ? 'always' : input.pull === false ? 'missing' : input.pull;
   if (policy !== 'always') {
-    const local = await ctx.engine.inspectImage(input.image);
+    const local = await ctx.engine.images.inspect(input.image);
     if (local) return { image: input.image, imageId: local.id };
     if (policy === 'never') {
       throw new BosunError('image_not_found', `image ${input.image} is not on this host and pull is "never"`, { field: 'image', retryable: false });
     }
   }
   try {
-    const pulled = await ctx.engine.pullImage({ ref: input.image, signal: ctx.signal });
+    const pulled = await ctx.engine.images.pull({ ref: input.image, signal: ctx.signal });
     return { image: input.image, imageId: pulled.id, pulled: true };
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);

@@ -21,7 +21,7 @@ export function monitorAction(monitors: MonitorManager): ActionDefinition<typeof
     schema: monitorSchema,
     // The acknowledgement goes to reply_to only: response_channel receives just the notice, as in seed 000.
     async handle(input, ctx) {
-      const d = await ctx.engine.inspectContainer(input.name);
+      const d = await ctx.engine.containers.inspect(input.name);
       if (!d) throw new BosunError('not_found', `no container named "${input.name}" to monitor`, { field: 'name', retryable: false });
       ensureMayActOn(ctx.policy, 'container', input.name, d.labels, 'name', ctx.publisher);
       await monitors.add({ id: ctx.requestId, name: input.name, response_channel: input.response_channel, interval_s: input.interval });

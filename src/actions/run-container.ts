@@ -8,7 +8,7 @@ import { LABEL } from '../domain/labels.js';
 import { applyPolicyDefaults, enforcePolicy } from '../domain/policy.js';
 import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
-import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../ports/engine.js';
+import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../domain/engine/index.js';
 import { prepareImage } from './image-source.js';
 import { attachOutput, followOutput, superviseRun, type OutputReader } from './run-output.js';
 import { buildRunSpec } from './run-spec.js';
@@ -24,10 +24,10 @@ export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary
   if (!ctx.redelivered && !ctx.requestIdGiven) return undefined;
   // With named publishers, a request id or body another publisher sent finds nothing of theirs.
   const mine = { [LABEL.managed]: 'true', ...(ctx.publisher !== undefined ? { [LABEL.publisher]: ctx.publisher } : {}) };
-  const byId = await ctx.engine.listContainers({ all: true, labels: { [LABEL.request]: ctx.requestId, ...mine } });
+  const byId = await ctx.engine.containers.list({ all: true, labels: { [LABEL.request]: ctx.requestId, ...mine } });
   if (byId[0]) return byId[0];
   if (!ctx.redelivered) return undefined;
-  const byHash = await ctx.engine.listContainers({ all: true, labels: { 'bosun.body-hash': ctx.bodyHash, ...mine } });
+  const byHash = await ctx.engine.containers.list({ all: true, labels: { 'bosun.body-hash': ctx.bodyHash, ...mine } });
   return byHash.sort((a, b) => b.created - a.created)[0];
 }
 
@@ -58,12 +58,12 @@ function hostTimezone(): { hostTz?: string } {
 
 /** Create then start; a container whose start fails is removed, so nothing half-made is left behind. */
 async function createAndStart(ctx: ActionContext, spec: ContainerSpec, beforeStart?: (id: string) => Promise<void>): Promise<string> {
-  const { id } = await ctx.engine.createContainer(spec);
+  const { id } = await ctx.engine.containers.create(spec);
   try {
     await beforeStart?.(id);
-    await ctx.engine.startContainer(id);
+    await ctx.engine.containers.start(id);
   } catch (e) {
-    await ctx.engine.removeContainer(id, { force: true }).catch(() => undefined);
+    await ctx.engine.containers.remove(id, { force: true }).catch(() => undefined);
     throw e;
   }
   return id;
@@ -78,7 +78,7 @@ function precheck(ctx: ActionContext, input: RunInput): void {
 
 /** The container of the run's name, when there is one; a container bosun did not make is refused (policy container_scope). */
 async function existingByName(ctx: ActionContext, input: RunInput): Promise<ContainerDetails | undefined> {
-  const existing = input.name ? await ctx.engine.inspectContainer(input.name) : undefined;
+  const existing = input.name ? await ctx.engine.containers.inspect(input.name) : undefined;
   if (existing) ensureMayActOn(ctx.policy, 'container', existing.name, existing.labels, 'name', ctx.publisher);
   return existing;
 }
@@ -88,13 +88,13 @@ export async function runDetached(ctx: ActionContext, input: RunInput): Promise<
   precheck(ctx, input);
   const prior = await findPriorRun(ctx);
   if (prior) {
-    if (prior.status !== 'running') await ctx.engine.startContainer(prior.id);
+    if (prior.status !== 'running') await ctx.engine.containers.start(prior.id);
     return { reply: { container: { id: prior.id, name: prior.name }, result: { created: false, started: true, redelivery: true } } };
   }
   const existing = await existingByName(ctx, input);
   if (existing) {
     const wasRunning = existing.state.running;
-    if (!wasRunning) await ctx.engine.startContainer(existing.id);
+    if (!wasRunning) await ctx.engine.containers.start(existing.id);
     return { reply: { container: { id: existing.id, name: existing.name }, result: { created: false, started: !wasRunning, was_running: wasRunning } } };
   }
   const { spec, buildLog } = await specFor(ctx, input, false);
@@ -119,12 +119,12 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
   const prior = await findPriorRun(ctx);
   if (prior) {
     ({ id, name } = prior);
-    if (prior.status === 'created') await ctx.engine.startContainer(id);
+    if (prior.status === 'created') await ctx.engine.containers.start(id);
   } else {
     const existing = await existingByName(ctx, input);
     if (existing) {
       ({ id, name } = existing);
-      if (!existing.state.running) await ctx.engine.startContainer(id);
+      if (!existing.state.running) await ctx.engine.containers.start(id);
     } else {
       const made = await specFor(ctx, input, true);
       buildLog = made.buildLog;
@@ -150,7 +150,7 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
       ...(finished ? { exit_code: end.exitCode } : {}),
       ...(buildLog !== undefined ? { result: { build_log: buildLog } } : {}),
     },
-    ...(opts.remove && mine ? { afterSettle: () => ctx.engine.removeContainer(id, { force: true }) } : {}),
+    ...(opts.remove && mine ? { afterSettle: () => ctx.engine.containers.remove(id, { force: true }) } : {}),
   };
   if (end.overLimit) {
     outcome.error = { code: 'output_limit', message: `the run wrote more than ${outputLimit} bytes of output (the policy's output_bytes); it was stopped` };

@@ -4,7 +4,7 @@
  * output limit instead of filling the Docker log and the agent's memory first.
  */
 import { BosunError } from '../domain/errors.js';
-import type { CapturedOutput } from '../ports/engine.js';
+import type { CapturedOutput } from '../domain/engine/index.js';
 import type { ActionContext } from './types.js';
 
 /** What a reply keeps of each stream. */
@@ -27,14 +27,14 @@ export interface OutputReader {
 /** Attach before start: the output is read as the container writes it, never through the on-disk log. */
 export async function attachOutput(ctx: ActionContext, id: string, outputLimit: number): Promise<OutputReader> {
   const reader = new AbortController();
-  const { output } = await ctx.engine.attach(id, { limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, tty: false, signal: reader.signal });
+  const { output } = await ctx.engine.containers.attach(id, { limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, tty: false, signal: reader.signal });
   return guarded({ output, stop: () => reader.abort() });
 }
 
 /** For a container that already ran (a redelivery, a run by name): its log from the start, followed to its end. */
 export function followOutput(ctx: ActionContext, id: string, outputLimit: number): OutputReader {
   const reader = new AbortController();
-  const output = ctx.engine.logs(id, { follow: true, limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, signal: reader.signal });
+  const output = ctx.engine.containers.logs(id, { follow: true, limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, signal: reader.signal });
   return guarded({ output, stop: () => reader.abort() });
 }
 
@@ -46,7 +46,7 @@ function guarded(r: OutputReader): OutputReader {
 export async function superviseRun(ctx: ActionContext, id: string, reader: OutputReader, o: { timeoutMs: number }): Promise<RunEnd> {
   const stopping = reader.output.then(async (out) => {
     // An explicit stop: no restart policy brings it back.
-    if (out.overLimit) await ctx.engine.stopContainer(id, { timeoutSec: 0 });
+    if (out.overLimit) await ctx.engine.containers.stop(id, { timeoutSec: 0 });
     return out;
   });
   stopping.catch(() => undefined);
@@ -65,12 +65,12 @@ async function waitWithTimeout(ctx: ActionContext, id: string, timeoutMs: number
   ctx.signal.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => ctl.abort(), timeoutMs);
   try {
-    const { exitCode } = await ctx.engine.waitContainer(id, { signal: ctl.signal });
+    const { exitCode } = await ctx.engine.containers.wait(id, { signal: ctl.signal });
     return { exitCode, timedOut: false };
   } catch (e) {
     if (ctx.signal.aborted) throw new BosunError('timeout', 'the agent is shutting down; the run will resume on redelivery', { cause: e });
     if (!ctl.signal.aborted) throw e;
-    await ctx.engine.stopContainer(id, { timeoutSec: 2 });
+    await ctx.engine.containers.stop(id, { timeoutSec: 2 });
     return { exitCode: -1, timedOut: true };
   } finally {
     clearTimeout(timer);

@@ -4,7 +4,7 @@
 import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import { splitShellWords } from '../util/shell-words.js';
-import type { ContainerSpec, Mount, PortBinding, ResourceLimits, RestartPolicy } from '../ports/engine.js';
+import type { ContainerSpec, Mount, PortBinding, ResourceLimits, RestartPolicy } from '../domain/engine/index.js';
 import type { RunInput } from './schemas/run.js';
 
 /** Splits a command line into words like a shell (quotes, backslashes); the error names the field. */

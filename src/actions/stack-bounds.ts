@@ -7,7 +7,7 @@
 import type { Policy } from '../domain/policy.js';
 import { applyLimits } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
-import type { DesiredStack } from '../planner/stack/types.js';
+import type { DesiredStack } from '../domain/stack.js';
 import type { ContainerEngine } from '../ports/engine.js';
 
 /** The stack with every service's container bounded (pure; throws policy_denied for asks above the maximum). */
@@ -33,12 +33,12 @@ export async function ensureStackOwnsWhatItUses(policy: Policy, engine: Containe
     for (const m of svc.container.mounts ?? []) if (m.type === 'volume' && m.source && !volumes.has(m.source)) volumes.set(m.source, `stack.services.${svc.name}.volumes`);
   }
   for (const [name, field] of volumes) {
-    const v = await engine.inspectVolume(name);
+    const v = await engine.volumes.inspect(name);
     if (v) ensureMayActOn(policy, 'volume', name, v.labels, field);
   }
   for (const svc of Object.values(stack.services)) {
     if (!svc.build) continue;
-    const image = await engine.inspectImage(svc.image);
+    const image = await engine.images.inspect(svc.image);
     if (image) ensureMayActOn(policy, 'image', svc.image, image.labels, `stack.services.${svc.name}.image`);
   }
 }

@@ -12,7 +12,7 @@ import {
 } from '../domain/policy.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import { desiredContainers } from '../planner/stack/containers.js';
-import type { DesiredStack } from '../planner/stack/types.js';
+import type { DesiredStack } from '../domain/stack.js';
 import { loadStackFile, parseStack } from '../stacks/load.js';
 import { StackOptionsInput, resolveOptions } from '../stacks/options.js';
 import { RunScriptInput, runScript, scriptSpec } from '../stacks/run-script.js';
@@ -93,7 +93,7 @@ export async function enforcePeersOwned(engine: ContainerEngine, stack: DesiredS
       for (const [field, mode] of [['network_mode', c.spec.networkMode], ['pid', c.spec.pidMode]] as const) {
         const target = mode?.startsWith('container:') ? mode.slice('container:'.length) : undefined;
         if (!target) continue;
-        const found = await engine.inspectContainer(target);
+        const found = await engine.containers.inspect(target);
         if (found && (found.labels[LABEL.stack] !== stack.name || found.labels[LABEL.managed] !== 'true')) {
           throw new BosunError('policy_denied', `${mode} is a container that this stack did not make; its namespaces may not be joined`, { field: `stack.services.${svc.name}.${field}`, retryable: false });
         }

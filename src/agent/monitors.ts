@@ -7,7 +7,9 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { ContainerDetails, ContainerEngine } from '../ports/engine.js';
+import type { EngineEventKind } from '../domain/engine/index.js';
+import type { ContainerEngine } from '../ports/engine.js';
+import type { ContainerDetails } from '../domain/engine/index.js';
 import type { Clock } from '../ports/clock.js';
 import { backoffMs, sleep } from '../util/abort.js';
 import type { Logger } from '../util/log.js';
@@ -29,7 +31,7 @@ export interface MonitorNotice {
   monitor_id: string;
 }
 
-const WATCHED_ACTIONS = new Set(['die', 'stop', 'kill', 'destroy', 'oom', 'pause', 'rename']);
+const WATCHED_KINDS: ReadonlySet<EngineEventKind> = new Set<EngineEventKind>(['died', 'stopped', 'killed', 'destroyed', 'oom', 'paused', 'renamed']);
 
 export class MonitorManager {
   private readonly monitors = new Map<string, Monitor>();
@@ -102,17 +104,17 @@ export class MonitorManager {
   private async watchEvents(): Promise<void> {
     for (let attempt = 0; !this.ctl.signal.aborted; ) {
       try {
-        const events = this.deps.engine.events({
-          types: ['container'],
+        const events = this.deps.engine.events.stream({
+          resources: ['container'],
           signal: this.ctl.signal,
           ...(this.lastEventNano !== undefined ? { sinceNano: this.lastEventNano } : {}),
         });
         for await (const ev of events) {
           attempt = 0;
           this.lastEventNano = ev.timeNano;
-          if (!WATCHED_ACTIONS.has(ev.action)) continue;
-          this.deps.log.debug({ action: ev.action, name: ev.attributes.name }, 'container event');
-          const name = ev.attributes.name ?? '';
+          if (!WATCHED_KINDS.has(ev.kind)) continue;
+          this.deps.log.debug({ kind: ev.kind, name: ev.name }, 'container event');
+          const name = ev.name ?? '';
           const hit = [...this.monitors.values()].filter((m) => m.name === name || (m.name.length >= 12 && ev.id.startsWith(m.name)));
           if (hit.length) await this.checkAll(hit);
         }
@@ -159,13 +161,13 @@ export class MonitorManager {
    */
   private async checkRound(list: Monitor[]): Promise<void> {
     if (list.length === 0) return;
-    const listed = list.length > 50 ? await this.deps.engine.listContainers({ all: true }) : undefined;
+    const listed = list.length > 50 ? await this.deps.engine.containers.list({ all: true }) : undefined;
     const byName = new Map((listed ?? []).map((c) => [c.name, c.status]));
     const now = this.deps.clock.now();
     const inspected = new Map<string, Promise<ContainerDetails | undefined>>();
     const inspectOnce = (name: string) => {
       let p = inspected.get(name);
-      if (!p) inspected.set(name, (p = this.deps.engine.inspectContainer(name)));
+      if (!p) inspected.set(name, (p = this.deps.engine.containers.inspect(name)));
       return p;
     };
     let changed = false;

@@ -71,7 +71,7 @@ export class RunQuotas {
 
   private async checkRunning(q: Quotas, who: string, requestId: string): Promise<void> {
     if (q.max_running_detached === undefined && q.max_running_detached_per_publisher === undefined) return;
-    const running = await this.engine.listContainers({ all: false, status: ['running'], labels: { [LABEL.managed]: 'true', [LABEL.run]: 'detached' } });
+    const running = await this.engine.containers.list({ all: false, status: ['running'], labels: { [LABEL.managed]: 'true', [LABEL.run]: 'detached' } });
     // The container of this very request (a redelivery) or of a pending run is counted once.
     const listed = running.filter((c) => c.labels[LABEL.request] !== requestId && !this.pending.has(c.labels[LABEL.request] ?? ''));
     const pending = [...this.pending].filter(([id]) => id !== requestId);

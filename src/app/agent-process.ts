@@ -4,7 +4,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../adapters/engine-factory.js';
 import { createTransport } from '../adapters/transport-factory.js';
 import { buildRegistry } from '../actions/registry.js';
 import { stackAction } from '../actions/stack.js';
@@ -54,7 +54,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const stateDir = o.stateDir ?? defaultStateDir();
   prepareStateDir(stateDir, policy);
   prepareBindRoots(policy, o.log);
-  const engine = new DockerEngine(o.dockerHost ? { host: o.dockerHost } : {});
+  const engine = createEngine({ host: o.dockerHost });
   const info = await engine.info();
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
   const transport = await createTransport(o.brokerUrl, o.log);

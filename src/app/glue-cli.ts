@@ -3,7 +3,7 @@
  * The composition root of glue: the engine, the broker transport and the logger are made here.
  */
 import type { Command } from 'commander';
-import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../adapters/engine-factory.js';
 import { createTransport, DEFAULT_BROKER_URL } from '../adapters/transport-factory.js';
 import { runGlue } from '../glue/run.js';
 import { createLogger } from '../util/log.js';
@@ -68,7 +68,7 @@ export function balancerConfig(o: BalancerCliOptions): HandlerConfig {
 
 async function runFromCli(o: GlueCliOptions, configs?: HandlerConfig[]): Promise<void> {
   const log = createLogger({ name: configs ? 'bosun-balancer' : 'bosun-glue' });
-  const engine = o.dockerHost ? new DockerEngine({ host: o.dockerHost }) : new DockerEngine();
+  const engine = createEngine({ host: o.dockerHost });
   const ctl = new AbortController();
   const stop = () => ctl.abort();
   process.once('SIGINT', stop);

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../adapters/engine-factory.js';
 import { createTransport, DEFAULT_BROKER_URL } from '../adapters/transport-factory.js';
 import { loadClusterKey } from '../cluster/key.js';
 import { createNodeMetrics } from '../cluster/node/metrics.js';
@@ -55,7 +55,7 @@ export function registerNodeCommands(program: Command): void {
         const i = l.indexOf('=');
         if (i > 0) labels[l.slice(0, i)] = l.slice(i + 1);
       }
-      const engine = new DockerEngine(opts.dockerHost ? { host: opts.dockerHost } : {});
+      const engine = createEngine({ host: opts.dockerHost });
       const transport = await createTransport(opts.broker, log);
       const sealer = new Sealer({ key, self: opts.name, maxAgeMs: opts.maxMessageAgeMs });
       const metrics = createNodeMetrics(true);

@@ -4,10 +4,10 @@
  */
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
-import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../adapters/engine-factory.js';
 import { isBosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
-import type { DesiredStack } from '../planner/stack/types.js';
+import type { DesiredStack } from '../domain/stack.js';
 import { loadStackFile } from '../stacks/load.js';
 import { StackOptionsInput, resolveOptions } from '../stacks/options.js';
 import { progressSink } from '../stacks/progress.js';
@@ -122,7 +122,7 @@ async function runCommand(name: StackCommand, services: string[], flags: CommonF
   const input = optionsOf(services, flags);
   const sink = name === 'plan' || flags.json ? undefined : progressSink(process.stderr);
   try {
-    const r = await runStack(new DockerEngine(), stack, name, resolveOptions(input), {
+    const r = await runStack(createEngine(), stack, name, resolveOptions(input), {
       ...(sink ? { onProgress: (e) => sink.event(e) } : {}),
       ...(input.wait_timeout_s ? { waitTimeoutMs: input.wait_timeout_s * 1000 } : {}),
     });
@@ -160,8 +160,8 @@ export function registerStackCommands(program: Command): void {
   });
   withCommon(stack.command('ps').description('the stack\'s containers: service, instance, state, drift')).action(async (flags: CommonFlags) => {
     const s = load(flags);
-    const engine = new DockerEngine();
-    const live = await engine.listContainers({ all: true, labels: { [LABEL.stack]: s.name } });
+    const engine = createEngine();
+    const live = await engine.containers.list({ all: true, labels: { [LABEL.stack]: s.name } });
     const plan = await runStack(engine, s, 'plan', resolveOptions(optionsOf([], flags)));
     const rows = plan.containers.map((c) => {
       const l = live.find((x) => x.name === c.container);
@@ -184,7 +184,7 @@ export function registerStackCommands(program: Command): void {
     .action(async (service: string, f: CommonFlags & { instance?: string; script?: string; entrypoint?: string; command?: string; dir: string; removeExistingBefore?: boolean; keep?: boolean; timestamps?: boolean; tail?: string }) => {
       const s = load(f);
       try {
-        const r = await runScript(new DockerEngine(), s, {
+        const r = await runScript(createEngine(), s, {
           service, container_script_dir: f.dir, remove_existing_before: f.removeExistingBefore ?? false, remove_created_after: !f.keep,
           ...(f.instance !== undefined ? { instance: f.instance } : {}),
           ...(f.script ? { script_path: f.script } : {}),

@@ -5,7 +5,7 @@
  * checked on disk too (no symlinks, trusted root): see ./policy/host-paths.ts.
  */
 import { BosunError } from './errors.js';
-import type { ContainerSpec } from '../ports/engine.js';
+import type { ContainerSpec } from '../domain/engine/index.js';
 import { enforceBindSource } from './policy/host-paths.js';
 import { enforceHostFields } from './policy/host-fields.js';
 import { enforceNamespaces, type NamespaceScope } from './policy/namespaces.js';

@@ -7,7 +7,8 @@
  * fired at start-up; after an event, if a handler it reached has triggers-none, `none` is
  * fired too. `resync` reaches every state handler (and handlers that list it).
  */
-import type { ContainerEngine, EngineEvent } from '../ports/engine.js';
+import type { ContainerEngine } from '../ports/engine.js';
+import type { EngineEvent, EngineEventKind } from '../domain/engine/index.js';
 import type { Logger } from '../util/log.js';
 import { matchesEvent } from './config.js';
 import { SnapshotCache } from './snapshot.js';
@@ -26,13 +27,31 @@ export interface GlueOptions {
   worker?: Partial<WorkerOptions>;
 }
 
-/** "health_status: healthy" → "health_status"; Docker's actions may carry a detail after ':'. */
-export function eventName(action: string): string {
-  return action.split(':', 1)[0]!.trim();
+/** Glue's event names are seed 004's (its handler files list them): bosun's event kinds in those words. */
+const GLUE_EVENT_NAME: Record<EngineEventKind, string> = {
+  created: 'create',
+  started: 'start',
+  died: 'die',
+  stopped: 'stop',
+  killed: 'kill',
+  destroyed: 'destroy',
+  paused: 'pause',
+  unpaused: 'unpause',
+  restarted: 'restart',
+  renamed: 'rename',
+  oom: 'oom',
+  health: 'health_status',
+  connected: 'connect',
+  disconnected: 'disconnect',
+  other: 'other',
+};
+
+export function eventName(ev: Pick<EngineEvent, 'kind' | 'engineAction'>): string {
+  return ev.kind === 'other' ? (ev.engineAction ?? 'other') : GLUE_EVENT_NAME[ev.kind];
 }
 
 export function toGlueEvent(ev: EngineEvent): GlueEvent {
-  return { event: eventName(ev.action), containerId: ev.id, timeNano: ev.timeNano, attributes: ev.attributes };
+  return { event: eventName(ev), containerId: ev.id, timeNano: ev.timeNano, attributes: ev.attributes };
 }
 
 export class Glue {

@@ -3,7 +3,8 @@
  * into GlueContainers. Cached per event generation and single-flight, so a burst of
  * events and several handlers share as few list calls as possible.
  */
-import type { ContainerEngine, ContainerSummary } from '../ports/engine.js';
+import type { ContainerEngine } from '../ports/engine.js';
+import type { ContainerSummary } from '../domain/engine/index.js';
 import type { GlueContainer } from './types.js';
 
 export function toGlueContainer(s: ContainerSummary): GlueContainer {
@@ -45,7 +46,7 @@ export class SnapshotCache {
     if (this.cached && this.cached.generation === this.generation) return this.cached.value;
     const generation = this.generation;
     this.lists++;
-    const value = this.engine.listContainers({ ...(this.labels ? { labels: this.labels } : {}) }).then(
+    const value = this.engine.containers.list({ ...(this.labels ? { labels: this.labels } : {}) }).then(
       (list) => {
         const running = list.filter((c) => c.status === 'running');
         // Once Docker no longer lists a died container as running, the override is not needed.

@@ -7,7 +7,8 @@
  * event: they fire a `resync` at once. The label filter is applied here, to container events,
  * because Docker would apply it to network events too (whose labels are the network's).
  */
-import type { ContainerEngine, EngineEvent } from '../ports/engine.js';
+import type { ContainerEngine } from '../ports/engine.js';
+import type { EngineEvent } from '../domain/engine/index.js';
 import { backoffMs, sleep } from '../util/abort.js';
 import type { Logger } from '../util/log.js';
 import type { Glue } from './glue.js';
@@ -44,13 +45,13 @@ export async function watchEvents(opts: WatchOptions): Promise<WatchStats> {
   try {
     while (!signal.aborted) {
       try {
-        for await (const ev of engine.events({ sinceNano: since, types: ['container', 'network'], signal })) {
+        for await (const ev of engine.events.stream({ sinceNano: since, resources: ['container', 'network'], signal })) {
           failures = 0;
           if (ev.timeNano > since) since = ev.timeNano;
           stats.lastEventNano = since;
-          if (ev.type === 'network') {
-            if (ev.action === 'connect' || ev.action === 'disconnect') {
-              const resync = () => signal.aborted || glue.dispatch({ event: 'resync', containerId: ev.attributes.container ?? '' });
+          if (ev.resource === 'network') {
+            if (ev.kind === 'connected' || ev.kind === 'disconnected') {
+              const resync = () => signal.aborted || glue.dispatch({ event: 'resync', containerId: ev.containerId ?? '' });
               resync();
               // Docker sends the event a moment before its container list shows the new address
               for (const ms of NETWORK_RESYNC_AGAIN_MS) setTimeout(resync, ms).unref();
@@ -80,7 +81,7 @@ export async function watchEvents(opts: WatchOptions): Promise<WatchStats> {
 async function waitForEngine(engine: ContainerEngine, signal: AbortSignal, log: Logger): Promise<void> {
   for (let attempt = 0; !signal.aborted; attempt++) {
     try {
-      await engine.info(signal);
+      await engine.info({ signal });
       return;
     } catch (e) {
       if (attempt % 10 === 0) log.warn({ err: e }, 'waiting for the container engine');

@@ -3,8 +3,8 @@
  * Docker stays the source of truth for containers; this holds intent and what nodes reported.
  * One SQL implementation serves embedded PGlite and PostgreSQL (src/adapters/store-sql/).
  */
-import type { StateUpdate } from '../planner/cluster/observe.js';
-import type { Constraint, ContainerTemplate, NodeStatus, NodeView, Plan, Replica, Resources, ServiceSpec } from '../planner/cluster/types.js';
+import type { StateUpdate } from '../domain/cluster.js';
+import type { Constraint, ContainerTemplate, NodeStatus, NodeView, Plan, Replica, Resources, ServiceSpec } from '../domain/cluster.js';
 
 export interface ServiceInput {
   name: string;

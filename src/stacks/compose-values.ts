@@ -3,7 +3,7 @@
  * volumes ("./data:/data:ro"), environment and label lists, `${VAR:-default}` interpolation.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Mount, PortBinding } from '../ports/engine.js';
+import type { Mount, PortBinding } from '../domain/engine/index.js';
 import { splitShellWords } from '../util/shell-words.js';
 
 const SIZE_UNITS: Record<string, number> = { b: 1, k: 1024, kb: 1024, m: 1024 ** 2, mb: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3 };

@@ -9,7 +9,7 @@ import { LABEL } from '../domain/labels.js';
 import { toBosunError, type ErrorCode } from '../domain/errors.js';
 import { sleep } from '../util/abort.js';
 import { quoteShellWord as shellQuote } from '../util/shell-words.js';
-import type { ContainerOp, ContainerStep, DependsCondition, DesiredService, DesiredStack, StackPlan } from '../planner/stack/types.js';
+import type { ContainerOp, ContainerStep, DependsCondition, DesiredService, DesiredStack, StackPlan } from '../domain/stack.js';
 
 export type StepStatus = 'unchanged' | 'done' | 'failed' | 'skipped';
 
@@ -76,7 +76,7 @@ export class StackExecutor {
       return m;
     };
     const results = await Promise.all(plan.steps.map((st) => run(st).finished));
-    for (const v of plan.removeVolumes) await this.engine.removeVolume(v).catch(() => undefined);
+    for (const v of plan.removeVolumes) await this.engine.volumes.remove(v).catch(() => undefined);
     return results;
   }
 
@@ -85,9 +85,9 @@ export class StackExecutor {
   }
 
   private async prepareResources(plan: StackPlan): Promise<void> {
-    await Promise.all(plan.networks.filter((n) => !n.external).map((n) => this.engine.ensureNetwork({ name: n.name, labels: this.labels(), ...(n.driver ? { driver: n.driver } : {}), ...(n.internal ? { internal: true } : {}) })));
+    await Promise.all(plan.networks.filter((n) => !n.external).map((n) => this.engine.networks.ensure({ name: n.name, labels: this.labels(), ...(n.driver ? { driver: n.driver } : {}), ...(n.internal ? { internal: true } : {}) })));
     // attached volumes are made with their owner's first container (see ensureAttached)
-    await Promise.all(plan.volumes.filter((v) => !v.external && !v.attachedTo).map((v) => this.engine.ensureVolume(v.name, this.labels())));
+    await Promise.all(plan.volumes.filter((v) => !v.external && !v.attachedTo).map((v) => this.engine.volumes.ensure(v.name, this.labels())));
   }
 
   private async runStep(step: ContainerStep, deps: (phase: 'created' | 'finished') => (Promise<ContainerResult> | undefined)[], markCreated: (r: ContainerResult) => void): Promise<ContainerResult> {
@@ -155,36 +155,36 @@ export class StackExecutor {
     const stopTimeout = this.opts.stopTimeoutSec ?? step.spec?.stopTimeoutSec;
     switch (op.op) {
       case 'build':
-        return void (await this.once(svc.image, () => e.buildImage({ contextDir: svc.build!.context, tag: svc.image, ...(svc.build?.dockerfile ? { dockerfile: svc.build.dockerfile } : {}), ...(svc.build?.args ? { buildArgs: svc.build.args } : {}), labels: this.labels() })));
+        return void (await this.once(svc.image, () => e.images.build({ contextDir: svc.build!.context, tag: svc.image, ...(svc.build?.dockerfile ? { dockerfile: svc.build.dockerfile } : {}), ...(svc.build?.args ? { buildArgs: svc.build.args } : {}), labels: this.labels() })));
       case 'pull':
-        return void (await this.once(svc.image, () => e.pullImage({ ref: svc.image, ...(this.opts.signal ? { signal: this.opts.signal } : {}) })));
+        return void (await this.once(svc.image, () => e.images.pull({ ref: svc.image, ...(this.opts.signal ? { signal: this.opts.signal } : {}) })));
       case 'stop':
-        return e.stopContainer(this.id(step), stopTimeout !== undefined ? { timeoutSec: stopTimeout } : {});
+        return e.containers.stop(this.id(step), stopTimeout !== undefined ? { timeoutSec: stopTimeout } : {});
       case 'remove':
-        await e.removeContainer(this.id(step), { force: true });
+        await e.containers.remove(this.id(step), { force: true });
         this.ids.delete(step.container);
         return;
       case 'create': {
         for (const [volume, path] of Object.entries(svc.attached)) await this.once(`attached ${volume}`, () => this.ensureAttached(svc, volume, path));
-        const { id } = await e.createContainer(step.spec!);
+        const { id } = await e.containers.create(step.spec!);
         this.ids.set(step.container, id);
         result.id = id;
         return;
       }
       case 'start':
-        return e.startContainer(this.id(step));
+        return e.containers.start(this.id(step));
       case 'restart':
-        return e.restartContainer(this.id(step), stopTimeout !== undefined ? { timeoutSec: stopTimeout } : {});
+        return e.containers.restart(this.id(step), stopTimeout !== undefined ? { timeoutSec: stopTimeout } : {});
       case 'kill':
-        return e.killContainer(this.id(step), op.signal);
+        return e.containers.kill(this.id(step), op.signal);
       case 'update_in_place':
-        return e.updateContainer(this.id(step), { ...(op.resources ? { resources: op.resources } : {}), ...(op.restartPolicy ? { restartPolicy: op.restartPolicy } : {}) });
+        return e.containers.update(this.id(step), { ...(op.resources ? { resources: op.resources } : {}), ...(op.restartPolicy ? { restartPolicy: op.restartPolicy } : {}) });
       case 'connect':
-        return e.connectNetwork(op.network, this.id(step), { aliases: op.aliases });
+        return e.networks.connect(op.network, this.id(step), { aliases: op.aliases });
       case 'disconnect':
-        return e.disconnectNetwork(op.network, this.id(step), { force: true });
+        return e.networks.disconnect(op.network, this.id(step), { force: true });
       case 'exec':
-        return void (await e.exec(this.id(step), { cmd: op.command.cmd, detach: true, ...(op.command.user ? { user: op.command.user } : {}) }));
+        return void (await e.exec.run(this.id(step), { cmd: op.command.cmd, detach: true, ...(op.command.user ? { user: op.command.user } : {}) }));
     }
   }
 
@@ -193,11 +193,11 @@ export class StackExecutor {
    * is removed again, so the next run creates and prepares it anew.
    */
   private async ensureAttached(svc: DesiredService, volume: string, path: string): Promise<void> {
-    if (!(await this.engine.ensureVolume(volume, this.labels())).created) return;
+    if (!(await this.engine.volumes.ensure(volume, this.labels())).created) return;
     try {
       await this.prepareAttached(svc, volume, path);
     } catch (e) {
-      await this.engine.removeVolume(volume).catch(() => undefined);
+      await this.engine.volumes.remove(volume).catch(() => undefined);
       throw e;
     }
   }
@@ -215,19 +215,19 @@ export class StackExecutor {
       ...(user ? [`chown -R ${shellQuote(user)} ${shellQuote(path)}`] : []),
       ...(svc.attachedPermissions ? [`chmod -R ${shellQuote(svc.attachedPermissions)} ${shellQuote(path)}`] : []),
     ].join(' && ');
-    const { id } = await this.engine.createContainer({
+    const { id } = await this.engine.containers.create({
       image: svc.image, entrypoint: ['sh', '-c'], cmd: [script], user: '0',
       mounts: [{ type: 'volume', source: volume, target: path }], labels: { ...this.labels(), [LABEL.service]: `${svc.name}.prepare` },
     });
     try {
-      await this.engine.startContainer(id);
-      const { exitCode } = await this.engine.waitContainer(id, this.opts.signal ? { signal: this.opts.signal } : {});
+      await this.engine.containers.start(id);
+      const { exitCode } = await this.engine.containers.wait(id, this.opts.signal ? { signal: this.opts.signal } : {});
       if (exitCode !== 0) {
-        const out = await this.engine.logs(id).catch(() => ({ stdout: '', stderr: '' }));
+        const out = await this.engine.containers.logs(id).catch(() => ({ stdout: '', stderr: '' }));
         throw toBosunError(new Error(`preparing attached volume ${volume} (${script}) exited ${exitCode}: ${(out.stderr || out.stdout).trim()}`), 'nonzero_exit');
       }
     } finally {
-      await this.engine.removeContainer(id, { force: true }).catch(() => undefined);
+      await this.engine.containers.remove(id, { force: true }).catch(() => undefined);
     }
   }
 
@@ -251,7 +251,7 @@ export class StackExecutor {
     const id = this.ids.get(container) ?? container;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const d = await this.engine.inspectContainer(id);
+      const d = await this.engine.containers.inspect(id);
       if (!d) throw toBosunError(new Error(`dependency ${container} does not exist`), 'not_found');
       if (condition === 'service_healthy') {
         if (d.state.health === 'healthy') return;

@@ -8,7 +8,7 @@ import { basename, dirname, resolve } from 'node:path';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Node } from 'yaml';
 import { BosunError } from '../domain/errors.js';
 import { graphProblems, type GraphService } from '../planner/stack/graph.js';
-import type { DesiredStack } from '../planner/stack/types.js';
+import type { DesiredStack } from '../domain/stack.js';
 import { ComposeFileSchema } from './compose-schema.js';
 import { interpolate, parseEnvFile } from './compose-values.js';
 import { normalizeCompose, type Problem } from './normalize.js';

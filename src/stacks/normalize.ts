@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { BosunError } from '../domain/errors.js';
 import { resolve } from 'node:path';
-import type { ContainerSpec, Healthcheck, Mount, PortBinding, ResourceLimits, RestartPolicy } from '../ports/engine.js';
-import type { DependsCondition, DesiredNetwork, DesiredService, DesiredStack, DesiredVolume, ExecCommand } from '../planner/stack/types.js';
+import type { ContainerSpec, Healthcheck, Mount, PortBinding, ResourceLimits, RestartPolicy } from '../domain/engine/index.js';
+import type { DependsCondition, DesiredNetwork, DesiredService, DesiredStack, DesiredVolume, ExecCommand } from '../domain/stack.js';
 import type { ComposeFile, ComposeService } from './compose-schema.js';
 import { listToMap, shellSplit, parseCpus, parseDurationMs, parseEnvFile, parsePortShort, parseSize, parseVolumeShort } from './compose-values.js';
 

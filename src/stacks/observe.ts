@@ -5,20 +5,20 @@
  */
 import type { ContainerEngine } from '../ports/engine.js';
 import { LABEL } from '../domain/labels.js';
-import type { DesiredStack, ObservedContainer, ObservedState, StackOptions } from '../planner/stack/types.js';
+import type { DesiredStack, ObservedContainer, ObservedState, StackOptions } from '../domain/stack.js';
 
 export async function observeStack(engine: ContainerEngine, stack: DesiredStack, opts: Pick<StackOptions, 'check_exec_commands'>): Promise<ObservedState> {
   const [list, imageEntries] = await Promise.all([
-    engine.listContainers({ all: true, labels: { [LABEL.stack]: stack.name } }),
-    Promise.all([...new Set(Object.values(stack.services).map((s) => s.image))].map(async (ref) => [ref, (await engine.inspectImage(ref))?.id] as const)),
+    engine.containers.list({ all: true, labels: { [LABEL.stack]: stack.name } }),
+    Promise.all([...new Set(Object.values(stack.services).map((s) => s.image))].map(async (ref) => [ref, (await engine.images.inspect(ref))?.id] as const)),
   ]);
   const withExec = new Set(Object.values(stack.services).filter((s) => s.execCommands.length > 0).map((s) => s.name));
   const containers = await Promise.all(
     list.map(async (c): Promise<ObservedContainer | undefined> => {
-      const d = await engine.inspectContainer(c.id);
+      const d = await engine.containers.inspect(c.id);
       if (!d) return undefined;
       const checkProcesses = opts.check_exec_commands !== 'none' && d.state.running && withExec.has(d.labels[LABEL.service] ?? '');
-      return checkProcesses ? { ...d, processes: await engine.top(d.id).catch(() => []) } : d;
+      return checkProcesses ? { ...d, processes: await engine.containers.top(d.id).catch(() => []) } : d;
     }),
   );
   const found = containers.filter((c): c is ObservedContainer => c !== undefined);
@@ -35,7 +35,7 @@ async function networkModeTargets(engine: ContainerEngine, stack: DesiredStack, 
     .map((m) => m.slice('container:'.length))
     .filter((name) => !(name in ids));
   for (const name of new Set(outside)) {
-    const d = await engine.inspectContainer(name);
+    const d = await engine.containers.inspect(name);
     if (d) ids[name] = d.id;
   }
   return ids;

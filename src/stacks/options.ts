@@ -3,7 +3,7 @@
  * resolution to the planner's full StackOptions.
  */
 import { z } from 'zod';
-import { DEFAULT_STACK_OPTIONS, type StackOptions } from '../planner/stack/types.js';
+import { DEFAULT_STACK_OPTIONS, type StackOptions } from '../domain/stack.js';
 
 const oneOrMany = z.union([z.string(), z.array(z.string())]).transform((v) => (Array.isArray(v) ? v : [v]));
 

@@ -6,12 +6,13 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { z } from 'zod';
-import type { ContainerEngine, ContainerSpec } from '../ports/engine.js';
+import type { ContainerEngine } from '../ports/engine.js';
+import type { ContainerSpec } from '../domain/engine/index.js';
 import { BosunError } from '../domain/errors.js';
 import { withTimeout } from '../util/abort.js';
 import { desiredContainers } from '../planner/stack/containers.js';
 import { dependencyGraph } from '../planner/stack/graph.js';
-import type { DesiredStack, StackOptions } from '../planner/stack/types.js';
+import type { DesiredStack, StackOptions } from '../domain/stack.js';
 import { runStack } from './run-stack.js';
 import { shellSplit } from './compose-values.js';
 
@@ -77,23 +78,23 @@ export async function runScript(engine: ContainerEngine, stack: DesiredStack, in
     const up = await runStack(engine, stack, 'startup', { ...opts, services: [...deps], instances: [] });
     if (!up.ok) throw new BosunError('engine_error', `dependencies of ${req.service} did not come up`, { details: up.containers });
   }
-  const existing = await engine.inspectContainer(spec.name!);
+  const existing = await engine.containers.inspect(spec.name!);
   if (existing) {
     if (!req.remove_existing_before) throw new BosunError('conflict', `container ${spec.name} exists; set remove_existing_before to replace it`, { field: 'remove_existing_before', retryable: false });
-    await engine.removeContainer(existing.id, { force: true });
+    await engine.containers.remove(existing.id, { force: true });
   }
-  const { id } = await engine.createContainer(spec);
-  await engine.startContainer(id);
+  const { id } = await engine.containers.create(spec);
+  await engine.containers.start(id);
   const waitMs = (req.wait_timeout_s ?? spec.stopTimeoutSec ?? 60) * 1000;
   let exitCode: number;
   try {
-    exitCode = (await withTimeout(`script in ${spec.name}`, waitMs, (s) => engine.waitContainer(id, { signal: s }), signal)).exitCode;
+    exitCode = (await withTimeout(`script in ${spec.name}`, waitMs, (s) => engine.containers.wait(id, { signal: s }), signal)).exitCode;
   } catch (e) {
     // Timed out (or cancelled): the script is still running; remove_created_after applies all the same.
-    if (req.remove_created_after) await engine.removeContainer(id, { force: true }).catch(() => undefined);
+    if (req.remove_created_after) await engine.containers.remove(id, { force: true }).catch(() => undefined);
     return { id, error: e instanceof Error ? e.message : String(e) };
   }
-  const out = await engine.logs(id, { timestamps: req.timestamps, ...(req.tail !== 'all' ? { tail: req.tail } : {}) });
-  if (req.remove_created_after) await engine.removeContainer(id, { force: true });
+  const out = await engine.containers.logs(id, { timestamps: req.timestamps, ...(req.tail !== 'all' ? { tail: req.tail } : {}) });
+  if (req.remove_created_after) await engine.containers.remove(id, { force: true });
   return { id, exit_code: exitCode, log: out.stdout + out.stderr };
 }

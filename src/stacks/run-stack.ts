@@ -6,7 +6,7 @@
 import type { ContainerEngine } from '../ports/engine.js';
 import { LABEL } from '../domain/labels.js';
 import { planIsEmpty, planStackAction } from '../planner/stack/plan.js';
-import type { DesiredStack, StackActionName, StackOptions, StackPlan } from '../planner/stack/types.js';
+import type { DesiredStack, StackActionName, StackOptions, StackPlan } from '../domain/stack.js';
 import { StackExecutor, type ContainerResult, type ExecuteOptions } from './execute.js';
 import { observeStack } from './observe.js';
 
@@ -48,8 +48,8 @@ export async function runStack(engine: ContainerEngine, stack: DesiredStack, cmd
   const plan = planStackAction(action, stack, observed, opts);
   const containers = cmd === 'plan' ? planResults(plan) : await executor.execute(plan);
   if (cmd === 'down' && !opts.services?.length) {
-    const left = await engine.listContainers({ all: true, labels: { [LABEL.stack]: stack.name } });
-    if (left.length === 0) for (const n of stack.networks.filter((x) => !x.external)) await engine.removeNetwork(n.name).catch(() => undefined);
+    const left = await engine.containers.list({ all: true, labels: { [LABEL.stack]: stack.name } });
+    if (left.length === 0) for (const n of stack.networks.filter((x) => !x.external)) await engine.networks.remove(n.name).catch(() => undefined);
   }
   const all = [...pre, ...containers];
   return {

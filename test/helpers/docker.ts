@@ -3,14 +3,15 @@
  * Everything a test creates carries LABEL.test=<run id> so cleanup touches only our own objects.
  */
 import { randomBytes } from 'node:crypto';
-import { DockerEngine } from '../../src/adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../../src/adapters/engine-factory.js';
+import type { ContainerEngine } from '../../src/ports/engine.js';
 import { LABEL } from '../../src/domain/labels.js';
 
 /** Built by scripts/ensure-test-image.sh (FROM scratch + static busybox). */
 export const TEST_IMAGE = process.env.BOSUN_TEST_IMAGE ?? 'bosun-busybox:latest';
 
-export function testEngine(): DockerEngine {
-  return new DockerEngine();
+export function testEngine(): ContainerEngine {
+  return createEngine();
 }
 
 export function uniqueName(prefix: string): string {
@@ -22,9 +23,9 @@ export function newRunId(): string {
   return `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
 }
 
-export async function removeTestContainers(engine: DockerEngine, runId: string): Promise<void> {
-  const list = await engine.listContainers({ all: true, labels: { [LABEL.test]: runId } });
-  await Promise.all(list.map((c) => engine.removeContainer(c.id, { force: true, volumes: true })));
+export async function removeTestContainers(engine: ContainerEngine, runId: string): Promise<void> {
+  const list = await engine.containers.list({ all: true, labels: { [LABEL.test]: runId } });
+  await Promise.all(list.map((c) => engine.containers.remove(c.id, { force: true, volumes: true })));
 }
 
 /** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */

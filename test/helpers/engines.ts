@@ -8,7 +8,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { DockerEngine } from '../../src/adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../../src/adapters/engine-factory.js';
+import type { ContainerEngine } from '../../src/ports/engine.js';
 import { TEST_IMAGE, eventually } from './docker.js';
 
 export interface ExtraEngine {
@@ -16,7 +17,7 @@ export interface ExtraEngine {
   host: string;
   dir: string;
   proc: ChildProcess;
-  engine: DockerEngine;
+  engine: ContainerEngine;
   /** Stops the daemon (SIGTERM, then SIGKILL) and waits for it to exit. */
   stop(): Promise<void>;
 }
@@ -58,7 +59,7 @@ export async function startEngine(root: string, name: string, index: number): Pr
     '--storage-driver', process.env.BOSUN_TEST_STORAGE_DRIVER ?? 'vfs',
   ], { stdio: ['ignore', logFd, logFd], detached: false });
   const host = `unix://${sock}`;
-  const engine = new DockerEngine({ host });
+  const engine = createEngine({ host });
   const exited = new Promise<void>((r) => proc.once('exit', () => r()));
   await eventually(`dockerd ${name} (see ${dir}/dockerd.log)`, async () => (await engine.info()).serverVersion, 30_000, 200);
   await run('docker', ['-H', host, 'load', '-q'], { stdinFile: await savedImage(root) });

@@ -2,14 +2,16 @@
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
 import { BosunError } from '../../domain/errors.js';
-import type { BuildRequest, BuildResult, ImageDetails, PullRequest } from '../../ports/engine.js';
+import type { BuildRequest, BuildResult, CallOptions, ImageDetails, PullRequest } from '../../domain/engine/index.js';
+import type { ImagesApi } from '../../ports/engine.js';
+import { CALL_TIMEOUT, abortable, bounded } from './call.js';
 import { buildContextTar } from './build-context.js';
 import { engineError, messageOf, statusOf } from './errors.js';
 import { apiSegment } from './paths.js';
 
-export async function inspectImage(docker: Docker, ref: string): Promise<ImageDetails | undefined> {
+async function inspectImage(docker: Docker, ref: string, signal?: AbortSignal): Promise<ImageDetails | undefined> {
   try {
-    const i = await docker.getImage(apiSegment(ref, 'image')).inspect();
+    const i = await docker.getImage(apiSegment(ref, 'image')).inspect(abortable({}, signal) as Docker.ImageInspectOptions);
     return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: i.Created };
   } catch (e) {
     if (statusOf(e) === 404) return undefined;
@@ -17,9 +19,9 @@ export async function inspectImage(docker: Docker, ref: string): Promise<ImageDe
   }
 }
 
-export async function pullImage(docker: Docker, req: PullRequest): Promise<ImageDetails> {
+async function pullImage(docker: Docker, req: PullRequest, signal: AbortSignal | undefined): Promise<ImageDetails> {
   try {
-    const stream = (await docker.pull(req.ref, req.signal ? { abortSignal: req.signal } : {})) as Readable;
+    const stream = (await docker.pull(req.ref, abortable({}, signal))) as Readable;
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
         const failed = events?.find((ev) => ev.error);
@@ -36,7 +38,7 @@ export async function pullImage(docker: Docker, req: PullRequest): Promise<Image
   return img;
 }
 
-export async function buildImage(docker: Docker, req: BuildRequest): Promise<BuildResult> {
+async function buildImage(docker: Docker, req: BuildRequest, signal: AbortSignal | undefined): Promise<BuildResult> {
   let log = '';
   try {
     const tar = await buildContextTar(req.contextDir);
@@ -47,7 +49,7 @@ export async function buildImage(docker: Docker, req: BuildRequest): Promise<Bui
       labels: req.labels ?? {},
       rm: true,
       forcerm: true,
-      ...(req.signal ? { abortSignal: req.signal } : {}),
+      ...(signal ? { abortSignal: signal } : {}),
     })) as Readable;
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(
@@ -71,11 +73,31 @@ export async function buildImage(docker: Docker, req: BuildRequest): Promise<Bui
   return { imageId: img.id, log };
 }
 
-export async function removeImage(docker: Docker, ref: string, opts: { force?: boolean } = {}): Promise<void> {
+async function removeImage(docker: Docker, ref: string, opts: { force?: boolean }, signal: AbortSignal | undefined): Promise<void> {
   try {
-    await docker.getImage(apiSegment(ref, 'image')).remove({ force: opts.force ?? false });
+    await docker.getImage(apiSegment(ref, 'image')).remove(abortable({ force: opts.force ?? false }, signal));
   } catch (e) {
     if (statusOf(e) === 404) return;
     throw engineError(e, `remove image ${ref}`);
+  }
+}
+
+export class DockerImages implements ImagesApi {
+  constructor(private readonly docker: Docker) {}
+
+  inspect(ref: string, o?: CallOptions): Promise<ImageDetails | undefined> {
+    return bounded(o, CALL_TIMEOUT.quick, `inspect image ${ref}`, (signal) => inspectImage(this.docker, ref, signal));
+  }
+
+  pull(req: PullRequest): Promise<ImageDetails> {
+    return bounded(req, CALL_TIMEOUT.transfer, `pull ${req.ref}`, (signal) => pullImage(this.docker, req, signal));
+  }
+
+  build(req: BuildRequest): Promise<BuildResult> {
+    return bounded(req, CALL_TIMEOUT.transfer, `build ${req.tag}`, (signal) => buildImage(this.docker, req, signal));
+  }
+
+  remove(ref: string, o: { force?: boolean } & CallOptions = {}): Promise<void> {
+    return bounded(o, CALL_TIMEOUT.create, `remove image ${ref}`, (signal) => removeImage(this.docker, ref, o, signal));
   }
 }

@@ -3,10 +3,7 @@
  * No I/O here, so it is unit-tested directly.
  */
 import type Docker from 'dockerode';
-import type {
-  ContainerDetails, ContainerSpec, ContainerStatus, ContainerSummary, Healthcheck, Mount, PortBinding, ResourceLimits, RestartPolicy,
-  RestartPolicyName,
-} from '../../ports/engine.js';
+import type { ContainerDetails, ContainerSpec, ContainerStatus, ContainerSummary, Healthcheck, Mount, PortBinding, ResourceLimits, RestartPolicy, RestartPolicyName } from '../../domain/engine/index.js';
 
 const NS_PER_MS = 1_000_000;
 

@@ -1,5 +1,5 @@
 /** Captured container output: two bounded streams (stdout, stderr), optionally cut past a total. */
-import type { CapturedOutput } from '../../ports/engine.js';
+import type { CapturedOutput } from '../../domain/engine/index.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
 
 /** Two bounded streams counted together: past `stopAfter` bytes the reader's signal aborts. */

@@ -3,8 +3,8 @@
  * Batches go through jsonb_to_recordset so one plan is a handful of statements.
  */
 import { BosunError } from '../../domain/errors.js';
-import type { StateUpdate } from '../../planner/cluster/observe.js';
-import type { NodeStatus, Placement, Plan, Replica, ReplicaState } from '../../planner/cluster/types.js';
+import type { StateUpdate } from '../../domain/cluster.js';
+import type { NodeStatus, Placement, Plan, Replica, ReplicaState } from '../../domain/cluster.js';
 import type { ClusterStore, HeartbeatInput, Lease, NodeRecord, ServiceInput, ServiceRecord, ServiceStatus } from '../../ports/store.js';
 import { openDb, type Row, type SqlDb } from './db.js';
 import { migrate } from './migrations.js';

@@ -10,10 +10,11 @@ import { statfs } from 'node:fs/promises';
 import { BosunError, toBosunError } from '../../domain/errors.js';
 import { LABEL } from '../../domain/labels.js';
 import { DEFAULT_POLICY, type Policy } from '../../domain/policy.js';
-import type { ContainerEngine, ContainerSpec, ContainerSummary, EngineInfo } from '../../ports/engine.js';
+import type { ContainerEngine } from '../../ports/engine.js';
+import type { ContainerSpec, ContainerSummary, EngineInfo } from '../../domain/engine/index.js';
 import { ERRORS_CHANNEL, type InboundMessage, type Subscription, type Transport } from '../../ports/transport.js';
 import type { ReportedContainer } from '../../planner/cluster/observe.js';
-import type { Resources } from '../../planner/cluster/types.js';
+import type { Resources } from '../../domain/cluster.js';
 import { backoffMs, sleep, withTimeout } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
 import {
@@ -104,7 +105,7 @@ export class NodeAgent {
   }
 
   private async slotContainers(service: string, slot: number): Promise<ContainerSummary[]> {
-    return this.o.engine.listContainers({ all: true, labels: { [LABEL.node]: this.o.name, [LABEL.service]: service, [LABEL.replica]: String(slot) } });
+    return this.o.engine.containers.list({ all: true, labels: { [LABEL.node]: this.o.name, [LABEL.service]: service, [LABEL.replica]: String(slot) } });
   }
 
   private async run(m: RunMessage): Promise<void> {
@@ -136,9 +137,9 @@ export class NodeAgent {
       let containerId = same?.id;
       if (!containerId) {
         await this.ensureImage(m.container.image);
-        containerId = (await this.o.engine.createContainer(spec)).id;
+        containerId = (await this.o.engine.containers.create(spec)).id;
       }
-      await this.o.engine.startContainer(containerId);
+      await this.o.engine.containers.start(containerId);
     } catch (e) {
       const err = toBosunError(e, 'engine_error');
       this.o.log.warn({ ...id, code: err.code, err: err.message }, 'replica failed to start');
@@ -153,9 +154,9 @@ export class NodeAgent {
   }
 
   private async ensureImage(ref: string): Promise<void> {
-    if (await this.o.engine.inspectImage(ref)) return;
+    if (await this.o.engine.images.inspect(ref)) return;
     try {
-      await withTimeout(`pull ${ref}`, this.o.pullTimeoutMs ?? 60_000, (signal) => this.o.engine.pullImage({ ref, signal }), this.ctl.signal);
+      await withTimeout(`pull ${ref}`, this.o.pullTimeoutMs ?? 60_000, (signal) => this.o.engine.images.pull({ ref, signal }), this.ctl.signal);
     } catch (e) {
       const err = toBosunError(e, 'pull_failed');
       throw new BosunError(err.code === 'timeout' ? 'pull_failed' : err.code, `image ${ref} is not on the node and could not be pulled: ${err.message}`, { cause: e });
@@ -173,8 +174,8 @@ export class NodeAgent {
   }
 
   private async remove(id: string): Promise<void> {
-    await this.o.engine.stopContainer(id, { timeoutSec: this.o.stopTimeoutSec ?? 2 }).catch(() => undefined);
-    await this.o.engine.removeContainer(id, { force: true });
+    await this.o.engine.containers.stop(id, { timeoutSec: this.o.stopTimeoutSec ?? 2 }).catch(() => undefined);
+    await this.o.engine.containers.remove(id, { force: true });
   }
 
   private async report(c: ReportedContainer): Promise<void> {
@@ -183,7 +184,7 @@ export class NodeAgent {
   }
 
   private async heartbeat(): Promise<void> {
-    const list = await this.o.engine.listContainers({ all: true, labels: { [LABEL.node]: this.o.name, [LABEL.managed]: 'true' } });
+    const list = await this.o.engine.containers.list({ all: true, labels: { [LABEL.node]: this.o.name, [LABEL.managed]: 'true' } });
     const containers = list.map(reportOf).filter((c): c is ReportedContainer => c !== undefined);
     const msg: HeartbeatMessage = {
       type: 'heartbeat', node: this.o.name, sentAt: Date.now(), intervalMs: this.heartbeatMs,
@@ -235,16 +236,14 @@ export class NodeAgent {
     let since: bigint | undefined;
     for (let attempt = 0; !signal.aborted; attempt++) {
       try {
-        for await (const ev of this.o.engine.events({ types: ['container'], labels: { [LABEL.node]: this.o.name }, signal, ...(since ? { sinceNano: since } : {}) })) {
+        for await (const ev of this.o.engine.events.stream({ resources: ['container'], labels: { [LABEL.node]: this.o.name }, signal, ...(since ? { sinceNano: since } : {}) })) {
           since = ev.timeNano + 1n;
           attempt = 0;
           const id = identityOf(ev.attributes);
           if (!id) continue;
-          if (ev.action === 'start') await this.report({ ...id, status: 'running' });
-          else if (ev.action === 'die') {
-            const code = Number(ev.attributes.exitCode ?? NaN);
-            await this.report({ ...id, status: 'exited', ...(Number.isInteger(code) ? { exitCode: code } : {}) });
-          } else if (ev.action === 'oom') await this.report({ ...id, status: 'exited', error: 'out of memory' });
+          if (ev.kind === 'started') await this.report({ ...id, status: 'running' });
+          else if (ev.kind === 'died') await this.report({ ...id, status: 'exited', ...(ev.exitCode !== undefined ? { exitCode: ev.exitCode } : {}) });
+          else if (ev.kind === 'oom') await this.report({ ...id, status: 'exited', error: 'out of memory' });
         }
       } catch (e) {
         if (signal.aborted) break;

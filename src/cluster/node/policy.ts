@@ -5,7 +5,7 @@
  */
 import { applyPolicyDefaults, enforcePolicy, type Policy } from '../../domain/policy.js';
 import { applyLimits } from '../../domain/policy/limits.js';
-import type { ContainerSpec } from '../../ports/engine.js';
+import type { ContainerSpec } from '../../domain/engine/index.js';
 
 /**
  * Applies the policy's defaults (loopback for address-less ports, default limits and log

@@ -1,8 +1,8 @@
 /** Pure mapping from a run order to the Docker container spec and back from labels. */
 import { LABEL } from '../../domain/labels.js';
-import type { ContainerSpec, ContainerSummary, Mount, PortBinding } from '../../ports/engine.js';
+import type { ContainerSpec, ContainerSummary, Mount, PortBinding } from '../../domain/engine/index.js';
 import type { ReportedContainer } from '../../planner/cluster/observe.js';
-import type { Resources } from '../../planner/cluster/types.js';
+import type { Resources } from '../../domain/cluster.js';
 import type { RunMessage } from '../protocol.js';
 
 export const RESOURCES_LABEL = 'bosun.resources';

@@ -12,7 +12,7 @@ import type { Registry } from 'prom-client';
 import type { ClusterStore } from '../../ports/store.js';
 import { Scheduler } from '../../planner/cluster/scheduler.js';
 import type { Logger } from '../../util/log.js';
-import type { ContainerTemplate } from '../../planner/cluster/types.js';
+import type { ContainerTemplate } from '../../domain/cluster.js';
 import { containerSpecFor } from '../node/spec.js';
 import { containerTemplateSchema, nameSchema, zodToBosun } from '../protocol.js';
 import { bearerMatches } from './auth.js';

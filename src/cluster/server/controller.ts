@@ -9,7 +9,7 @@ import type { ClusterStore, ServiceStatus } from '../../ports/store.js';
 import type { Transport } from '../../ports/transport.js';
 import { reconcile } from '../../planner/cluster/reconcile.js';
 import { replicaKey } from '../../planner/cluster/observe.js';
-import type { Plan, PlannerConfig, Replica, ServiceSpec } from '../../planner/cluster/types.js';
+import type { Plan, PlannerConfig, Replica, ServiceSpec } from '../../domain/cluster.js';
 import { sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
 import { sendToNode, type RunMessage, type StopMessage } from '../protocol.js';

@@ -4,7 +4,7 @@
  * and the replica and node counts the leader last saw.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Plan, Replica } from '../../planner/cluster/types.js';
+import type { Plan, Replica } from '../../domain/cluster.js';
 
 export interface ClusterMetrics {
   registry: Registry;

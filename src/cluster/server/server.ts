@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ClusterStore } from '../../ports/store.js';
 import type { Subscription, Transport } from '../../ports/transport.js';
-import type { PlannerConfig } from '../../planner/cluster/types.js';
+import type { PlannerConfig } from '../../domain/cluster.js';
 import type { Policy } from '../../domain/policy.js';
 import type { Logger } from '../../util/log.js';
 import { REPORTS_CHANNEL } from '../protocol.js';

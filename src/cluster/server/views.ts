@@ -1,6 +1,6 @@
 /** Pure views for the API: seed 001's shapes and bosun's own. */
 import type { NodeRecord, ServiceRecord } from '../../ports/store.js';
-import type { Replica } from '../../planner/cluster/types.js';
+import type { Replica } from '../../domain/cluster.js';
 
 export function replicaName(svc: ServiceRecord | undefined, r: Replica): string {
   return `${r.service}.${svc?.container.name ?? r.service}.${r.slot}.g${r.generation}`;

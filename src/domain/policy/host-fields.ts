@@ -5,7 +5,7 @@
  * not in ContainerSpec: no schema accepts them, so they cannot be asked for (tests prove it).
  */
 import { BosunError } from '../errors.js';
-import type { ContainerSpec } from '../../ports/engine.js';
+import type { ContainerSpec } from '../../domain/engine/index.js';
 import { isWithin } from './host-paths.js';
 import type { Policy } from './schema.js';
 

@@ -5,7 +5,7 @@
  * only some keys keeps the built-in value for the others (limits merge key by key).
  */
 import { BosunError } from '../errors.js';
-import type { ContainerSpec, LogConfig, ResourceLimits } from '../../ports/engine.js';
+import type { ContainerSpec, LogConfig, ResourceLimits } from '../../domain/engine/index.js';
 import { DEFAULT_LIMITS, DEFAULT_MAX_LIMITS, type Limits, type Policy } from './schema.js';
 
 const UNITS: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };

@@ -6,7 +6,7 @@
  * nor the Compose schema accepts them, so they cannot be asked for.
  */
 import { BosunError } from '../errors.js';
-import type { ContainerSpec } from '../../ports/engine.js';
+import type { ContainerSpec } from '../../domain/engine/index.js';
 import type { Policy } from './schema.js';
 
 export interface NamespaceScope {

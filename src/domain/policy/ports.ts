@@ -4,7 +4,7 @@
  * default), never silently to every interface.
  */
 import { BosunError } from '../errors.js';
-import type { ContainerSpec, PortBinding } from '../../ports/engine.js';
+import type { ContainerSpec, PortBinding } from '../../domain/engine/index.js';
 import type { Policy } from './schema.js';
 
 const ALL = new Set(['', '0.0.0.0', '::']);

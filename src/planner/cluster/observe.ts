@@ -3,7 +3,8 @@
  * assignments, and which of its containers must be fenced (stale generation, or an
  * assignment that no longer wants to run there).
  */
-import type { Plan, Replica, ReplicaState } from './types.js';
+import type { Fence, Plan, Replica, ReplicaState, StateUpdate } from '../../domain/cluster.js';
+export type { Fence, StateUpdate } from '../../domain/cluster.js';
 
 export interface ReportedContainer {
   service: string;
@@ -13,22 +14,6 @@ export interface ReportedContainer {
   status: string;
   exitCode?: number;
   error?: string;
-}
-
-export interface StateUpdate {
-  service: string;
-  slot: number;
-  generation: number;
-  state: ReplicaState;
-  reason?: string;
-}
-
-export interface Fence {
-  service: string;
-  slot: number;
-  generation: number;
-  node: string;
-  reason: string;
 }
 
 export interface Observation {

@@ -7,8 +7,8 @@
  *   and the successor is placed only once the node confirmed the stop (stop-first: never N+1).
  */
 import { Scheduler } from './scheduler.js';
-import type { NodeView, Placement, Plan, PlannerConfig, Replica, ServiceSpec, StopOrder } from './types.js';
-import { DEFAULT_PLANNER_CONFIG } from './types.js';
+import type { NodeView, Placement, Plan, PlannerConfig, Replica, ServiceSpec, StopOrder } from '../../domain/cluster.js';
+import { DEFAULT_PLANNER_CONFIG } from '../../domain/cluster.js';
 
 export interface ReconcileInput {
   services: readonly ServiceSpec[];

@@ -3,8 +3,8 @@
  * (cheap first), each naming why it refused a node; ranking spreads a service's replicas
  * (fewest of this service, then fewest overall, then most free memory).
  */
-import type { Constraint, ContainerTemplate, NodeView, RefusalCounts, Resources, ServiceSpec } from './types.js';
-import { NO_RESOURCES } from './types.js';
+import type { Constraint, ContainerTemplate, NodeView, RefusalCounts, Resources, ServiceSpec } from '../../domain/cluster.js';
+import { NO_RESOURCES } from '../../domain/cluster.js';
 
 interface NodeSlot {
   node: NodeView;

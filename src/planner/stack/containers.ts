@@ -2,10 +2,10 @@
  * Expands services into the concrete containers they describe: one per instance, each
  * with its name, resolved links and the bosun labels (stack, service, instance, spec hash).
  */
-import type { ContainerSpec } from '../../ports/engine.js';
+import type { ContainerSpec } from '../../domain/engine/index.js';
 import { LABEL } from '../../domain/labels.js';
 import { specHash } from './spec-hash.js';
-import type { DesiredService, DesiredStack } from './types.js';
+import type { DesiredService, DesiredStack } from '../../domain/stack.js';
 
 export interface DesiredContainer {
   name: string;

@@ -3,10 +3,10 @@
  * recreate (image, env, command, …), change in place (limits, restart policy), reconnect
  * (networks), or exec (post-start commands missing). Each finding names the field.
  */
-import type { ContainerSpec, ResourceLimits, RestartPolicy } from '../../ports/engine.js';
+import type { ContainerSpec, ResourceLimits, RestartPolicy } from '../../domain/engine/index.js';
 import { LABEL } from '../../domain/labels.js';
 import type { DesiredContainer } from './containers.js';
-import type { ExecCheck, ExecCommand, ObservedContainer } from './types.js';
+import type { ExecCheck, ExecCommand, ObservedContainer } from '../../domain/stack.js';
 
 export interface Drift {
   recreate: string[];

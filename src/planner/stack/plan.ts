@@ -7,7 +7,7 @@ import { LABEL } from '../../domain/labels.js';
 import { desiredContainers, type DesiredContainer } from './containers.js';
 import { detectDrift } from './drift.js';
 import { closure, dependencyGraph, reverseGraph, topoOrder } from './graph.js';
-import type { ContainerOp, ContainerStep, DesiredService, DesiredStack, ObservedContainer, ObservedState, StackActionName, StackOptions, StackPlan } from './types.js';
+import type { ContainerOp, ContainerStep, DesiredService, DesiredStack, ObservedContainer, ObservedState, StackActionName, StackOptions, StackPlan } from '../../domain/stack.js';
 
 const UP_ACTIONS: ReadonlySet<StackActionName> = new Set(['create', 'start', 'startup', 'update', 'pull']);
 const DOWN_ACTIONS: ReadonlySet<StackActionName> = new Set(['stop', 'remove', 'shutdown']);

@@ -3,7 +3,7 @@
  * container. Limits, restart policy and networks are left out: they change in place.
  * Pure (FNV-1a over a canonical JSON), so the planner needs no node:crypto.
  */
-import type { ContainerSpec } from '../../ports/engine.js';
+import type { ContainerSpec } from '../../domain/engine/index.js';
 import { LABEL } from '../../domain/labels.js';
 
 export function canonicalJson(v: unknown): string {

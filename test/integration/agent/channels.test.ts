@@ -20,7 +20,7 @@ let agent: AgentProcess;
 let client: TestClient;
 
 async function removeByNamePrefix(prefix: string) {
-  for (const c of await engine.listContainers({ all: true, name: prefix })) await engine.removeContainer(c.id, { force: true });
+  for (const c of await engine.containers.list({ all: true, name: prefix })) await engine.containers.remove(c.id, { force: true });
 }
 
 describe('agent channels over AMQP', () => {
@@ -49,7 +49,7 @@ describe('agent channels over AMQP', () => {
     assert.equal(reply?.stderr, 'oops\n');
     assert.equal(reply?.action, 'start_container.response_channel');
     // a function run leaves nothing behind once the reply is out
-    await eventually('container removed', async () => (await engine.listContainers({ labels })).length === 0 || undefined);
+    await eventually('container removed', async () => (await engine.containers.list({ labels })).length === 0 || undefined);
   });
 
   it('response_format raw publishes stdout alone (seed 000 chaining)', async () => {
@@ -97,13 +97,13 @@ describe('agent channels over AMQP', () => {
       const r = await client.request('start_container.create', { image: `bosun-test-built:${runId}`, name, build: true, context: dir, labels });
       assert.equal(r.ok, true, JSON.stringify(r));
       assert.match(String((r.result as { build_log: string }).build_log), /Successfully built|writing image|Step 1/);
-      const d = await engine.inspectContainer(name);
+      const d = await engine.containers.inspect(name);
       assert.equal(d?.state.running, true);
       assert.deepEqual(d?.restartPolicy, { name: 'on-failure', maximumRetryCount: 5 });
-      const cat = await engine.exec(name, { cmd: ['cat', '/built.txt'] });
+      const cat = await engine.exec.run(name, { cmd: ['cat', '/built.txt'] });
       assert.equal(cat.output.stdout, 'built\n');
-      await engine.removeContainer(name, { force: true });
-      await engine.removeImage(`bosun-test-built:${runId}`, { force: true });
+      await engine.containers.remove(name, { force: true });
+      await engine.images.remove(`bosun-test-built:${runId}`, { force: true });
     } finally {
       removeBosunTestDir(dir);
     }
@@ -113,17 +113,17 @@ describe('agent channels over AMQP', () => {
     const name = uniqueName(`exist-${runId}`);
     const first = await client.request('start_container.create', { image: TEST_IMAGE, name, command: 'sleep 30', labels });
     assert.equal((first.result as { created: boolean }).created, true);
-    await engine.stopContainer(name, { timeoutSec: 0 });
+    await engine.containers.stop(name, { timeoutSec: 0 });
     const second = await client.request('start_container.create', { image: TEST_IMAGE, name, command: 'sleep 30', labels });
     assert.deepEqual(second.result, { created: false, started: true, was_running: false });
-    assert.equal((await engine.listContainers({ labels, name })).length, 1);
-    assert.equal((await engine.inspectContainer(name))?.state.running, true);
+    assert.equal((await engine.containers.list({ labels, name })).length, 1);
+    assert.equal((await engine.containers.inspect(name))?.state.running, true);
   });
 
   it('start_containers_not_running: exact by default, begins-with when exact_value is false', async () => {
     const base = uniqueName(`snr-${runId}`);
     for (const suffix of ['-a', '-b']) {
-      await engine.createContainer({ image: TEST_IMAGE, name: base + suffix, cmd: ['sleep', '30'], labels: bosunMade, stopTimeoutSec: 0 });
+      await engine.containers.create({ image: TEST_IMAGE, name: base + suffix, cmd: ['sleep', '30'], labels: bosunMade, stopTimeoutSec: 0 });
     }
     const exact = await client.request('start_containers_not_running', { name: base });
     assert.equal((exact.error as { code: string }).code, 'not_found');
@@ -135,8 +135,8 @@ describe('agent channels over AMQP', () => {
 
   it('container_status, stop, restart, remove and close_container', async () => {
     const name = uniqueName(`life-${runId}`);
-    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '60'], labels: bosunMade, stopTimeoutSec: 0 });
-    await engine.startContainer(name);
+    await engine.containers.create({ image: TEST_IMAGE, name, cmd: ['sleep', '60'], labels: bosunMade, stopTimeoutSec: 0 });
+    await engine.containers.start(name);
     const status = await client.request('container_status', { name });
     assert.equal((status.result as { status: string }).status, 'running');
     const stopped = await client.request('stop_container', { name, timeout: 0 });
@@ -147,7 +147,7 @@ describe('agent channels over AMQP', () => {
     assert.equal((refused.error as { code: string; field: string }).field, 'force');
     const closed = await client.request('close_container', { name, timeout: 0 });
     assert.deepEqual(closed.result, { removed: true });
-    assert.equal(await engine.inspectContainer(name), undefined);
+    assert.equal(await engine.containers.inspect(name), undefined);
     const again = await client.request('close_container', { name });
     assert.deepEqual(again.result, { removed: false, already_gone: true });
   });
@@ -157,7 +157,7 @@ describe('agent channels over AMQP', () => {
     const run = await client.request('dispatch', { Dockercmd: 'run', Image: TEST_IMAGE, Cmd: ['echo', 'hello world!'], Options: { Name: `${name}-1`, Attach: ['STDOUT', 'STDERR'], Remove: true } });
     assert.equal(run.stdout, 'hello world!\n');
     // Removal follows the reply (off its critical path), so wait for it rather than race it.
-    await eventually('the attached run\'s container removed', async () => (await engine.inspectContainer(`${name}-1`)) === undefined);
+    await eventually('the attached run\'s container removed', async () => (await engine.containers.inspect(`${name}-1`)) === undefined);
     const detached = await client.request('dispatch', { dockercmd: 'RUN', image: TEST_IMAGE, cmd: ['sleep', '60'], options: { name: `${name}-2` } });
     assert.equal(detached.ok, true);
     const stop = await client.request('dispatch', { DOCKERCMD: 'stop', Container: `${name}-2`, Options: { Time: 0 } });
@@ -170,14 +170,14 @@ describe('agent channels over AMQP', () => {
 
   it('monitor_container_status: notices a stop, with exit code; unknown containers are an error', async () => {
     const name = uniqueName(`mon-${runId}`);
-    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sh', '-c', 'sleep 60'], labels: bosunMade, stopTimeoutSec: 0 });
-    await engine.startContainer(name);
+    await engine.containers.create({ image: TEST_IMAGE, name, cmd: ['sh', '-c', 'sleep 60'], labels: bosunMade, stopTimeoutSec: 0 });
+    await engine.containers.start(name);
     const channel = `mon-${runId}`;
     const inbox = await client.collect(channel);
     const ack = await client.request('monitor_container_status', { name, response_channel: channel, interval: 30 });
     assert.equal((ack.result as { monitoring: boolean }).monitoring, true);
     assert.equal(inbox.messages.length, 0);
-    await engine.killContainer(name, 'SIGKILL');
+    await engine.containers.kill(name, 'SIGKILL');
     const [notice] = await eventually('notice', async () => (inbox.messages.length ? inbox.json() : undefined));
     await inbox.stop();
     assert.equal(notice?.container, name);

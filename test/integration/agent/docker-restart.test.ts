@@ -31,8 +31,8 @@ it('survives a daemon restart: monitors resume, runs work again', async () => {
   const agent = await startTestAgent({ dockerHost: node.host });
   try {
     const name = `dr-${runId}`;
-    await node.engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '300'], labels: { [LABEL.test]: runId, [LABEL.managed]: 'true' }, stopTimeoutSec: 1 });
-    await node.engine.startContainer(name);
+    await node.engine.containers.create({ image: TEST_IMAGE, name, cmd: ['sleep', '300'], labels: { [LABEL.test]: runId, [LABEL.managed]: 'true' }, stopTimeoutSec: 1 });
+    await node.engine.containers.start(name);
     const channel = `mon-${runId}-dr`;
     const inbox = await client.collect(channel);
     const ack = await client.request('monitor_container_status', { name, response_channel: channel, interval: 300 });

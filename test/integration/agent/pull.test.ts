@@ -49,7 +49,7 @@ after(async () => {
   await client.close();
   await agent.stop();
   await removeTestContainers(engine, runId);
-  await engine.removeImage(ref, { force: true });
+  await engine.images.remove(ref, { force: true });
   registry.kill('SIGTERM');
   rmSync(dir, { recursive: true, force: true });
 });
@@ -63,11 +63,11 @@ it('pull "never" refuses an image that is not on the host', async () => {
 });
 
 it('the default pull policy ("missing") pulls from the registry, then runs', async () => {
-  assert.equal(await engine.inspectImage(ref), undefined);
+  assert.equal(await engine.images.inspect(ref), undefined);
   const r = await run();
   assert.equal(r.ok, true, JSON.stringify(r));
   assert.equal(r.stdout, 'pulled\n');
-  assert.ok(await engine.inspectImage(ref));
+  assert.ok(await engine.images.inspect(ref));
 });
 
 it('pull "always" pulls again even when the image is present', async () => {

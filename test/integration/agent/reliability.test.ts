@@ -22,8 +22,8 @@ async function createdFor(requestId: string, sinceNano: bigint): Promise<number>
   setTimeout(() => ctl.abort(), 700);
   let n = 0;
   try {
-    for await (const ev of engine.events({ sinceNano, types: ['container'], labels: { [LABEL.request]: requestId }, signal: ctl.signal })) {
-      if (ev.action === 'create') n++;
+    for await (const ev of engine.events.stream({ sinceNano, resources: ['container'], labels: { [LABEL.request]: requestId }, signal: ctl.signal })) {
+      if (ev.kind === 'created') n++;
     }
   } catch (e) {
     if (!ctl.signal.aborted) throw e;
@@ -49,7 +49,7 @@ describe('agent reliability', () => {
     const inbox = await client.collect(channel);
     const child = await spawnAgent(['--concurrency', '2'], { BOSUN_STATE_DIR: tempDir('crash'), BOSUN_BROKER_URL: AMQP_URL });
     await client.send('start_container.response_channel', { image: TEST_IMAGE, command: 'sh -c "sleep 2; echo survived"', response_channel: channel, labels }, requestId);
-    await eventually('run started', async () => (await engine.listContainers({ labels: { [LABEL.request]: requestId }, status: ['running'] })).length === 1);
+    await eventually('run started', async () => (await engine.containers.list({ labels: { [LABEL.request]: requestId }, status: ['running'] })).length === 1);
     child.kill('SIGKILL');
     await new Promise((r) => child.once('exit', r));
     const agent = await startTestAgent();
@@ -91,14 +91,14 @@ describe('agent reliability', () => {
   it('monitors survive an agent restart', async () => {
     const stateDir = tempDir('mon');
     const name = uniqueName(`monr-${runId}`);
-    await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sleep', '60'], labels: { ...labels, [LABEL.managed]: 'true' }, stopTimeoutSec: 0 });
-    await engine.startContainer(name);
+    await engine.containers.create({ image: TEST_IMAGE, name, cmd: ['sleep', '60'], labels: { ...labels, [LABEL.managed]: 'true' }, stopTimeoutSec: 0 });
+    await engine.containers.start(name);
     const channel = `mon-${runId}-restart`;
     const inbox = await client.collect(channel);
     const first = await startTestAgent({ stateDir });
     await client.request('monitor_container_status', { name, response_channel: channel, interval: 60 });
     await first.stop();
-    await engine.stopContainer(name, { timeoutSec: 0 });
+    await engine.containers.stop(name, { timeoutSec: 0 });
     assert.equal(inbox.messages.length, 0);
     const second = await startTestAgent({ stateDir });
     try {
@@ -117,7 +117,7 @@ describe('agent reliability', () => {
     const agent = await startTestAgent();
     const requestId = `grace-${runId}`;
     await client.send('start_container.response_channel', { image: TEST_IMAGE, command: 'sh -c "sleep 2; echo finished"', response_channel: channel, labels }, requestId);
-    await eventually('run started', async () => (await engine.listContainers({ labels: { [LABEL.request]: requestId }, status: ['running'] })).length === 1);
+    await eventually('run started', async () => (await engine.containers.list({ labels: { [LABEL.request]: requestId }, status: ['running'] })).length === 1);
     await agent.stop();
     assert.equal(inbox.messages.length, 1, 'the reply was out before stop() returned');
     assert.equal(inbox.json()[0]?.stdout, 'finished\n');

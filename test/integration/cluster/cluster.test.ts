@@ -83,10 +83,10 @@ test('the node comes back: its stale replica is fenced, never more than 3 run, i
   const n3 = cluster.nodes[2]!;
   n3.engine = await startEngine(dir, 'n3', 2);
   // Its old container survived the engine restart (exited); start it again to play a stale replica running.
-  const stale = await n3.engine.engine.listContainers({ all: true, labels: { [LABEL.service]: 'web', [LABEL.test]: runId } });
-  for (const c of stale) await n3.engine.engine.startContainer(c.id);
+  const stale = await n3.engine.engine.containers.list({ all: true, labels: { [LABEL.service]: 'web', [LABEL.test]: runId } });
+  for (const c of stale) await n3.engine.engine.containers.start(c.id);
   cluster.startAgent(n3);
-  await eventually('stale replica fenced', async () => (await n3.engine.engine.listContainers({ all: true, labels: { [LABEL.service]: 'web', [LABEL.test]: runId } })).length === 0, 30_000, 150);
+  await eventually('stale replica fenced', async () => (await n3.engine.engine.containers.list({ all: true, labels: { [LABEL.service]: 'web', [LABEL.test]: runId } })).length === 0, 30_000, 150);
   assert.equal(sum(await converged('web', 3)), 3);
   assert.equal((await cluster.api('s1', 'PUT', '/services/web', web(5))).status, 200);
   const five = await converged('web', 5);

@@ -120,7 +120,7 @@ export class Cluster {
     const out = new Map<string, number>();
     for (const n of this.nodes) {
       if (n.engine.proc.exitCode !== null || n.engine.proc.signalCode !== null) continue;
-      const list = await n.engine.engine.listContainers({ labels: { [LABEL.service]: service, [LABEL.test]: this.runId } });
+      const list = await n.engine.engine.containers.list({ labels: { [LABEL.service]: service, [LABEL.test]: this.runId } });
       out.set(n.name, list.filter((c) => c.status === 'running').length);
     }
     return out;
@@ -130,8 +130,8 @@ export class Cluster {
     await Promise.all([...this.servers.values()].map((s) => killProc(s.proc)));
     await Promise.all(this.nodes.map((n) => killProc(n.agent)));
     for (const n of this.nodes) {
-      const list = await n.engine.engine.listContainers({ all: true, labels: { [LABEL.test]: this.runId } }).catch(() => []);
-      await Promise.all(list.map((c) => n.engine.engine.removeContainer(c.id, { force: true }).catch(() => undefined)));
+      const list = await n.engine.engine.containers.list({ all: true, labels: { [LABEL.test]: this.runId } }).catch(() => []);
+      await Promise.all(list.map((c) => n.engine.engine.containers.remove(c.id, { force: true }).catch(() => undefined)));
     }
     await Promise.all(this.nodes.map((n) => n.engine.stop()));
     await deleteNodeQueues(this.nodes.map((n) => nodeQueue(n.name))).catch(() => undefined);

@@ -28,7 +28,7 @@ const order = (specVersion: number): RunMessage => ({
   type: 'run', service: `${runId}svc`, slot: 0, generation: 1, specVersion,
   container: { name: 'c', image: TEST_IMAGE, cmd: ['sleep', '3600'], labels: { [LABEL.test]: runId } },
 });
-const slot = () => engine.listContainers({ all: true, labels: { [LABEL.node]: node, [LABEL.service]: `${runId}svc` } });
+const slot = () => engine.containers.list({ all: true, labels: { [LABEL.node]: node, [LABEL.service]: `${runId}svc` } });
 
 before(async () => {
   transport = await createTransport(AMQP_URL, silentLogger);
@@ -43,14 +43,14 @@ after(async () => {
 });
 
 test('a same-generation container of another spec version (a re-created service) is replaced, not adopted', async () => {
-  const { id: foreign } = await engine.createContainer({ ...containerSpecFor(order(1), node), stopSignal: 'SIGKILL' });
-  await engine.startContainer(foreign);
+  const { id: foreign } = await engine.containers.create({ ...containerSpecFor(order(1), node), stopSignal: 'SIGKILL' });
+  await engine.containers.start(foreign);
   await sendToNode(transport, server, node, order(2));
   await eventually('replaced by spec version 2', async () => {
     const cs = await slot();
     return cs.length === 1 && cs[0]!.labels[LABEL.specHash] === '2' && cs[0]!.status === 'running';
   }, 30_000);
-  assert.equal(await engine.inspectContainer(foreign), undefined);
+  assert.equal(await engine.containers.inspect(foreign), undefined);
 });
 
 test('the same run order twice yields one container', async () => {

@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import pg from 'pg';
 import { openClusterStore, type SqlClusterStore } from '../../../src/adapters/store-sql/sql-store.js';
-import type { Plan } from '../../../src/planner/cluster/types.js';
+import type { Plan } from '../../../src/domain/cluster.js';
 import { newRunId } from '../../helpers/docker.js';
 
 const PG_ADMIN = process.env.BOSUN_TEST_PG ?? 'postgres://postgres@127.0.0.1:5432/postgres';

@@ -3,7 +3,8 @@
  * engine_unavailable) and hold re-subscription — without restarting the shared daemon.
  */
 import { BosunError } from '../../../src/domain/errors.js';
-import type { ContainerEngine, EngineEvent, EventsRequest } from '../../../src/ports/engine.js';
+import type { ContainerEngine } from '../../../src/ports/engine.js';
+import type { EngineEvent, EventsRequest } from '../../../src/domain/engine/index.js';
 
 export interface BreakableEngine extends ContainerEngine {
   breakAndHold(): void;
@@ -28,14 +29,14 @@ export function breakableEngine(engine: ContainerEngine): BreakableEngine {
       inner.abort();
     };
     try {
-      for await (const ev of engine.events({ ...req, signal: inner.signal })) yield ev;
+      for await (const ev of engine.events.stream({ ...req, signal: inner.signal })) yield ev;
     } finally {
       req.signal.removeEventListener('abort', onAbort);
     }
     if (broken) throw new BosunError('engine_unavailable', 'event stream broken by the test');
   }
   const extra = {
-    events,
+    events: { stream: events },
     breakAndHold() {
       hold = new Promise((r) => (releaseHold = r));
       current?.();

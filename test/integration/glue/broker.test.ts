@@ -58,7 +58,7 @@ test('start and die of a container are published as bosun.events.start / .die', 
   try {
     // No wait for the subscription: the stream starts `since` the initial list, so nothing is missed.
     const web = await startWeb(engine, runId, 'evt', {});
-    await engine.stopContainer(web.id, { timeoutSec: 1 });
+    await engine.containers.stop(web.id, { timeoutSec: 1 });
     const mine = () => received.filter((b) => b.containerId === web.id).map((b) => b.event);
     await eventually('start and die on the broker', async () => mine().includes('start') && mine().includes('die'));
     const start = received.find((b) => b.containerId === web.id && b.event === 'start')!;

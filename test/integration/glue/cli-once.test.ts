@@ -40,7 +40,7 @@ test('-1 renders the current containers into the config file (reload=none) and e
   await writeFile(join(dir.path, 'off.ini'), `[handler]\nclass=DockerGlue.handlers.exec.ScriptHandler\nenabled=0\n\n[params]\nscript=/nonexistent\n`);
   assert.equal(await runCli(['glue', '-1', '--config-dir', dir.path, '--only-label', `${LABEL.test}=${runId}`]), 0);
   const text = await readFile(cfgFile, 'utf8');
-  const ip = (await engine.inspectContainer(web.id))!.networks[testNetworkName(runId)]!.ipAddress;
+  const ip = (await engine.containers.inspect(web.id))!.networks[testNetworkName(runId)]!.ipAddress;
   assert.match(text, new RegExp(`server ${web.name}_80 ${ip.replace(/\./g, '\\.')}:80 weight 100`));
   assert.match(text, /replace-path \^\/shop\/\?\(\.\*\)\$/);
 });

@@ -10,7 +10,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { DockerEngine } from '../../../src/adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../../../src/adapters/engine-factory.js';
+import type { ContainerEngine } from '../../../src/ports/engine.js';
 import { runGlue } from '../../../src/glue/run.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { TEST_IMAGE, eventually } from '../../helpers/docker.js';
@@ -20,7 +21,7 @@ const root = `/tmp/bgd-${randomBytes(3).toString('hex')}`;
 const sock = join(root, 'docker.sock');
 const ns = `bosun-glue-${process.pid}`;
 let daemon: ChildProcess | undefined;
-const engine = new DockerEngine({ host: `unix://${sock}` });
+const engine = createEngine({ host: `unix://${sock}` });
 const scriptLog = () => readFile(join(root, 'cfg', 'script.log'), 'utf8').catch(() => '');
 
 let bridge: string | undefined;
@@ -59,8 +60,8 @@ function load(): Promise<void> {
 }
 
 async function run(name: string): Promise<string> {
-  const { id } = await engine.createContainer({ name, image: TEST_IMAGE, cmd: ['sleep', '300'], networkMode: 'none', stopSignal: 'SIGKILL' });
-  await engine.startContainer(id);
+  const { id } = await engine.containers.create({ name, image: TEST_IMAGE, cmd: ['sleep', '300'], networkMode: 'none', stopSignal: 'SIGKILL' });
+  await engine.containers.start(id);
   return id;
 }
 
@@ -73,7 +74,7 @@ before(async () => {
 });
 
 after(async () => {
-  for (const c of await engine.listContainers({ all: true }).catch(() => [])) await engine.removeContainer(c.id, { force: true }).catch(() => undefined);
+  for (const c of await engine.containers.list({ all: true }).catch(() => [])) await engine.containers.remove(c.id, { force: true }).catch(() => undefined);
   await stopDaemon();
   await rm(root, { recursive: true, force: true });
   if (bridge) await deleteBridge(bridge);

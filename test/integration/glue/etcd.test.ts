@@ -63,7 +63,7 @@ test('keys appear with a routable container and go on stop; a clean exit revokes
     const key = `${prefix}/services/shop/${web.id.slice(0, 12)}`;
     const value = await eventually('key published', async () => (await keys())[key]);
     const rec = JSON.parse(value) as { address: string; node: string; ports: { port: number; proto: string; host: string }[]; labels: Record<string, string> };
-    const ip = (await engine.inspectContainer(web.id))!.networks[testNetworkName(runId)]!.ipAddress;
+    const ip = (await engine.containers.inspect(web.id))!.networks[testNetworkName(runId)]!.ipAddress;
     assert.equal(rec.address, ip);
     assert.equal(rec.node, 'test-node');
     assert.deepEqual(rec.ports.map((p) => [p.port, p.proto, p.host]), [[80, 'http', 'disc.test']]);
@@ -77,7 +77,7 @@ test('keys appear with a routable container and go on stop; a clean exit revokes
       return r.kvs[0] && r.kvs[0].lease !== lease.kvs[0]!.lease ? r.kvs[0] : undefined;
     });
     assert.equal(back.value.toString(), value);
-    await engine.stopContainer(web.id, { timeoutSec: 1 });
+    await engine.containers.stop(web.id, { timeoutSec: 1 });
     await eventually('key removed on stop', async () => !(key in (await keys())));
     await startWeb(engine, runId, 'disc2', { glue_http_80_host: 'disc.test', glue_service: 'shop' });
     await eventually('second key', async () => Object.keys(await keys()).length === 1);

@@ -4,7 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { createServer, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DockerEngine } from '../../../src/adapters/engine-docker/docker-engine.js';
+import type { ContainerEngine } from '../../../src/ports/engine.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import { TEST_IMAGE, eventually, uniqueName } from '../../helpers/docker.js';
 
@@ -24,7 +24,7 @@ export function freePort(): Promise<number> {
  * so a response tells which container answered and whether the prefix was stripped.
  */
 export async function startWeb(
-  engine: DockerEngine,
+  engine: ContainerEngine,
   runId: string,
   tag: string,
   labels: Record<string, string>,
@@ -33,7 +33,7 @@ export async function startWeb(
 ): Promise<{ id: string; name: string }> {
   const name = uniqueName(`glue-${tag}`);
   const script = `mkdir -p /www/app && echo root:${tag} > /www/id.txt && echo app:${tag} > /www/app/id.txt && exec httpd -f -p ${port} -h /www`;
-  const { id } = await engine.createContainer({
+  const { id } = await engine.containers.create({
     name,
     image: TEST_IMAGE,
     cmd: ['sh', '-c', script],
@@ -43,7 +43,7 @@ export async function startWeb(
     stopSignal: 'SIGKILL',
     networkMode: network,
   });
-  await engine.startContainer(id);
+  await engine.containers.start(id);
   return { id, name };
 }
 
@@ -56,14 +56,14 @@ export function testNetworkName(runId: string): string {
   return `glue-${runId}`;
 }
 
-export async function createTestNetwork(engine: DockerEngine, runId: string): Promise<string> {
+export async function createTestNetwork(engine: ContainerEngine, runId: string): Promise<string> {
   const name = testNetworkName(runId);
-  await engine.ensureNetwork({ name, labels: { [LABEL.test]: runId } });
+  await engine.networks.ensure({ name, labels: { [LABEL.test]: runId } });
   return name;
 }
 
-export async function removeTestNetwork(engine: DockerEngine, runId: string): Promise<void> {
-  await engine.removeNetwork(testNetworkName(runId)).catch(() => undefined);
+export async function removeTestNetwork(engine: ContainerEngine, runId: string): Promise<void> {
+  await engine.networks.remove(testNetworkName(runId)).catch(() => undefined);
 }
 
 export interface HttpReply {

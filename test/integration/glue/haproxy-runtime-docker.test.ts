@@ -72,7 +72,7 @@ test('a container start joins an existing backend via the runtime API; a stop le
   assert.ok(lb().process.runtimeUpdates > updates, 'applied through the runtime API');
   assert.equal(await workerPid(), pid, 'the same haproxy worker serves it');
 
-  await engine.stopContainer(two.id, { timeoutSec: 1 });
+  await engine.containers.stop(two.id, { timeoutSec: 1 });
   await eventually('rt2 out of rotation', async () => {
     for (let i = 0; i < 8; i++) if ((await get(httpPort, '/id.txt', 'rt.test')).body !== 'root:rt1') return false;
     return true;

@@ -104,7 +104,7 @@ test('weights show in the distribution; a stopped container leaves the rotation'
   }
   const heavy = counts['root:heavy'] ?? 0;
   assert.ok(heavy >= 50 && heavy <= 70, `heavy got ${heavy} of 80 (${JSON.stringify(counts)})`);
-  await engine.stopContainer(light.id, { timeoutSec: 1 });
+  await engine.containers.stop(light.id, { timeoutSec: 1 });
   await eventually('light out of rotation', async () => {
     for (let i = 0; i < 12; i++) if ((await get(httpPort, '/id.txt', 'w.test')).body !== 'root:heavy') return false;
     return true;
@@ -114,9 +114,9 @@ test('weights show in the distribution; a stopped container leaves the rotation'
 test('a network disconnect / connect moves the route at once (no periodic resync in this test)', async () => {
   const web = await startWeb(engine, runId, 'netmove', { glue_http_80_host: 'netmove.test' });
   await routed(httpPort, '/id.txt', 'netmove.test', 'root:netmove');
-  await engine.disconnectNetwork(testNetworkName(runId), web.id, { force: true });
+  await engine.networks.disconnect(testNetworkName(runId), web.id, { force: true });
   await eventually('route gone after disconnect', async () => (await get(httpPort, '/id.txt', 'netmove.test')).status === 404, 20_000, 50);
-  await engine.connectNetwork(testNetworkName(runId), web.id, {});
+  await engine.networks.connect(testNetworkName(runId), web.id, {});
   await routed(httpPort, '/id.txt', 'netmove.test', 'root:netmove');
 });
 
@@ -126,7 +126,7 @@ test('a TCP port routes (mode tcp listener on port + offset)', async () => {
 });
 
 test('an open TCP connection survives reloads (the old worker finishes it)', async () => {
-  const { id } = await engine.createContainer({
+  const { id } = await engine.containers.create({
     image: TEST_IMAGE,
     cmd: ['nc', '-ll', '-p', '6380', '-e', 'cat'],
     exposedPorts: ['6380/tcp'],
@@ -134,7 +134,7 @@ test('an open TCP connection survives reloads (the old worker finishes it)', asy
     networkMode: testNetworkName(runId),
     stopSignal: 'SIGKILL',
   });
-  await engine.startContainer(id);
+  await engine.containers.start(id);
   const sock = await eventually('echo routed', async () => {
     const s = connect(tcpPort + 1, '127.0.0.1');
     s.setEncoding('utf8');
@@ -221,7 +221,7 @@ test('a broken template is refused and the live config stays', async () => {
 test('a throwing plugin does not stop the others; the script gets <config> <event> <id>', async () => {
   const boom = glue!.workers.find((w) => w.cfg.name === 'boom')!;
   assert.ok(boom.failures > 0, 'the plugin threw');
-  const wp1 = (await engine.listContainers({ labels: { [LABEL.test]: runId } })).find((c) => c.name.startsWith('glue-wp1'))!;
+  const wp1 = (await engine.containers.list({ labels: { [LABEL.test]: runId } })).find((c) => c.name.startsWith('glue-wp1'))!;
   await eventually('script saw start', async () => (await scriptLog()).includes(`start ${wp1.id} test.ini`));
 });
 

@@ -8,7 +8,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { DockerEngine } from '../../../src/adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../../../src/adapters/engine-factory.js';
+import type { ContainerEngine } from '../../../src/ports/engine.js';
 import { isBosunError } from '../../../src/domain/errors.js';
 import { AMQP_URL, TestClient, spawnAgent, tempDir } from '../../helpers/agent.js';
 import { eventually } from '../../helpers/docker.js';
@@ -65,17 +66,17 @@ describe('the agent survives names and images that address other engine paths', 
   });
 
   it('the adapter itself refuses such names, so no caller can build a bad engine URL (in this very process)', async () => {
-    const engine = new DockerEngine();
+    const engine = createEngine();
     const refused = (e: unknown) => isBosunError(e) && e.code === 'invalid_message';
-    await assert.rejects(engine.inspectContainer('x/..'), refused);
-    await assert.rejects(engine.stopContainer('a/../../b'), refused);
-    await assert.rejects(engine.logs('x/..'), refused);
-    await assert.rejects(engine.inspectImage('a/../../b'), refused);
-    await assert.rejects(engine.removeImage('..'), refused);
-    await assert.rejects(engine.removeNetwork('x/..'), refused);
-    await assert.rejects(engine.removeVolume('../x'), refused);
+    await assert.rejects(engine.containers.inspect('x/..'), refused);
+    await assert.rejects(engine.containers.stop('a/../../b'), refused);
+    await assert.rejects(engine.containers.logs('x/..'), refused);
+    await assert.rejects(engine.images.inspect('a/../../b'), refused);
+    await assert.rejects(engine.images.remove('..'), refused);
+    await assert.rejects(engine.networks.remove('x/..'), refused);
+    await assert.rejects(engine.volumes.remove('../x'), refused);
     // …and encodes the rest: a slash in an image reference stays inside one path segment.
-    assert.equal(await engine.inspectContainer(`no-such-${randomUUID()}`), undefined);
-    assert.ok(await engine.inspectImage('bosun-busybox:latest'));
+    assert.equal(await engine.containers.inspect(`no-such-${randomUUID()}`), undefined);
+    assert.ok(await engine.images.inspect('bosun-busybox:latest'));
   });
 });

@@ -56,8 +56,8 @@ describe('poison messages and the errors queue', () => {
     await ch.assertQueue(fullQueue, { durable: true, arguments: { 'x-max-length': 0, 'x-overflow': 'reject-publish' } });
     await ch.close();
     const engine = testEngine();
-    const { id } = await engine.createContainer({ image: 'bosun-busybox:latest', name: target, cmd: ['sleep', '600'], labels: { [LABEL.test]: runId, [LABEL.managed]: 'true' } });
-    await engine.startContainer(id);
+    const { id } = await engine.containers.create({ image: 'bosun-busybox:latest', name: target, cmd: ['sleep', '600'], labels: { [LABEL.test]: runId, [LABEL.managed]: 'true' } });
+    await engine.containers.start(id);
   });
   after(async () => {
     child.kill('SIGTERM');

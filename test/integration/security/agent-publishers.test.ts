@@ -122,7 +122,7 @@ describe('publisher identity and per-publisher policy and quotas (real RabbitMQ 
   it('running detached containers are capped per publisher (counted from Docker); another publisher is unaffected; containers carry the publisher', async () => {
     const first = await send(userA, 'start_container.create', detached(), userA);
     assert.equal(first.ok, true, JSON.stringify(first));
-    const d = await engine.inspectContainer(first.container?.id ?? '');
+    const d = await engine.containers.inspect(first.container?.id ?? '');
     assert.equal(d?.labels[LABEL.publisher], userA);
     assert.equal(d?.labels[LABEL.run], 'detached');
     const second = await send(userA, 'start_container.create', detached(), userA);

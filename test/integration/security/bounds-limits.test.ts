@@ -3,6 +3,7 @@
  * and log rotation; a fork bomb stops at the pids limit; asks above the policy maximum are
  * refused naming the field. Real agent, RabbitMQ and Docker.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LABEL } from '../../../src/domain/labels.js';
@@ -21,7 +22,7 @@ type Reply = Record<string, unknown> & { error?: { code: string; field?: string;
 interface HostConfig { PidsLimit?: number | null; Memory?: number; NanoCpus?: number; LogConfig?: { Type: string; Config: Record<string, string> } }
 
 async function hostConfig(name: string): Promise<HostConfig> {
-  return ((await engine.docker.getContainer(name).inspect()) as { HostConfig: HostConfig }).HostConfig;
+  return ((await rawDocker().getContainer(name).inspect()) as { HostConfig: HostConfig }).HostConfig;
 }
 
 describe('default limits on every container bosun makes', () => {
@@ -49,7 +50,7 @@ describe('default limits on every container bosun makes', () => {
     assert.match(String(r.stderr), /can't fork/, 'spawning beyond the limit fails');
     assert.equal(r.error?.code, 'nonzero_exit');
     assert.ok(spawned < 512 && spawned > 400, `${spawned} processes were spawned`);
-    await engine.removeContainer(name, { force: true });
+    await engine.containers.remove(name, { force: true });
   });
 
   it('the pids limit holds for a detached run too (processes counted with top)', async () => {
@@ -63,16 +64,16 @@ describe('default limits on every container bosun makes', () => {
     assert.equal((await hostConfig(name)).PidsLimit, 512);
     // the log so far, without following (the raw multiplexed bytes hold the text)
     const log = await eventually('the loop to end', async () => {
-      const raw = String(await engine.docker.getContainer(name).logs({ stdout: true, stderr: true, follow: false }));
+      const raw = String(await rawDocker().getContainer(name).logs({ stdout: true, stderr: true, follow: false }));
       return raw.includes('loop-ended') ? raw : undefined;
     }, 120_000, 500);
-    const d = await engine.inspectContainer(name);
+    const d = await engine.containers.inspect(name);
     assert.equal(d?.state.running, true, `${JSON.stringify(d?.state)} ${JSON.stringify(log)}`);
-    const processes = (await engine.top(name)).length;
+    const processes = (await engine.containers.top(name)).length;
     console.log(`# detached fork bomb: ${processes} processes in the container`);
     assert.ok(processes <= 512 && processes > 400, `${processes} processes run in the container`);
     assert.match(log, /can't fork/);
-    await engine.removeContainer(name, { force: true });
+    await engine.containers.remove(name, { force: true });
   });
 
   it('memory, CPU and a rotated json-file log are set when the run asks for none', async () => {
@@ -86,7 +87,7 @@ describe('default limits on every container bosun makes', () => {
     assert.equal(hc.NanoCpus, 1e9);
     assert.equal(hc.PidsLimit, 512);
     assert.deepEqual(hc.LogConfig, { Type: 'json-file', Config: { 'max-size': String(10 * MiB), 'max-file': '3' } });
-    await engine.removeContainer(name, { force: true });
+    await engine.containers.remove(name, { force: true });
   });
 
   it('asks within the maximum are honoured; dispatch runs get the defaults too', async () => {
@@ -103,7 +104,7 @@ describe('default limits on every container bosun makes', () => {
       const dh = await hostConfig(name);
       assert.deepEqual([dh.Memory, dh.PidsLimit, dh.LogConfig?.Config['max-file']], [512 * MiB, 512, '3']);
     } finally {
-      await engine.removeContainer(name, { force: true });
+      await engine.containers.remove(name, { force: true });
     }
   });
 
@@ -113,13 +114,13 @@ describe('default limits on every container bosun makes', () => {
       [{ cpus: 128 }, 'resources.cpus'],
       [{ pids_limit: 100_000 }, 'resources.pids_limit'],
     ];
-    const before = (await engine.listContainers({ all: true, labels })).length;
+    const before = (await engine.containers.list({ all: true, labels })).length;
     for (const [resources, field] of asks) {
       const r = (await client.request('start_container.create', { image: TEST_IMAGE, command: 'sleep 30', labels, resources })) as Reply;
       assert.equal(r.error?.code, 'policy_denied', JSON.stringify(r));
       assert.equal(r.error?.field, field);
       assert.match(r.error?.message ?? '', /maximum/);
     }
-    assert.equal((await engine.listContainers({ all: true, labels })).length, before);
+    assert.equal((await engine.containers.list({ all: true, labels })).length, before);
   });
 });

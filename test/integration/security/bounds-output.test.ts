@@ -4,6 +4,7 @@
  * and the container's Docker log is rotated (max-size × max-file) meanwhile.
  * Real agent, RabbitMQ and Docker.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, readdirSync, writeFileSync } from 'node:fs';
@@ -33,7 +34,7 @@ async function flood(command: string, channel: string): Promise<{ reply: Reply; 
   const reply = (await client.request('start_container.response_channel', { image: TEST_IMAGE, command, labels, remove: false, timeout: 120, response_channel: channel }, { timeoutMs: 200_000 })) as Reply;
   const ms = Date.now() - t0;
   const name = String((reply.container as { name: string }).name);
-  const d = (await engine.docker.getContainer(name).inspect()) as { LogPath: string; HostConfig: { LogConfig: unknown }; State: { Running: boolean } };
+  const d = (await rawDocker().getContainer(name).inspect()) as { LogPath: string; HostConfig: { LogConfig: unknown }; State: { Running: boolean } };
   return { reply, ms, logPath: d.LogPath, logConfig: d.HostConfig.LogConfig, running: d.State.Running };
 }
 

@@ -54,7 +54,7 @@ async function counter(registry: Registry, name: string, labels: Record<string, 
   return m?.values.filter((v) => Object.entries(labels).every(([k, x]) => v.labels[k] === x)).reduce((a, v) => a + v.value, 0) ?? 0;
 }
 
-const containersOf = (service: string) => engine.listContainers({ all: true, labels: { [LABEL.service]: service, [LABEL.node]: node } });
+const containersOf = (service: string) => engine.containers.list({ all: true, labels: { [LABEL.service]: service, [LABEL.node]: node } });
 const svc = (name: string, extra: Record<string, unknown> = {}) => ({ replicas: 1, container: { name: 'c', image: TEST_IMAGE, cmd: ['sleep', '3600'], labels: { [LABEL.test]: runId }, ...extra } });
 const forgedOrder = (service: string): RunMessage => ({
   type: 'run', service, slot: 0, generation: 1, specVersion: 1,

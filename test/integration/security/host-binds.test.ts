@@ -52,7 +52,7 @@ describe('security: binds under the default policy', () => {
     assert.equal(r.ok, false, JSON.stringify(r));
     assert.equal(r.error?.code, 'policy_denied');
     assert.equal(r.error?.field, 'stack.services.app.volumes');
-    assert.deepEqual(await engine.listContainers({ all: true, labels: { [LABEL.stack]: name } }), []);
+    assert.deepEqual(await engine.containers.list({ all: true, labels: { [LABEL.stack]: name } }), []);
   });
 
   it('#1 run_script cannot mount a planted symlink as its script_path', async () => {
@@ -84,7 +84,7 @@ describe('security: binds under the default policy', () => {
     if (victim.ok) {
       const restarted = (await client.request('restart_container', { name: victimName, timeout: 1 })) as Reply;
       assert.equal(restarted.ok, true, JSON.stringify(restarted));
-      const seen = await engine.exec(victimName, { cmd: ['sh', '-c', 'cat /v/secret 2>/dev/null; true'] });
+      const seen = await engine.exec.run(victimName, { cmd: ['sh', '-c', 'cat /v/secret 2>/dev/null; true'] });
       assert.ok(!seen.output.stdout.includes(SECRET), 'the restarted victim sees the canary');
     }
     assert.equal(victim.ok, false, JSON.stringify(victim));
@@ -102,10 +102,10 @@ describe('security: binds under the default policy', () => {
       assert.equal(rootBind.error?.code, 'policy_denied', JSON.stringify(rootBind));
       const restarted = (await client.request('restart_container', { name: `${victimName}-ok`, timeout: 1 })) as Reply;
       assert.equal(restarted.ok, true, JSON.stringify(restarted));
-      const seen = await engine.exec(`${victimName}-ok`, { cmd: ['cat', '/v/file'] });
+      const seen = await engine.exec.run(`${victimName}-ok`, { cmd: ['cat', '/v/file'] });
       assert.equal(seen.output.stdout, 'mine\n');
     } finally {
-      await engine.removeContainer(`${victimName}-ok`, { force: true });
+      await engine.containers.remove(`${victimName}-ok`, { force: true });
       removeBosunTestDir(own);
     }
   });
@@ -128,7 +128,7 @@ describe('security: binds under the default policy', () => {
       assert.equal(st.error?.field, 'stack.services.app.build');
       assert.match(st.error?.message ?? '', new RegExp(holder));
     } finally {
-      await engine.removeContainer(holder, { force: true });
+      await engine.containers.remove(holder, { force: true });
       removeBosunTestDir(ctxDir);
     }
   });

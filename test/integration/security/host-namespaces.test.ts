@@ -2,6 +2,7 @@
  * Namespaces (#4), host-reaching fields and ports (#7), nosuid roots (#3) and the state dir
  * (#6) under the default policy, on the real agent and engine. Each refusal is a reply.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -56,7 +57,7 @@ describe('security: namespaces, host fields, ports, nosuid, state dir', () => {
     const svc = (extra: string) => `services:\n  app:\n    image: ${TEST_IMAGE}\n    command: ["cat", "/proc/1/environ"]\n    labels: {${LABEL.test}: ${runId}}\n    ${extra}\n`;
     denied(await stackReq({ action: 'up', name, stack: { inline: svc(`pid: container:${victim}`) } }), 'stack.services.app.pid');
     denied(await stackReq({ action: 'up', name, stack: { inline: svc(`network_mode: container:${victim}`) } }), 'stack.services.app.network');
-    assert.deepEqual(await engine.listContainers({ all: true, labels: { [LABEL.stack]: name } }), []);
+    assert.deepEqual(await engine.containers.list({ all: true, labels: { [LABEL.stack]: name } }), []);
   });
 
   it('#4 service:X within the stack works; a container of that name made by someone else is refused', async () => {
@@ -67,8 +68,8 @@ describe('security: namespaces, host fields, ports, nosuid, state dir', () => {
     denied(await stackReq({ action: 'up', name: `${name}x`, stack: { inline } }), 'stack.services.app.network_mode');
     const up = await stackReq({ action: 'up', name, stack: { inline } });
     assert.equal(up.ok, true, JSON.stringify(up));
-    const db = await engine.inspectContainer(`${name}-db`);
-    const app = await engine.inspectContainer(`${name}-app`);
+    const db = await engine.containers.inspect(`${name}-db`);
+    const app = await engine.containers.inspect(`${name}-app`);
     assert.equal(app?.networkMode, `container:${db?.id}`);
     assert.equal((await stackReq({ action: 'down', name, stack: { inline } })).ok, true);
   });
@@ -77,8 +78,8 @@ describe('security: namespaces, host fields, ports, nosuid, state dir', () => {
     const name = uniqueName(`ports-${runId}`);
     const r = (await client.request('start_container.create', { image: TEST_IMAGE, name, command: 'sleep 300', ports: { '80': 0 }, labels })) as Reply;
     assert.equal(r.ok, true, JSON.stringify(r));
-    assert.equal((await engine.inspectContainer(name))?.portBindings[0]?.hostIp, '127.0.0.1');
-    const raw = (await engine.docker.getContainer(name).inspect()) as { HostConfig: { SecurityOpt?: string[] } };
+    assert.equal((await engine.containers.inspect(name))?.portBindings[0]?.hostIp, '127.0.0.1');
+    const raw = (await rawDocker().getContainer(name).inspect()) as { HostConfig: { SecurityOpt?: string[] } };
     assert.deepEqual(raw.HostConfig.SecurityOpt, ['no-new-privileges'], 'every bosun-made container gets no-new-privileges');
     denied(await runReq({ command: 'true', ports: { '80': '0.0.0.0:0' } }), 'ports');
     denied(await runReq({ command: 'true', ports: { '80': 80 } }), 'ports');
@@ -88,7 +89,7 @@ describe('security: namespaces, host fields, ports, nosuid, state dir', () => {
     const name = `vo${runId}`;
     const inline = `services:\n  app:\n    image: ${TEST_IMAGE}\n    volumes: ["data:/d"]\n    labels: {${LABEL.test}: ${runId}}\nvolumes:\n  data:\n    driver_opts: {type: none, o: bind, device: /etc}\n`;
     denied(await stackReq({ action: 'up', name, stack: { inline } }), 'stack.volumes.data.driver_opts');
-    assert.equal((await engine.docker.listVolumes({ filters: JSON.stringify({ name: [`${name}_data`] }) })).Volumes?.length ?? 0, 0);
+    assert.equal((await rawDocker().listVolumes({ filters: JSON.stringify({ name: [`${name}_data`] }) })).Volumes?.length ?? 0, 0);
     denied(await runReq({ command: 'pwd', working_dir: '/proc/self/cwd' }), 'working_dir');
   });
 

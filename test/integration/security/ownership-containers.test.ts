@@ -24,8 +24,8 @@ let client: TestClient;
 /** A running container made with the engine directly, as a host user would: no bosun label. */
 async function foreignContainer(prefix: string): Promise<{ name: string; id: string }> {
   const name = uniqueName(`${prefix}-${runId}`);
-  const { id } = await engine.createContainer({ image: TEST_IMAGE, name, cmd: ['sh', '-c', `echo ${SECRET}; exec sleep 300`], labels, stopTimeoutSec: 0 });
-  await engine.startContainer(id);
+  const { id } = await engine.containers.create({ image: TEST_IMAGE, name, cmd: ['sh', '-c', `echo ${SECRET}; exec sleep 300`], labels, stopTimeoutSec: 0 });
+  await engine.containers.start(id);
   return { name, id };
 }
 
@@ -40,7 +40,7 @@ function assertRefused(r: Reply, field: string, what: string): void {
 }
 
 async function assertUntouched(c: { name: string; id: string }, startedAt: string | undefined): Promise<void> {
-  const d = await engine.inspectContainer(c.id);
+  const d = await engine.containers.inspect(c.id);
   assert.ok(d, `${c.name} was removed`);
   assert.equal(d.state.running, true, `${c.name} was stopped`);
   assert.equal(d.state.startedAt, startedAt, `${c.name} was restarted`);
@@ -59,7 +59,7 @@ describe('default scope: only bosun’s containers', () => {
 
   it('every lifecycle channel and dispatch refuses a foreign container and leaves it running', async () => {
     const c = await foreignContainer('foreign');
-    const startedAt = (await engine.inspectContainer(c.id))?.state.startedAt;
+    const startedAt = (await engine.containers.inspect(c.id))?.state.startedAt;
     const asks: [string, Record<string, unknown>, string][] = [
       ['container_status', { name: c.name }, 'name'],
       ['stop_container', { name: c.name, timeout: 0 }, 'name'],
@@ -79,26 +79,26 @@ describe('default scope: only bosun’s containers', () => {
 
   it('start_containers_not_running by prefix skips foreign containers', async () => {
     const c = await foreignContainer('fprefix');
-    await engine.stopContainer(c.id, { timeoutSec: 0 });
+    await engine.containers.stop(c.id, { timeoutSec: 0 });
     const r = (await client.request('start_containers_not_running', { name: c.name.slice(0, -2), exact_value: false })) as Reply;
     assert.equal(r.error?.code, 'not_found', JSON.stringify(r));
     assert.match(r.error?.message ?? '', /made by bosun/);
-    assert.equal((await engine.inspectContainer(c.id))?.state.running, false);
+    assert.equal((await engine.containers.inspect(c.id))?.state.running, false);
   });
 
   it('a run naming a foreign container neither reads its logs nor starts it', async () => {
     const c = await foreignContainer('frun');
-    const startedAt = (await engine.inspectContainer(c.id))?.state.startedAt;
+    const startedAt = (await engine.containers.inspect(c.id))?.state.startedAt;
     const attached = (await client.request('start_container.response_channel', { image: TEST_IMAGE, name: c.name, response_channel: `out-${runId}-a`, labels })) as Reply;
     assertRefused(attached, 'name', 'start_container.response_channel');
     const dispatchRun = (await client.request('dispatch', { Dockercmd: 'run', Image: TEST_IMAGE, Options: { Name: c.name, Attach: ['STDOUT'] } })) as Reply;
     assertRefused(dispatchRun, 'name', 'dispatch run attached');
-    await engine.stopContainer(c.id, { timeoutSec: 0 });
+    await engine.containers.stop(c.id, { timeoutSec: 0 });
     const detached = (await client.request('start_container.create', { image: TEST_IMAGE, name: c.name, labels })) as Reply;
     assertRefused(detached, 'name', 'start_container.create');
     const dispatchDetached = (await client.request('dispatch', { Dockercmd: 'run', Image: TEST_IMAGE, Options: { Name: c.name } })) as Reply;
     assertRefused(dispatchDetached, 'name', 'dispatch run detached');
-    assert.equal((await engine.inspectContainer(c.id))?.state.running, false, 'the foreign container was started');
+    assert.equal((await engine.containers.inspect(c.id))?.state.running, false, 'the foreign container was started');
     void startedAt;
   });
 
@@ -108,22 +108,22 @@ describe('default scope: only bosun’s containers', () => {
       assert.equal(r.error?.code, 'invalid_message', JSON.stringify(r));
       assert.equal(r.error?.field, `labels.${Object.keys(forged)[0]}`);
     }
-    assert.equal((await engine.listContainers({ all: true, labels })).filter((x) => x.labels[LABEL.managed] === 'true').length, 0, 'a container was made');
+    assert.equal((await engine.containers.list({ all: true, labels })).filter((x) => x.labels[LABEL.managed] === 'true').length, 0, 'a container was made');
   });
 
   it('a build does not take the tag of an image bosun did not make', async () => {
     const tag = `bosun-test-foreign:${runId}`;
     const dir = bosunTestDir('fbuild');
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nLABEL ${LABEL.test}=${runId}\nRUN echo foreign > /who\n`);
-    const foreign = await engine.buildImage({ contextDir: dir, tag });
+    const foreign = await engine.images.build({ contextDir: dir, tag });
     try {
       writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nRUN echo attacker > /who\n`);
       const r = (await client.request('start_container.create', { image: tag, build: true, context: dir, command: 'sleep 30', labels })) as Reply;
       assert.equal(r.error?.code, 'policy_denied', JSON.stringify(r));
       assert.equal(r.error?.field, 'image');
-      assert.equal((await engine.inspectImage(tag))?.id, foreign.imageId, 'the tag moved to another image');
+      assert.equal((await engine.images.inspect(tag))?.id, foreign.imageId, 'the tag moved to another image');
     } finally {
-      await engine.removeImage(tag, { force: true });
+      await engine.images.remove(tag, { force: true });
       removeBosunTestDir(dir);
     }
   });
@@ -135,7 +135,7 @@ describe('default scope: only bosun’s containers', () => {
     assert.equal(((await client.request('container_status', { name })) as Reply).ok, true);
     assert.equal(((await client.request('stop_container', { name, timeout: 0 })) as Reply).ok, true);
     assert.equal(((await client.request('dispatch', { Dockercmd: 'remove', Container: name })) as Reply).ok, true);
-    assert.equal(await engine.inspectContainer(name), undefined);
+    assert.equal(await engine.containers.inspect(name), undefined);
     const tag = `bosun-test-own:${runId}`;
     const dir = bosunTestDir('obuild');
     writeFileSync(join(dir, 'Dockerfile'), `FROM ${TEST_IMAGE}\nCMD ["true"]\n`);
@@ -144,9 +144,9 @@ describe('default scope: only bosun’s containers', () => {
         const r = (await client.request('start_container.response_channel', { image: tag, build: true, context: dir, response_channel: `out-${runId}-b`, labels })) as Reply;
         assert.equal(r.ok, true, `build ${i + 1}: ${JSON.stringify(r)}`);
       }
-      assert.equal((await engine.inspectImage(tag))?.labels[LABEL.managed], 'true');
+      assert.equal((await engine.images.inspect(tag))?.labels[LABEL.managed], 'true');
     } finally {
-      await engine.removeImage(tag, { force: true });
+      await engine.images.remove(tag, { force: true });
       removeBosunTestDir(dir);
     }
   });
@@ -175,6 +175,6 @@ describe('container_scope: any (policy file) widens the channels to every contai
     assert.deepEqual(stop.result, { stopped: true });
     const rm = (await client.request('remove_container', { name: c.name })) as Reply;
     assert.deepEqual(rm.result, { removed: true });
-    assert.equal(await engine.inspectContainer(c.id), undefined);
+    assert.equal(await engine.containers.inspect(c.id), undefined);
   });
 });

@@ -3,6 +3,7 @@
  * label is refused, a service cannot set bosun.* labels, a build cannot retag a foreign
  * image, and services that set no limits get the policy's defaults. Real agent and Docker.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { bosunTestDir, removeBosunTestDir } from '../../helpers/bosun-root.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -40,13 +41,13 @@ describe('stack channel: ownership and default limits', () => {
   before(async () => {
     agent = await startTestAgent();
     client = await TestClient.connect();
-    await engine.ensureVolume(foreignVolume, { [LABEL.test]: runId });
+    await engine.volumes.ensure(foreignVolume, { [LABEL.test]: runId });
   });
   after(async () => {
     await client?.close();
     await agent?.stop();
     await fx.cleanup();
-    await engine.removeVolume(foreignVolume);
+    await engine.volumes.remove(foreignVolume);
   });
 
   it('refuses an external volume bosun did not make, and leaves nothing behind', async () => {
@@ -58,7 +59,7 @@ volumes:
     assert.equal(r.error?.code, 'policy_denied', JSON.stringify(r));
     assert.equal(r.error?.field, 'stack.volumes.data');
     assert.match(r.error?.message ?? '', /not made by bosun/);
-    assert.equal((await engine.listContainers({ all: true, labels: { [LABEL.stack]: NAME } })).length, 0);
+    assert.equal((await engine.containers.list({ all: true, labels: { [LABEL.stack]: NAME } })).length, 0);
   });
 
   it('refuses bosun.* labels on a service', async () => {
@@ -71,7 +72,7 @@ volumes:
     const tag = `bosun-test-foreign-stack:${runId}`;
     const context = bosunTestDir('fstack');
     writeFileSync(join(context, 'Dockerfile'), `FROM ${TEST_IMAGE}\nLABEL ${LABEL.test}=${runId}\n`);
-    const foreign = await engine.buildImage({ contextDir: context, tag });
+    const foreign = await engine.images.build({ contextDir: context, tag });
     try {
       const inline = `services:
   app:
@@ -83,9 +84,9 @@ volumes:
       const r = await req({ action: 'up', name: NAME, stack: { inline } });
       assert.equal(r.error?.code, 'policy_denied', JSON.stringify(r));
       assert.equal(r.error?.field, 'stack.services.app.image');
-      assert.equal((await engine.inspectImage(tag))?.id, foreign.imageId);
+      assert.equal((await engine.images.inspect(tag))?.id, foreign.imageId);
     } finally {
-      await engine.removeImage(tag, { force: true });
+      await engine.images.remove(tag, { force: true });
       removeBosunTestDir(context);
     }
   });
@@ -93,7 +94,7 @@ volumes:
   it('a service that sets no limits gets the default memory, CPU, pids and log rotation', async () => {
     const r = await req({ action: 'up', name: NAME, stack: { inline: service() } });
     assert.equal(r.ok, true, JSON.stringify(r));
-    const hc = ((await engine.docker.getContainer(`${NAME}-app`).inspect()) as unknown as { HostConfig: Record<string, unknown> }).HostConfig;
+    const hc = ((await rawDocker().getContainer(`${NAME}-app`).inspect()) as unknown as { HostConfig: Record<string, unknown> }).HostConfig;
     assert.deepEqual([hc.Memory, hc.NanoCpus, hc.PidsLimit], [512 * MiB, 1e9, 512]);
     assert.deepEqual(hc.LogConfig, { Type: 'json-file', Config: { 'max-size': String(10 * MiB), 'max-file': '3' } });
     const again = (await req({ action: 'plan', name: NAME, stack: { inline: service() } })) as Reply & { result?: { changed: number } };

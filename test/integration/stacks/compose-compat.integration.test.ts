@@ -4,6 +4,7 @@
  * restart policy, networks and aliases, user/workdir, limits). docker-compose runs under its
  * own project name and is cleaned up with `docker-compose down -v`.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -120,9 +121,9 @@ function shape(c: Docker.ContainerInspectInfo, project: string) {
 }
 
 async function composeContainer(service: string): Promise<Docker.ContainerInspectInfo> {
-  const list = await engine.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${COMPOSE}`, `com.docker.compose.service=${service}`] }) });
+  const list = await rawDocker().listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${COMPOSE}`, `com.docker.compose.service=${service}`] }) });
   assert.equal(list.length, 1, `compose container for ${service}`);
-  return engine.docker.getContainer(list[0]!.Id).inspect();
+  return rawDocker().getContainer(list[0]!.Id).inspect();
 }
 
 describe('compose compatibility with docker-compose 1.29', () => {
@@ -148,7 +149,7 @@ describe('compose compatibility with docker-compose 1.29', () => {
     assert.ok(r.ok, JSON.stringify(r.containers));
     const shapes: Record<string, ReturnType<typeof shape>> = {};
     for (const s of SERVICES) {
-      const ours = shape(await engine.docker.getContainer(`${BOSUN}-${s}`).inspect(), BOSUN);
+      const ours = shape(await rawDocker().getContainer(`${BOSUN}-${s}`).inspect(), BOSUN);
       const theirs = shape(await composeContainer(s), COMPOSE);
       assert.deepEqual(ours, theirs, `service ${s}`);
       shapes[s] = ours;
@@ -168,8 +169,8 @@ describe('compose compatibility with docker-compose 1.29', () => {
 
   it('the same volumes and networks exist under each project name', async () => {
     for (const [project] of [[BOSUN], [COMPOSE]]) {
-      assert.ok(await engine.docker.getVolume(`${project}_dbdata`).inspect(), `${project}_dbdata`);
-      for (const n of ['front', 'back']) assert.ok(await engine.docker.getNetwork(`${project}_${n}`).inspect(), `${project}_${n}`);
+      assert.ok(await rawDocker().getVolume(`${project}_dbdata`).inspect(), `${project}_dbdata`);
+      for (const n of ['front', 'back']) assert.ok(await rawDocker().getNetwork(`${project}_${n}`).inspect(), `${project}_${n}`);
     }
   });
 });
@@ -210,8 +211,8 @@ services:
     const r = await fx.run(loadStackFile(file2, { name: B2 }), 'up');
     assert.ok(r.ok, JSON.stringify(r.containers));
     const composeOf = async (service: string) => {
-      const list = await engine.docker.listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${C2}`, `com.docker.compose.service=${service}`] }) });
-      return engine.docker.getContainer(list[0]!.Id).inspect();
+      const list = await rawDocker().listContainers({ all: true, filters: JSON.stringify({ label: [`com.docker.compose.project=${C2}`, `com.docker.compose.service=${service}`] }) });
+      return rawDocker().getContainer(list[0]!.Id).inspect();
     };
     const view = async (c: Docker.ContainerInspectInfo, db: Docker.ContainerInspectInfo, project: string) => ({
       cmd: c.Config.Cmd,
@@ -222,16 +223,16 @@ services:
       links: Object.values(c.NetworkSettings.Networks).flatMap((n) => (n as { Links?: string[] | null }).Links ?? []).map((l) => l.replace(/^[^:]*:/, '<db>:')).filter((l) => l === '<db>:database'),
       running: c.State.Running,
     });
-    const ourDb = await engine.docker.getContainer(`${B2}-db`).inspect();
+    const ourDb = await rawDocker().getContainer(`${B2}-db`).inspect();
     const theirDb = await composeOf('db');
     for (const s of ['side', 'link']) {
-      const ours = await view(await engine.docker.getContainer(`${B2}-${s}`).inspect(), ourDb, B2);
+      const ours = await view(await rawDocker().getContainer(`${B2}-${s}`).inspect(), ourDb, B2);
       const theirs = await view(await composeOf(s), theirDb, C2);
       assert.deepEqual(ours, theirs, `service ${s}`);
     }
-    const side = await view(await engine.docker.getContainer(`${B2}-side`).inspect(), ourDb, B2);
+    const side = await view(await rawDocker().getContainer(`${B2}-side`).inspect(), ourDb, B2);
     assert.deepEqual(side.env, ['ROLE=db', 'X=1']);
     assert.equal(side.networkMode, 'container:<db>');
-    assert.deepEqual((await view(await engine.docker.getContainer(`${B2}-link`).inspect(), ourDb, B2)).links, ['<db>:database']);
+    assert.deepEqual((await view(await rawDocker().getContainer(`${B2}-link`).inspect(), ourDb, B2)).links, ['<db>:database']);
   });
 });

@@ -45,8 +45,8 @@ describe('run_script (real engine)', () => {
     assert.match(r.id, /^[0-9a-f]{64}$/);
     assert.match(r.log, /hello from tool/);
     assert.match(r.log, /oops/);
-    assert.equal((await engine.inspectContainer(`${NAME}-db`))?.state.running, true, 'dependency brought up');
-    assert.equal(await engine.inspectContainer(r.id), undefined, 'remove_created_after (default) removed it');
+    assert.equal((await engine.containers.inspect(`${NAME}-db`))?.state.running, true, 'dependency brought up');
+    assert.equal(await engine.containers.inspect(r.id), undefined, 'remove_created_after (default) removed it');
   });
 
   it('mounts a script file at container_script_dir and substitutes {script_path}', async () => {
@@ -72,12 +72,12 @@ describe('run_script (real engine)', () => {
     const stack = fx.load('compose.yml', text);
     const first = await runScript(engine, stack, { service: 'tool', command_format: 'echo first', remove_created_after: false }, resolveOptions(undefined));
     assert.ok('exit_code' in first && first.exit_code === 0, JSON.stringify(first));
-    assert.equal((await engine.inspectContainer(first.id))?.state.exitCode, 0, 'kept');
+    assert.equal((await engine.containers.inspect(first.id))?.state.exitCode, 0, 'kept');
     await assert.rejects(runScript(engine, stack, { service: 'tool', command_format: 'echo second' }, resolveOptions(undefined)), (e: Error & { code?: string }) => e.code === 'conflict' && /remove_existing_before/.test(e.message));
     const second = await runScript(engine, stack, { service: 'tool', command_format: 'echo second', remove_existing_before: true }, resolveOptions(undefined));
     assert.ok('exit_code' in second, JSON.stringify(second));
     assert.equal(second.log.trim(), 'second');
-    assert.equal(await engine.inspectContainer(first.id), undefined, 'the existing one was removed before');
+    assert.equal(await engine.containers.inspect(first.id), undefined, 'the existing one was removed before');
   });
 
   it('timeout → {id, error}; remove_created_after still removes the running container', async () => {
@@ -86,14 +86,14 @@ describe('run_script (real engine)', () => {
     assert.ok('error' in r && !('exit_code' in r), JSON.stringify(r));
     assert.match(r.id, /^[0-9a-f]{64}$/);
     assert.match(r.error, /did not finish within 1000 ms/);
-    assert.equal(await engine.inspectContainer(r.id), undefined);
+    assert.equal(await engine.containers.inspect(r.id), undefined);
   });
 
   it('timeout with remove_created_after false leaves the container for inspection', async () => {
     const stack = fx.load('compose.yml', text);
     const r = await runScript(engine, stack, { service: 'tool', command_format: 'sleep 60', wait_timeout_s: 1, remove_created_after: false, remove_existing_before: true }, resolveOptions(undefined));
     assert.ok('error' in r, JSON.stringify(r));
-    assert.equal((await engine.inspectContainer(r.id))?.state.running, true);
-    await engine.removeContainer(r.id, { force: true });
+    assert.equal((await engine.containers.inspect(r.id))?.state.running, true);
+    await engine.containers.remove(r.id, { force: true });
   });
 });

@@ -4,6 +4,7 @@
  * startup replacing a container that exited with a non-recoverable code, and a failure
  * mid-plan reporting what was already done.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LABEL } from '../../../src/domain/labels.js';
@@ -49,7 +50,7 @@ services:
 `;
 
 async function state(service: string) {
-  const d = await engine.inspectContainer(`${NAME}-${service}`);
+  const d = await engine.containers.inspect(`${NAME}-${service}`);
   return d && { id: d.id, running: d.state.running, startedAt: d.state.startedAt ?? '', finishedAt: d.state.finishedAt ?? '', exitCode: d.state.exitCode, status: d.state.status };
 }
 
@@ -85,7 +86,7 @@ describe('stack actions (real engine)', () => {
     const by = byService(r.containers);
     assert.deepEqual(by.db!.done, ['start']);
     assert.deepEqual(by.api!.done, ['start']);
-    const db = await engine.docker.getContainer(`${NAME}-db`).inspect();
+    const db = await rawDocker().getContainer(`${NAME}-db`).inspect();
     const firstHealthy = (db.State.Health?.Log ?? []).find((l) => l.ExitCode === 0);
     assert.ok(firstHealthy, 'db has a passing health check');
     const api = (await state('api'))!;
@@ -106,13 +107,13 @@ describe('stack actions (real engine)', () => {
     assert.deepEqual(by.job!.done, ['remove', 'create', 'start']);
     assert.match(by.job!.reasons.join(';'), /non-recoverable code 3/);
     assert.notEqual(by.job!.id, before.id);
-    assert.equal(await engine.inspectContainer(before.id), undefined, 'old container removed');
+    assert.equal(await engine.containers.inspect(before.id), undefined, 'old container removed');
     assert.equal((await state('job'))!.id, by.job!.id);
     for (const s of ['db', 'api', 'web']) assert.equal(by[s]!.status, 'unchanged', `${s} left alone`);
   });
 
   it('startup leaves a container stopped with a recoverable code in place and just starts it', async () => {
-    await engine.stopContainer(`${NAME}-web`, { timeoutSec: 0 });
+    await engine.containers.stop(`${NAME}-web`, { timeoutSec: 0 });
     const before = (await state('web'))!;
     assert.equal(before.running, false);
     const r = await fx.run(fx.load('compose.yml', stackText), 'startup', { services: ['web'] });
@@ -183,7 +184,7 @@ describe('stack actions (real engine)', () => {
     const by = byService(r.containers);
     assert.deepEqual(by.db!.done, ['stop', 'remove'], JSON.stringify(r.containers));
     assert.ok(['api', 'web', 'job'].every((x) => by[x]!.status === 'unchanged'), 'already gone');
-    assert.equal((await engine.listContainers({ all: true, labels: { [LABEL.stack]: NAME } })).length, 0);
+    assert.equal((await engine.containers.list({ all: true, labels: { [LABEL.stack]: NAME } })).length, 0);
   });
 
   it('a failure mid-plan reports what was done, what failed and what was not attempted', async () => {
@@ -225,8 +226,8 @@ services:
     assert.equal(by.front!.status, 'skipped');
     assert.deepEqual(by.front!.done, ['create']);
     assert.match(by.front!.reasons.join(';'), /not attempted: .*app failed \(done before: create\)/);
-    assert.equal((await engine.inspectContainer(`${SICK}-app`))?.state.status, 'created');
-    assert.equal((await engine.inspectContainer(`${SICK}-front`))?.state.status, 'created');
+    assert.equal((await engine.containers.inspect(`${SICK}-app`))?.state.status, 'created');
+    assert.equal((await engine.containers.inspect(`${SICK}-front`))?.state.status, 'created');
     const down = await fx.run(stack, 'down');
     assert.ok(down.ok, JSON.stringify(down.containers));
   });

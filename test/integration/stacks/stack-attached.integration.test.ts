@@ -3,6 +3,7 @@
  * (owner = the service's user, x-bosun permissions), another service mounts it with
  * x-bosun uses and comes up after its owner; an existing volume is not prepared again.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TEST_IMAGE, newRunId, testEngine } from '../../helpers/docker.js';
@@ -29,7 +30,7 @@ services:
     x-bosun: {uses: [owner.data]}
 `;
 
-const statIn = async (container: string) => (await engine.exec(container, { cmd: ['stat', '-c', '%u %g %a', '/data'] })).output.stdout.trim();
+const statIn = async (container: string) => (await engine.exec.run(container, { cmd: ['stat', '-c', '%u %g %a', '/data'] })).output.stdout.trim();
 
 describe('attached volumes: preparation and uses (real engine)', () => {
   before(async () => {
@@ -43,15 +44,15 @@ describe('attached volumes: preparation and uses (real engine)', () => {
     const r = await fx.run(fx.load('compose.yml', text), 'up');
     assert.ok(r.ok, JSON.stringify(r.containers));
     assert.equal(await statIn(`${NAME}-reader`), '1234 1234 750');
-    await engine.exec(`${NAME}-owner`, { cmd: ['sh', '-c', 'echo shared > /data/f'] });
-    assert.equal((await engine.exec(`${NAME}-reader`, { cmd: ['cat', '/data/f'] })).output.stdout.trim(), 'shared');
-    const owner = (await engine.inspectContainer(`${NAME}-owner`))!;
-    const reader = (await engine.inspectContainer(`${NAME}-reader`))!;
+    await engine.exec.run(`${NAME}-owner`, { cmd: ['sh', '-c', 'echo shared > /data/f'] });
+    assert.equal((await engine.exec.run(`${NAME}-reader`, { cmd: ['cat', '/data/f'] })).output.stdout.trim(), 'shared');
+    const owner = (await engine.containers.inspect(`${NAME}-owner`))!;
+    const reader = (await engine.containers.inspect(`${NAME}-reader`))!;
     assert.ok(reader.state.startedAt! >= owner.state.startedAt!, 'the owner comes first');
   });
 
   it('an existing volume is not prepared again when its container is recreated', async () => {
-    await engine.exec(`${NAME}-reader`, { cmd: ['chmod', '0700', '/data'] });
+    await engine.exec.run(`${NAME}-reader`, { cmd: ['chmod', '0700', '/data'] });
     const r = await fx.run(fx.load('compose.yml', text), 'update', { force_update: ['owner'] });
     assert.ok(r.ok, JSON.stringify(r.containers));
     assert.equal(await statIn(`${NAME}-owner`), '1234 1234 700');
@@ -65,7 +66,7 @@ describe('attached volumes: preparation and uses (real engine)', () => {
     assert.equal(owner.status, 'failed');
     assert.match(owner.error!.message, /preparing attached volume .*nosuchuser/);
     assert.equal(r.containers.find((c) => c.service === 'reader')!.status, 'skipped');
-    const vols = await engine.docker.listVolumes({ filters: JSON.stringify({ name: [`${NAME}x_owner_data`] }) });
+    const vols = await rawDocker().listVolumes({ filters: JSON.stringify({ name: [`${NAME}x_owner_data`] }) });
     assert.equal((vols.Volumes ?? []).length, 0, 'the unprepared volume is gone');
   });
 });

@@ -60,7 +60,7 @@ describe('stack channel through a real agent', () => {
     assert.equal(r.ok, true, JSON.stringify(r));
     assert.equal(r.result!.changed, 2);
     for (const c of r.result!.containers) assert.deepEqual([c.status, c.done], ['done', ['create', 'start']], c.service);
-    const app = await engine.inspectContainer(`${NAME}-app`);
+    const app = await engine.containers.inspect(`${NAME}-app`);
     assert.equal(app?.state.running, true);
     assert.equal(app?.labels[LABEL.stack], NAME);
     assert.ok(app?.env.includes('ROLE=app'));
@@ -94,14 +94,14 @@ describe('stack channel through a real agent', () => {
   it('down removes the stack', async () => {
     const r = await req({ action: 'down', name: NAME, stack: { inline } });
     assert.equal(r.ok, true, JSON.stringify(r));
-    assert.equal((await engine.listContainers({ all: true, labels: { [LABEL.stack]: NAME } })).length, 0);
+    assert.equal((await engine.containers.list({ all: true, labels: { [LABEL.stack]: NAME } })).length, 0);
   });
 
   it('a stack file below build_roots works by path', async () => {
     const path = fx.write('compose.yml', `name: ${FILE_NAME}\n${inline}`);
     const up = await req({ action: 'up', stack: { path } });
     assert.equal(up.ok, true, JSON.stringify(up));
-    assert.equal((await engine.inspectContainer(`${FILE_NAME}-db`))?.state.running, true);
+    assert.equal((await engine.containers.inspect(`${FILE_NAME}-db`))?.state.running, true);
     const down = await req({ action: 'down', stack: { path } });
     assert.equal(down.ok, true, JSON.stringify(down));
   });
@@ -117,7 +117,7 @@ describe('stack channel through a real agent', () => {
     const yamlBroken = await req({ action: 'up', name: `${runId}x`, stack: { inline: 'services:\n  app:\n    image: [unclosed\n' } });
     assert.equal(yamlBroken.error?.code, 'invalid_message');
     assert.match(yamlBroken.error!.message, /stack\.inline:\d+:\d+: /);
-    assert.equal((await engine.listContainers({ all: true, labels: { [LABEL.stack]: `${runId}x` } })).length, 0);
+    assert.equal((await engine.containers.list({ all: true, labels: { [LABEL.stack]: `${runId}x` } })).length, 0);
   });
 
   it('policy refusals: privileged service, image not allowed, stack file outside build_roots', async () => {
@@ -134,6 +134,6 @@ describe('stack channel through a real agent', () => {
     const other = await req({ action: 'plan', stack: { path: join(tempDir('elsewhere'), 'compose.yml') } });
     assert.equal(other.error?.code, 'policy_denied');
     assert.match(other.error!.message, /outside the allowed roots/);
-    assert.equal((await engine.listContainers({ all: true, labels: { [LABEL.stack]: `${runId}p` } })).length, 0);
+    assert.equal((await engine.containers.list({ all: true, labels: { [LABEL.stack]: `${runId}p` } })).length, 0);
   });
 });

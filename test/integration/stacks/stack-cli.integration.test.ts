@@ -2,6 +2,7 @@
  * `bosun stack …` as a process on the real engine: up --json, plan (plain lines when piped),
  * ps, validate with file:line:col, run-script exit code, down.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -43,18 +44,18 @@ describe('bosun stack CLI (real engine)', () => {
     const out = JSON.parse(r.stdout) as { ok: boolean; changed: number; containers: { service: string; done: string[] }[] };
     assert.equal(out.ok, true);
     assert.equal(out.changed, 2);
-    assert.equal((await engine.inspectContainer(`${NAME}-web`))?.state.running, true);
+    assert.equal((await engine.containers.inspect(`${NAME}-web`))?.state.running, true);
   });
 
   it('plan names the drifted field and changes nothing', async () => {
-    const before = (await engine.inspectContainer(`${NAME}-db`))!.id;
+    const before = (await engine.containers.inspect(`${NAME}-db`))!.id;
     const f = fx.write('compose.yml', text('two'));
     const r = await bosun('plan', '-f', f);
     assert.equal(r.code, 0, r.stderr + r.stdout);
     assert.match(r.stdout, new RegExp(`${NAME}-db`));
     assert.match(r.stdout, /environment: V/);
     assert.ok(!r.stdout.includes('\u001b['), 'plain lines when piped');
-    assert.equal((await engine.inspectContainer(`${NAME}-db`))!.id, before);
+    assert.equal((await engine.containers.inspect(`${NAME}-db`))!.id, before);
     const ps = await bosun('ps', '-f', f);
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /web/);
@@ -78,7 +79,7 @@ describe('bosun stack CLI (real engine)', () => {
     const f = fx.write('compose.yml', text());
     const r = await bosun('down', '-f', f);
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.equal((await engine.listContainers({ all: true, labels: { [LABEL.stack]: NAME } })).length, 0);
-    assert.equal((await engine.docker.listNetworks({ filters: JSON.stringify({ name: [`${NAME}_default`] }) })).length, 0);
+    assert.equal((await engine.containers.list({ all: true, labels: { [LABEL.stack]: NAME } })).length, 0);
+    assert.equal((await rawDocker().listNetworks({ filters: JSON.stringify({ name: [`${NAME}_default`] }) })).length, 0);
   });
 });

@@ -4,6 +4,7 @@
  * persistent + remove_persistent (docker-map default true); attached volumes + remove_attached;
  * service_completed_successfully.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LABEL } from '../../../src/domain/labels.js';
@@ -70,7 +71,7 @@ volumes:
 `;
 
 const ids = async () => {
-  const list = await engine.listContainers({ all: true, labels: { [LABEL.stack]: NAME } });
+  const list = await engine.containers.list({ all: true, labels: { [LABEL.stack]: NAME } });
   return Object.fromEntries(list.map((c) => [c.name.replace(/^\//, ''), c.id])) as Record<string, string>;
 };
 
@@ -85,12 +86,12 @@ describe('stack drift and options (real engine)', () => {
   it('up: service_completed_successfully waits for the one-shot; instances get their own containers', async () => {
     const r = await fx.run(fx.load('compose.yml', text()), 'up');
     assert.ok(r.ok, JSON.stringify(r.containers.filter((c) => c.status !== 'done')));
-    const init = (await engine.inspectContainer(`${NAME}-init`))!;
-    const after = (await engine.inspectContainer(`${NAME}-after_init`))!;
+    const init = (await engine.containers.inspect(`${NAME}-init`))!;
+    const after = (await engine.containers.inspect(`${NAME}-after_init`))!;
     assert.equal(init.state.exitCode, 0);
     assert.ok((after.state.startedAt ?? '') >= (init.state.finishedAt ?? ''), 'after_init started after init completed');
-    assert.ok((await engine.inspectContainer(`${NAME}-multi-one`))?.state.running);
-    assert.ok((await engine.inspectContainer(`${NAME}-multi-two`))?.state.running);
+    assert.ok((await engine.containers.inspect(`${NAME}-multi-one`))?.state.running);
+    assert.ok((await engine.containers.inspect(`${NAME}-multi-two`))?.state.running);
     const again = await fx.run(fx.load('compose.yml', text()), 'update');
     assert.equal(again.changed, 0, JSON.stringify(again.containers.filter((c) => c.status !== 'unchanged')));
   });
@@ -123,12 +124,12 @@ describe('stack drift and options (real engine)', () => {
   }
 
   it('instances selector: restart only multi-two', async () => {
-    const one = (await engine.inspectContainer(`${NAME}-multi-one`))!;
-    const two = (await engine.inspectContainer(`${NAME}-multi-two`))!;
+    const one = (await engine.containers.inspect(`${NAME}-multi-one`))!;
+    const two = (await engine.containers.inspect(`${NAME}-multi-two`))!;
     const r = await fx.run(fx.load('compose.yml', text()), 'restart', { services: ['multi'], instances: ['two'] });
     assert.deepEqual(r.containers.map((c) => [c.container, c.done]), [[`${NAME}-multi-two`, ['restart']]]);
-    assert.equal((await engine.inspectContainer(`${NAME}-multi-one`))!.state.startedAt, one.state.startedAt);
-    assert.notEqual((await engine.inspectContainer(`${NAME}-multi-two`))!.state.startedAt, two.state.startedAt);
+    assert.equal((await engine.containers.inspect(`${NAME}-multi-one`))!.state.startedAt, one.state.startedAt);
+    assert.notEqual((await engine.containers.inspect(`${NAME}-multi-two`))!.state.startedAt, two.state.startedAt);
   });
 
   it('shutdown with remove_persistent false keeps a persistent container and its attached volume; remove_persistent + remove_attached remove both', async () => {
@@ -136,14 +137,14 @@ describe('stack drift and options (real engine)', () => {
     const r = await fx.run(stack, 'shutdown', { remove_persistent: false, remove_attached: true });
     assert.ok(r.ok, JSON.stringify(r.containers));
     assert.match(byService(r.containers).keep!.reasons.join(';'), /persistent/, JSON.stringify(byService(r.containers).keep));
-    assert.ok(await engine.inspectContainer(`${NAME}-keep`), 'persistent container kept');
+    assert.ok(await engine.containers.inspect(`${NAME}-keep`), 'persistent container kept');
     const vol = `${NAME}_keep_store`;
-    assert.ok(await engine.docker.getVolume(vol).inspect(), 'attached volume kept');
+    assert.ok(await rawDocker().getVolume(vol).inspect(), 'attached volume kept');
     // docker-map's default: remove_persistent true
     const all = await fx.run(stack, 'shutdown', { remove_attached: true });
     assert.ok(all.ok, JSON.stringify(all.containers));
     assert.deepEqual(byService(all.containers).keep!.done, ['stop', 'remove']);
-    assert.equal(await engine.inspectContainer(`${NAME}-keep`), undefined);
-    await assert.rejects(engine.docker.getVolume(vol).inspect(), 'attached volume removed');
+    assert.equal(await engine.containers.inspect(`${NAME}-keep`), undefined);
+    await assert.rejects(rawDocker().getVolume(vol).inspect(), 'attached volume removed');
   });
 });

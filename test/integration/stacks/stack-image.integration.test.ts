@@ -4,6 +4,7 @@
  * the image present and pull_all_images false does nothing; a `build:` service is built
  * by up when its image is missing.
  */
+import { rawDocker } from '../../../test/helpers/raw-docker.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -23,8 +24,8 @@ async function buildTag(version: string): Promise<string> {
   const ctx = join(fx.dir, `ctx-${version}`);
   mkdirSync(ctx, { recursive: true });
   writeFileSync(join(ctx, 'Dockerfile'), `FROM ${TEST_IMAGE}\nLABEL bosun.test.version=${version}\n`);
-  await engine.buildImage({ contextDir: ctx, tag: TAG, labels: { [LABEL.test]: runId } });
-  return (await engine.inspectImage(TAG))!.id;
+  await engine.images.build({ contextDir: ctx, tag: TAG, labels: { [LABEL.test]: runId } });
+  return (await engine.images.inspect(TAG))!.id;
 }
 
 const text = `
@@ -51,9 +52,9 @@ describe('stack image drift (real engine)', () => {
   });
   after(async () => {
     await fx.cleanup();
-    for (const t of [TAG, BUILT]) await engine.docker.getImage(t).remove({ force: true }).catch(() => undefined);
+    for (const t of [TAG, BUILT]) await rawDocker().getImage(t).remove({ force: true }).catch(() => undefined);
     // the first build of TAG, untagged by the second
-    for (const i of await engine.docker.listImages({ filters: JSON.stringify({ label: [`${LABEL.test}=${runId}`] }) })) await engine.docker.getImage(i.Id).remove({ force: true }).catch(() => undefined);
+    for (const i of await rawDocker().listImages({ filters: JSON.stringify({ label: [`${LABEL.test}=${runId}`] }) })) await rawDocker().getImage(i.Id).remove({ force: true }).catch(() => undefined);
   });
 
   it('up builds a missing build: image and runs the tagged image', async () => {
@@ -63,8 +64,8 @@ describe('stack image drift (real engine)', () => {
     const r = await fx.run(fx.load('compose.yml', text), 'up');
     assert.ok(r.ok, JSON.stringify(r.containers));
     assert.deepEqual(byService(r.containers).built!.done, ['build', 'create', 'start']);
-    assert.equal((await engine.inspectContainer(`${NAME}-app`))!.imageId, v1);
-    const cat = await engine.exec(`${NAME}-built`, { cmd: ['cat', '/built.txt'] });
+    assert.equal((await engine.containers.inspect(`${NAME}-app`))!.imageId, v1);
+    const cat = await engine.exec.run(`${NAME}-built`, { cmd: ['cat', '/built.txt'] });
     assert.equal(cat.output.stdout, 'built\n');
   });
 
@@ -75,7 +76,7 @@ describe('stack image drift (real engine)', () => {
   });
 
   it('the tag now names another image → only that service recreated, plan says image', async () => {
-    const before = { app: (await engine.inspectContainer(`${NAME}-app`))!.id, other: (await engine.inspectContainer(`${NAME}-other`))!.id, built: (await engine.inspectContainer(`${NAME}-built`))!.id };
+    const before = { app: (await engine.containers.inspect(`${NAME}-app`))!.id, other: (await engine.containers.inspect(`${NAME}-other`))!.id, built: (await engine.containers.inspect(`${NAME}-built`))!.id };
     const v2 = await buildTag('2');
     const stack = fx.load('compose.yml', text);
     const plan = await fx.run(stack, 'plan');
@@ -83,10 +84,10 @@ describe('stack image drift (real engine)', () => {
     assert.match(byService(plan.containers).app!.reasons.join(';'), /image/);
     const r = await fx.run(stack, 'update');
     assert.ok(r.ok, JSON.stringify(r.containers));
-    const app = (await engine.inspectContainer(`${NAME}-app`))!;
+    const app = (await engine.containers.inspect(`${NAME}-app`))!;
     assert.notEqual(app.id, before.app);
     assert.equal(app.imageId, v2);
-    assert.equal((await engine.inspectContainer(`${NAME}-other`))!.id, before.other);
-    assert.equal((await engine.inspectContainer(`${NAME}-built`))!.id, before.built);
+    assert.equal((await engine.containers.inspect(`${NAME}-other`))!.id, before.other);
+    assert.equal((await engine.containers.inspect(`${NAME}-built`))!.id, before.built);
   });
 });

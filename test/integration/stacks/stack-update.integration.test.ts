@@ -36,7 +36,7 @@ async function snapshot() {
   type Snap = { id: string; startedAt: string; running: boolean };
   const out = {} as Record<'db' | 'api' | 'legacy' | 'web' | 'other', Snap>;
   for (const s of ['db', 'api', 'legacy', 'web', 'other'] as const) {
-    const d = (await engine.inspectContainer(`${NAME}-${s}`))!;
+    const d = (await engine.containers.inspect(`${NAME}-${s}`))!;
     out[s] = { id: d.id, startedAt: d.state.startedAt ?? '', running: d.state.running };
   }
   return out;
@@ -54,7 +54,7 @@ describe('stack update (real engine)', () => {
     const r = await fx.run(fx.load('compose.yml', stackText()), 'up');
     assert.ok(r.ok, JSON.stringify(r.containers));
     assert.equal(r.changed, 5);
-    const db = (await engine.inspectContainer(`${NAME}-db`))!;
+    const db = (await engine.containers.inspect(`${NAME}-db`))!;
     assert.equal(db.labels[LABEL.stack], NAME);
     assert.equal(db.labels[LABEL.service], 'db');
     assert.equal(db.labels[LABEL.instance], '');
@@ -62,7 +62,7 @@ describe('stack update (real engine)', () => {
     const snap = await snapshot();
     assert.ok(Object.values(snap).every((s) => s.running));
     assert.ok(snap.db.startedAt <= snap.api.startedAt && snap.api.startedAt <= snap.web.startedAt);
-    const top = await engine.top(`${NAME}-other`);
+    const top = await engine.containers.top(`${NAME}-other`);
     assert.ok(top.some((p) => p.command === 'sleep 4242'), 'exec command runs after start');
   });
 
@@ -81,7 +81,7 @@ describe('stack update (real engine)', () => {
     const r = await fx.run(stack, 'update');
     assert.ok(r.ok);
     assert.deepEqual(byService(r.containers).db!.done, ['update_in_place']);
-    const db = (await engine.inspectContainer(`${NAME}-db`))!;
+    const db = (await engine.containers.inspect(`${NAME}-db`))!;
     assert.equal(db.id, before.db.id);
     assert.equal(db.resources.memory, 96 * 1024 * 1024);
     assert.equal(db.restartPolicy.name, 'unless-stopped');
@@ -105,7 +105,7 @@ describe('stack update (real engine)', () => {
     assert.notEqual(after.api.startedAt, before.api.startedAt, 'api restarted');
     assert.deepEqual(after.web, before.web, 'web untouched');
     assert.deepEqual(after.other, before.other, 'other untouched');
-    assert.ok((await engine.inspectContainer(`${NAME}-db`))!.env.includes('MODE=test'));
+    assert.ok((await engine.containers.inspect(`${NAME}-db`))!.env.includes('MODE=test'));
   });
 
   it('network change → reconnected without a restart', async () => {
@@ -113,7 +113,7 @@ describe('stack update (real engine)', () => {
     const r = await fx.run(fx.load('compose.yml', stackText({ dbEnv: 'test', dbMem: '96m', restart: 'unless-stopped', webNets: '[front, back]' })), 'update');
     assert.ok(r.ok, JSON.stringify(r.containers));
     assert.deepEqual(byService(r.containers).web!.done, [`connect ${NAME}_back`]);
-    const web = (await engine.inspectContainer(`${NAME}-web`))!;
+    const web = (await engine.containers.inspect(`${NAME}-web`))!;
     assert.deepEqual(Object.keys(web.networks).sort(), [`${NAME}_back`, `${NAME}_front`]);
     assert.deepEqual(await snapshot(), before);
   });

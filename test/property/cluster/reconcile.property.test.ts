@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { reconcile } from '../../../src/planner/cluster/reconcile.js';
 import { applyPlan } from '../../../src/planner/cluster/observe.js';
-import type { NodeView, Replica, ReplicaState, ServiceSpec } from '../../../src/planner/cluster/types.js';
+import type { NodeView, Replica, ReplicaState, ServiceSpec } from '../../../src/domain/cluster.js';
 import { NOW, converge, live, node, service } from '../../unit/cluster/fixtures.js';
 
 const STATES: ReplicaState[] = ['pending', 'running', 'failed', 'lost', 'stopped'];

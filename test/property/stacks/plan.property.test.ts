@@ -11,7 +11,7 @@ import { stringify } from 'yaml';
 import { parseStack } from '../../../src/stacks/load.js';
 import { planIsEmpty, planStackAction } from '../../../src/planner/stack/plan.js';
 import { findCycle } from '../../../src/planner/stack/graph.js';
-import { DEFAULT_STACK_OPTIONS, STACK_ACTIONS } from '../../../src/planner/stack/types.js';
+import { DEFAULT_STACK_OPTIONS, STACK_ACTIONS } from '../../../src/domain/stack.js';
 import { observedUpToDate } from '../../unit/stacks/fixtures.js';
 
 /** Random DAG: service i may depend only on services j < i. */

@@ -6,7 +6,7 @@ import { LABEL } from '../../../src/domain/labels.js';
 import { DEFAULT_POLICY, PolicySchema } from '../../../src/domain/policy.js';
 import { applyLimits, outputLimitBytes, sizeToBytes } from '../../../src/domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels, mayActOn } from '../../../src/domain/policy/ownership.js';
-import type { ContainerSpec } from '../../../src/ports/engine.js';
+import type { ContainerSpec } from '../../../src/domain/engine/index.js';
 
 const MiB = 1024 * 1024;
 const spec: ContainerSpec = { image: 'bosun-busybox' };

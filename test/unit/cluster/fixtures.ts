@@ -1,4 +1,4 @@
-import type { NodeView, Plan, Replica, ServiceSpec } from '../../../src/planner/cluster/types.js';
+import type { NodeView, Plan, Replica, ServiceSpec } from '../../../src/domain/cluster.js';
 import { reconcile } from '../../../src/planner/cluster/reconcile.js';
 import { applyPlan, applyUpdates } from '../../../src/planner/cluster/observe.js';
 

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { BosunError } from '../../../src/domain/errors.js';
 import { Glue } from '../../../src/glue/glue.js';
 import { watchEvents } from '../../../src/glue/watch.js';
-import type { ContainerEngine, EngineEvent, EventsRequest } from '../../../src/ports/engine.js';
+import type { ContainerEngine } from '../../../src/ports/engine.js';
+import type { EngineEvent, EngineEventKind, EventsRequest } from '../../../src/domain/engine/index.js';
 import type { GlueHandler, HandlerConfig, HandlerContext } from '../../../src/glue/types.js';
 import { silentLogger } from '../../../src/util/log.js';
 
@@ -19,24 +20,26 @@ function fakeEngine(streams: Array<(req: EventsRequest) => AsyncIterable<EngineE
     async info() {
       return { id: 'x', name: 'x', serverVersion: '1', apiVersion: '1', cpus: 1, memoryBytes: 1 };
     },
-    async listContainers() {
-      lists++;
-      return [];
+    containers: {
+      async list() {
+        lists++;
+        return [];
+      },
     },
-    events(req: EventsRequest) {
+    events: { stream(req: EventsRequest) {
       calls.push({ ...(req.sinceNano !== undefined ? { sinceNano: req.sinceNano } : {}) });
       const next = streams.shift();
       if (next) return next(req);
       return (async function* () {
         await new Promise<void>((r) => req.signal.addEventListener('abort', () => r(), { once: true }));
       })();
-    },
+    } },
   } as unknown as ContainerEngine;
   return { engine, calls, lists: () => lists };
 }
 
-function ev(action: string, id: string, t: bigint): EngineEvent {
-  return { type: 'container', action, id, timeNano: t, attributes: {} };
+function ev(kind: EngineEventKind, id: string, t: bigint): EngineEvent {
+  return { resource: 'container', kind, id, timeNano: t, attributes: {} };
 }
 
 function recorder(kind: 'state' | 'event', fail = false): GlueHandler & { seen: string[] } {
@@ -106,12 +109,12 @@ test('watch: a broken stream resumes from the last event seen and fires a resync
   const t0 = 1_000_000_000_000_000_000n;
   const { engine, calls } = fakeEngine([
     async function* () {
-      yield ev('start', 'a', t0 + 10n);
-      yield ev('die', 'a', t0 + 20n);
+      yield ev('started', 'a', t0 + 10n);
+      yield ev('died', 'a', t0 + 20n);
       throw new BosunError('engine_unavailable', 'event stream ended (daemon restart?)');
     },
     async function* () {
-      yield ev('start', 'b', t0 + 30n);
+      yield ev('started', 'b', t0 + 30n);
     },
   ]);
   const state = recorder('state');
@@ -135,7 +138,7 @@ test('watch: a broken stream resumes from the last event seen and fires a resync
 
 test('a container is out of the snapshot from its die event on, back on start', async () => {
   const running = { id: 'a', name: 'a', image: 'i', imageId: 'i', status: 'running', labels: {}, created: 0, networks: {}, ports: [] };
-  const engine = { listContainers: async () => [running] } as unknown as ContainerEngine;
+  const engine = { containers: { list: async () => [running] } } as unknown as ContainerEngine;
   const seen: number[] = [];
   const handler: GlueHandler = { kind: 'state', handle: async (ctx) => void seen.push((await ctx.snapshot()).length) };
   const glue = new Glue({ engine, log: silentLogger, handlers: [{ cfg: cfg('s', ['all']), handler }] });
@@ -158,13 +161,13 @@ test('a handler whose close never returns does not hold the others\' close', asy
 
 test('watch: a network connect/disconnect fires a resync; the label filter applies to container events only', async () => {
   const t0 = 2_000_000_000_000_000_000n;
-  const labelled = (action: string, id: string, t: bigint): EngineEvent => ({ type: 'container', action, id, timeNano: t, attributes: { team: 'a' } });
+  const labelled = (kind: EngineEventKind, id: string, t: bigint): EngineEvent => ({ resource: 'container', kind, id, timeNano: t, attributes: { team: 'a' } });
   const { engine } = fakeEngine([
     async function* () {
-      yield labelled('start', 'mine', t0 + 1n);
-      yield ev('start', 'other', t0 + 2n);
-      yield { type: 'network', action: 'disconnect', id: 'net1', timeNano: t0 + 3n, attributes: { container: 'mine', name: 'front' } };
-      yield { type: 'network', action: 'create', id: 'net2', timeNano: t0 + 4n, attributes: { name: 'x' } };
+      yield labelled('started', 'mine', t0 + 1n);
+      yield ev('started', 'other', t0 + 2n);
+      yield { resource: 'network', kind: 'disconnected', id: 'net1', containerId: 'mine', name: 'front', timeNano: t0 + 3n, attributes: { container: 'mine', name: 'front' } };
+      yield { resource: 'network', kind: 'created', id: 'net2', name: 'x', timeNano: t0 + 4n, attributes: { name: 'x' } };
     },
   ]);
   const state = recorder('state');

@@ -31,6 +31,14 @@ test('fastify is for the HTTP layer; elsewhere only its types', async () => {
 test('domain and planner import no side-effecting layer, and ports as types only', async () => {
   assert.match((await messages("import { Agent } from '../agent/agent.js';\nexport const a = Agent;\n", 'src/domain/x.ts'))[0]!, /pure layers \(domain, planner\) do not import src\/agent/);
   assert.match((await messages("import { runStack } from '../../stacks/run-stack.js';\nexport const r = runStack;\n", 'src/planner/stack/x.ts'))[0]!, /do not import src\/stacks/);
-  assert.match((await messages("import { systemClock } from '../ports/clock.js';\nexport const c = systemClock;\n", 'src/domain/x.ts'))[0]!, /port types only/);
-  assert.deepEqual(await messages("import type { Clock } from '../ports/clock.js';\nexport type C = Clock;\n", 'src/domain/x.ts'), []);
+  assert.match((await messages("import { systemClock } from '../ports/clock.js';\nexport const c = systemClock;\n", 'src/domain/x.ts'))[0]!, /import only domain/);
+  assert.match((await messages("import type { ContainerEngine } from '../../ports/engine.js';\nexport type E = ContainerEngine;\n", 'src/planner/stack/x.ts'))[0]!, /import only domain/);
+  assert.deepEqual(await messages("import type { ContainerSpec } from '../../domain/engine/index.js';\nexport type S = ContainerSpec;\n", 'src/planner/stack/x.ts'), []);
+});
+
+test('engines are built only by the factory', async () => {
+  const code = "import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';\nexport const e = new DockerEngine();\n";
+  assert.match((await messages(code, 'src/app/x.ts'))[0]!, /built only by createEngine\(\) in src\/adapters\/engine-factory.ts/);
+  assert.match((await messages(code.replace('../adapters', '../../adapters'), 'src/cluster/node/x.ts'))[0]!, /createEngine/);
+  assert.deepEqual(await messages("import { createEngine } from '../adapters/engine-factory.js';\nexport const e = createEngine();\n", 'src/app/x.ts'), []);
 });

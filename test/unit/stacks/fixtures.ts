@@ -1,8 +1,8 @@
 /** Plain-data fixtures for planner tests: a live container exactly as a desired spec would create it. */
-import type { ContainerDetails, ContainerSpec } from '../../../src/ports/engine.js';
-import type { ObservedContainer, ObservedState } from '../../../src/planner/stack/types.js';
+import type { ContainerDetails, ContainerSpec } from '../../../src/domain/engine/index.js';
+import type { ObservedContainer, ObservedState } from '../../../src/domain/stack.js';
 import { desiredContainers } from '../../../src/planner/stack/containers.js';
-import type { DesiredStack } from '../../../src/planner/stack/types.js';
+import type { DesiredStack } from '../../../src/domain/stack.js';
 
 export const IMAGE_ID = 'sha256:' + 'a'.repeat(64);
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStack } from '../../../src/stacks/load.js';
 import { planIsEmpty, planStackAction } from '../../../src/planner/stack/plan.js';
-import { DEFAULT_STACK_OPTIONS, type ObservedState, type StackActionName, type StackOptions, type StackPlan } from '../../../src/planner/stack/types.js';
+import { DEFAULT_STACK_OPTIONS, type ObservedState, type StackActionName, type StackOptions, type StackPlan } from '../../../src/domain/stack.js';
 import { observedUpToDate } from './fixtures.js';
 
 const BASE = `

@@ -146,3 +146,20 @@ export interface Plan {
   /** Deleted services with nothing left: the store can drop them. */
   purge: string[];
 }
+
+/** One replica's new state, as an observation of a node's report yields it. */
+export interface StateUpdate {
+  service: string;
+  slot: number;
+  generation: number;
+  state: ReplicaState;
+  reason?: string;
+}
+
+export interface Fence {
+  service: string;
+  slot: number;
+  generation: number;
+  node: string;
+  reason: string;
+}

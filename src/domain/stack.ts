@@ -4,7 +4,7 @@
  * docker-map options, and the plan it returns. No I/O; engine types are imported as
  * types only (they vanish at runtime).
  */
-import type { ContainerDetails, ContainerSpec, ProcessEntry } from '../../ports/engine.js';
+import type { ContainerDetails, ContainerSpec, ProcessEntry } from './engine/index.js';
 
 export type DependsCondition = 'service_started' | 'service_healthy' | 'service_completed_successfully';
 
