@@ -9,7 +9,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { DockerEngine } from '../adapters/engine-docker/docker-engine.js';
+import { createEngine } from '../adapters/engine-factory.js';
 import { isBosunError } from '../domain/errors.js';
 import { silentLogger } from '../util/log.js';
 import { formatProblems, loadDefinitionFile, type DefinitionProblem } from '../workflow/definition.js';
@@ -82,7 +82,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const temp = flags.stateDir ? undefined : mkdtempSync(join(tmpdir(), 'bosun-workflow-'));
   try {
     const runner = new RunTaskRunner({
-      engine: new DockerEngine(), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
+      engine: createEngine(), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
     });
     const progress = (msg: string): void => void (flags.quiet ? undefined : process.stderr.write(msg + '\n'));
     const rec = await runLocally({

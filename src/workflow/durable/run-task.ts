@@ -18,7 +18,8 @@ import { applyPolicyDefaults, enforcePolicy, type Policy } from '../../domain/po
 import { applyLimits, outputLimitBytes } from '../../domain/policy/limits.js';
 import { ensureUserLabels } from '../../domain/policy/ownership.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
-import type { ContainerEngine, ContainerSpec } from '../../ports/engine.js';
+import type { ContainerSpec } from '../../domain/engine/index.js';
+import type { ContainerEngine } from '../../ports/engine.js';
 import type { Logger } from '../../util/log.js';
 import { Bosun, States } from '../errors.js';
 import type { Json } from '../json.js';
@@ -77,26 +78,26 @@ export class RunTaskRunner implements TaskRunner {
       ensureUserLabels(input.labels);
       let id: string;
       let reader: OutputReader | undefined;
-      const prior = await this.d.engine.inspectContainer(name);
+      const prior = await this.d.engine.containers.inspect(name);
       if (prior && prior.labels[LABEL.wfToken] === ctx.command.token) {
         id = prior.id;
         this.d.log.info({ execution: ctx.executionId, state: ctx.command.state, container: name }, 'workflow task: adopting its container');
-        if (!prior.state.running && prior.state.status === 'created') await this.d.engine.startContainer(id);
+        if (!prior.state.running && prior.state.status === 'created') await this.d.engine.containers.start(id);
       } else {
         const spec = await this.spec(ctx, actx, input, name);
         const outputLimit = outputLimitBytes(this.d.policy);
-        const { id: made } = await this.d.engine.createContainer(spec);
+        const { id: made } = await this.d.engine.containers.create(spec);
         id = made;
         try {
           reader = await attachOutput(actx, id, outputLimit);
-          await this.d.engine.startContainer(id);
+          await this.d.engine.containers.start(id);
         } catch (e) {
           reader?.stop();
-          await this.d.engine.removeContainer(id, { force: true }).catch(() => undefined);
+          await this.d.engine.containers.remove(id, { force: true }).catch(() => undefined);
           throw e;
         }
       }
-      const onCancel = (): void => void this.d.engine.stopContainer(id, { timeoutSec: 2 }).catch(() => undefined);
+      const onCancel = (): void => void this.d.engine.containers.stop(id, { timeoutSec: 2 }).catch(() => undefined);
       ctx.signal.addEventListener('abort', onCancel, { once: true });
       try {
         const timeoutMs = Math.min(input.timeout ?? this.d.policy.max_timeout_s, this.d.policy.max_timeout_s) * 1000;
@@ -107,7 +108,7 @@ export class RunTaskRunner implements TaskRunner {
         const outcome: Finished = end.exitCode === 0
           ? { ok: true, output: { exit_code: 0, stdout, stderr, json: parseJsonOutput(stdout) } }
           : failure(Bosun.NonZeroExit, JSON.stringify({ exit_code: end.exitCode, stderr: stderr.slice(-STDERR_TAIL) }));
-        if (this.d.remove !== false) outcome.afterReport = () => this.d.engine.removeContainer(id, { force: true });
+        if (this.d.remove !== false) outcome.afterReport = () => this.d.engine.containers.remove(id, { force: true });
         return outcome;
       } finally {
         ctx.signal.removeEventListener('abort', onCancel);

@@ -94,7 +94,7 @@ describe(`workflow crash test: SIGKILL at seeded points (${RUNS} runs, seed ${SE
       if (last?.signal === 'SIGKILL') last = await runCli(args);
       assert.equal(last!.code, 0, `exit ${last!.code}: ${last!.stdout}`);
       assert.deepEqual(JSON.parse(last!.stdout), { n: 15 });
-      const made = await engine.listContainers({ all: true, labels: { [LABEL.wfExecution]: name } });
+      const made = await engine.containers.list({ all: true, labels: { [LABEL.wfExecution]: name } });
       const perState = new Map<string, number>();
       for (const c of made) perState.set(c.labels[LABEL.wfState] ?? '?', (perState.get(c.labels[LABEL.wfState] ?? '?') ?? 0) + 1);
       assert.deepEqual(Object.fromEntries([...perState].sort()), { T1: 1, T2: 1, T3: 1, T4: 1, T5: 1 }, 'each task container created exactly once');

@@ -47,7 +47,7 @@ describe('bosun:run tasks on Docker', () => {
       const done = await waitForEnd(store, record.id);
       assert.equal(done.status, 'SUCCEEDED', `${done.state?.error}: ${done.state?.cause}`);
       assert.deepEqual(done.state?.output, { exit_code: 0, stdout: '{"second": {"n":7}}\n', stderr: 'warn\n', json: { second: { n: 7 } } });
-      await eventually('task containers removed', async () => (await engine.listContainers({ all: true, labels: { [LABEL.wfExecution]: record.id } })).length === 0);
+      await eventually('task containers removed', async () => (await engine.containers.list({ all: true, labels: { [LABEL.wfExecution]: record.id } })).length === 0);
     } finally {
       await ex.stop();
     }
@@ -89,7 +89,7 @@ describe('bosun:run tasks on Docker', () => {
       definition: def({ StartAt: 'Slow', States: { Slow: { Type: 'Task', Resource: 'bosun:run', Parameters: sh('sleep 1; echo "{\\"done\\": true}"'), OutputPath: '$.json', End: true } } }),
       input: {},
     });
-    const mine = () => engine.listContainers({ all: true, labels: { [LABEL.wfExecution]: record.id } });
+    const mine = () => engine.containers.list({ all: true, labels: { [LABEL.wfExecution]: record.id } });
     await eventually('the task container exists', async () => (await mine()).length === 1);
     await first.stop(); // detaches: the container goes on running
     const second = new DurableExecutor({ store, owner: 'adopt-2', runners: { 'bosun:run': runner(false) }, pollMs: 50 });
