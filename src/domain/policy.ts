@@ -29,7 +29,11 @@ export function imageAllowed(policy: Policy, image: string): boolean {
   return policy.images.allow.some(matches) && !policy.images.deny.some(matches);
 }
 
-/** Throws policy_denied naming the field when the spec asks for something the policy refuses. */
+/**
+ * Throws policy_denied naming the field when the spec asks for something the policy refuses.
+ * The pure half: code that creates containers on this host calls enforcePolicyOnHost
+ * (src/host/policy.ts), which adds the on-disk bind checks (test/unit/lint/policy-callers.test.ts).
+ */
 export function enforcePolicy(policy: Policy, spec: ContainerSpec, fieldPrefix = '', scope: NamespaceScope = {}): void {
   const f = (name: string) => fieldPrefix + name;
   if (!imageAllowed(policy, spec.image)) {

@@ -1,12 +1,13 @@
 /**
  * A pool's container spec, built as a run's is (buildRunSpec, policy defaults and limits,
- * enforcePolicy): a pool file cannot hold what a message could not ask for.
+ * enforcePolicyOnHost): a pool file cannot hold what a message could not ask for.
  */
 import { buildRunSpec } from '../actions/run-spec.js';
 import { attachedRunSchema } from '../actions/schemas/run.js';
 import { BosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
-import { applyPolicyDefaults, enforcePolicy, type Policy } from '../domain/policy.js';
+import { applyPolicyDefaults, type Policy } from '../domain/policy.js';
+import { enforcePolicyOnHost } from '../host/policy.js';
 import { applyLimits } from '../domain/policy/limits.js';
 import { ensureUserLabels } from '../domain/policy/ownership.js';
 import type { ContainerSpec } from '../domain/engine/index.js';
@@ -23,7 +24,7 @@ export interface PoolTemplate {
 /** What a run's own spec is built from: the same channel-independent fields. */
 export function resolvedSpec(policy: Policy, spec: ContainerSpec): ContainerSpec {
   const resolved = applyLimits(policy, applyPolicyDefaults(policy, spec));
-  enforcePolicy(policy, resolved);
+  enforcePolicyOnHost(policy, resolved);
   return resolved;
 }
 

@@ -14,7 +14,8 @@ import { runFields } from '../../actions/schemas/run.js';
 import type { ActionContext } from '../../actions/types.js';
 import { isBosunError } from '../../domain/errors.js';
 import { LABEL } from '../../domain/labels.js';
-import { applyPolicyDefaults, enforcePolicy, type Policy } from '../../domain/policy.js';
+import { applyPolicyDefaults, type Policy } from '../../domain/policy.js';
+import { enforcePolicyOnHost } from '../../host/policy.js';
 import { applyLimits, outputLimitBytes } from '../../domain/policy/limits.js';
 import { ensureUserLabels } from '../../domain/policy/ownership.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
@@ -124,14 +125,14 @@ export class RunTaskRunner implements TaskRunner {
   private async spec(ctx: TaskContext, actx: ActionContext, input: z.infer<typeof runTaskSchema>, name: string): Promise<ContainerSpec> {
     const base = { requestId: actx.requestId, bodyHash: actx.bodyHash, channel: actx.channel, attached: true };
     // Cheap policy refusals before any image work, as run_container does.
-    enforcePolicy(this.d.policy, applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, buildRunSpec(input, { ...base, image: input.image, uuid: '0' }))));
+    enforcePolicyOnHost(this.d.policy, applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, buildRunSpec(input, { ...base, image: input.image, uuid: '0' }))));
     const prepared = await prepareImage(actx, input);
     const spec = buildRunSpec(input, { ...base, image: prepared.image, uuid: randomBytes(16).toString('hex') });
     spec.name = name;
     spec.env = [...(spec.env ?? []), `BOSUN_INPUT=${JSON.stringify(ctx.command.input)}`];
     spec.labels = { ...spec.labels, ...(this.d.labels ?? {}), ...taskLabels(ctx) };
     const resolved = applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, spec));
-    enforcePolicy(this.d.policy, resolved);
+    enforcePolicyOnHost(this.d.policy, resolved);
     return resolved;
   }
 
@@ -141,6 +142,7 @@ export class RunTaskRunner implements TaskRunner {
       engine: this.d.engine, policy: this.d.policy, log: this.d.log, clock: this.d.clock ?? systemClock, requestId, requestIdGiven: true,
       bodyHash: requestId, redelivered: false, channel: 'workflow', signal,
       publish: () => Promise.reject(new Error('bosun:run tasks do not publish')),
+      publishProgress: async () => undefined,
     };
   }
 }
