@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts what bosun's demo and tests need and is not running: a Docker engine, RabbitMQ, Redis
-# (and, with --all, PostgreSQL plus the Debian peers haproxy, etcd and docker-compose).
+# (and, with --all, PostgreSQL, Podman's API service plus the Debian peers haproxy, etcd and docker-compose).
 # Installs Debian's packages when root and absent. Idempotent.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -41,6 +41,7 @@ if ! port_open 6379; then
 fi
 
 if [ $ALL = 1 ]; then
+  "$here/ensure-podman.sh"
   apt_install haproxy etcd-server docker-compose amqp-tools docker-registry
   if ! port_open 5432; then
     apt_install postgresql

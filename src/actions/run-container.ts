@@ -11,7 +11,8 @@ import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
 import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../domain/engine/index.js';
 import { prepareImage } from './image-source.js';
-import { attachOutput, followOutput, superviseRun, type OutputReader } from './run-output.js';
+import { REPLY_OUTPUT_LIMIT, attachOutput, followOutput, superviseRun, type OutputReader, type RunEnd } from './run-output.js';
+import { priorWarmClaim, takenOutcome, tryWarm } from '../warm/warm-path.js';
 import { buildRunSpec } from './run-spec.js';
 import type { RunInput } from './schemas/run.js';
 import type { ActionContext, ActionOutcome } from './types.js';
@@ -32,8 +33,9 @@ export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary
   return byHash.sort((a, b) => b.created - a.created)[0];
 }
 
-async function specFor(ctx: ActionContext, input: RunInput, attached: boolean): Promise<{ spec: ContainerSpec; buildLog?: string }> {
-  const prepared = await prepareImage(ctx, input);
+async function specFor(ctx: ActionContext, input: RunInput, attached: boolean, imageReady = false): Promise<{ spec: ContainerSpec; buildLog?: string }> {
+  // imageReady: a warm pool may serve the run, and a pool's image is on the host; checked later if the run goes cold.
+  const prepared: { image: string; buildLog?: string } = imageReady ? { image: input.image } : await prepareImage(ctx, input);
   const spec = buildRunSpec(input, {
     requestId: ctx.requestId,
     bodyHash: ctx.bodyHash,
@@ -116,46 +118,77 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
   let created = false;
   let buildLog: string | undefined;
   let reader: OutputReader | undefined;
+  let notice: string | undefined;
   const outputLimit = outputLimitBytes(ctx.policy);
+  const timeoutMs = Math.min(input.timeout ?? ctx.policy.max_timeout_s, ctx.policy.max_timeout_s) * 1000;
   const prior = await findPriorRun(ctx);
   if (prior) {
     ({ id, name } = prior);
     if (prior.status === 'created') await ctx.engine.containers.start(id);
   } else {
+    const claimedBefore = await priorWarmClaim(ctx);
+    if (claimedBefore) return takenOutcome(ctx, claimedBefore);
     const existing = await existingByName(ctx, input);
     if (existing) {
       ({ id, name } = existing);
       if (!existing.state.running) await ctx.engine.containers.start(id);
     } else {
-      const made = await specFor(ctx, input, true);
+      const mayBeWarm = ctx.pools !== undefined && !input.build && input.pull !== 'always' && input.pull !== true;
+      const made = await specFor(ctx, input, true, mayBeWarm);
       buildLog = made.buildLog;
+      const warm = await tryWarm(ctx, { ...input, warm: 'warm' in input ? input.warm : undefined }, made.spec, { remove: opts.remove, timeoutMs, outputLimit, replyLimit: REPLY_OUTPUT_LIMIT });
+      if (warm.kind === 'taken') return takenOutcome(ctx, warm.name);
+      if (warm.kind === 'warm') {
+        const { claimed } = warm;
+        return runOutcome({ id: claimed.id, name: claimed.name }, warm.end, { outputLimit, timeoutMs, buildLog, warm: true, cleanup: () => ctx.pools?.release(claimed.id) ?? Promise.resolve() });
+      }
+      notice = warm.notice;
+      if (mayBeWarm) await prepareImage(ctx, input);
       id = await createAndStart(ctx, made.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit)));
       created = true;
       name = made.spec.name ?? id;
     }
   }
-  const timeoutMs = Math.min(input.timeout ?? ctx.policy.max_timeout_s, ctx.policy.max_timeout_s) * 1000;
   const end = await superviseRun(ctx, id, reader ?? followOutput(ctx, id, outputLimit), { timeoutMs });
-  const { out } = end;
   const mine = created || prior !== undefined;
+  return runOutcome({ id, name }, end, {
+    outputLimit, timeoutMs, buildLog, notice, ...(ctx.pools ? { warm: false } : {}),
+    ...(opts.remove && mine ? { cleanup: () => ctx.engine.containers.remove(id, { force: true }) } : {}),
+  });
+}
+
+interface OutcomeOpts {
+  outputLimit: number;
+  timeoutMs: number;
+  buildLog?: string | undefined;
+  notice?: string | undefined;
+  warm?: boolean;
+  cleanup?: () => Promise<void>;
+}
+
+/** The reply of a finished attached run, cold or warm alike. */
+function runOutcome(container: { id: string; name: string }, end: RunEnd, o: OutcomeOpts): ActionOutcome {
+  const { out } = end;
   const finished = !end.timedOut && !end.overLimit;
+  const result = { ...(o.buildLog !== undefined ? { build_log: o.buildLog } : {}), ...(o.notice !== undefined ? { notice: o.notice } : {}) };
   const outcome: ActionOutcome = {
     ok: finished && end.exitCode === 0,
     reply: {
-      container: { id, name },
+      container,
       stdout: out.stdout,
       stderr: out.stderr,
       stdout_bytes: out.stdoutBytes,
       stderr_bytes: out.stderrBytes,
       truncated: out.truncated,
       ...(finished ? { exit_code: end.exitCode } : {}),
-      ...(buildLog !== undefined ? { result: { build_log: buildLog } } : {}),
+      ...(o.warm !== undefined ? { warm: o.warm } : {}),
+      ...(Object.keys(result).length ? { result } : {}),
     },
-    ...(opts.remove && mine ? { afterSettle: () => ctx.engine.containers.remove(id, { force: true }) } : {}),
+    ...(o.cleanup ? { afterSettle: o.cleanup } : {}),
   };
   if (end.overLimit) {
-    outcome.error = { code: 'output_limit', message: `the run wrote more than ${outputLimit} bytes of output (the policy's output_bytes); it was stopped` };
-  } else if (end.timedOut) outcome.error = { code: 'timeout', message: `the run did not finish within ${timeoutMs / 1000} s; it was stopped`, field: 'timeout' };
+    outcome.error = { code: 'output_limit', message: `the run wrote more than ${o.outputLimit} bytes of output (the policy's output_bytes); it was stopped` };
+  } else if (end.timedOut) outcome.error = { code: 'timeout', message: `the run did not finish within ${o.timeoutMs / 1000} s; it was stopped`, field: 'timeout' };
   else if (end.exitCode !== 0) outcome.error = { code: 'nonzero_exit', message: `the container exited with code ${end.exitCode}` };
   return outcome;
 }

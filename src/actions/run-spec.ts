@@ -113,5 +113,6 @@ export function buildRunSpec(input: RunInput, c: RunSpecContext): ContainerSpec 
   if (input.privileged) spec.privileged = true;
   if (input.cap_add) spec.capAdd = input.cap_add;
   if (input.devices) spec.devices = input.devices;
+  if (input.runtime) spec.runtime = input.runtime;
   return spec;
 }

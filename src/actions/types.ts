@@ -30,6 +30,8 @@ export interface ActionContext {
   publisher?: string;
   /** Aborted on shutdown or when the action's timeout passes. */
   signal: AbortSignal;
+  /** The agent's warm pools, when it was started with --pools. */
+  pools?: import('../warm/pools.js').WarmPools;
   /** Publishes a JSON body to a channel, durably (for notices sent later, e.g. monitors). */
   publish(channel: string, body: unknown): Promise<void>;
   /** Publishes a JSON body on the message's reply path(s) before the final envelope; a no-op when it has none. */

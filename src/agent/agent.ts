@@ -30,6 +30,8 @@ export interface AgentOptions {
   log: Logger;
   metrics?: AgentMetrics;
   concurrency: number;
+  /** Warm pools (bosun agent --pools) that attached runs may use. */
+  pools?: import('../warm/pools.js').WarmPools;
   /** Republish-and-ack a message still running after this long (RabbitMQ's consumer timeout is 30 min). */
   checkpointMs?: number;
   /** How long shutdown waits for in-flight work before requeueing it. */
@@ -72,6 +74,7 @@ export class Agent {
       ...(o.maxBodyBytes !== undefined ? { maxBodyBytes: o.maxBodyBytes } : {}),
       ...(o.json5MaxBytes !== undefined ? { json5MaxBytes: o.json5MaxBytes } : {}),
       ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
+      ...(o.pools ? { pools: o.pools } : {}),
     };
     this.settler = new Settler({
       transport: o.transport,

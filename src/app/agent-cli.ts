@@ -26,6 +26,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--broker <url>', 'amqp://… or redis://… (env BOSUN_BROKER_URL)')
     .option('--concurrency <n>', 'messages handled at once per channel (= prefetch)', positiveInt, 4)
     .option('--policy <file>', 'policy file (YAML/JSON); default: the safe built-in policy')
+    .option('--pools <file>', 'warm pools (YAML): prewarmed containers that matching attached runs use')
     .option('--http <host:port>', 'serve /healthz and /metrics')
     .option('--state-dir <dir>', 'where monitors are kept across restarts (env BOSUN_STATE_DIR)')
     .option('--dispatch-queue <name>', "queue for seed 003's Dockercmd messages (its -q)", 'dispatch')
@@ -36,7 +37,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--pretty', 'human-readable logs instead of JSON')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: {
-      broker?: string; concurrency: number; policy?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
+      broker?: string; concurrency: number; policy?: string; pools?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
       maxBodyBytes: number; maxAttempts: number;
       pretty?: boolean; logLevel: string;
     }) => {
@@ -51,6 +52,7 @@ export function registerAgentCommands(program: Command): void {
         maxAttempts: opts.maxAttempts,
         log,
         ...(opts.policy ? { policyFile: opts.policy } : {}),
+        ...(opts.pools ? { poolsFile: opts.pools } : {}),
         ...(opts.http ? { http: opts.http } : {}),
         ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
       });

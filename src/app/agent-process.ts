@@ -16,6 +16,7 @@ import { systemClock } from '../ports/clock.js';
 import type { Transport } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
 import { startStatusServer } from './http-status.js';
+import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 
@@ -24,6 +25,8 @@ export interface AgentProcessOptions {
   dockerHost?: string;
   concurrency: number;
   policyFile?: string;
+  /** Warm pools (YAML), see src/warm/pool-file.ts. */
+  poolsFile?: string;
   http?: string;
   stateDir?: string;
   dispatchQueue?: string;
@@ -57,13 +60,14 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const engine = createEngine({ host: o.dockerHost });
   const info = await engine.info();
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
+  const metrics = createAgentMetrics();
+  const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry }) : undefined;
   const transport = await createTransport(o.brokerUrl, o.log);
   if (policy.users && transport.kind === 'redis') {
     // Redis hands consumers no publisher identity: a policy naming users could only refuse everything.
     throw new BosunError('invalid_message', 'the policy names publishers (users), but Redis does not tell consumers who published; isolate tenants by stream prefix and ACL instead (see the README)', { field: 'users' });
   }
   await transport.connect();
-  const metrics = createAgentMetrics();
   const monitors = new MonitorManager({
     engine,
     clock: systemClock,
@@ -78,14 +82,16 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
     ...(o.maxBodyBytes ? { maxBodyBytes: o.maxBodyBytes } : {}),
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
+    ...(pools ? { pools } : {}),
   });
   await monitors.start();
+  await pools?.start();
   const monitorGauge = setInterval(() => metrics.monitors.set(monitors.size), 1000);
   await agent.start();
   const http = o.http
     ? await startStatusServer(o.http, metrics.registry, () => ({
         ok: transport.isConnected(),
-        details: { broker: transport.isConnected() ? 'connected' : 'reconnecting', monitors: monitors.size },
+        details: { broker: transport.isConnected() ? 'connected' : 'reconnecting', monitors: monitors.size, ...(pools ? { pools: pools.status() } : {}) },
       }))
     : undefined;
   return {
@@ -96,6 +102,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
       clearInterval(monitorGauge);
       await agent.stop();
       await monitors.stop();
+      await pools?.stop();
       await http?.close();
       await transport.close();
     },

@@ -1,11 +1,22 @@
 /**
  * `bosun workflow …`: workflows in the Amazon States Language. `validate FILE…` checks
  * definitions (JSON, JSON5 or YAML) and prints every problem with its state and field;
- * exit 0 when all are valid, 1 when one is not, 2 when a file cannot be read.
+ * exit 0 when all are valid, 1 when one is not, 2 when a file cannot be read. `run FILE` runs
+ * one in this process on an embedded store: the final output alone on stdout (progress on
+ * stderr), exit 0 when it SUCCEEDED, 1 otherwise with {"error", "cause"} on stdout.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Command } from 'commander';
+import { createEngine } from '../adapters/engine-factory.js';
 import { isBosunError } from '../domain/errors.js';
+import { silentLogger } from '../util/log.js';
 import { formatProblems, loadDefinitionFile, type DefinitionProblem } from '../workflow/definition.js';
+import { runLocally } from '../workflow/durable/local-run.js';
+import { RunTaskRunner } from '../workflow/durable/run-task.js';
+import type { Json } from '../workflow/json.js';
+import { loadPolicy } from './policy-file.js';
 
 interface FileResult { file: string; valid: boolean; problems: DefinitionProblem[]; error?: string }
 
@@ -23,6 +34,7 @@ function check(file: string): FileResult {
 
 export function registerWorkflowCommands(program: Command): void {
   const wf = program.command('workflow').description('Workflows in the Amazon States Language (ASL)');
+  registerWorkflowRun(wf);
   wf.command('validate')
     .description('validate workflow definitions (JSON, JSON5 or YAML); errors name the state and field')
     .argument('<files...>', 'definition files')
@@ -38,5 +50,71 @@ export function registerWorkflowCommands(program: Command): void {
         }
       }
       process.exitCode = results.some((r) => r.error && !r.problems.length) ? 2 : results.every((r) => r.valid) ? 0 : 1;
+    });
+}
+
+interface RunFlags { input?: string; stateDir?: string; executionName?: string; policy?: string; taskLabel: string[]; keepContainers?: boolean; quiet?: boolean }
+
+function readInput(v: string | undefined): Json {
+  if (v === undefined) return {};
+  return JSON.parse(v.startsWith('@') ? readFileSync(v.slice(1), 'utf8') : v) as Json;
+}
+
+function labelsOf(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(pairs.map((p) => [p.slice(0, p.indexOf('=')), p.slice(p.indexOf('=') + 1)]));
+}
+
+async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  const fail = (error: string, cause: string): number => {
+    process.stdout.write(JSON.stringify({ error, cause }) + '\n');
+    return 1;
+  };
+  let definition;
+  let input: Json;
+  try {
+    definition = loadDefinitionFile(file);
+    input = readInput(flags.input);
+  } catch (e) {
+    const problems = isBosunError(e) ? (e.details as { problems?: DefinitionProblem[] } | undefined)?.problems : undefined;
+    if (problems) process.stderr.write(formatProblems(problems, file) + '\n');
+    return fail('bosun.InvalidDefinition', e instanceof Error ? e.message : String(e));
+  }
+  const temp = flags.stateDir ? undefined : mkdtempSync(join(tmpdir(), 'bosun-workflow-'));
+  try {
+    const runner = new RunTaskRunner({
+      engine: createEngine(), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
+    });
+    const progress = (msg: string): void => void (flags.quiet ? undefined : process.stderr.write(msg + '\n'));
+    const rec = await runLocally({
+      definition, input, store: join(flags.stateDir ?? temp!, 'workflows'), runners: { 'bosun:run': runner },
+      ...(flags.executionName ? { executionName: flags.executionName } : {}),
+      log: progress,
+      onCommit: (_id, history) => {
+        for (const h of history) if (h.type === 'StateEntered' || h.type === 'TaskScheduled' || h.type === 'TaskSucceeded' || h.type === 'TaskFailed') progress(`[workflow] ${h.type} ${String(h.state ?? '')}`);
+      },
+    });
+    if (rec.status === 'SUCCEEDED') {
+      process.stdout.write(JSON.stringify(rec.state?.output ?? null) + '\n');
+      return 0;
+    }
+    return fail(rec.state?.error ?? rec.status, rec.state?.cause ?? '');
+  } finally {
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  }
+}
+
+export function registerWorkflowRun(wf: Command): void {
+  wf.command('run')
+    .description('run a workflow in this process on an embedded store; prints the final output JSON on stdout')
+    .argument('<file>', 'definition file (JSON, JSON5 or YAML)')
+    .option('--input <json|@file>', 'the execution input (JSON text, or @file)')
+    .option('--state-dir <dir>', 'keep the store here (rerun with the same --execution-name to resume after a crash); default: a temporary directory')
+    .option('--execution-name <name>', 'the execution id; the same name is the same execution')
+    .option('--policy <file>', 'policy file (YAML/JSON); default: the safe built-in policy')
+    .option('--task-label <k=v>', 'a label on every task container (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--keep-containers', 'leave task containers after their results are stored')
+    .option('--quiet', 'no progress on stderr')
+    .action(async (file: string, flags: RunFlags) => {
+      process.exitCode = await runCommand(file, flags);
     });
 }

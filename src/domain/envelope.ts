@@ -23,6 +23,8 @@ export interface ReplyEnvelope {
   truncated?: boolean;
   stdout_bytes?: number;
   stderr_bytes?: number;
+  /** Attached runs: served by a prewarmed container (warm pool). */
+  warm?: boolean;
   duration_ms: number;
   /** Action-specific payload (status, per-container results, …). */
   result?: unknown;

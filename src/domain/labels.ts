@@ -24,6 +24,14 @@ export const LABEL = {
   bodyHash: 'bosun.body-hash',
   /** Cluster: the resources a replica asked for (JSON), counted against the node's free resources. */
   resources: 'bosun.resources',
+  /** Warm pool containers: the pool's name, and a hash of its create-time settings (adoption after a crash). */
+  pool: 'bosun.pool',
+  poolKey: 'bosun.pool-key',
+  /** Workflow task containers: execution id, state name, attempt and task token (adoption after a crash). */
+  wfExecution: 'bosun.wf.execution',
+  wfState: 'bosun.wf.state',
+  wfAttempt: 'bosun.wf.attempt',
+  wfToken: 'bosun.wf.token',
   /** Set by tests so they can find and remove only what they made. */
   test: 'bosun.test',
 } as const;

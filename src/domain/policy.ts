@@ -29,7 +29,11 @@ export function imageAllowed(policy: Policy, image: string): boolean {
   return policy.images.allow.some(matches) && !policy.images.deny.some(matches);
 }
 
-/** Throws policy_denied naming the field when the spec asks for something the policy refuses. */
+/**
+ * Throws policy_denied naming the field when the spec asks for something the policy refuses.
+ * The pure half: code that creates containers on this host calls enforcePolicyOnHost
+ * (src/host/policy.ts), which adds the on-disk bind checks (test/unit/lint/policy-callers.test.ts).
+ */
 export function enforcePolicy(policy: Policy, spec: ContainerSpec, fieldPrefix = '', scope: NamespaceScope = {}): void {
   const f = (name: string) => fieldPrefix + name;
   if (!imageAllowed(policy, spec.image)) {
@@ -41,6 +45,9 @@ export function enforcePolicy(policy: Policy, spec: ContainerSpec, fieldPrefix =
   enforceNamespaces(policy, spec, f, scope);
   enforceHostFields(policy, spec, f);
   enforcePorts(policy, spec, f('ports'));
+  if (spec.runtime !== undefined && !policy.allowed_runtimes.includes(spec.runtime)) {
+    throw new BosunError('policy_denied', `runtime "${spec.runtime}" is not in the policy's allowed_runtimes`, { field: f('runtime'), retryable: false });
+  }
 }
 
 /** What the policy fills in before the checks: a port published without an address binds to the policy's first allowed one. */

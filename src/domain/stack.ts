@@ -89,6 +89,8 @@ export interface ObservedState {
   images: Record<string, string | undefined>;
   /** Container name → id, for every container a `network_mode: container:NAME` refers to (Docker reports the id). */
   containerIds?: Record<string, string>;
+  /** False when the engine cannot change limits or restart policy in place: such drift recreates. */
+  inPlaceUpdate?: boolean;
 }
 
 export type ExecCheck = 'full' | 'partial' | 'none';

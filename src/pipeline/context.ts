@@ -3,6 +3,7 @@
  * and what it returns: the envelope and how the message is to be settled. It publishes and
  * acks nothing itself; its caller does what the result says.
  */
+import type { WarmPools } from '../warm/pools.js';
 import type { ActionRegistry } from '../actions/registry.js';
 import type { ReplyEnvelope, ReplyError } from '../domain/envelope.js';
 import type { Policy } from '../domain/policy.js';
@@ -33,6 +34,8 @@ export interface PipelineDeps {
   json5MaxBytes?: number;
   /** Deliveries a message gets for retryable failures before it is parked as redelivery_limit (default 5). */
   maxAttempts?: number;
+  /** Warm pools (bosun agent --pools) that attached runs may use. */
+  pools?: WarmPools;
 }
 
 /** What the transport says of a message beyond its body; an in-process caller may give none of it. */

@@ -86,6 +86,7 @@ async function handle(ctx: RunContext, channel: string, accepted: AcceptedMessag
     channel,
     ...(facts.publisher !== undefined ? { publisher: facts.publisher } : {}),
     signal: ctx.signal,
+    ...(ctx.pools ? { pools: ctx.pools } : {}),
     publish: (to, body) => ctx.publish(to, JSON.stringify(body), { declare: true }),
     async publishProgress(body) {
       for (const r of planProgress(paths, who.id, seq++, body)) await ctx.publish(r.channel, r.body, publishOptionsOf(r));

@@ -8,9 +8,10 @@ import { LABEL } from '../domain/labels.js';
 import type { DesiredStack, ObservedContainer, ObservedState, StackOptions } from '../domain/stack.js';
 
 export async function observeStack(engine: ContainerEngine, stack: DesiredStack, opts: Pick<StackOptions, 'check_exec_commands'>): Promise<ObservedState> {
-  const [list, imageEntries] = await Promise.all([
+  const [list, imageEntries, info] = await Promise.all([
     engine.containers.list({ all: true, labels: { [LABEL.stack]: stack.name } }),
     Promise.all([...new Set(Object.values(stack.services).map((s) => s.image))].map(async (ref) => [ref, (await engine.images.inspect(ref))?.id] as const)),
+    engine.info(),
   ]);
   const withExec = new Set(Object.values(stack.services).filter((s) => s.execCommands.length > 0).map((s) => s.name));
   const containers = await Promise.all(
@@ -22,7 +23,12 @@ export async function observeStack(engine: ContainerEngine, stack: DesiredStack,
     }),
   );
   const found = containers.filter((c): c is ObservedContainer => c !== undefined);
-  return { containers: found, images: Object.fromEntries(imageEntries), containerIds: await networkModeTargets(engine, stack, found) };
+  return {
+    containers: found,
+    images: Object.fromEntries(imageEntries),
+    containerIds: await networkModeTargets(engine, stack, found),
+    inPlaceUpdate: info.capabilities.inPlaceUpdate,
+  };
 }
 
 /** Ids of the containers `container:NAME` network modes name (the stack's own, or outside it). */

@@ -90,6 +90,8 @@ export type Command =
       token: string;
       resource: string;
       parameters: Json;
+      /** The state's input after InputPath (JSONPath) or the raw input (JSONata): a container task's BOSUN_INPUT. */
+      input: Json;
       /** 1 for the first try, 2 for the first retry… */
       attempt: number;
       timeoutSeconds?: number;

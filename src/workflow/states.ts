@@ -140,7 +140,7 @@ async function scheduleTask(step: Step, frame: Frame, state: JsonObject): Promis
   const heartbeatSeconds = await numberField(step, frame, state, 'HeartbeatSeconds', input);
   const parsed = parseResource(resource);
   step.command({
-    type: 'ScheduleTask', token, resource, parameters, attempt: frame.retryCount + 1, state: frame.state, waitForTaskToken: parsed?.waitForTaskToken ?? false,
+    type: 'ScheduleTask', token, resource, parameters, input, attempt: frame.retryCount + 1, state: frame.state, waitForTaskToken: parsed?.waitForTaskToken ?? false,
     ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}), ...(heartbeatSeconds !== undefined ? { heartbeatSeconds } : {}),
   });
   step.exec.tokens[token] = frame.id;

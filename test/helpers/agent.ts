@@ -35,7 +35,7 @@ export function tempDir(prefix: string): string {
 }
 
 export async function startTestAgent(
-  o: { broker?: string; stateDir?: string; checkpointMs?: number; http?: string; policyFile?: string; dockerHost?: string; errorsChannel?: string } = {},
+  o: { broker?: string; stateDir?: string; checkpointMs?: number; http?: string; policyFile?: string; poolsFile?: string; dockerHost?: string; errorsChannel?: string } = {},
 ): Promise<AgentProcess> {
   return startAgentProcess({
     brokerUrl: o.broker ?? AMQP_URL,
@@ -45,6 +45,7 @@ export async function startTestAgent(
     ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),
     ...(o.http ? { http: o.http } : {}),
     ...(o.policyFile ? { policyFile: o.policyFile } : {}),
+    ...(o.poolsFile ? { poolsFile: o.poolsFile } : {}),
     ...(o.dockerHost ? { dockerHost: o.dockerHost } : {}),
     ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
   });

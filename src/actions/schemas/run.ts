@@ -78,6 +78,8 @@ export const runFields = {
   privileged: z.boolean().optional(),
   cap_add: z.array(z.string()).optional(),
   devices: z.array(z.string()).optional(),
+  /** OCI runtime registered with the daemon (e.g. crun); allowed by the policy's allowed_runtimes. */
+  runtime: z.string().regex(/^[a-z0-9][a-z0-9_.-]{0,63}$/, 'a runtime name registered with the daemon').optional(),
   /** Seconds a run may take before it is stopped and reported as a timeout. */
   timeout: z.number().positive().optional(),
 };
@@ -93,6 +95,8 @@ export const attachedRunSchema = z.strictObject({
   response_channel: responseChannelField,
   /** "raw": publish stdout alone, as seed 000 did, for chaining runs. */
   response_format: z.enum(['envelope', 'raw']).default('envelope'),
+  /** Use a warm pool (default: when one matches); true asks for one (cold, with a notice, when none matches), false never. */
+  warm: z.boolean().optional(),
   /** Remove the container once the reply is safely out (default true: a function run leaves nothing behind). */
   remove: z.boolean().default(true),
 });

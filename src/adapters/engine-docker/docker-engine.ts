@@ -61,7 +61,7 @@ export class DockerEngine implements ContainerEngine {
   info(o?: CallOptions): Promise<EngineInfo> {
     return bounded(o, CALL_TIMEOUT.quick, 'engine info', async (signal) => {
       try {
-        const [info, version] = await Promise.all([this.#docker.info(), this.#docker.version()]);
+        const [info, version, flavour] = await Promise.all([this.#docker.info(), this.#docker.version(), this.flavour()]);
         return {
           id: String(info.ID ?? ''),
           name: String(info.Name ?? ''),
@@ -69,6 +69,7 @@ export class DockerEngine implements ContainerEngine {
           apiVersion: version.ApiVersion,
           cpus: Number(info.NCPU ?? 0),
           memoryBytes: Number(info.MemTotal ?? 0),
+          capabilities: { inPlaceUpdate: flavour !== 'podman' },
         };
       } catch (e) {
         throw signal?.aborted ? e : engineError(e, 'engine info');

@@ -6,7 +6,7 @@ import type { ExecApi } from '../../ports/engine.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
 import { abortable, bounded } from './call.js';
 import { engineError } from './errors.js';
-import { captured } from './output.js';
+import { OutputCapture, captured } from './output.js';
 import { apiSegment } from './paths.js';
 import { drainStream } from './streams.js';
 
@@ -15,10 +15,16 @@ const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 export class DockerExec implements ExecApi {
   constructor(private readonly docker: Docker) {}
 
+  /**
+   * With `stopAfterBytes` or a `signal` that ends the reading, the output so far is returned
+   * without an exit code (the process may still run; the caller decides its fate).
+   */
   run(idOrName: string, req: ExecRequest): Promise<ExecResult> {
-    return bounded(req, undefined, `exec in ${idOrName}`, async (signal) => {
-      const out = new BoundedBuffer(DEFAULT_OUTPUT_LIMIT);
-      const err = new BoundedBuffer(DEFAULT_OUTPUT_LIMIT);
+    const partial = req.stopAfterBytes !== undefined;
+    return bounded(partial ? { ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}) } : req, undefined, `exec in ${idOrName}`, async (bsignal) => {
+      const cap = new OutputCapture(req.limitBytes ?? DEFAULT_OUTPUT_LIMIT, req.stopAfterBytes, partial ? req.signal : bsignal);
+      const { out, err } = cap;
+      const signal = partial ? cap.signal : bsignal;
       try {
         const exec = await this.docker.getContainer(apiSegment(idOrName, 'container')).exec(abortable({
           Cmd: req.cmd,
@@ -26,7 +32,8 @@ export class DockerExec implements ExecApi {
           AttachStderr: !req.detach,
           ...(req.user ? { User: req.user } : {}),
           ...(req.env ? { Env: req.env } : {}),
-        }, signal));
+          ...(req.workingDir ? { WorkingDir: req.workingDir } : {}),
+        }, bsignal));
         if (req.detach) {
           // dockerode answers with a stream even when detached; left unread, its socket keeps the process alive.
           const stream = (await exec.start({ Detach: true })) as unknown as Readable | undefined;
@@ -40,9 +47,11 @@ export class DockerExec implements ExecApi {
         }
         const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
         await drainStream(this.docker, stream, false, out, err, signal);
+        if (partial && cap.signal.aborted) return { output: cap.result() };
         const info = await exec.inspect();
-        return { exitCode: info.ExitCode ?? -1, output: captured(out, err) };
+        return { exitCode: info.ExitCode ?? -1, output: cap.result() };
       } catch (e) {
+        if (partial && cap.signal.aborted) return { output: cap.result() };
         throw signal?.aborted ? e : engineError(e, `exec in ${idOrName}`);
       }
     });

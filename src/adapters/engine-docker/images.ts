@@ -14,7 +14,12 @@ import { flavouredImage, type RulesSource } from './flavoured.js';
 async function inspectImage(docker: Docker, ref: string, signal?: AbortSignal): Promise<ImageDetails | undefined> {
   try {
     const i = await docker.getImage(apiSegment(ref, 'image')).inspect(abortable({}, signal) as Docker.ImageInspectOptions);
-    return { id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: i.Created };
+    const ep = i.Config?.Entrypoint;
+    const cmd = i.Config?.Cmd;
+    return {
+      id: i.Id, tags: i.RepoTags ?? [], labels: i.Config?.Labels ?? {}, created: i.Created,
+      ...(ep ? { entrypoint: typeof ep === 'string' ? [ep] : ep } : {}), ...(cmd ? { cmd } : {}),
+    };
   } catch (e) {
     if (statusOf(e) === 404) return undefined;
     throw engineError(e, `inspect image ${ref}`);

@@ -73,6 +73,7 @@ export function specToCreateOptions(spec: ContainerSpec): Docker.ContainerCreate
     NetworkMode: networkMode,
     RestartPolicy: restartPolicyToApi(spec.restartPolicy),
     Privileged: spec.privileged,
+    ...(spec.runtime ? { Runtime: spec.runtime } : {}),
     CapAdd: nonEmpty(spec.capAdd),
     CapDrop: nonEmpty(spec.capDrop),
     Devices: nonEmpty(

@@ -92,6 +92,8 @@ export interface ContainerSpec {
   extraHosts?: string[];
   autoRemove?: boolean;
   logConfig?: LogConfig;
+  /** OCI runtime registered with the daemon (runc, crun); the daemon's default when absent. */
+  runtime?: string;
 }
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';

@@ -6,6 +6,9 @@ export interface ImageDetails {
   tags: string[];
   labels: Record<string, string>;
   created: string;
+  /** The image's default entrypoint and command (what a run without them executes). */
+  entrypoint?: string[];
+  cmd?: string[];
 }
 
 export interface BuildRequest extends CallOptions {

@@ -41,6 +41,14 @@ export interface ExecRequest extends CallOptions {
   cmd: string[];
   user?: string;
   env?: string[];
+  workingDir?: string;
+  /** At most this many bytes are kept per stream (default 1 MiB). */
+  limitBytes?: number;
+  /**
+   * Stop reading once stdout+stderr together pass this many bytes (the output says `overLimit`).
+   * When set, an abort of `signal` also returns the output so far (no exit code) instead of throwing.
+   */
+  stopAfterBytes?: number;
   /** Run in the background and return at once (exitCode undefined). */
   detach?: boolean;
 }

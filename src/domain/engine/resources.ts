@@ -8,6 +8,8 @@ export interface EngineInfo {
   apiVersion: string;
   cpus: number;
   memoryBytes: number;
+  /** What this engine can do that others cannot (Podman 4.3 cannot update a container's limits in place). */
+  capabilities: { inPlaceUpdate: boolean };
 }
 
 export interface NetworkSpec {

@@ -90,6 +90,8 @@ const policyFields = {
   forbidden_paths: z
     .array(z.string())
     .default(['/var/run/docker.sock', '/run/docker.sock', '/run/podman', '/var/run/podman', '/etc', '/proc', '/sys', '/dev', '/root', '/boot', '/var/lib/docker', '/var/lib/containers']),
+  /** OCI runtimes a run may name (`runtime`); a run naming none gets the daemon's default. */
+  allowed_runtimes: z.array(z.string()).default(['runc', 'crun']),
   /** Upper bound on any run's timeout. */
   max_timeout_s: z.number().positive().default(24 * 3600),
   /** Applied when a container asks for nothing. */

@@ -56,6 +56,7 @@ function updateOps(ctx: Ctx, svc: DesiredService, d: DesiredContainer, o: Observ
     execCommands: svc.execCommands, checkExec: ctx.opts.check_exec_commands, ...(ctx.observed.containerIds ? { containerIds: ctx.observed.containerIds } : {}),
   });
   const recreate = [...drift.recreate];
+  if (drift.inPlace && ctx.observed.inPlaceUpdate === false) recreate.push(...drift.inPlace.reasons.map((r) => `${r} (the engine cannot update in place)`));
   if (ctx.opts.force_update.includes(svc.name)) recreate.push('force_update');
   if (nonrecoverable(o, codes)) recreate.push(`exited with non-recoverable code ${o.state.exitCode}`);
   if (recreate.length && svc.persistent && !ctx.opts.update_persistent) {
@@ -65,7 +66,7 @@ function updateOps(ctx: Ctx, svc: DesiredService, d: DesiredContainer, o: Observ
     return freshOps(ctx, svc, o);
   }
   const ops: ContainerOp[] = [];
-  if (drift.inPlace) {
+  if (drift.inPlace && ctx.observed.inPlaceUpdate !== false) {
     ops.push({ op: 'update_in_place', ...(drift.inPlace.resources ? { resources: drift.inPlace.resources } : {}), ...(drift.inPlace.restartPolicy ? { restartPolicy: drift.inPlace.restartPolicy } : {}) });
     reasons.push(...drift.inPlace.reasons.map((r) => `${r} (in place)`));
   }

@@ -60,6 +60,13 @@ describe('stack planner', () => {
     assert.match(reasonsOf(p, 'db'), /limits\.memory: 67108864 → 134217728 \(in place\)/);
   });
 
+  it('an engine that cannot update in place (Podman) gets the same change as a recreate, with the reason', () => {
+    const changed = BASE.replace('mem_limit: 64m', 'mem_limit: 128m\n    restart: always');
+    const p = plan('update', changed, { ...observedUpToDate(load(BASE)), inPlaceUpdate: false });
+    assert.equal(opsOf(p).db, 'stop,remove,create,start');
+    assert.match(reasonsOf(p, 'db'), /limits\.memory: 67108864 → 134217728 \(the engine cannot update in place\)/);
+  });
+
   it('recreates when a limit is removed, unless skip_limit_reset', () => {
     const changed = BASE.replace('    mem_limit: 64m\n', '');
     assert.equal(opsOf(plan('update', changed, observedUpToDate(load(BASE)))).db, 'stop,remove,create,start');

@@ -16,7 +16,7 @@ describe('workflow machine', () => {
   test('ScheduleTask carries token, resource, parameters, attempt and timeout; the result completes the execution', async () => {
     const d1 = await decide(undefined, started(oneTask, { n: 1 }), T0);
     const [s] = only(d1.commands, 'ScheduleTask');
-    assert.deepEqual({ ...s, token: undefined }, { type: 'ScheduleTask', token: undefined, resource: 'bosun:run', parameters: { n: 1 }, attempt: 1, state: 'T', waitForTaskToken: false, timeoutSeconds: 30 });
+    assert.deepEqual({ ...s, token: undefined }, { type: 'ScheduleTask', token: undefined, resource: 'bosun:run', parameters: { n: 1 }, input: { n: 1 }, attempt: 1, state: 'T', waitForTaskToken: false, timeoutSeconds: 30 });
     assert.equal(only(d1.commands, 'StartTimer')[0]!.at, new Date(T0 + 30_000).toISOString());
     const d2 = await decide(d1.execution, { type: 'TaskSucceeded', token: s!.token, output: { ok: true } }, T0 + 5);
     assert.equal(d2.execution.status, 'SUCCEEDED');
@@ -95,4 +95,11 @@ describe('workflow machine', () => {
     assert.equal(r.execution.historyLength, r.history.length);
     console.log(`25,000-event history: ${r.events.length} decisions in ${ms.toFixed(0)} ms`);
   });
+});
+
+test('ScheduleTask carries the state input after InputPath (a container task gets it as BOSUN_INPUT), not the Parameters', async () => {
+  const d = await decide(undefined, started(def({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'bosun:run', InputPath: '$.data', Parameters: { image: 'alpine' }, End: true } } }), { data: { x: 1 }, other: 2 }), T0);
+  const [s] = only(d.commands, 'ScheduleTask');
+  assert.deepEqual(s!.input, { x: 1 });
+  assert.deepEqual(s!.parameters, { image: 'alpine' });
 });

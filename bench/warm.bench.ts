@@ -1,0 +1,140 @@
+/**
+ * Warm pool bench (issue 11), each figure against a reference measured in the same run:
+ *  1. warm run (message → reply) ÷ cold `docker run --rm` of the same command;
+ *  2. warm run ÷ direct exec in a started container (bosun's own overhead);
+ *  3. cold run through the agent ÷ direct Engine API create/start/wait/logs/remove;
+ *  4. burst of 200 cold runs ÷ a direct driver at the same concurrency (failures, leftovers);
+ *  5. burst of 200 warm runs (pool of 8) ÷ burst of 200 cold runs.
+ * Run: node --import tsx bench/warm.bench.ts   (needs Docker, RabbitMQ, the test image)
+ */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { LABEL } from '../src/domain/labels.js';
+import { TEST_IMAGE, newRunId, removeTestContainers, testEngine } from '../test/helpers/docker.js';
+import { AMQP_URL, TestClient, spawnAgent, tempDir } from '../test/helpers/agent.js';
+
+const run = promisify(execFile);
+const engine = testEngine();
+const runId = newRunId();
+const labels = { [LABEL.test]: runId };
+const CONCURRENCY = 8;
+const POOL = 8;
+const N = Number(process.env.BENCH_LATENCY_N ?? 20);
+const BURST_N = Number(process.env.BENCH_BURST_N ?? 200);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
+
+async function dockerRunRm(): Promise<void> {
+  const { stdout } = await run('docker', ['run', '--rm', '--label', `${LABEL.test}=${runId}`, TEST_IMAGE, 'echo', 'hi']);
+  if (stdout !== 'hi\n') throw new Error('docker run output');
+}
+
+async function directApi(): Promise<void> {
+  const { id } = await engine.containers.create({ image: TEST_IMAGE, cmd: ['echo', 'hi'], labels });
+  await engine.containers.start(id);
+  await engine.containers.wait(id);
+  const out = await engine.containers.logs(id, { tty: false });
+  if (out.stdout !== 'hi\n') throw new Error('direct run output');
+  await engine.containers.remove(id, { force: true });
+}
+
+async function viaAgent(client: TestClient, warm: boolean): Promise<boolean> {
+  const r = await client.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], response_channel: `wbench-${runId}-sink`, labels, warm }, { timeoutMs: 600_000 });
+  if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`agent run failed: ${JSON.stringify(r)}`);
+  if (warm && r.warm !== true && process.env.BENCH_DEBUG) console.log(JSON.stringify(r.result));
+  return r.warm === true;
+}
+
+async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
+  const ms: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await f();
+    ms.push(performance.now() - t);
+  }
+  return ms;
+}
+
+async function burst(n: number, width: number, job: () => Promise<unknown>): Promise<{ seconds: number; failures: number }> {
+  let next = 0;
+  let failures = 0;
+  const t0 = performance.now();
+  await Promise.all(Array.from({ length: width }, async () => {
+    while (next < n) {
+      next++;
+      await job().catch(() => failures++);
+    }
+  }));
+  return { seconds: (performance.now() - t0) / 1000, failures };
+}
+
+async function idle(): Promise<number> {
+  return (await engine.containers.list({ labels: { ...labels, [LABEL.pool]: 'bench' } })).filter((c) => c.name.startsWith('bosun-pool-')).length;
+}
+/** The pool full and nothing of an earlier run still being removed: each timed run starts from the same quiet engine. */
+async function poolFull(): Promise<void> {
+  const busy = async () => (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((c) => !c.name.startsWith('bosun-pool-')).length;
+  while ((await idle()) < POOL || (await busy()) > 0) await new Promise((r) => setTimeout(r, 50));
+}
+
+async function main(): Promise<void> {
+  const dir = tempDir('warm-bench');
+  const pools = join(dir, 'pools.yaml');
+  writeFileSync(pools, `pools:\n  - name: bench\n    image: ${TEST_IMAGE}\n    size: ${POOL}\n    match:\n      labels: { ${LABEL.test}: ${runId} }\n`);
+  const agent = await spawnAgent(['--concurrency', String(CONCURRENCY), '--pools', pools], { BOSUN_STATE_DIR: tempDir('wbench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
+  const client = await TestClient.connect();
+  const sink = await client.collect(`wbench-${runId}-sink`);
+  const { id: started } = await engine.containers.create({ image: TEST_IMAGE, entrypoint: ['sleep', '3600'], labels, stopTimeoutSec: 0 });
+  await engine.containers.start(started);
+  try {
+    await poolFull();
+    for (let i = 0; i < 3; i++) {
+      await dockerRunRm();
+      await directApi();
+      await viaAgent(client, false);
+      await engine.exec.run(started, { cmd: ['echo', 'hi'] });
+    }
+    const rm: number[] = [];
+    const api: number[] = [];
+    const exec: number[] = [];
+    const cold: number[] = [];
+    const warm: number[] = [];
+    let warmHits = 0;
+    for (let i = 0; i < N; i++) {
+      rm.push(...(await timed(1, dockerRunRm)));
+      api.push(...(await timed(1, directApi)));
+      exec.push(...(await timed(1, () => engine.exec.run(started, { cmd: ['echo', 'hi'] }))));
+      await poolFull();
+      cold.push(...(await timed(1, () => viaAgent(client, false))));
+      await poolFull();
+      const t = performance.now();
+      if (await viaAgent(client, true)) warmHits++;
+      warm.push(performance.now() - t);
+    }
+    const f = (x: number) => x.toFixed(0);
+    console.log(`medians (n=${N}): docker run --rm ${f(median(rm))} ms, direct API ${f(median(api))} ms, direct exec ${f(median(exec))} ms, agent cold ${f(median(cold))} ms, agent warm ${f(median(warm))} ms (${warmHits}/${N} warm)`);
+    console.log(`warm / docker run --rm: ${(median(warm) / median(rm)).toFixed(2)} (target <= 0.20)`);
+    console.log(`warm / direct exec: ${(median(warm) / median(exec)).toFixed(2)} (target <= 1.15)`);
+    console.log(`cold / direct API: ${(median(cold) / median(api)).toFixed(2)} (target <= 1.05)`);
+
+    const d = await burst(BURST_N, CONCURRENCY, directApi);
+    const c = await burst(BURST_N, BURST_N, () => viaAgent(client, false));
+    const leftCold = (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((x) => !x.name.startsWith('bosun-pool-')).length;
+    console.log(`burst ${BURST_N} cold: agent ${(BURST_N / c.seconds).toFixed(1)} runs/s (${c.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s (${d.failures} failed); ratio ${(d.seconds / c.seconds).toFixed(2)} (target >= 1.00); leftovers ${leftCold}`);
+    await poolFull();
+    let hits = 0;
+    const w = await burst(BURST_N, BURST_N, async () => void ((await viaAgent(client, true)) && hits++));
+    console.log(`burst ${BURST_N} warm (pool ${POOL}): ${(BURST_N / w.seconds).toFixed(1)} runs/s (${w.failures} failed, ${hits} warm); ÷ cold burst ${(c.seconds / w.seconds).toFixed(2)}x (target >= 3)`);
+  } finally {
+    await sink.stop();
+    await client.close();
+    agent.kill('SIGTERM');
+    await new Promise((r) => agent.once('exit', r));
+    const left = (await engine.containers.list({ all: true, labels })).filter((c) => c.id !== started).length;
+    console.log(`after shutdown: ${left} containers left (pool members removed on shutdown)`);
+    await removeTestContainers(engine, runId);
+  }
+}
+
+await main();

@@ -1,0 +1,89 @@
+/**
+ * The workflow store's schema: every migration of the wf_* tables, in order, identical for
+ * PGlite and PostgreSQL. Never edit an applied one: append. Kept apart from the cluster's
+ * migrations (own version table and lock) so both stores can share one database.
+ *
+ * Payloads are `json`, not `jsonb`: jsonb reorders object keys, and the interpreter's row
+ * (frames, tokens) must come back exactly as written for replay to decide the same way.
+ */
+import type { SqlDb } from './db.js';
+
+export const WORKFLOW_MIGRATIONS: readonly string[] = [
+  `CREATE TABLE wf_definitions (
+     name text NOT NULL,
+     version integer NOT NULL,
+     definition json NOT NULL,
+     created_at double precision NOT NULL,
+     PRIMARY KEY (name, version)
+   );
+   CREATE TABLE wf_executions (
+     id text PRIMARY KEY,
+     definition_name text,
+     definition_version integer,
+     status text NOT NULL,
+     state json,
+     reply_to json,
+     lease_owner text,
+     lease_until double precision,
+     fence bigint NOT NULL DEFAULT 0,
+     created_at double precision NOT NULL,
+     updated_at double precision NOT NULL
+   );
+   CREATE INDEX wf_executions_running ON wf_executions (created_at) WHERE status = 'RUNNING';
+   CREATE TABLE wf_history (
+     execution_id text NOT NULL,
+     seq integer NOT NULL,
+     type text NOT NULL,
+     state text,
+     input json,
+     output json,
+     at double precision NOT NULL,
+     event json NOT NULL,
+     PRIMARY KEY (execution_id, seq)
+   );
+   CREATE TABLE wf_timers (
+     execution_id text NOT NULL,
+     token text NOT NULL,
+     kind text NOT NULL,
+     due_at double precision NOT NULL,
+     PRIMARY KEY (execution_id, token)
+   );
+   CREATE INDEX wf_timers_due ON wf_timers (due_at);
+   CREATE TABLE wf_tasks (
+     execution_id text NOT NULL,
+     token text NOT NULL,
+     command json NOT NULL,
+     status text NOT NULL,
+     scheduled_at double precision NOT NULL,
+     PRIMARY KEY (execution_id, token)
+   );
+   CREATE TABLE wf_inbox (
+     id bigserial PRIMARY KEY,
+     execution_id text NOT NULL,
+     event json NOT NULL,
+     dedupe_key text,
+     posted_at double precision NOT NULL,
+     consumed_at double precision
+   );
+   CREATE UNIQUE INDEX wf_inbox_dedupe ON wf_inbox (execution_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
+   CREATE INDEX wf_inbox_open ON wf_inbox (execution_id, id) WHERE consumed_at IS NULL;`,
+];
+
+const MIGRATION_LOCK = 7_300_410;
+
+export async function migrateWorkflowStore(db: SqlDb): Promise<number> {
+  return db.tx(async (q) => {
+    await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+    await q.query('CREATE TABLE IF NOT EXISTS wf_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
+    const done = new Set((await q.query<{ version: number }>('SELECT version FROM wf_schema_migrations')).map((r) => Number(r.version)));
+    let applied = 0;
+    for (const [i, sql] of WORKFLOW_MIGRATIONS.entries()) {
+      const version = i + 1;
+      if (done.has(version)) continue;
+      for (const stmt of sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await q.query(stmt);
+      await q.query('INSERT INTO wf_schema_migrations (version) VALUES ($1)', [version]);
+      applied++;
+    }
+    return applied;
+  });
+}

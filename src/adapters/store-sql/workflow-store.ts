@@ -1,0 +1,231 @@
+/**
+ * WorkflowStore over SQL: the same statements for embedded PGlite and PostgreSQL. Leases use
+ * the database's clock (agents on several hosts agree on it); timers use the executor's
+ * clock, the same `now` that `decide` computed their due times from.
+ */
+import type { Definition } from '../../workflow/definition.js';
+import type { Json } from '../../workflow/json.js';
+import type { HistoryEvent } from '../../workflow/machine-types.js';
+import {
+  LeaseLostError, type ControlEvent, type DefinitionRecord, type ExecutionLease, type ExecutionRecord, type ExecutionStatus, type InboxEvent,
+  type NewExecution, type StoredHistoryEvent, type TaskRow, type TimerRow, type Transition, type WorkflowStore,
+} from '../../ports/workflow-store.js';
+import type { WorkflowEvent } from '../../workflow/machine-types.js';
+import { openDb, type Row, type SqlDb, type SqlRunner } from './db.js';
+import { migrateWorkflowStore } from './workflow-migrations.js';
+import { applyCommands, insertHistory, NOW_MS } from './workflow-commit.js';
+
+
+export async function openWorkflowStore(location: string): Promise<SqlWorkflowStore> {
+  const store = new SqlWorkflowStore(await openDb(location));
+  await store.migrate();
+  return store;
+}
+
+const num = (v: unknown): number => Number(v);
+const opt = <T>(v: unknown, f: (x: unknown) => T): T | undefined => (v === null || v === undefined ? undefined : f(v));
+
+function executionOf(r: Row): ExecutionRecord {
+  const out: ExecutionRecord = {
+    id: String(r.id), status: String(r.status) as ExecutionStatus, state: (r.state ?? null) as ExecutionRecord['state'],
+    fence: num(r.fence), createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+  };
+  const name = opt(r.definition_name, String);
+  if (name !== undefined) out.definitionName = name;
+  const version = opt(r.definition_version, num);
+  if (version !== undefined) out.definitionVersion = version;
+  if (r.reply_to !== null && r.reply_to !== undefined) out.replyTo = r.reply_to as Json;
+  const owner = opt(r.lease_owner, String);
+  if (owner !== undefined) out.leaseOwner = owner;
+  const until = opt(r.lease_until, num);
+  if (until !== undefined) out.leaseUntil = until;
+  return out;
+}
+
+const timerOf = (r: Row): TimerRow => ({ executionId: String(r.execution_id), token: String(r.token), kind: String(r.kind), dueAt: num(r.due_at) });
+
+export class SqlWorkflowStore implements WorkflowStore {
+  readonly kind: 'pglite' | 'postgres';
+
+  constructor(private readonly db: SqlDb) {
+    this.kind = db.kind;
+  }
+
+  async migrate(): Promise<void> {
+    await migrateWorkflowStore(this.db);
+  }
+
+  close(): Promise<void> {
+    return this.db.close();
+  }
+
+  async putDefinition(name: string, definition: Definition): Promise<DefinitionRecord> {
+    const rows = await this.db.tx(async (q) => {
+      await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`wf-def:${name}`]);
+      return q.query(
+        `INSERT INTO wf_definitions (name, version, definition, created_at)
+         SELECT $1, coalesce(max(version), 0) + 1, $2, ${NOW_MS} FROM wf_definitions WHERE name = $1 RETURNING *`,
+        [name, JSON.stringify(definition)],
+      );
+    });
+    return definitionOf(rows[0]!);
+  }
+
+  async getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined> {
+    const rows = version === undefined
+      ? await this.db.query('SELECT * FROM wf_definitions WHERE name = $1 ORDER BY version DESC LIMIT 1', [name])
+      : await this.db.query('SELECT * FROM wf_definitions WHERE name = $1 AND version = $2', [name, version]);
+    return rows[0] ? definitionOf(rows[0]) : undefined;
+  }
+
+  async createExecution(e: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }> {
+    return this.db.tx(async (q) => {
+      const inserted = await q.query(
+        `INSERT INTO wf_executions (id, definition_name, definition_version, status, reply_to, created_at, updated_at)
+         VALUES ($1, $2, $3, 'RUNNING', $4, ${NOW_MS}, ${NOW_MS}) ON CONFLICT (id) DO NOTHING RETURNING *`,
+        [e.id, e.definitionName ?? null, e.definitionVersion ?? null, e.replyTo === undefined ? null : JSON.stringify(e.replyTo)],
+      );
+      if (!inserted[0]) {
+        const existing = await q.query('SELECT * FROM wf_executions WHERE id = $1', [e.id]);
+        return { created: false, record: executionOf(existing[0]!) };
+      }
+      await insertInbox(q, e.id, e.started, 'started');
+      return { created: true, record: executionOf(inserted[0]) };
+    });
+  }
+
+  async getExecution(id: string): Promise<ExecutionRecord | undefined> {
+    const rows = await this.db.query('SELECT * FROM wf_executions WHERE id = $1', [id]);
+    return rows[0] ? executionOf(rows[0]) : undefined;
+  }
+
+  async listExecutions(filter: { status?: ExecutionStatus; limit?: number } = {}): Promise<ExecutionRecord[]> {
+    const rows = await this.db.query(
+      'SELECT * FROM wf_executions WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2',
+      [filter.status ?? null, filter.limit ?? 100],
+    );
+    return rows.map(executionOf);
+  }
+
+  async history(id: string, afterSeq = 0): Promise<StoredHistoryEvent[]> {
+    const rows = await this.db.query('SELECT * FROM wf_history WHERE execution_id = $1 AND seq > $2 ORDER BY seq', [id, afterSeq]);
+    return rows.map((r) => {
+      const out: StoredHistoryEvent = { seq: num(r.seq), type: String(r.type), at: num(r.at), event: r.event as HistoryEvent };
+      if (r.state !== null && r.state !== undefined) out.state = String(r.state);
+      if (r.input !== null && r.input !== undefined) out.input = r.input as Json;
+      if (r.output !== null && r.output !== undefined) out.output = r.output as Json;
+      return out;
+    });
+  }
+
+  async claimExecutions(owner: string, leaseMs: number, limit: number, opts: { reclaimOwn?: boolean; ids?: string[] } = {}): Promise<ExecutionLease[]> {
+    const rows = await this.db.query(
+      `UPDATE wf_executions SET lease_owner = $1, lease_until = ${NOW_MS} + $2, fence = fence + 1
+       WHERE id IN (
+         SELECT id FROM wf_executions
+         WHERE status = 'RUNNING' AND (lease_owner IS NULL OR lease_until < ${NOW_MS} OR ($4 AND lease_owner = $1))
+           AND ($5::text[] IS NULL OR id = ANY($5::text[]))
+         ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+       RETURNING id, fence`,
+      [owner, leaseMs, limit, opts.reclaimOwn === true, opts.ids ?? null],
+    );
+    return rows.map((r) => ({ executionId: String(r.id), owner, fence: num(r.fence) }));
+  }
+
+  async renewLeases(leases: ExecutionLease[], leaseMs: number): Promise<ExecutionLease[]> {
+    if (leases.length === 0) return [];
+    const rows = await this.db.query(
+      `UPDATE wf_executions e SET lease_until = ${NOW_MS} + $2
+       FROM json_to_recordset($1) AS l(id text, owner text, fence bigint)
+       WHERE e.id = l.id AND e.lease_owner = l.owner AND e.fence = l.fence AND e.lease_until >= ${NOW_MS}
+       RETURNING e.id, e.lease_owner, e.fence`,
+      [JSON.stringify(leases.map((l) => ({ id: l.executionId, owner: l.owner, fence: l.fence }))), leaseMs],
+    );
+    const key = (id: unknown, owner: unknown, fence: unknown): string => JSON.stringify([String(id), String(owner), Number(fence)]);
+    const kept = new Set(rows.map((r) => key(r.id, r.lease_owner, r.fence)));
+    return leases.filter((l) => !kept.has(key(l.executionId, l.owner, l.fence)));
+  }
+
+  async releaseLease(lease: ExecutionLease): Promise<void> {
+    await this.db.query('UPDATE wf_executions SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND fence = $3', [lease.executionId, lease.owner, lease.fence]);
+  }
+
+  postEvent(executionId: string, event: WorkflowEvent | ControlEvent, dedupeKey?: string): Promise<boolean> {
+    return this.db.tx(async (q) => {
+      const posted = await insertInbox(q, executionId, event, dedupeKey);
+      if (posted && (event.type === 'TaskSucceeded' || event.type === 'TaskFailed')) {
+        await q.query(`UPDATE wf_tasks SET status = 'reported' WHERE execution_id = $1 AND token = $2 AND status IN ('scheduled', 'dispatched')`, [executionId, event.token]);
+      }
+      return posted;
+    });
+  }
+
+  async nextEvent(executionId: string): Promise<InboxEvent | undefined> {
+    const rows = await this.db.query('SELECT * FROM wf_inbox WHERE execution_id = $1 AND consumed_at IS NULL ORDER BY id LIMIT 1', [executionId]);
+    const r = rows[0];
+    if (!r) return undefined;
+    const out: InboxEvent = { id: num(r.id), executionId, event: r.event as InboxEvent['event'], postedAt: num(r.posted_at) };
+    if (r.dedupe_key !== null && r.dedupe_key !== undefined) out.dedupeKey = String(r.dedupe_key);
+    return out;
+  }
+
+  async dueTimers(owner: string, now: number, limit: number): Promise<TimerRow[]> {
+    const rows = await this.db.query(
+      `SELECT t.* FROM wf_timers t JOIN wf_executions e ON e.id = t.execution_id
+       WHERE e.lease_owner = $1 AND e.lease_until >= ${NOW_MS} AND t.due_at <= $2 ORDER BY t.due_at, t.token LIMIT $3`,
+      [owner, now, limit],
+    );
+    return rows.map(timerOf);
+  }
+
+  async nextTimer(owner: string): Promise<TimerRow | undefined> {
+    const rows = await this.db.query(
+      `SELECT t.* FROM wf_timers t JOIN wf_executions e ON e.id = t.execution_id
+       WHERE e.lease_owner = $1 ORDER BY t.due_at LIMIT 1`,
+      [owner],
+    );
+    return rows[0] ? timerOf(rows[0]) : undefined;
+  }
+
+  async openTasks(executionId: string): Promise<TaskRow[]> {
+    const rows = await this.db.query(`SELECT * FROM wf_tasks WHERE execution_id = $1 AND status IN ('scheduled', 'dispatched') ORDER BY scheduled_at, token`, [executionId]);
+    return rows.map((r) => ({
+      executionId, token: String(r.token), command: r.command as TaskRow['command'], status: String(r.status) as TaskRow['status'], scheduledAt: num(r.scheduled_at),
+    }));
+  }
+
+  async markDispatched(executionId: string, token: string): Promise<boolean> {
+    const rows = await this.db.query(`UPDATE wf_tasks SET status = 'dispatched' WHERE execution_id = $1 AND token = $2 AND status = 'scheduled' RETURNING token`, [executionId, token]);
+    return rows.length > 0;
+  }
+
+  commit(lease: ExecutionLease, t: Transition): Promise<void> {
+    return this.db.tx(async (q) => {
+      const terminal = t.status !== 'RUNNING';
+      const held = await q.query(
+        `UPDATE wf_executions SET state = $4, status = $5, updated_at = ${NOW_MS}
+           ${terminal ? ', lease_owner = NULL, lease_until = NULL' : ''}
+         WHERE id = $1 AND lease_owner = $2 AND fence = $3 AND lease_until >= ${NOW_MS} RETURNING id`,
+        [lease.executionId, lease.owner, lease.fence, JSON.stringify(t.state), t.status],
+      );
+      if (held.length === 0) throw new LeaseLostError(lease);
+      await insertHistory(q, lease.executionId, t.state.historyLength - t.history.length, t.history);
+      await applyCommands(q, lease.executionId, t.commands, terminal);
+      if (t.consumed && 'inbox' in t.consumed) await q.query(`UPDATE wf_inbox SET consumed_at = ${NOW_MS} WHERE id = $1`, [t.consumed.inbox]);
+      if (t.consumed && 'timer' in t.consumed) await q.query('DELETE FROM wf_timers WHERE execution_id = $1 AND token = $2', [lease.executionId, t.consumed.timer]);
+    });
+  }
+}
+
+function definitionOf(r: Row): DefinitionRecord {
+  return { name: String(r.name), version: num(r.version), definition: r.definition as Definition, createdAt: num(r.created_at) };
+}
+
+async function insertInbox(q: SqlRunner, executionId: string, event: WorkflowEvent | ControlEvent, dedupeKey?: string): Promise<boolean> {
+  const rows = await q.query(
+    `INSERT INTO wf_inbox (execution_id, event, dedupe_key, posted_at) VALUES ($1, $2, $3, ${NOW_MS})
+     ON CONFLICT (execution_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id`,
+    [executionId, JSON.stringify(event), dedupeKey ?? null],
+  );
+  return rows.length > 0;
+}

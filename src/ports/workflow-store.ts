@@ -1,0 +1,164 @@
+/**
+ * WorkflowStore: definitions, executions (leased rows with fencing tokens), their history,
+ * timers, scheduled tasks and an inbox of events waiting to be decided. One SQL
+ * implementation serves embedded PGlite and PostgreSQL (src/adapters/store-sql/workflow-*.ts).
+ *
+ * Every transition of an execution is one `commit`: the new row, its history events, the
+ * timers and tasks it starts or cancels, and the consumed event — all or nothing, and only
+ * while the committer's lease (owner + fencing token) is still the current one.
+ */
+import type { Definition } from '../workflow/definition.js';
+import type { Json } from '../workflow/json.js';
+import type { Command, ExecutionState, HistoryEvent, WorkflowEvent } from '../workflow/machine-types.js';
+
+export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export interface DefinitionRecord {
+  name: string;
+  version: number;
+  definition: Definition;
+  createdAt: number;
+}
+
+export interface ExecutionRecord {
+  id: string;
+  /** The definition's name, when started from a stored one. */
+  definitionName?: string;
+  definitionVersion?: number;
+  status: ExecutionStatus;
+  /** Null until the Started event is decided. */
+  state: ExecutionState | null;
+  /** Where to reply when the execution ends (a broker channel), if anywhere. */
+  replyTo?: Json;
+  leaseOwner?: string;
+  /** Epoch milliseconds (the database's clock). */
+  leaseUntil?: number;
+  fence: number;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** Proof that one agent holds an execution: every commit checks it. */
+export interface ExecutionLease {
+  executionId: string;
+  owner: string;
+  fence: number;
+}
+
+export interface NewExecution {
+  id: string;
+  definitionName?: string;
+  definitionVersion?: number;
+  /** The Started event, put in the inbox so the first holder decides it. */
+  started: WorkflowEvent & { type: 'Started' };
+  replyTo?: Json;
+}
+
+export interface StoredHistoryEvent {
+  seq: number;
+  type: string;
+  /** The state it concerns, when it concerns one. */
+  state?: string;
+  input?: Json;
+  output?: Json;
+  /** Epoch milliseconds. */
+  at: number;
+  event: HistoryEvent;
+}
+
+export interface TimerRow {
+  executionId: string;
+  token: string;
+  /** Epoch milliseconds. */
+  dueAt: number;
+  /** The token's first letter (w wait, r retry, o task timeout, h heartbeat, e execution timeout). */
+  kind: string;
+}
+
+/** scheduled → (dispatched: a callback task's message went out) → reported | cancelled. */
+export type TaskStatus = 'scheduled' | 'dispatched' | 'reported' | 'cancelled';
+
+export interface TaskRow {
+  executionId: string;
+  token: string;
+  command: Command & { type: 'ScheduleTask' };
+  status: TaskStatus;
+  scheduledAt: number;
+}
+
+/** An event waiting for the execution's holder to decide it. */
+export interface InboxEvent {
+  id: number;
+  executionId: string;
+  event: WorkflowEvent | ControlEvent;
+  /** Unique per execution when set: a second post with the same key is dropped. */
+  dedupeKey?: string;
+  postedAt: number;
+}
+
+/** Events that are about the execution, not the machine (decided by the executor itself). */
+export type ControlEvent = { type: 'Cancel'; cause?: string };
+
+/** What a commit consumed: an inbox event, a fired timer, or nothing (e.g. a resume). */
+export type Consumed = { inbox: number } | { timer: string } | null;
+
+export interface Transition {
+  state: ExecutionState;
+  status: ExecutionStatus;
+  history: HistoryEvent[];
+  commands: Command[];
+  consumed: Consumed;
+}
+
+export class LeaseLostError extends Error {
+  constructor(readonly lease: ExecutionLease) {
+    super(`execution ${lease.executionId}: ${lease.owner} no longer holds the lease (fence ${lease.fence})`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+export interface WorkflowStore {
+  readonly kind: 'pglite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+
+  putDefinition(name: string, definition: Definition): Promise<DefinitionRecord>;
+  /** The newest version when `version` is left out. */
+  getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined>;
+
+  /** Idempotent on `id`: an existing execution is returned unchanged with created=false. */
+  createExecution(e: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }>;
+  getExecution(id: string): Promise<ExecutionRecord | undefined>;
+  listExecutions(filter?: { status?: ExecutionStatus; limit?: number }): Promise<ExecutionRecord[]>;
+  history(id: string, afterSeq?: number): Promise<StoredHistoryEvent[]>;
+
+  /** Takes up to `limit` RUNNING executions whose lease is free or expired; each claim bumps the fence. */
+  /**
+   * Takes up to `limit` RUNNING executions whose lease is free or expired; each claim bumps the
+   * fence. With `reclaimOwn`, leases still held under the same owner name are taken back too
+   * (an agent restarting under its stable name resumes at once instead of waiting for expiry).
+   */
+  claimExecutions(owner: string, leaseMs: number, limit: number, opts?: { reclaimOwn?: boolean; ids?: string[] }): Promise<ExecutionLease[]>;
+  /** Extends the leases still held; returns those that were lost. */
+  renewLeases(leases: ExecutionLease[], leaseMs: number): Promise<ExecutionLease[]>;
+  releaseLease(lease: ExecutionLease): Promise<void>;
+
+  /**
+   * Appends an event for the holder; false when its dedupe key was already posted. A task
+   * report (TaskSucceeded/TaskFailed) also marks its task reported, in the same transaction.
+   */
+  postEvent(executionId: string, event: WorkflowEvent | ControlEvent, dedupeKey?: string): Promise<boolean>;
+  /** The oldest unconsumed inbox event of an execution. */
+  nextEvent(executionId: string): Promise<InboxEvent | undefined>;
+  /** Timers due at `now` of the executions this owner holds, soonest first. */
+  dueTimers(owner: string, now: number, limit: number): Promise<TimerRow[]>;
+  /** The soonest timer of the executions this owner holds (for the scheduler's sleep). */
+  nextTimer(owner: string): Promise<TimerRow | undefined>;
+  /** Tasks not yet reported or cancelled (scheduled or dispatched). */
+  openTasks(executionId: string): Promise<TaskRow[]>;
+  /** scheduled → dispatched (only from scheduled); false when the task was no longer scheduled. */
+  markDispatched(executionId: string, token: string): Promise<boolean>;
+
+  /** One transition, all or nothing; throws LeaseLostError when the lease is not current. */
+  commit(lease: ExecutionLease, t: Transition): Promise<void>;
+}

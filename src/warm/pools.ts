@@ -1,0 +1,225 @@
+/**
+ * The warm pools of one agent (side effects; the decisions are in plan.ts): keeps each pool's
+ * idle members created and started, hands one to a matching run (renamed for its request),
+ * removes it after the run and refills in the background.
+ */
+import { randomBytes } from 'node:crypto';
+import { isBosunError } from '../domain/errors.js';
+import { LABEL } from '../domain/labels.js';
+import type { Policy } from '../domain/policy.js';
+import type { ContainerEngine } from '../ports/engine.js';
+import type { Logger } from '../util/log.js';
+import type { PoolMetrics } from './metrics.js';
+import type { PoolFile } from './pool-file.js';
+import { poolTemplate, type PoolTemplate } from './pool-spec.js';
+import { IDLE_NAME_PREFIX, claimName, planAdoption, planRefill, type IdleContainer } from './plan.js';
+
+/** A container handed to one run. */
+export interface Claimed {
+  id: string;
+  name: string;
+  pool: string;
+  image: { entrypoint?: string[]; cmd?: string[] };
+  /** The claim's rename (already done when the request may repeat). */
+  renamed: Promise<void>;
+}
+
+interface Pool {
+  t: PoolTemplate;
+  size: number;
+  maxIdleMs: number;
+  idle: IdleContainer[];
+  filling: number;
+  image: { entrypoint?: string[]; cmd?: string[] };
+}
+
+export interface PoolStatus {
+  name: string;
+  size: number;
+  idle: number;
+  filling: number;
+}
+
+const SWEEP_MS = 5_000;
+/** How long a container claimed by a run of an earlier agent is kept for that run's redelivery. */
+const TOMBSTONE_MS = 10 * 60_000;
+
+export class WarmPools {
+  private readonly pools: Pool[];
+  private readonly tombstones = new Map<string, number>();
+  private sweep: NodeJS.Timeout | undefined;
+  private stopped = false;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; metrics?: PoolMetrics; now?: () => number }) {
+    // Built (and so policy-checked) before anything is created: a refused pool stops the agent's start.
+    this.pools = o.file.pools.map((def) => ({ t: poolTemplate(def, o.policy), size: def.size, maxIdleMs: def.max_idle_s * 1000, idle: [], filling: 0, image: {} }));
+  }
+
+  get metrics(): PoolMetrics | undefined {
+    return this.o.metrics;
+  }
+
+  private now(): number {
+    return this.o.now?.() ?? Date.now();
+  }
+
+  async start(): Promise<void> {
+    for (const p of this.pools) {
+      const img = await this.o.engine.images.inspect(p.t.spec.image);
+      if (!img) this.o.log.warn({ pool: p.t.name, image: p.t.spec.image }, 'pool image not present; the pool fills once it is pulled by a run');
+      p.image = { ...(img?.entrypoint ? { entrypoint: img.entrypoint } : {}), ...(img?.cmd ? { cmd: img.cmd } : {}) };
+    }
+    await this.adopt();
+    this.refillAll();
+    this.sweep = setInterval(() => this.refillAll(), SWEEP_MS);
+    this.sweep.unref();
+    this.o.log.info({ pools: this.status() }, 'warm pools started');
+  }
+
+  /** Pool containers left by an earlier agent: adopted when they still fit, removed otherwise. */
+  private async adopt(): Promise<void> {
+    const list = await this.o.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' } });
+    const found = list.map((c) => ({ id: c.id, pool: c.labels[LABEL.pool] ?? '', key: c.labels[LABEL.poolKey] ?? '', running: c.status === 'running', unclaimed: c.name.startsWith(IDLE_NAME_PREFIX) }));
+    const plan = planAdoption(found, this.pools.map((p) => ({ name: p.t.name, key: p.t.key, size: p.size })));
+    const now = this.now();
+    for (const p of this.pools) p.idle.push(...(plan.adopt[p.t.name] ?? []).map((id) => ({ id, since: now })));
+    await Promise.all(plan.remove.map((id) => this.o.engine.containers.remove(id, { force: true })));
+    for (const id of plan.tombstone) {
+      await this.o.engine.containers.kill(id).catch(() => undefined);
+      this.tombstones.set(id, now);
+    }
+    if (found.length) this.o.log.info({ adopted: Object.values(plan.adopt).flat().length, removed: plan.remove.length, interrupted: plan.tombstone.length }, 'pool containers of an earlier agent');
+  }
+
+  /** The pool whose settings are exactly these (by key), if any. */
+  find(key: string): string | undefined {
+    return this.pools.find((p) => p.t.key === key)?.t.name;
+  }
+
+  /**
+   * Takes an idle member of the pool with this key for one request: renamed after the request, so
+   * a redelivery finds it and a second claim of the same request cannot take another.
+   */
+  async claim(key: string, requestId: string, publisher: string | undefined, o: { mayRepeat: boolean }): Promise<Claimed | 'taken' | undefined> {
+    const p = this.pools.find((x) => x.t.key === key);
+    if (!p || this.stopped) return undefined;
+    const name = claimName(requestId, publisher);
+    if (!o.mayRepeat) {
+      // A fresh message with a random id has no other delivery to race: the rename goes beside the exec.
+      const c = p.idle.shift();
+      if (!c) return this.empty(p);
+      this.o.metrics?.idle(p.t.name, p.idle.length);
+      const renamed = this.o.engine.containers.rename(c.id, name);
+      renamed.catch(() => undefined);
+      return { id: c.id, name, pool: p.t.name, image: p.image, renamed };
+    }
+    for (let c = p.idle.shift(); c; c = p.idle.shift()) {
+      this.o.metrics?.idle(p.t.name, p.idle.length);
+      try {
+        await this.o.engine.containers.rename(c.id, name);
+        return { id: c.id, name, pool: p.t.name, image: p.image, renamed: Promise.resolve() };
+      } catch (e) {
+        if (isBosunError(e) && e.code === 'conflict') {
+          // The name is taken: another delivery of this request holds a container already.
+          p.idle.unshift(c);
+          return 'taken';
+        }
+        // Gone (removed by hand, died): try the next one.
+        this.o.log.warn({ pool: p.t.name, id: c.id, err: (e as Error).message }, 'pool container could not be claimed');
+        this.track(this.o.engine.containers.remove(c.id, { force: true }));
+      }
+    }
+    return this.empty(p);
+  }
+
+  private empty(p: Pool): undefined {
+    // Not refilled at each claim: a create+start beside the run's exec slows the run; release() and this refill.
+    this.refill(p);
+    return undefined;
+  }
+
+  /** A claimed container is never reused: removed, off the reply's path. */
+  async release(id: string): Promise<void> {
+    try {
+      await this.o.engine.containers.remove(id, { force: true });
+    } finally {
+      for (const p of this.pools) this.refill(p);
+    }
+  }
+
+  status(): PoolStatus[] {
+    return this.pools.map((p) => ({ name: p.t.name, size: p.size, idle: p.idle.length, filling: p.filling }));
+  }
+
+  private refillAll(): void {
+    this.track(this.dropDead().then(() => this.sweepAndRefill()));
+  }
+
+  /** Idle members that stopped (killed by hand, OOM, daemon restart) leave the pool. */
+  private async dropDead(): Promise<void> {
+    const dead = await this.o.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, status: ['exited', 'dead', 'created'] });
+    const ids = new Set(dead.map((c) => c.id));
+    for (const p of this.pools) {
+      const gone = p.idle.filter((c) => ids.has(c.id));
+      if (!gone.length) continue;
+      p.idle = p.idle.filter((c) => !ids.has(c.id));
+      this.o.log.warn({ pool: p.t.name, containers: gone.length }, 'idle pool containers had stopped; replaced');
+      for (const c of gone) this.track(this.o.engine.containers.remove(c.id, { force: true }));
+    }
+  }
+
+  private sweepAndRefill(): void {
+    const now = this.now();
+    for (const [id, at] of this.tombstones) {
+      if (now - at < TOMBSTONE_MS) continue;
+      this.tombstones.delete(id);
+      this.track(this.o.engine.containers.remove(id, { force: true }));
+    }
+    for (const p of this.pools) this.refill(p);
+  }
+
+  private refill(p: Pool): void {
+    if (this.stopped) return;
+    const plan = planRefill(p, this.now());
+    if (plan.expire.length) {
+      p.idle = p.idle.filter((c) => !plan.expire.includes(c.id));
+      for (const id of plan.expire) this.track(this.o.engine.containers.remove(id, { force: true }));
+    }
+    for (let i = 0; i < plan.create; i++) this.track(this.fillOne(p));
+  }
+
+  private async fillOne(p: Pool): Promise<void> {
+    p.filling++;
+    const t0 = performance.now();
+    let id: string | undefined;
+    try {
+      ({ id } = await this.o.engine.containers.create({ ...p.t.spec, name: `${IDLE_NAME_PREFIX}${p.t.name}-${randomBytes(5).toString('hex')}` }));
+      await this.o.engine.containers.start(id);
+      if (this.stopped) throw new Error('agent stopping');
+      p.idle.push({ id, since: this.now() });
+      this.o.metrics?.refilled(p.t.name, (performance.now() - t0) / 1000);
+      this.o.metrics?.idle(p.t.name, p.idle.length);
+    } catch (e) {
+      if (id) await this.o.engine.containers.remove(id, { force: true }).catch(() => undefined);
+      if (!this.stopped) this.o.log.warn({ pool: p.t.name, err: (e as Error).message }, 'pool refill failed; retried at the next sweep');
+    } finally {
+      p.filling--;
+    }
+  }
+
+  private track(work: Promise<unknown>): void {
+    const w = work.catch((e: unknown) => this.o.log.warn({ err: (e as Error).message }, 'pool cleanup failed')).finally(() => this.pending.delete(w));
+    this.pending.add(w);
+  }
+
+  /** Shutdown: no more claims or refills; idle members removed (claimed ones go with their runs). */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearInterval(this.sweep);
+    await Promise.allSettled([...this.pending]);
+    const idle = this.pools.flatMap((p) => p.idle.splice(0).map((c) => c.id));
+    await Promise.allSettled(idle.map((id) => this.o.engine.containers.remove(id, { force: true })));
+    for (const p of this.pools) this.o.metrics?.idle(p.t.name, 0);
+  }
+}

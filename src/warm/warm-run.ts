@@ -1,0 +1,49 @@
+/**
+ * One run in a claimed warm container: its command through exec, with the run's environment,
+ * working directory, timeout and output limit. The container serves only this run: past the
+ * timeout or the limit it is killed (and so is every process the run started).
+ */
+import { BosunError } from '../domain/errors.js';
+import type { ContainerSpec } from '../domain/engine/index.js';
+import type { ContainerEngine } from '../ports/engine.js';
+import type { RunEnd } from '../actions/run-output.js';
+import type { Claimed } from './pools.js';
+
+export interface WarmRunOptions {
+  engine: ContainerEngine;
+  /** Aborted on shutdown. */
+  signal: AbortSignal;
+  timeoutMs: number;
+  outputLimit: number;
+  replyLimit: number;
+}
+
+export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, o: WarmRunOptions): Promise<RunEnd> {
+  const timer = new AbortController();
+  const t = setTimeout(() => timer.abort(), o.timeoutMs);
+  try {
+    const r = await o.engine.exec.run(c.id, {
+      cmd: argv,
+      ...(spec.env?.length ? { env: spec.env } : {}),
+      ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+      ...(spec.user ? { user: spec.user } : {}),
+      limitBytes: o.replyLimit,
+      stopAfterBytes: o.outputLimit,
+      signal: AbortSignal.any([timer.signal, o.signal]),
+    }).catch((e: unknown) => {
+      if (timer.signal.aborted && !o.signal.aborted) return undefined;
+      throw e;
+    });
+    if (o.signal.aborted) {
+      await o.engine.containers.kill(c.id).catch(() => undefined);
+      throw new BosunError('timeout', 'the agent is shutting down; the warm run was stopped', { retryable: true });
+    }
+    const out = r?.output ?? { stdout: '', stderr: '', stdoutBytes: 0, stderrBytes: 0, truncated: false };
+    const timedOut = timer.signal.aborted && r?.exitCode === undefined;
+    const overLimit = out.overLimit === true;
+    if (timedOut || overLimit) await o.engine.containers.kill(c.id).catch(() => undefined);
+    return { exitCode: r?.exitCode ?? -1, timedOut, overLimit, out };
+  } finally {
+    clearTimeout(t);
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The durable executor: claims executions by lease, feeds their inbox events and due timers
+ * to `decide` one at a time, commits each transition (fenced by the lease) and only then
+ * carries out its commands — tasks through the task runners, whose reports go back through
+ * the inbox. Everything it knows is in the store; after a crash a new executor claims the
+ * executions, re-runs their unreported tasks (runners adopt what was already started) and
+ * goes on. The in-process timers here are only wake-ups: the timer rows are the truth.
+ */
+import { systemClock, type Clock } from '../../ports/clock.js';
+import { LeaseLostError, type Consumed, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
+import { decide, type Command, type ExecutionState, type HistoryEvent, type WorkflowEvent } from '../machine.js';
+import { abortTransition, statusOf } from './control.js';
+import { resourceBase, type TaskOutcome, type TaskRunner } from './tasks.js';
+
+export interface ExecutorOptions {
+  store: WorkflowStore;
+  /** Stable name of this agent: leases are held under it. */
+  owner: string;
+  runners: Record<string, TaskRunner>;
+  clock?: Clock;
+  leaseMs?: number;
+  /** How often the store is polled for new executions and events posted by others. */
+  pollMs?: number;
+  maxExecutions?: number;
+  onEnd?: (record: ExecutionRecord) => void | Promise<void>;
+  /** After each committed transition (progress display). */
+  onCommit?: (executionId: string, history: HistoryEvent[]) => void;
+  log?: (msg: string) => void;
+}
+
+interface Held {
+  lease: ExecutionLease;
+  state: ExecutionState | null;
+  /** Transitions of one execution run one after another. */
+  chain: Promise<void>;
+  tasks: Map<string, { cancel: AbortController; detach: AbortController }>;
+  dirty: boolean;
+}
+
+export class DurableExecutor {
+  private readonly held = new Map<string, Held>();
+  private readonly clock: Clock;
+  private readonly leaseMs: number;
+  private readonly pollMs: number;
+  private stopped = true;
+  private wake: (() => void) | undefined;
+  private loopDone: Promise<void> = Promise.resolve();
+  private renewTimer: NodeJS.Timeout | undefined;
+  private firstClaim = true;
+
+  constructor(private readonly o: ExecutorOptions) {
+    this.clock = o.clock ?? systemClock;
+    this.leaseMs = o.leaseMs ?? 30_000;
+    this.pollMs = o.pollMs ?? 500;
+  }
+
+  start(): void {
+    if (!this.stopped) return;
+    this.stopped = false;
+    this.renewTimer = setInterval(() => void this.renew(), Math.max(50, Math.floor(this.leaseMs / 3)));
+    this.loopDone = this.loop();
+  }
+
+  /** Stops claiming and deciding; running tasks are detached (a later executor adopts them), leases released. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearInterval(this.renewTimer);
+    this.kick();
+    await this.loopDone;
+    for (const h of this.held.values()) {
+      for (const t of h.tasks.values()) t.detach.abort();
+      await h.chain;
+      await this.o.store.releaseLease(h.lease).catch(() => undefined);
+    }
+    this.held.clear();
+  }
+
+  /** Wakes the loop now (a new execution or event was posted in this process). */
+  kick(): void {
+    this.wake?.();
+  }
+
+  get executions(): string[] {
+    return [...this.held.keys()];
+  }
+
+  private log(msg: string): void {
+    this.o.log?.(`[workflow ${this.o.owner}] ${msg}`);
+  }
+
+  private async loop(): Promise<void> {
+    while (!this.stopped) {
+      try {
+        await this.tick();
+      } catch (e) {
+        this.log(`loop: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      if (this.stopped) break;
+      const next = await this.o.store.nextTimer(this.o.owner).catch(() => undefined);
+      const delay = Math.max(0, Math.min(this.pollMs, next ? next.dueAt - this.clock.now() : this.pollMs));
+      if (delay > 0) await new Promise<void>((resolve) => { const t = setTimeout(resolve, delay); this.wake = () => { clearTimeout(t); resolve(); }; });
+      this.wake = undefined;
+    }
+  }
+
+  private async tick(): Promise<void> {
+    const room = (this.o.maxExecutions ?? 1_000) - this.held.size;
+    if (room > 0) {
+      const claimed = await this.o.store.claimExecutions(this.o.owner, this.leaseMs, room, { reclaimOwn: this.firstClaim });
+      this.firstClaim = false;
+      for (const lease of claimed) await this.adopt(lease);
+    }
+    const due = await this.o.store.dueTimers(this.o.owner, this.clock.now(), 100);
+    for (const t of due) this.enqueue(t.executionId, (h) => this.step(h, { type: 'TimerFired', token: t.token }, { timer: t.token }));
+    for (const h of this.held.values()) this.enqueue(h.lease.executionId, (x) => this.drain(x));
+    await Promise.all([...this.held.values()].map((h) => h.chain));
+  }
+
+  private async adopt(lease: ExecutionLease): Promise<void> {
+    const rec = await this.o.store.getExecution(lease.executionId);
+    if (!rec) return;
+    const h: Held = { lease, state: rec.state, chain: Promise.resolve(), tasks: new Map(), dirty: true };
+    this.held.set(lease.executionId, h);
+    const open = await this.o.store.openTasks(lease.executionId);
+    const resumed = open.filter((t) => t.status === 'scheduled');
+    if (rec.state) this.log(`resumed ${lease.executionId} (fence ${lease.fence}, ${resumed.length} task(s) to adopt)`);
+    for (const t of resumed) this.launch(h, t.command);
+  }
+
+  private enqueue(id: string, fn: (h: Held) => Promise<void>): void {
+    const h = this.held.get(id);
+    if (!h) return;
+    h.chain = h.chain.then(() => (this.held.get(id) === h ? fn(h) : undefined)).catch((e: unknown) => this.lost(h, e));
+  }
+
+  private async drain(h: Held): Promise<void> {
+    for (;;) {
+      if (this.stopped || this.held.get(h.lease.executionId) !== h) return;
+      const ev = await this.o.store.nextEvent(h.lease.executionId);
+      if (!ev) return;
+      if (ev.event.type === 'Cancel') {
+        if (!h.state) { await this.step(h, null, { inbox: ev.id }); continue; }
+        await this.commit(h, { ...abortTransition(h.state, ev.event.cause ?? 'cancelled', this.clock.now()), consumed: { inbox: ev.id } });
+        continue;
+      }
+      await this.step(h, ev.event, { inbox: ev.id });
+    }
+  }
+
+  /** One decision; a null event (cancel before start) only consumes. */
+  private async step(h: Held, event: WorkflowEvent | null, consumed: Consumed): Promise<void> {
+    if (this.stopped || this.held.get(h.lease.executionId) !== h) return;
+    if (event === null || (event.type !== 'Started' && !h.state) || (event.type === 'Started' && h.state)) {
+      // Nothing to decide (a duplicate start, or an event before the start): consume it unchanged.
+      if (h.state) await this.commit(h, { state: h.state, status: statusOf(h.state), history: [], commands: [], consumed });
+      return;
+    }
+    const d = await decide(h.state ?? undefined, event, this.clock.now());
+    await this.commit(h, { state: d.execution, status: statusOf(d.execution), history: d.history, commands: d.commands, consumed });
+  }
+
+  private async commit(h: Held, t: Parameters<WorkflowStore['commit']>[1]): Promise<void> {
+    await this.o.store.commit(h.lease, t);
+    h.state = t.state;
+    if (t.history.length) this.o.onCommit?.(h.lease.executionId, t.history);
+    this.carryOut(h, t.commands);
+    if (t.status !== 'RUNNING') {
+      this.held.delete(h.lease.executionId);
+      for (const task of h.tasks.values()) task.cancel.abort();
+      this.log(`${h.lease.executionId} ended ${t.status}`);
+      const rec = await this.o.store.getExecution(h.lease.executionId);
+      if (rec) await this.o.onEnd?.(rec);
+    }
+  }
+
+  private carryOut(h: Held, commands: Command[]): void {
+    for (const c of commands) {
+      if (c.type === 'ScheduleTask') this.launch(h, c);
+      else if (c.type === 'CancelTask') { h.tasks.get(c.token)?.cancel.abort(); h.tasks.delete(c.token); }
+    }
+  }
+
+  private launch(h: Held, command: Command & { type: 'ScheduleTask' }): void {
+    if (h.tasks.has(command.token)) return;
+    const ctl = { cancel: new AbortController(), detach: new AbortController() };
+    h.tasks.set(command.token, ctl);
+    const id = h.lease.executionId;
+    const runner = this.o.runners[resourceBase(command.resource)];
+    const run = async (): Promise<TaskOutcome> => {
+      if (!runner) return { ok: false, error: 'States.Runtime', cause: `no runner for resource ${command.resource}` };
+      try {
+        return await runner.run({ executionId: id, command, signal: ctl.cancel.signal, detached: ctl.detach.signal });
+      } catch (e) {
+        return { ok: false, error: 'States.TaskFailed', cause: e instanceof Error ? e.message : String(e) };
+      }
+    };
+    void run().then(async (out) => {
+      h.tasks.delete(command.token);
+      if (ctl.cancel.signal.aborted || ctl.detach.signal.aborted) return;
+      if ('dispatched' in out) { await this.o.store.markDispatched(id, command.token); return; }
+      const ev: WorkflowEvent = out.ok ? { type: 'TaskSucceeded', token: command.token, output: out.output } : { type: 'TaskFailed', token: command.token, error: out.error, cause: out.cause };
+      await this.o.store.postEvent(id, ev, `task:${command.token}`);
+      this.enqueue(id, (x) => this.drain(x));
+      await out.afterReport?.().catch((e: unknown) => this.log(`task ${command.token} of ${id}: after-report step failed: ${e instanceof Error ? e.message : String(e)}`));
+    }).catch((e: unknown) => this.log(`task ${command.token} of ${id}: report failed: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  private async renew(): Promise<void> {
+    const leases = [...this.held.values()].map((h) => h.lease);
+    const lost = await this.o.store.renewLeases(leases, this.leaseMs).catch(() => []);
+    for (const l of lost) {
+      const h = this.held.get(l.executionId);
+      if (h && h.lease.fence === l.fence) this.lost(h, new LeaseLostError(l));
+    }
+  }
+
+  private lost(h: Held, e: unknown): void {
+    if (this.held.get(h.lease.executionId) !== h) return;
+    this.held.delete(h.lease.executionId);
+    for (const t of h.tasks.values()) t.detach.abort();
+    this.log(`${h.lease.executionId}: ${e instanceof LeaseLostError ? 'lease lost' : `dropped after an error: ${e instanceof Error ? e.message : String(e)}`}`);
+  }
+}

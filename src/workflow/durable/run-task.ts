@@ -1,0 +1,148 @@
+/**
+ * `bosun:run`: a workflow task that is a container run. The Parameters are the run fields of
+ * the agent's channels (same schema, same spec builder, same policy); the state's input goes
+ * in env BOSUN_INPUT. Labels carry execution, state, attempt and task token, and the name is
+ * derived from them, so a run started before a crash is found and adopted — never started a
+ * second time. Result: `{exit_code, stdout, stderr, json}`.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { prepareImage } from '../../actions/image-source.js';
+import { attachOutput, followOutput, superviseRun, type OutputReader } from '../../actions/run-output.js';
+import { buildRunSpec } from '../../actions/run-spec.js';
+import { runFields } from '../../actions/schemas/run.js';
+import type { ActionContext } from '../../actions/types.js';
+import { isBosunError } from '../../domain/errors.js';
+import { LABEL } from '../../domain/labels.js';
+import { applyPolicyDefaults, type Policy } from '../../domain/policy.js';
+import { enforcePolicyOnHost } from '../../host/policy.js';
+import { applyLimits, outputLimitBytes } from '../../domain/policy/limits.js';
+import { ensureUserLabels } from '../../domain/policy/ownership.js';
+import { systemClock, type Clock } from '../../ports/clock.js';
+import type { ContainerSpec } from '../../domain/engine/index.js';
+import type { ContainerEngine } from '../../ports/engine.js';
+import type { Logger } from '../../util/log.js';
+import { Bosun, States } from '../errors.js';
+import type { Json } from '../json.js';
+import { failure, type Finished, type TaskContext, type TaskOutcome, type TaskRunner } from './tasks.js';
+
+/** The run fields a task may use (no reply channel: the workflow is the receiver). */
+export const runTaskSchema = z.strictObject(runFields);
+
+export interface RunTaskDeps {
+  engine: ContainerEngine;
+  policy: Policy;
+  log: Logger;
+  clock?: Clock;
+  /** Extra labels on every task container (tests label what they make). */
+  labels?: Record<string, string>;
+  /** Remove a task's container once its result is committed (default true). */
+  remove?: boolean;
+}
+
+const STDERR_TAIL = 2_000;
+
+/** Deterministic per task: the name a crashed agent's successor looks for. */
+export function taskContainerName(executionId: string, token: string): string {
+  return `bosun-wf-${createHash('sha256').update(`${executionId}\0${token}`).digest('hex').slice(0, 20)}`;
+}
+
+export function parseJsonOutput(stdout: string): Json {
+  const text = stdout.trim();
+  if (!text) return null;
+  try {
+    return JSON.parse(text) as Json;
+  } catch {
+    return null;
+  }
+}
+
+function taskLabels(ctx: TaskContext): Record<string, string> {
+  const c = ctx.command;
+  return { [LABEL.wfExecution]: ctx.executionId, [LABEL.wfState]: c.state, [LABEL.wfAttempt]: String(c.attempt), [LABEL.wfToken]: c.token };
+}
+
+export class RunTaskRunner implements TaskRunner {
+  constructor(private readonly d: RunTaskDeps) {}
+
+  async run(ctx: TaskContext): Promise<TaskOutcome> {
+    const parsed = runTaskSchema.safeParse(ctx.command.parameters);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return failure(States.Runtime, `bosun:run Parameters: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
+    }
+    const input = parsed.data;
+    const stopWaiting = AbortSignal.any([ctx.signal, ctx.detached]);
+    const actx = this.actionContext(ctx, stopWaiting);
+    const name = taskContainerName(ctx.executionId, ctx.command.token);
+    try {
+      ensureUserLabels(input.labels);
+      let id: string;
+      let reader: OutputReader | undefined;
+      const prior = await this.d.engine.containers.inspect(name);
+      if (prior && prior.labels[LABEL.wfToken] === ctx.command.token) {
+        id = prior.id;
+        this.d.log.info({ execution: ctx.executionId, state: ctx.command.state, container: name }, 'workflow task: adopting its container');
+        if (!prior.state.running && prior.state.status === 'created') await this.d.engine.containers.start(id);
+      } else {
+        const spec = await this.spec(ctx, actx, input, name);
+        const outputLimit = outputLimitBytes(this.d.policy);
+        const { id: made } = await this.d.engine.containers.create(spec);
+        id = made;
+        try {
+          reader = await attachOutput(actx, id, outputLimit);
+          await this.d.engine.containers.start(id);
+        } catch (e) {
+          reader?.stop();
+          await this.d.engine.containers.remove(id, { force: true }).catch(() => undefined);
+          throw e;
+        }
+      }
+      const onCancel = (): void => void this.d.engine.containers.stop(id, { timeoutSec: 2 }).catch(() => undefined);
+      ctx.signal.addEventListener('abort', onCancel, { once: true });
+      try {
+        const timeoutMs = Math.min(input.timeout ?? this.d.policy.max_timeout_s, this.d.policy.max_timeout_s) * 1000;
+        const end = await superviseRun(actx, id, reader ?? followOutput(actx, id, outputLimitBytes(this.d.policy)), { timeoutMs });
+        if (end.timedOut) return failure(States.Timeout, `the run did not finish within ${timeoutMs / 1000} s (the run's timeout or the policy's max_timeout_s); it was stopped`);
+        if (end.overLimit) return failure(States.TaskFailed, `the run wrote more output than the policy's output_bytes; it was stopped`);
+        const { stdout, stderr } = end.out;
+        const outcome: Finished = end.exitCode === 0
+          ? { ok: true, output: { exit_code: 0, stdout, stderr, json: parseJsonOutput(stdout) } }
+          : failure(Bosun.NonZeroExit, JSON.stringify({ exit_code: end.exitCode, stderr: stderr.slice(-STDERR_TAIL) }));
+        if (this.d.remove !== false) outcome.afterReport = () => this.d.engine.containers.remove(id, { force: true });
+        return outcome;
+      } finally {
+        ctx.signal.removeEventListener('abort', onCancel);
+      }
+    } catch (e) {
+      if (isBosunError(e) && e.code === 'policy_denied') return failure(Bosun.PolicyDenied, e.message);
+      if (isBosunError(e) && e.code === 'image_not_found') return failure(Bosun.ImageNotFound, e.message);
+      if (isBosunError(e) && e.code === 'invalid_message') return failure(States.Runtime, e.message);
+      throw e;
+    }
+  }
+
+  private async spec(ctx: TaskContext, actx: ActionContext, input: z.infer<typeof runTaskSchema>, name: string): Promise<ContainerSpec> {
+    const base = { requestId: actx.requestId, bodyHash: actx.bodyHash, channel: actx.channel, attached: true };
+    // Cheap policy refusals before any image work, as run_container does.
+    enforcePolicyOnHost(this.d.policy, applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, buildRunSpec(input, { ...base, image: input.image, uuid: '0' }))));
+    const prepared = await prepareImage(actx, input);
+    const spec = buildRunSpec(input, { ...base, image: prepared.image, uuid: randomBytes(16).toString('hex') });
+    spec.name = name;
+    spec.env = [...(spec.env ?? []), `BOSUN_INPUT=${JSON.stringify(ctx.command.input)}`];
+    spec.labels = { ...spec.labels, ...(this.d.labels ?? {}), ...taskLabels(ctx) };
+    const resolved = applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, spec));
+    enforcePolicyOnHost(this.d.policy, resolved);
+    return resolved;
+  }
+
+  private actionContext(ctx: TaskContext, signal: AbortSignal): ActionContext {
+    const requestId = `wf-${createHash('sha256').update(`${ctx.executionId}\0${ctx.command.token}`).digest('hex').slice(0, 32)}`;
+    return {
+      engine: this.d.engine, policy: this.d.policy, log: this.d.log, clock: this.d.clock ?? systemClock, requestId, requestIdGiven: true,
+      bodyHash: requestId, redelivered: false, channel: 'workflow', signal,
+      publish: () => Promise.reject(new Error('bosun:run tasks do not publish')),
+      publishProgress: async () => undefined,
+    };
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Durable transitions per second on PGlite and PostgreSQL: a chain of 1,000 Pass states (one
+ * decision, one commit with its ~2,000 history events) and a chain of 200 `Wait Seconds: 0`
+ * states (each wait is a timer row, so every state is its own committed transition).
+ * Run: node --import tsx test/bench/workflow/transitions.bench.ts
+ */
+import type { Definition } from '../../../src/workflow/definition.js';
+import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
+import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
+import { BACKENDS, openTestStore } from '../../integration/workflow/stores.js';
+
+function chain(n: number, state: (next: string | null) => object): Definition {
+  const States: Record<string, object> = {};
+  for (let i = 0; i < n; i++) States[`S${i}`] = state(i + 1 < n ? `S${i + 1}` : null);
+  return { StartAt: 'S0', States } as unknown as Definition;
+}
+const end = (next: string | null) => (next ? { Next: next } : { End: true });
+
+for (const backend of BACKENDS) {
+  const { store, close } = await openTestStore(backend);
+  const ex = new DurableExecutor({ store, owner: 'bench', runners: {}, pollMs: 20 });
+  ex.start();
+  try {
+    for (const [label, def, n] of [
+      ['1,000 Pass', chain(1000, (next) => ({ Type: 'Pass', ...end(next) })), 1000],
+      ['200 Wait 0 s', chain(200, (next) => ({ Type: 'Wait', Seconds: 0, ...end(next) })), 200],
+    ] as const) {
+      const t0 = performance.now();
+      const { record } = await startExecution(store, { definition: def, input: { x: 1 } });
+      ex.kick();
+      const done = await waitForEnd(store, record.id, { pollMs: 5 });
+      const ms = performance.now() - t0;
+      const hist = await store.history(record.id);
+      console.log(`${backend}\t${label}\t${done.status}\t${ms.toFixed(0)} ms\t${((n / ms) * 1000).toFixed(0)} transitions/s\t${hist.length} history events`);
+    }
+  } finally {
+    await ex.stop();
+    await close();
+  }
+}

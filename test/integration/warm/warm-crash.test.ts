@@ -1,0 +1,88 @@
+/**
+ * Warm pools across an agent crash, and a pool the policy refuses.
+ * The agent runs as a child process so it can be SIGKILLed mid-run.
+ */
+import { after, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { LABEL } from '../../../src/domain/labels.js';
+import type { AgentProcess } from '../../../src/app/agent-process.js';
+import { claimName } from '../../../src/warm/plan.js';
+import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { AMQP_URL, TestClient, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
+
+const engine = testEngine();
+const runId = newRunId();
+const labels = { [LABEL.test]: runId };
+const dir = tempDir('warm-crash');
+const poolsFile = join(dir, 'pools.yaml');
+writeFileSync(poolsFile, `pools:\n  - name: crash\n    image: ${TEST_IMAGE}\n    size: 2\n    match:\n      labels: { ${LABEL.test}: ${runId} }\n`);
+const members = async () => engine.containers.list({ all: true, labels: { ...labels, [LABEL.pool]: 'crash' } });
+const idle = async () => (await members()).filter((c) => c.name.startsWith('bosun-pool-') && c.status === 'running');
+
+describe('warm pools after a crash', () => {
+  let child: ChildProcess | undefined;
+  let agent: AgentProcess | undefined;
+  after(async () => {
+    if (child && child.exitCode === null) child.kill('SIGKILL');
+    await agent?.stop();
+    await removeTestContainers(engine, runId);
+  });
+
+  it('idle members are adopted by the next agent; a run cut by the crash is not run twice on redelivery', async () => {
+    const stateDir = tempDir('warm-crash-state');
+    child = await spawnAgent(['--pools', poolsFile], { BOSUN_BROKER_URL: AMQP_URL, BOSUN_STATE_DIR: stateDir });
+    await eventually('pool filled', async () => (await idle()).length === 2 || undefined, 30_000);
+    const client = await TestClient.connect();
+    const sink = await client.collect(`crash-${runId}-sink`);
+    try {
+      const requestId = `crash-${runId}`;
+      await client.send('start_container.response_channel', { image: TEST_IMAGE, labels, request_id: requestId, response_channel: `crash-${runId}-sink`, command: ['sh', '-c', 'sleep 600'] });
+      const claimed = claimName(requestId, undefined);
+      await eventually('claimed by the run', async () => (await engine.containers.inspect(claimed))?.state.running || undefined, 30_000);
+      // The other member plus the refill of the claimed one: wait until both idle members exist before the crash.
+      await eventually('refilled', async () => (await idle()).length === 2 || undefined, 30_000);
+      const idleBefore = (await idle()).map((c) => c.id).sort();
+      child.kill('SIGKILL');
+      await new Promise((r) => child?.once('exit', r));
+
+      agent = await startTestAgent({ poolsFile, stateDir });
+      assert.deepEqual((await idle()).map((c) => c.id).sort(), idleBefore, 'the same idle containers are kept');
+      const [reply] = await eventually('reply to the redelivered run', async () => (sink.messages.length ? sink.json() : undefined), 30_000);
+      assert.equal(reply?.ok, false);
+      assert.equal((reply?.error as { code: string }).code, 'conflict');
+      assert.equal(reply?.warm, true);
+      await eventually('interrupted container removed', async () => (await engine.containers.inspect(claimed)) === undefined || undefined);
+      assert.equal((await members()).filter((c) => c.status === 'running').length, 2);
+    } finally {
+      await sink.stop();
+      await client.close();
+    }
+  });
+
+  it('a pool the policy refuses stops the agent from starting, naming the pool', async () => {
+    const bad = join(dir, 'bad-pools.yaml');
+    writeFileSync(bad, `pools:\n  - name: root\n    image: ${TEST_IMAGE}\n    size: 1\n    match:\n      privileged: true\n      labels: { ${LABEL.test}: ${runId} }\n`);
+    await assert.rejects(startTestAgent({ poolsFile: bad }), (e: Error & { code?: string }) => {
+      assert.equal(e.code, 'policy_denied');
+      assert.match(e.message, /pool "root".*privileged/);
+      return true;
+    });
+    const bind = join(dir, 'bind-pools.yaml');
+    writeFileSync(bind, `pools:\n  - name: etc\n    image: ${TEST_IMAGE}\n    size: 1\n    match:\n      volumes: { /etc: { bind: /host-etc } }\n`);
+    await assert.rejects(startTestAgent({ poolsFile: bind }), /pool "etc"/);
+    assert.deepEqual((await engine.containers.list({ all: true, labels: { [LABEL.pool]: 'root' } })).length, 0);
+  });
+
+  it('a pool file with a mistake is refused with the field named', async () => {
+    const typo = join(dir, 'typo.yaml');
+    writeFileSync(typo, `pools:\n  - image: ${TEST_IMAGE}\n    size: 0\n    mach: {}\n`);
+    await assert.rejects(startTestAgent({ poolsFile: typo }), (e: Error) => {
+      assert.match(e.message, /pools\.0\.size/);
+      assert.match(e.message, /pools\.0\.mach: unknown field/);
+      return true;
+    });
+  });
+});

@@ -1,0 +1,113 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { LABEL } from '../../../src/domain/labels.js';
+import { DEFAULT_POLICY } from '../../../src/domain/policy.js';
+import type { ContainerSpec } from '../../../src/domain/engine/index.js';
+import { parsePoolFile } from '../../../src/warm/pool-file.js';
+import { poolTemplate } from '../../../src/warm/pool-spec.js';
+import { claimName, execArgv, planAdoption, planRefill, poolKey, warmEligibility } from '../../../src/warm/plan.js';
+
+const base: ContainerSpec = { image: 'img:1', labels: { [LABEL.managed]: 'true', team: 'a' }, resources: { memory: 1, nanoCpus: 2 } };
+
+describe('poolKey', () => {
+  it('ignores what a run sets at exec time and the per-request labels', () => {
+    const run: ContainerSpec = { ...base, name: 'x', cmd: ['echo'], env: ['A=1'], workingDir: '/w', labels: { ...base.labels, [LABEL.request]: 'r1', 'bosun.body-hash': 'h', [LABEL.publisher]: 'p' } };
+    assert.equal(poolKey(run), poolKey(base));
+  });
+  it('changes with every create-time setting', () => {
+    const k = poolKey(base);
+    const variants: ContainerSpec[] = [
+      { ...base, image: 'img:2' },
+      { ...base, user: 'nobody' },
+      { ...base, labels: { ...base.labels, team: 'b' } },
+      { ...base, mounts: [{ type: 'bind', source: '/srv/bosun/x', target: '/x' }] },
+      { ...base, networkMode: 'none' },
+      { ...base, resources: { memory: 2, nanoCpus: 2 } },
+      { ...base, privileged: true },
+      { ...base, capAdd: ['NET_ADMIN'] },
+      { ...base, runtime: 'crun' },
+    ];
+    for (const v of variants) assert.notEqual(poolKey(v), k, JSON.stringify(v));
+  });
+  it('does not depend on the order of labels or resource fields', () => {
+    assert.equal(poolKey({ ...base, labels: { team: 'a', [LABEL.managed]: 'true' }, resources: { nanoCpus: 2, memory: 1 } }), poolKey(base));
+  });
+});
+
+describe('warmEligibility and execArgv', () => {
+  it('named, built, kept or restarting runs and warm:false go cold', () => {
+    assert.equal(warmEligibility({ remove: true }), undefined);
+    assert.equal(warmEligibility({ remove: true, warm: false }), 'opted_out');
+    assert.equal(warmEligibility({ remove: true, name: 'n' }), 'named');
+    assert.equal(warmEligibility({ remove: true, build: true }), 'build');
+    assert.equal(warmEligibility({ remove: false }), 'keep');
+    assert.equal(warmEligibility({ remove: true, restartPolicy: { name: 'always' } }), 'restart_policy');
+  });
+  it("follows Docker's rule for entrypoint and command", () => {
+    const image = { entrypoint: ['/ep'], cmd: ['default'] };
+    assert.deepEqual(execArgv({}, image), ['/ep', 'default']);
+    assert.deepEqual(execArgv({ cmd: ['mine'] }, image), ['/ep', 'mine']);
+    assert.deepEqual(execArgv({ entrypoint: ['sh'] }, image), ['sh']);
+    assert.deepEqual(execArgv({ entrypoint: ['sh'], cmd: ['-c', 'x'] }, image), ['sh', '-c', 'x']);
+    assert.deepEqual(execArgv({}, {}), []);
+  });
+});
+
+describe('planRefill', () => {
+  it('fills up to size, counting containers being made, and replaces expired ones', () => {
+    assert.deepEqual(planRefill({ size: 3, maxIdleMs: 1000, idle: [], filling: 0 }, 0), { expire: [], create: 3 });
+    assert.deepEqual(planRefill({ size: 3, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }], filling: 1 }, 10), { expire: [], create: 1 });
+    assert.deepEqual(planRefill({ size: 2, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }, { id: 'b', since: 900 }], filling: 0 }, 1000), { expire: ['a'], create: 1 });
+    assert.deepEqual(planRefill({ size: 1, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }], filling: 2 }, 0), { expire: [], create: 0 });
+  });
+});
+
+describe('planAdoption', () => {
+  const pools = [{ name: 'p', key: 'k', size: 2 }];
+  it('adopts running unclaimed members of the current settings up to size; removes the rest; tombstones claimed ones', () => {
+    const plan = planAdoption([
+      { id: '1', pool: 'p', key: 'k', running: true, unclaimed: true },
+      { id: '2', pool: 'p', key: 'old', running: true, unclaimed: true },
+      { id: '3', pool: 'p', key: 'k', running: false, unclaimed: true },
+      { id: '4', pool: 'gone', key: 'k', running: true, unclaimed: true },
+      { id: '5', pool: 'p', key: 'k', running: true, unclaimed: false },
+      { id: '6', pool: 'p', key: 'k', running: true, unclaimed: true },
+      { id: '7', pool: 'p', key: 'k', running: true, unclaimed: true },
+    ], pools);
+    assert.deepEqual(plan, { adopt: { p: ['1', '6'] }, remove: ['2', '3', '4', '7'], tombstone: ['5'] });
+  });
+});
+
+describe('claimName', () => {
+  it('is stable per request and publisher, and a valid container name', () => {
+    assert.equal(claimName('r', undefined), claimName('r', undefined));
+    assert.notEqual(claimName('r', 'alice'), claimName('r', 'bob'));
+    assert.match(claimName('weird id/with:chars', undefined), /^bosun-warm-[0-9a-f]{24}$/);
+  });
+});
+
+describe('pool file and template', () => {
+  it('gives pools the spec a run with the same fields gets, and a key equal to that run', () => {
+    const f = parsePoolFile('pools:\n  - image: bosun-busybox:latest\n    size: 2\n    match: { labels: { team: a } }\n');
+    const t = poolTemplate(f.pools[0]!, DEFAULT_POLICY);
+    assert.equal(t.name, 'bosun-busybox');
+    assert.equal(t.spec.labels?.[LABEL.pool], 'bosun-busybox');
+    assert.equal(t.spec.resources?.memory, 512 * 1024 * 1024, 'the policy default limits apply');
+    assert.deepEqual(t.spec.entrypoint, ['sleep', '2147483647']);
+  });
+  it('refuses too many containers, duplicate names, reserved labels and what the policy forbids', () => {
+    assert.throws(() => parsePoolFile('pools:\n  - { image: a, size: 40 }\n  - { image: b, size: 40 }\n'), /at most 64/);
+    assert.throws(() => parsePoolFile('pools:\n  - { image: a, size: 1 }\n  - { image: a, size: 1 }\n'), /two pools are named "a"/);
+    const f = parsePoolFile('pools:\n  - { image: a, size: 1, match: { labels: { bosun.pool: x } } }\n  - { image: b, size: 1, match: { cap_add: [SYS_ADMIN] } }\n');
+    assert.throws(() => poolTemplate(f.pools[0]!, DEFAULT_POLICY), /pool "a": match.labels: "bosun.pool" is reserved/);
+    assert.throws(() => poolTemplate(f.pools[1]!, DEFAULT_POLICY), (e: Error & { code?: string }) => e.code === 'policy_denied' && /pool "b"/.test(e.message));
+  });
+});
+
+describe('runtime policy', () => {
+  it('allows the listed runtimes and refuses others, naming the field', async () => {
+    const { enforcePolicy } = await import('../../../src/domain/policy.js');
+    enforcePolicy(DEFAULT_POLICY, { image: 'a', runtime: 'crun' });
+    assert.throws(() => enforcePolicy(DEFAULT_POLICY, { image: 'a', runtime: 'kata' }), (e: Error & { field?: string }) => e.field === 'runtime' && /allowed_runtimes/.test(e.message));
+  });
+});
