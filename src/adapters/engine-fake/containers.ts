@@ -14,7 +14,7 @@ import { type FakeContainer, type FakeState, labelsMatch, newId } from './state.
 const conflict = (msg: string) => new BosunError('conflict', msg, { retryable: false });
 
 export class FakeContainers implements ContainersApi {
-  constructor(private readonly s: FakeState) {}
+  constructor(private readonly s: FakeState, private readonly inPlaceUpdate = true) {}
 
   create(spec: ContainerSpec, o?: CallOptions): Promise<{ id: string }> {
     return bounded(o, 'create container', async () => ({ id: createContainer(this.s, spec).id }));
@@ -82,6 +82,7 @@ export class FakeContainers implements ContainersApi {
   update(ref: string, u: { resources?: ResourceLimits; restartPolicy?: RestartPolicy }, o?: CallOptions): Promise<void> {
     return bounded(o, `update ${ref}`, async () => {
       const c = this.s.mustContainer(ref);
+      if (!this.inPlaceUpdate) throw new BosunError('engine_error', `this engine cannot update ${ref} in place`, { details: { unsupported: 'update' }, retryable: false });
       if (u.resources) c.resources = { ...c.resources, ...u.resources };
       if (u.restartPolicy) c.restartPolicy = { ...u.restartPolicy };
     });

@@ -29,6 +29,8 @@ export interface FakeEngineOptions {
   cpus?: number;
   memoryBytes?: number;
   name?: string;
+  /** false: update() refuses as Podman 4.3 does (engine_error, details.unsupported 'update'). Default true. */
+  inPlaceUpdate?: boolean;
   /** Containers that exist at start (their images are added when missing); `running` defaults to true. */
   containers?: FakeContainerSeed[];
 }
@@ -62,7 +64,7 @@ export class FakeEngine implements ContainerEngine {
       const c = createContainer(s, seed.spec, seed.id);
       if (seed.running ?? true) startContainer(s, c);
     }
-    this.containers = new FakeContainers(s);
+    this.containers = new FakeContainers(s, opts.inPlaceUpdate ?? true);
     this.images = new FakeImages(s);
     this.networks = new FakeNetworks(s);
     this.volumes = new FakeVolumes(s);
@@ -74,6 +76,7 @@ export class FakeEngine implements ContainerEngine {
     return bounded(o, 'info', async () => ({
       id: 'fake', name: this.opts.name ?? 'fake-engine', serverVersion: 'fake-1.0', apiVersion: '1.45',
       cpus: this.opts.cpus ?? cpus().length, memoryBytes: this.opts.memoryBytes ?? totalmem(),
+      capabilities: { inPlaceUpdate: this.opts.inPlaceUpdate ?? true },
     }));
   }
 }
