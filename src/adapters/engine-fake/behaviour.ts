@@ -15,14 +15,20 @@ export interface BehaviourOutcome {
   runsForMs?: number;
 }
 
-export type Behaviour = (spec: ContainerSpec) => BehaviourOutcome;
+/** The container's files as the default behaviour sees them (echo > f, cat f, touch f, test -f f). */
+export interface FileIO {
+  read(path: string): string | undefined;
+  write(path: string, data: string, append: boolean): void;
+}
+
+export type Behaviour = (spec: ContainerSpec, files?: FileIO) => BehaviourOutcome;
 
 /** The process a spec runs: entrypoint then cmd (the image supplies neither in the fake). */
 export function commandOf(spec: Pick<ContainerSpec, 'cmd' | 'entrypoint'>): string[] {
   return [...(spec.entrypoint ?? []), ...(spec.cmd ?? [])];
 }
 
-export const defaultBehaviour: Behaviour = (spec) => interpret(commandOf(spec));
+export const defaultBehaviour: Behaviour = (spec, files) => interpret(commandOf(spec), files);
 
 interface Run {
   stdout: string;
@@ -30,13 +36,14 @@ interface Run {
   ms: number;
   forever: boolean;
   exit?: number;
+  files?: FileIO;
 }
 
-export function interpret(argv: string[]): BehaviourOutcome {
+export function interpret(argv: string[], files?: FileIO): BehaviourOutcome {
   if (argv.length === 0) return {};
   const [bin, ...args] = argv;
-  if ((bin === 'sh' || bin === '/bin/sh' || bin === 'bash') && args[0] === '-c' && args[1] !== undefined) return outcome(script(args[1]));
-  const run: Run = { stdout: '', stderr: '', ms: 0, forever: false };
+  if ((bin === 'sh' || bin === '/bin/sh' || bin === 'bash') && args[0] === '-c' && args[1] !== undefined) return outcome(script(args[1], files));
+  const run: Run = { stdout: '', stderr: '', ms: 0, forever: false, ...(files ? { files } : {}) };
   step(run, argv);
   return outcome(run);
 }
@@ -47,8 +54,8 @@ function outcome(r: Run): BehaviourOutcome {
   return { ...out, exitCode: r.exit ?? 0, ...(r.ms > 0 ? { runsForMs: r.ms } : {}) };
 }
 
-function script(src: string): Run {
-  const run: Run = { stdout: '', stderr: '', ms: 0, forever: false };
+function script(src: string, files?: FileIO): Run {
+  const run: Run = { stdout: '', stderr: '', ms: 0, forever: false, ...(files ? { files } : {}) };
   for (const stmt of src.split(/;|&&|\n/).map((s) => s.trim()).filter(Boolean)) {
     if (run.exit !== undefined || run.forever) break;
     step(run, words(stmt));
@@ -61,11 +68,24 @@ function words(stmt: string): string[] {
   return (stmt.match(/'[^']*'|"[^"]*"|\S+/g) ?? []).map((w) => w.replace(/^(['"])(.*)\1$/, '$2'));
 }
 
-function step(run: Run, w: string[]): void {
+function step(run: Run, all: string[]): void {
+  const w = all[0] === 'exec' ? all.slice(1) : all;
   const [bin, ...args] = w;
   const toErr = args.at(-1) === '>&2' || args.at(-1) === '1>&2';
-  const rest = toErr ? args.slice(0, -1) : args;
-  const write = (s: string) => (toErr ? (run.stderr += s) : (run.stdout += s));
+  const redirect = args.findIndex((a) => a === '>' || a === '>>');
+  const target = redirect >= 0 ? args[redirect + 1] : undefined;
+  const rest = toErr ? args.slice(0, -1) : redirect >= 0 ? args.slice(0, redirect) : args;
+  let first = true;
+  const write = (s: string) => {
+    if (target !== undefined) run.files?.write(target, s, args[redirect] === '>>' || !first);
+    else if (toErr) run.stderr += s;
+    else run.stdout += s;
+    first = false;
+  };
+  const missing = (p: string) => {
+    run.stderr += `${bin}: can't open '${p}': No such file or directory\n`;
+    run.exit = 1;
+  };
   const pipe = w.indexOf('|');
   if (bin === 'yes' && pipe > 0 && w[pipe + 1] === 'head' && w[pipe + 2] === '-c') {
     const n = Number(w[pipe + 3]);
@@ -85,6 +105,20 @@ function step(run: Run, w: string[]): void {
       return;
     case 'echo':
       write(`${rest.join(' ')}\n`);
+      return;
+    case 'cat':
+      for (const p of rest) {
+        const text = run.files?.read(p);
+        if (text === undefined) return missing(p);
+        write(text);
+      }
+      return;
+    case 'touch':
+      for (const p of rest) run.files?.write(p, '', true);
+      return;
+    case 'test':
+    case '[':
+      if ((rest[0] === '-f' || rest[0] === '-e') && rest[1]) run.exit = run.files?.read(rest[1]) === undefined ? 1 : undefined;
       return;
     case 'sleep': {
       const s = Number(rest[0]);

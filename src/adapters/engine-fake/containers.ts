@@ -138,7 +138,7 @@ export function createContainer(s: FakeState, spec: ContainerSpec, id = newId())
   const c: FakeContainer = {
     id, name, spec: structuredClone(spec), imageId: image.id, createdMs: s.clock.now(),
     state: { status: 'created', running: false, exitCode: 0, oomKilled: false, restartCount: 0, ...(spec.healthcheck ? { health: 'starting' as const } : {}) },
-    resources: { ...(spec.resources ?? {}) }, restartPolicy: spec.restartPolicy ?? { name: 'no' }, networks: {}, chunks: [], manuallyStopped: false, listeners: new Set(),
+    resources: { ...(spec.resources ?? {}) }, restartPolicy: spec.restartPolicy ?? { name: 'no' }, networks: {}, chunks: [], files: new Map(s.imageFiles.get(image.id) ?? []), manuallyStopped: false, listeners: new Set(),
   };
   const mode = spec.networkMode ?? (wanted.length ? wanted[0]!.name : 'bridge');
   const modeNet = wanted.length ? undefined : s.network(mode);

@@ -6,7 +6,7 @@ import type { BuildRequest, BuildResult, CallOptions, ImageDetails, PullRequest 
 import type { ImagesApi } from '../../ports/engine.js';
 import { interpret } from './behaviour.js';
 import { bounded } from './call.js';
-import { type FakeState, newId, normalizeRef } from './state.js';
+import { type FakeState, filesIn, newId, normalizeRef } from './state.js';
 
 /** An image the fake has (or its registry has): a reference, optionally labels. */
 export type FakeImageSeed = string | { ref: string; labels?: Record<string, string> };
@@ -47,6 +47,7 @@ export class FakeImages implements ImagesApi {
       });
       const log: string[] = [];
       let labels: Record<string, string> = {};
+      let files = new Map<string, string>();
       let step = 0;
       for (const raw of text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'))) {
         const [instr = '', ...rest] = raw.split(/\s+/);
@@ -57,17 +58,20 @@ export class FakeImages implements ImagesApi {
           const base = this.s.image(rest[0] ?? '') ?? this.s.registry.get(normalizeRef(rest[0] ?? ''));
           if (!base) throw buildFailed(`base image ${rest[0]} not found`, log);
           labels = { ...base.labels };
+          files = new Map(this.s.imageFiles.get(base.id) ?? []);
         } else if (op === 'LABEL') {
           for (const m of arg.matchAll(/([^\s=]+)=("([^"]*)"|\S*)/g)) labels[m[1]!] = m[3] ?? m[2]!;
         } else if (op === 'RUN') {
-          const r = interpret(['sh', '-c', arg]);
+          const r = interpret(['sh', '-c', arg], filesIn((path) => [files, path]));
           if (r.stdout) log.push(r.stdout.trimEnd());
+          if (r.stderr) log.push(r.stderr.trimEnd());
           if (r.exitCode !== undefined && r.exitCode !== 0) throw buildFailed(`RUN ${arg} returned a non-zero code: ${r.exitCode}`, log);
         }
       }
       if (step === 0) throw buildFailed('the Dockerfile is empty', log);
       const img: ImageDetails = { id: `sha256:${newId()}`, tags: [normalizeRef(req.tag)], labels: { ...labels, ...(req.labels ?? {}) }, created: this.s.iso() };
       this.s.addImage(img);
+      this.s.imageFiles.set(img.id, files);
       this.s.emit('image', 'other', img.id, { engineAction: 'tag' }, { name: normalizeRef(req.tag) });
       log.push(`Successfully built ${img.id.slice(7, 19)}`, `Successfully tagged ${req.tag}`);
       return { imageId: img.id, log: `${log.join('\n')}\n` };

@@ -72,6 +72,7 @@ export class FakeVolumes implements VolumesApi {
       const used = [...this.s.containers.values()].some((c) => (c.spec.mounts ?? []).some((m) => m.type === 'volume' && m.source === name));
       if (used) throw conflict(`volume ${name} is in use`);
       this.s.volumes.delete(name);
+      this.s.volumeFiles.delete(name);
       this.s.emit('volume', 'destroyed', name, { name });
     });
   }
@@ -92,7 +93,7 @@ export class FakeExec implements ExecApi {
     return bounded(req, `exec in ${ref}`, async () => {
       const c = this.s.mustContainer(ref);
       if (!c.state.running) throw conflict(`container ${ref} is not running`);
-      const o = this.s.behaviour({ ...c.spec, entrypoint: [], cmd: req.cmd, ...(req.env ? { env: [...(c.spec.env ?? []), ...req.env] } : {}) });
+      const o = this.s.behaviour({ ...c.spec, entrypoint: [], cmd: req.cmd, ...(req.env ? { env: [...(c.spec.env ?? []), ...req.env] } : {}) }, this.s.filesOf(c));
       const now = this.s.clock.now();
       const output = capture([
         ...(o.stdout ? [{ stream: 'stdout' as const, data: o.stdout, timeMs: now }] : []),

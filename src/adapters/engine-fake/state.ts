@@ -4,7 +4,7 @@ import type {
   ContainerSpec, ContainerState, EngineEvent, EngineEventKind, EngineResource, ImageDetails, ResourceLimits, RestartPolicy,
 } from '../../domain/engine/index.js';
 import type { Clock } from '../../ports/clock.js';
-import type { Behaviour } from './behaviour.js';
+import type { Behaviour, FileIO } from './behaviour.js';
 import { notFound } from './call.js';
 import type { Chunk } from './output.js';
 
@@ -19,6 +19,8 @@ export interface FakeContainer {
   restartPolicy: RestartPolicy;
   networks: Record<string, { ipAddress: string; aliases: string[] }>;
   chunks: Chunk[];
+  /** Its own files (a copy of its image's at create); volume mounts resolve to the volume's. */
+  files: Map<string, string>;
   /** Ends the current run (its exit timer); set while running. */
   timer?: NodeJS.Timeout;
   healthTimer?: NodeJS.Timeout;
@@ -52,6 +54,9 @@ export class FakeState {
   readonly registry = new Map<string, ImageDetails>();
   readonly networks = new Map<string, FakeNetwork>();
   readonly volumes = new Map<string, Record<string, string>>();
+  /** Files written by a build's RUN steps (image id → path → text), and those in volumes. */
+  readonly imageFiles = new Map<string, Map<string, string>>();
+  readonly volumeFiles = new Map<string, Map<string, string>>();
   readonly history: EngineEvent[] = [];
   private readonly subscribers = new Set<(ev: EngineEvent) => void>();
   private lastNano = 0n;
@@ -129,6 +134,22 @@ export class FakeState {
     this.emit('container', kind, c.id, { name: c.name, ...extra }, attributes);
   }
 
+  /** The files a container's process sees: volume mounts first (longest target), then its own. */
+  filesOf(c: FakeContainer): FileIO {
+    const mounts = (c.spec.mounts ?? []).filter((m) => m.type === 'volume' && m.source).sort((a, b) => b.target.length - a.target.length);
+    const where = (path: string): [Map<string, string>, string] => {
+      for (const m of mounts) {
+        if (path === m.target || path.startsWith(`${m.target}/`)) {
+          const store = this.volumeFiles.get(m.source!) ?? new Map<string, string>();
+          this.volumeFiles.set(m.source!, store);
+          return [store, path.slice(m.target.length)];
+        }
+      }
+      return [c.files, path];
+    };
+    return filesIn(where);
+  }
+
   subscribe(fn: (ev: EngineEvent) => void): () => void {
     this.subscribers.add(fn);
     return () => this.subscribers.delete(fn);
@@ -137,4 +158,17 @@ export class FakeState {
 
 export function labelsMatch(have: Record<string, string>, want: Record<string, string | true> | undefined): boolean {
   return Object.entries(want ?? {}).every(([k, v]) => (v === true ? k in have : have[k] === v));
+}
+
+export function filesIn(where: (path: string) => [Map<string, string>, string]): FileIO {
+  return {
+    read: (path) => {
+      const [store, key] = where(path);
+      return store.get(key);
+    },
+    write: (path, data, append) => {
+      const [store, key] = where(path);
+      store.set(key, (append ? (store.get(key) ?? '') : '') + data);
+    },
+  };
 }
