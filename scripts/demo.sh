@@ -150,7 +150,7 @@ say "fast runs: the same function run cold, then warm (a prewarmed container, us
 field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const e=JSON.parse(s.slice(s.indexOf("{")));console.log(process.argv.slice(1).map(k=>k+"="+JSON.stringify(e[k])).join("  "))})' "$@"; }
 for _ in $(seq 1 60); do [ "$(docker ps -q --filter label=bosun.pool --filter status=running | wc -l)" -ge 2 ] && break; sleep 0.5; done
 for mode in false true; do
-  bosun send start_container.response_channel "{image: 'bosun-busybox:latest', command: 'echo hello from a function', warm: $mode, response_channel: 'demo_fast_${mode}_$RUN'}" --listen "demo_fast_${mode}_$RUN" | field warm duration_ms stdout result
+  bosun send start_container.response_channel "{image: 'bosun-busybox:latest', command: 'echo hello from a function', warm: $mode, response_channel: 'demo_fast_${mode}_$RUN'}" --listen "demo_fast_${mode}_$RUN" | field warm duration_ms stdout
 done
 
 say "a durable workflow (Amazon States Language): seed 000's chain, run → its output → the next run"
