@@ -22,9 +22,15 @@ cat > "$WORK/policy.yaml" <<POLICY
 bind_roots: ["/srv/bosun"]
 build_roots: ["$ROOT/examples"]
 POLICY
+cat > "$WORK/pools.yaml" <<POOLS
+# Demo warm pool: two prewarmed busybox containers for attached runs that match.
+pools:
+  - image: bosun-busybox:latest
+    size: 2
+POOLS
 
 say "starting bosun agent (RabbitMQ at ${BOSUN_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672})"
-BOSUN_STATE_DIR="$WORK/state" node "$ROOT/bin/bosun.js" agent --policy "$WORK/policy.yaml" --http 127.0.0.1:0 > "$WORK/agent.log" 2>&1 &
+BOSUN_STATE_DIR="$WORK/state" node "$ROOT/bin/bosun.js" agent --policy "$WORK/policy.yaml" --pools "$WORK/pools.yaml" --http 127.0.0.1:0 > "$WORK/agent.log" 2>&1 &
 AGENT=$!
 cleanup() {
   kill -TERM "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null || true
@@ -32,7 +38,7 @@ cleanup() {
   if [ -n "${GLUE:-}" ]; then kill -TERM "$GLUE" 2>/dev/null || true; wait "$GLUE" 2>/dev/null || true; fi
   docker rmi bosun-demo-hello bosun-demo-daemon >/dev/null 2>&1 || true
   if command -v amqp-delete-queue >/dev/null; then
-    for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN demo_hostile_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
+    for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN demo_hostile_$RUN demo_fast_false_$RUN demo_fast_true_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
   fi
   rm -rf "$WORK" "$DATA"
 }
@@ -140,7 +146,18 @@ else
   echo "haproxy is not installed (and could not be installed here): skipped"
 fi
 
-say "workflows (preview): an ASL definition validated before anything runs"
+say "fast runs: the same function run cold, then warm (a prewarmed container, used once, then replaced)"
+field() { node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const e=JSON.parse(s.slice(s.indexOf("{")));console.log(process.argv.slice(1).map(k=>k+"="+JSON.stringify(e[k])).join("  "))})' "$@"; }
+for _ in $(seq 1 60); do [ "$(docker ps -q --filter label=bosun.pool --filter status=running | wc -l)" -ge 2 ] && break; sleep 0.5; done
+for mode in false true; do
+  bosun send start_container.response_channel "{image: 'bosun-busybox:latest', command: 'echo hello from a function', warm: $mode, response_channel: 'demo_fast_${mode}_$RUN'}" --listen "demo_fast_${mode}_$RUN" | field warm duration_ms stdout
+done
+
+say "a durable workflow (Amazon States Language): seed 000's chain, run → its output → the next run"
+sed 's/busybox:latest/bosun-busybox:latest/' examples/workflows/chain.yaml > "$WORK/chain.yaml"
+bosun workflow run "$WORK/chain.yaml" --input '{"name": "world"}' --state-dir "$WORK/wf-state" 2>/dev/null
+
+say "workflows: an ASL definition is validated before anything runs"
 bosun workflow validate examples/workflows/build-and-test.yaml
 echo '{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "bosun:nope", "Next": "B"}}}' > "$WORK/bad.asl.json"
 bosun workflow validate "$WORK/bad.asl.json" || true

@@ -112,8 +112,8 @@ export class Agent {
   async stop(): Promise<void> {
     await Promise.allSettled(this.subs.map((s) => s.cancel()));
     this.subs = [];
-    const deadline = Date.now() + (this.o.shutdownGraceMs ?? 30_000);
-    while (this.running > 0 && Date.now() < deadline) await sleep(50);
+    const deadline = this.o.clock.now() + (this.o.shutdownGraceMs ?? 30_000);
+    while (this.running > 0 && this.o.clock.now() < deadline) await sleep(50);
     this.stopCtl.abort();
     while (this.running > 0) await sleep(20);
   }

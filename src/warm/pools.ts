@@ -3,6 +3,7 @@
  * idle members created and started, hands one to a matching run (renamed for its request),
  * removes it after the run and refills in the background.
  */
+import { systemClock, type Clock } from '../ports/clock.js';
 import { randomBytes } from 'node:crypto';
 import { isBosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
@@ -51,7 +52,7 @@ export class WarmPools {
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; metrics?: PoolMetrics; now?: () => number }) {
+  constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; metrics?: PoolMetrics; clock?: Clock }) {
     // Built (and so policy-checked) before anything is created: a refused pool stops the agent's start.
     this.pools = o.file.pools.map((def) => ({ t: poolTemplate(def, o.policy), size: def.size, maxIdleMs: def.max_idle_s * 1000, idle: [], filling: 0, image: {} }));
   }
@@ -61,7 +62,7 @@ export class WarmPools {
   }
 
   private now(): number {
-    return this.o.now?.() ?? Date.now();
+    return (this.o.clock ?? systemClock).now();
   }
 
   async start(): Promise<void> {

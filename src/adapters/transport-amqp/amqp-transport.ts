@@ -6,28 +6,15 @@
  * - Reconnects with backoff after a broker restart and re-creates every subscription;
  *   publishes made while down wait (bounded) for the connection to come back.
  */
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
+import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
 import { BosunError } from '../../domain/errors.js';
 import {
   BOSUN_EXCHANGE, type ConsumeOptions, type MessageHandler, type PublishOptions, type Subscription, type Transport,
 } from '../../ports/transport.js';
 import { backoffMs, sleep } from '../../util/abort.js';
 import type { Logger } from '../../util/log.js';
-import { publishProperties, toInbound } from './amqp-messages.js';
+import { type ConsumerRecord, declareConsumerQueue, deliver, publishOnce } from './amqp-consumers.js';
 import { amqpUser, checkShortStrings } from './amqp-names.js';
-
-interface ConsumerRecord {
-  channel: string;
-  handler: MessageHandler;
-  opts: ConsumeOptions;
-  amqpChannel?: Channel;
-  consumerTag?: string;
-  cancelled: boolean;
-  /** A startConsumer is under way. */
-  starting?: boolean;
-  /** Counts startConsumer attempts (a failed one clears the channel only if it is still the latest). */
-  attempts?: number;
-}
 
 /** How often consumers that lost their channel outside the usual paths are looked for. */
 const CONSUMER_WATCHDOG_MS = 2_000;
@@ -227,46 +214,11 @@ export class AmqpTransport implements Transport {
       void sleep(500).then(() => (rec.cancelled || this.model !== model ? undefined : this.startConsumer(rec).catch(() => undefined)));
     });
     rec.amqpChannel = ch;
-    if (rec.opts.ephemeral) {
-      await ch.assertQueue(rec.channel, { durable: false, exclusive: true, autoDelete: true });
-    } else {
-      await ch.assertQueue(rec.channel, { durable: true });
-      await ch.bindQueue(rec.channel, BOSUN_EXCHANGE, rec.channel);
-    }
-    if (rec.opts.bind) {
-      await ch.assertExchange(rec.opts.bind.exchange, rec.opts.bind.type, { durable: true });
-      await ch.bindQueue(rec.channel, rec.opts.bind.exchange, rec.opts.bind.routingKey);
-    }
-    await ch.prefetch(rec.opts.prefetch);
+    await declareConsumerQueue(ch, rec);
     const { consumerTag } = await ch.consume(rec.channel, (m) => {
-      if (m) void this.deliver(rec, ch, m);
+      if (m) void deliver(rec, ch, m, this.log);
     });
     rec.consumerTag = consumerTag;
-  }
-
-  private async deliver(rec: ConsumerRecord, ch: Channel, m: ConsumeMessage): Promise<void> {
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      // After a reconnect the delivery tag belongs to a dead channel: the broker redelivers the message.
-      if (rec.amqpChannel !== ch) return;
-      try {
-        fn();
-      } catch (e) {
-        this.log.warn({ err: (e as Error).message }, 'amqp ack/nack failed; the message will be redelivered');
-      }
-    };
-    const msg = toInbound(rec.channel, m, {
-      ack: async () => settle(() => ch.ack(m)),
-      nack: async ({ requeue }) => settle(() => ch.nack(m, false, requeue)),
-    });
-    try {
-      await rec.handler(msg);
-    } catch (e) {
-      this.log.error({ err: (e as Error).message, channel: rec.channel }, 'handler threw; requeueing');
-      await msg.nack({ requeue: true });
-    }
   }
 
   async publish(channel: string, body: Buffer | string, opts: PublishOptions = {}): Promise<void> {
@@ -293,7 +245,7 @@ export class AmqpTransport implements Transport {
     for (let attempt = 0; ; attempt++) {
       const ch = await this.waitConnected();
       try {
-        await this.publishOnce(ch, exchange, routingKey, content, opts);
+        await publishOnce(ch, exchange, routingKey, content, opts);
         return;
       } catch (e) {
         if (this.closing || attempt >= 5) throw e;
@@ -309,22 +261,6 @@ export class AmqpTransport implements Transport {
         else if (!this.pubChannel) this.pubChannel = await this.openPublishChannel(this.model).catch(() => undefined);
       }
     }
-  }
-
-  private publishOnce(ch: ConfirmChannel, exchange: string, routingKey: string, content: Buffer, opts: PublishOptions): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      try {
-        ch.publish(
-          exchange,
-          routingKey,
-          content,
-          publishProperties(opts),
-          (err: unknown) => (err ? reject(new BosunError('broker_error', `publish to ${routingKey} not confirmed`, { cause: err })) : resolve()),
-        );
-      } catch (e) {
-        reject(new BosunError('broker_error', `publish to ${routingKey} failed: ${(e as Error).message}`, { cause: e }));
-      }
-    });
   }
 
   async depth(channel: string): Promise<number> {

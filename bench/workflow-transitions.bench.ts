@@ -2,12 +2,12 @@
  * Durable transitions per second on PGlite and PostgreSQL: a chain of 1,000 Pass states (one
  * decision, one commit with its ~2,000 history events) and a chain of 200 `Wait Seconds: 0`
  * states (each wait is a timer row, so every state is its own committed transition).
- * Run: node --import tsx test/bench/workflow/transitions.bench.ts
+ * Run: node --import tsx bench/workflow-transitions.bench.ts
  */
-import type { Definition } from '../../../src/workflow/definition.js';
-import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
-import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
-import { BACKENDS, openTestStore } from '../../integration/workflow/stores.js';
+import type { Definition } from '../src/workflow/definition.js';
+import { DurableExecutor } from '../src/workflow/durable/executor.js';
+import { startExecution, waitForEnd } from '../src/workflow/durable/start.js';
+import { BACKENDS, openTestStore } from '../test/integration/workflow/stores.js';
 
 function chain(n: number, state: (next: string | null) => object): Definition {
   const States: Record<string, object> = {};
