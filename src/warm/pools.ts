@@ -140,8 +140,14 @@ export class WarmPools {
     return undefined;
   }
 
+  /** A claimed container the sweep removes after the tombstone time unless release() came first. */
+  expireLater(id: string): void {
+    this.tombstones.set(id, this.now());
+  }
+
   /** A claimed container is never reused: removed, off the reply's path. */
   async release(id: string): Promise<void> {
+    this.tombstones.delete(id);
     try {
       await this.o.engine.containers.remove(id, { force: true });
     } finally {

@@ -51,6 +51,8 @@ export async function tryWarm(ctx: ActionContext, input: RunInput & { warm?: boo
     const end = await execWarm(claimed, argv, spec, { engine: ctx.engine, signal: ctx.signal, ...o });
     await claimed.renamed.catch((e: unknown) => ctx.log.warn({ pool, err: (e as Error).message }, 'warm container could not be renamed for its request'));
     pools.metrics?.hit(pool);
+    // Removed after the reply (release); should the reply never settle (parked, retried), the sweep removes it.
+    pools.expireLater(claimed.id);
     return { kind: 'warm', claimed, end };
   } catch (e) {
     void pools.release(claimed.id).catch(() => undefined);

@@ -41,7 +41,10 @@ export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, 
     const out = r?.output ?? { stdout: '', stderr: '', stdoutBytes: 0, stderrBytes: 0, truncated: false };
     const timedOut = timer.signal.aborted && r?.exitCode === undefined;
     const overLimit = out.overLimit === true;
+    // PID 1 is the pool's idle init, so what the command left in the background would outlive it:
+    // the container is killed now, whatever the outcome (off the reply's path unless cut short).
     if (timedOut || overLimit) await o.engine.containers.kill(c.id).catch(() => undefined);
+    else void o.engine.containers.kill(c.id).catch(() => undefined);
     return { exitCode: r?.exitCode ?? -1, timedOut, overLimit, out };
   } finally {
     clearTimeout(t);

@@ -32,6 +32,11 @@ export function ensureMayActOn(
   publisher?: string,
 ): void {
   const other = labels?.[LABEL.publisher];
+  // A warm pool's containers are the agent's own: idle ones are nobody's yet, and a claimed one
+  // cannot be relabelled for its run (Docker cannot change a live container's labels).
+  if (labels?.[LABEL.pool] !== undefined && policy.container_scope !== 'any') {
+    throw new BosunError('policy_denied', `${kind} "${name}" belongs to the agent's warm pool; messages do not act on pool containers`, { field, retryable: false });
+  }
   if (mayActOn(policy, labels) && policy.container_scope !== 'any' && publisher !== undefined && other !== undefined && other !== publisher) {
     throw new BosunError('policy_denied', `${kind} "${name}" was made for another publisher; the policy's container_scope "bosun" lets a publisher act only on its own`, { field, retryable: false });
   }

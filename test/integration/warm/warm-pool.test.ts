@@ -56,6 +56,21 @@ describe('warm pools', () => {
     await eventually('pool refilled', async () => (await idleMembers()).length === POOL_SIZE || undefined, 30_000);
   });
 
+  it('messages cannot act on pool containers: idle ones are nobody\'s, a claimed one cannot carry its run\'s owner', async () => {
+    await full();
+    const [member] = await idleMembers();
+    assert.ok(member);
+    const status = await client.request('container_status', { name: member.name, response_channel: `warm-${runId}-sink` });
+    assert.equal(status.ok, false, JSON.stringify(status));
+    assert.equal((status.error as { code: string }).code, 'policy_denied');
+    assert.match((status.error as { message: string }).message, /warm pool/);
+    const stop = await client.request('stop_container', { name: member.name, response_channel: `warm-${runId}-sink` });
+    assert.equal((stop.error as { code: string }).code, 'policy_denied');
+    assert.equal((await engine.containers.inspect(member.id))?.state.running, true, 'the member still runs');
+    const listed = await client.request('start_containers_not_running', { name: 'bosun-pool-', exact_value: false, response_channel: `warm-${runId}-sink` });
+    assert.equal((listed.error as { code: string } | undefined)?.code, 'not_found', `a prefix does not list pool containers: ${JSON.stringify(listed)}`);
+  });
+
   it('the image entrypoint/cmd rule holds: a run without a command runs the image command', async () => {
     const r = await warmRun({ entrypoint: ['echo'], command: ['via', 'entrypoint'] });
     assert.equal(r.warm, true);
