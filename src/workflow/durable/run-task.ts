@@ -103,12 +103,15 @@ export class RunTaskRunner implements TaskRunner {
       try {
         const timeoutMs = Math.min(input.timeout ?? this.d.policy.max_timeout_s, this.d.policy.max_timeout_s) * 1000;
         const end = await superviseRun(actx, id, reader ?? followOutput(actx, id, outputLimitBytes(this.d.policy)), { timeoutMs });
-        if (end.timedOut) return failure(States.Timeout, `the run did not finish within ${timeoutMs / 1000} s (the run's timeout or the policy's max_timeout_s); it was stopped`);
-        if (end.overLimit) return failure(States.TaskFailed, `the run wrote more output than the policy's output_bytes; it was stopped`);
         const { stdout, stderr } = end.out;
-        const outcome: Finished = end.exitCode === 0
-          ? { ok: true, output: { exit_code: 0, stdout, stderr, json: parseJsonOutput(stdout) } }
-          : failure(Bosun.NonZeroExit, JSON.stringify({ exit_code: end.exitCode, stderr: stderr.slice(-STDERR_TAIL) }));
+        // A stopped (timed out, over the limit) container goes too, once the report is stored.
+        const outcome: Finished = end.timedOut
+          ? failure(States.Timeout, `the run did not finish within ${timeoutMs / 1000} s (the run's timeout or the policy's max_timeout_s); it was stopped`)
+          : end.overLimit
+            ? failure(States.TaskFailed, `the run wrote more output than the policy's output_bytes; it was stopped`)
+            : end.exitCode === 0
+              ? { ok: true, output: { exit_code: 0, stdout, stderr, json: parseJsonOutput(stdout) } }
+              : failure(Bosun.NonZeroExit, JSON.stringify({ exit_code: end.exitCode, stderr: stderr.slice(-STDERR_TAIL) }));
         if (this.d.remove !== false) outcome.afterReport = () => this.d.engine.containers.remove(id, { force: true });
         return outcome;
       } finally {

@@ -53,6 +53,21 @@ describe('bosun:run tasks on Docker', () => {
     }
   });
 
+  test('a run past its timeout fails with States.Timeout, and its stopped container is removed too', async () => {
+    const ex = new DurableExecutor({ store, owner: 'run-t', runners: { 'bosun:run': runner() }, pollMs: 50 });
+    ex.start();
+    try {
+      const slow = def({ StartAt: 'Slow', States: { Slow: { Type: 'Task', Resource: 'bosun:run', Parameters: { ...sh('sleep 60'), timeout: 1 }, End: true } } });
+      const { record } = await startExecution(store, { definition: slow, input: {} });
+      const done = await waitForEnd(store, record.id);
+      assert.equal(done.status, 'FAILED');
+      assert.equal(done.state?.error, 'States.Timeout', String(done.state?.cause));
+      await eventually('timed-out task container removed', async () => (await engine.containers.list({ all: true, labels: { [LABEL.wfExecution]: record.id } })).length === 0);
+    } finally {
+      await ex.stop();
+    }
+  });
+
   test('a non-zero exit, a missing image and a policy refusal are bosun errors a Catch sees', async () => {
     const ex = new DurableExecutor({ store, owner: 'run-2', runners: { 'bosun:run': runner() }, pollMs: 50 });
     ex.start();
