@@ -2,6 +2,7 @@
  * Schema migrations, in order, identical for PGlite and PostgreSQL. Never edit an applied
  * one: append. Applied under an advisory lock so concurrent servers migrate once.
  */
+import { runMigrations } from './run-migrations.js';
 import type { SqlDb } from './db.js';
 
 export const MIGRATIONS: readonly string[] = [
@@ -55,19 +56,6 @@ export const MIGRATIONS: readonly string[] = [
 
 const MIGRATION_LOCK = 7_300_401;
 
-export async function migrate(db: SqlDb): Promise<number> {
-  return db.tx(async (q) => {
-    await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await q.query('CREATE TABLE IF NOT EXISTS schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const done = new Set((await q.query<{ version: number }>('SELECT version FROM schema_migrations')).map((r) => Number(r.version)));
-    let applied = 0;
-    for (const [i, sql] of MIGRATIONS.entries()) {
-      const version = i + 1;
-      if (done.has(version)) continue;
-      for (const stmt of sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await q.query(stmt);
-      await q.query('INSERT INTO schema_migrations (version) VALUES ($1)', [version]);
-      applied++;
-    }
-    return applied;
-  });
+export function migrate(db: SqlDb): Promise<number> {
+  return runMigrations(db, { table: 'schema_migrations', lock: MIGRATION_LOCK, migrations: MIGRATIONS });
 }

@@ -6,6 +6,7 @@
  * Payloads are `json`, not `jsonb`: jsonb reorders object keys, and the interpreter's row
  * (frames, tokens) must come back exactly as written for replay to decide the same way.
  */
+import { runMigrations } from './run-migrations.js';
 import type { SqlDb } from './db.js';
 
 export const WORKFLOW_MIGRATIONS: readonly string[] = [
@@ -71,19 +72,6 @@ export const WORKFLOW_MIGRATIONS: readonly string[] = [
 
 const MIGRATION_LOCK = 7_300_410;
 
-export async function migrateWorkflowStore(db: SqlDb): Promise<number> {
-  return db.tx(async (q) => {
-    await q.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-    await q.query('CREATE TABLE IF NOT EXISTS wf_schema_migrations (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())');
-    const done = new Set((await q.query<{ version: number }>('SELECT version FROM wf_schema_migrations')).map((r) => Number(r.version)));
-    let applied = 0;
-    for (const [i, sql] of WORKFLOW_MIGRATIONS.entries()) {
-      const version = i + 1;
-      if (done.has(version)) continue;
-      for (const stmt of sql.split(/;\s*\n/).map((s) => s.trim()).filter(Boolean)) await q.query(stmt);
-      await q.query('INSERT INTO wf_schema_migrations (version) VALUES ($1)', [version]);
-      applied++;
-    }
-    return applied;
-  });
+export function migrateWorkflowStore(db: SqlDb): Promise<number> {
+  return runMigrations(db, { table: 'wf_schema_migrations', lock: MIGRATION_LOCK, migrations: WORKFLOW_MIGRATIONS });
 }
