@@ -12,6 +12,8 @@ export const CALL_TIMEOUT = {
   quick: 30_000,
   create: 120_000,
   stopGraceExtra: 30_000,
+  /** A stop without a given grace period: the container's StopTimeout, unknown here. */
+  stopUnknownGrace: 10 * 60_000,
   transfer: 30 * 60_000,
 } as const;
 

@@ -58,7 +58,8 @@ export class DockerContainers implements ContainersApi {
   }
 
   stop(idOrName: string, o: { timeoutSec?: number } & CallOptions = {}): Promise<void> {
-    const grace = (o.timeoutSec ?? 10) * 1000 + CALL_TIMEOUT.stopGraceExtra;
+    // Without timeoutSec Docker uses the container's own StopTimeout, which may be long.
+    const grace = o.timeoutSec !== undefined ? o.timeoutSec * 1000 + CALL_TIMEOUT.stopGraceExtra : CALL_TIMEOUT.stopUnknownGrace;
     return bounded(o, grace, `stop ${idOrName}`, async (signal) => {
       try {
         await this.container(idOrName).stop(abortable(o.timeoutSec !== undefined ? { t: o.timeoutSec } : {}, signal));
@@ -81,7 +82,7 @@ export class DockerContainers implements ContainersApi {
   }
 
   restart(idOrName: string, o: { timeoutSec?: number } & CallOptions = {}): Promise<void> {
-    const grace = (o.timeoutSec ?? 10) * 1000 + CALL_TIMEOUT.create;
+    const grace = (o.timeoutSec !== undefined ? o.timeoutSec * 1000 : CALL_TIMEOUT.stopUnknownGrace) + CALL_TIMEOUT.create;
     return bounded(o, grace, `restart ${idOrName}`, async (signal) => {
       try {
         await this.container(idOrName).restart(abortable(o.timeoutSec !== undefined ? { t: o.timeoutSec } : {}, signal));
