@@ -12,7 +12,7 @@
  */
 import type {
   AttachRequest, BuildRequest, BuildResult, CallOptions, CapturedOutput, ContainerDetails, ContainerSpec, ContainerSummary, EngineEvent,
-  EngineInfo, EventsRequest, ExecRequest, ExecResult, ImageDetails, ListFilter, LogsRequest, NetworkSpec, ProcessEntry, PullRequest,
+  EngineCapabilities, EngineInfo, EventsRequest, ExecRequest, ExecResult, ImageDetails, ListFilter, LogsRequest, NetworkSpec, ProcessEntry, PullRequest,
   ResourceLimits, RestartPolicy, VolumeDetails,
 } from '../domain/engine/index.js';
 
@@ -77,6 +77,8 @@ export interface EventsApi {
 
 export interface ContainerEngine {
   info(o?: CallOptions): Promise<EngineInfo>;
+  /** Fixed for the engine's life: cheap to ask on every stack action (no round trip once known). */
+  capabilities(o?: CallOptions): Promise<EngineCapabilities>;
   readonly containers: ContainersApi;
   readonly images: ImagesApi;
   readonly networks: NetworksApi;

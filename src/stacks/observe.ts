@@ -8,10 +8,10 @@ import { LABEL } from '../domain/labels.js';
 import type { DesiredStack, ObservedContainer, ObservedState, StackOptions } from '../domain/stack.js';
 
 export async function observeStack(engine: ContainerEngine, stack: DesiredStack, opts: Pick<StackOptions, 'check_exec_commands'>): Promise<ObservedState> {
-  const [list, imageEntries, info] = await Promise.all([
+  const [list, imageEntries, capabilities] = await Promise.all([
     engine.containers.list({ all: true, labels: { [LABEL.stack]: stack.name } }),
     Promise.all([...new Set(Object.values(stack.services).map((s) => s.image))].map(async (ref) => [ref, (await engine.images.inspect(ref))?.id] as const)),
-    engine.info(),
+    engine.capabilities(),
   ]);
   const withExec = new Set(Object.values(stack.services).filter((s) => s.execCommands.length > 0).map((s) => s.name));
   const containers = await Promise.all(
@@ -27,7 +27,7 @@ export async function observeStack(engine: ContainerEngine, stack: DesiredStack,
     containers: found,
     images: Object.fromEntries(imageEntries),
     containerIds: await networkModeTargets(engine, stack, found),
-    inPlaceUpdate: info.capabilities.inPlaceUpdate,
+    inPlaceUpdate: capabilities.inPlaceUpdate,
   };
 }
 

@@ -157,6 +157,8 @@ function containerContract(ctx: ContractContext): void {
       image: ctx.image, cmd: ['sleep', '60'], labels, resources: { memory: 64 * 1024 * 1024 }, stopTimeoutSec: 1,
     });
     await e().containers.start(id);
+    assert.deepEqual(await e().capabilities(), { inPlaceUpdate: ctx.inPlaceUpdate }, 'the engine says whether it can');
+    assert.deepEqual((await e().info()).capabilities, { inPlaceUpdate: ctx.inPlaceUpdate });
     const update = e().containers.update(id, { resources: { memory: 96 * 1024 * 1024, memorySwap: -1 }, restartPolicy: { name: 'on-failure', maximumRetryCount: 5 } });
     if (!ctx.inPlaceUpdate) {
       await assert.rejects(update, (err: unknown) => isBosunError(err) && err.code === 'engine_error' && (err.details as { unsupported?: string } | undefined)?.unsupported === 'update');

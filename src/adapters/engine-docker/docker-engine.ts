@@ -3,7 +3,7 @@
  * folder is the only place that imports dockerode. Built by createEngine() (../engine-factory.ts).
  */
 import Docker from 'dockerode';
-import type { CallOptions, EngineInfo } from '../../domain/engine/index.js';
+import type { CallOptions, EngineCapabilities, EngineInfo } from '../../domain/engine/index.js';
 import type { ContainerEngine } from '../../ports/engine.js';
 import { CALL_TIMEOUT, bounded } from './call.js';
 import { DockerContainers } from './containers.js';
@@ -58,10 +58,14 @@ export class DockerEngine implements ContainerEngine {
     return (await this.#rules()).flavour;
   }
 
+  async capabilities(): Promise<EngineCapabilities> {
+    return { inPlaceUpdate: (await this.flavour()) !== 'podman' };
+  }
+
   info(o?: CallOptions): Promise<EngineInfo> {
     return bounded(o, CALL_TIMEOUT.quick, 'engine info', async (signal) => {
       try {
-        const [info, version, flavour] = await Promise.all([this.#docker.info(), this.#docker.version(), this.flavour()]);
+        const [info, version, capabilities] = await Promise.all([this.#docker.info(), this.#docker.version(), this.capabilities()]);
         return {
           id: String(info.ID ?? ''),
           name: String(info.Name ?? ''),
@@ -69,7 +73,7 @@ export class DockerEngine implements ContainerEngine {
           apiVersion: version.ApiVersion,
           cpus: Number(info.NCPU ?? 0),
           memoryBytes: Number(info.MemTotal ?? 0),
-          capabilities: { inPlaceUpdate: flavour !== 'podman' },
+          capabilities,
         };
       } catch (e) {
         throw signal?.aborted ? e : engineError(e, 'engine info');

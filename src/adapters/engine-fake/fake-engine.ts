@@ -6,7 +6,7 @@
  *   new FakeEngine({ images: ['nginx:1'], registry: ['redis:7'], behaviour: (spec) => ({ exitCode: 0, stdout: 'hi\n' }) })
  */
 import { cpus, totalmem } from 'node:os';
-import type { CallOptions, ContainerSpec, EngineInfo } from '../../domain/engine/index.js';
+import type { CallOptions, ContainerSpec, EngineCapabilities, EngineInfo } from '../../domain/engine/index.js';
 import { type Clock, systemClock } from '../../ports/clock.js';
 import type { ContainerEngine } from '../../ports/engine.js';
 import { type Behaviour, defaultBehaviour } from './behaviour.js';
@@ -76,7 +76,15 @@ export class FakeEngine implements ContainerEngine {
     return bounded(o, 'info', async () => ({
       id: 'fake', name: this.opts.name ?? 'fake-engine', serverVersion: 'fake-1.0', apiVersion: '1.45',
       cpus: this.opts.cpus ?? cpus().length, memoryBytes: this.opts.memoryBytes ?? totalmem(),
-      capabilities: { inPlaceUpdate: this.opts.inPlaceUpdate ?? true },
+      capabilities: this.caps(),
     }));
+  }
+
+  capabilities(o?: CallOptions): Promise<EngineCapabilities> {
+    return bounded(o, 'capabilities', async () => this.caps());
+  }
+
+  private caps(): EngineCapabilities {
+    return { inPlaceUpdate: this.opts.inPlaceUpdate ?? true };
   }
 }

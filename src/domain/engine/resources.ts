@@ -8,8 +8,12 @@ export interface EngineInfo {
   apiVersion: string;
   cpus: number;
   memoryBytes: number;
-  /** What this engine can do that others cannot (Podman 4.3 cannot update a container's limits in place). */
-  capabilities: { inPlaceUpdate: boolean };
+  capabilities: EngineCapabilities;
+}
+
+/** What this engine can do that others cannot (Podman 4.3 cannot update a container's limits in place). */
+export interface EngineCapabilities {
+  inPlaceUpdate: boolean;
 }
 
 export interface NetworkSpec {
