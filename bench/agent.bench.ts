@@ -5,6 +5,7 @@
  *  3. the agent's resident memory with 1,000 active monitors.
  * Run: node --import tsx bench/agent.bench.ts   (needs Docker, RabbitMQ, the test image)
  */
+import { burst } from './burst.js';
 import { readFileSync } from 'node:fs';
 import { LABEL } from '../src/domain/labels.js';
 import { TEST_IMAGE, newRunId, removeTestContainers, testEngine } from '../test/helpers/docker.js';
@@ -32,19 +33,6 @@ async function directRun(): Promise<void> {
 async function viaAgent(client: TestClient): Promise<void> {
   const r = await client.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], response_channel: `bench-${runId}-sink`, labels });
   if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`agent run failed: ${JSON.stringify(r)}`);
-}
-
-async function pool(n: number, width: number, job: () => Promise<void>): Promise<{ seconds: number; failures: number }> {
-  let next = 0;
-  let failures = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) {
-      next++;
-      await job().catch(() => failures++);
-    }
-  }));
-  return { seconds: (performance.now() - t0) / 1000, failures };
 }
 
 function rssMiB(pid: number): number {
@@ -75,8 +63,8 @@ async function main(): Promise<void> {
     const ratio = median(agentMs) / median(direct);
     console.log(`latency: agent median ${median(agentMs).toFixed(0)} ms, direct Engine API median ${median(direct).toFixed(0)} ms, ratio ${ratio.toFixed(2)} (target <= 1.10), n=${LATENCY_N}`);
 
-    const d = await pool(BURST_N, CONCURRENCY, directRun);
-    const a = await pool(BURST_N, BURST_N, () => viaAgent(client)); // all sent at once; the agent's prefetch bounds the work
+    const d = await burst(BURST_N, CONCURRENCY, directRun);
+    const a = await burst(BURST_N, BURST_N, () => viaAgent(client)); // all sent at once; the agent's prefetch bounds the work
     const leftovers = (await engine.containers.list({ labels })).length;
     console.log(
       `burst of ${BURST_N}: agent ${(BURST_N / a.seconds).toFixed(1)} runs/s (${a.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s at concurrency ${CONCURRENCY} ` +
@@ -86,7 +74,7 @@ async function main(): Promise<void> {
     const { id } = await engine.containers.create({ image: TEST_IMAGE, name: `bench-mon-${runId}`, cmd: ['sleep', '600'], labels: { ...labels, [LABEL.managed]: 'true' }, stopTimeoutSec: 0 });
     await engine.containers.start(id);
     const before = rssMiB(agent.pid as number);
-    await pool(MONITORS_N, 50, async () => {
+    await burst(MONITORS_N, 50, async () => {
       const r = await client.request('monitor_container_status', { name: `bench-mon-${runId}`, response_channel: `bench-${runId}-mon`, interval: 600 });
       if (r.ok !== true) throw new Error('monitor refused');
     });

@@ -7,6 +7,7 @@
  *  5. burst of 200 warm runs (pool of 8) ÷ burst of 200 cold runs.
  * Run: node --import tsx bench/warm.bench.ts   (needs Docker, RabbitMQ, the test image)
  */
+import { burst } from './burst.js';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -54,19 +55,6 @@ async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
     ms.push(performance.now() - t);
   }
   return ms;
-}
-
-async function burst(n: number, width: number, job: () => Promise<unknown>): Promise<{ seconds: number; failures: number }> {
-  let next = 0;
-  let failures = 0;
-  const t0 = performance.now();
-  await Promise.all(Array.from({ length: width }, async () => {
-    while (next < n) {
-      next++;
-      await job().catch(() => failures++);
-    }
-  }));
-  return { seconds: (performance.now() - t0) / 1000, failures };
 }
 
 async function idle(): Promise<number> {
