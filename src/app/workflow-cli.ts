@@ -14,7 +14,7 @@ import { isBosunError } from '../domain/errors.js';
 import { silentLogger } from '../util/log.js';
 import { formatProblems, loadDefinitionFile, type DefinitionProblem } from '../workflow/definition.js';
 import { runLocally } from '../workflow/durable/local-run.js';
-import { RunTaskRunner } from '../workflow/durable/run-task.js';
+import { buildTaskRunners } from '../workflow/durable/runner-set.js';
 import type { Json } from '../workflow/json.js';
 import { loadPolicy } from './policy-file.js';
 
@@ -81,12 +81,12 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   }
   const temp = flags.stateDir ? undefined : mkdtempSync(join(tmpdir(), 'bosun-workflow-'));
   try {
-    const runner = new RunTaskRunner({
+    const runners = buildTaskRunners({
       engine: createEngine(), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
     });
     const progress = (msg: string): void => void (flags.quiet ? undefined : process.stderr.write(msg + '\n'));
     const rec = await runLocally({
-      definition, input, store: join(flags.stateDir ?? temp!, 'workflows'), runners: { 'bosun:run': runner },
+      definition, input, store: join(flags.stateDir ?? temp!, 'workflows'), runners,
       ...(flags.executionName ? { executionName: flags.executionName } : {}),
       log: progress,
       onCommit: (_id, history) => {

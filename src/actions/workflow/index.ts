@@ -1,0 +1,16 @@
+/**
+ * The workflow.* channels: one module per channel group, listed here; the agent adds them to
+ * its registry when it runs workflows (src/app/agent-process.ts).
+ */
+import type { WorkflowStore } from '../../ports/workflow-store.js';
+import type { Action } from '../types.js';
+
+export interface WorkflowActionDeps {
+  store: WorkflowStore;
+  /** Wakes this agent's executor at once (a start or an event was just posted). */
+  kick(): void;
+}
+
+export function workflowActions(_deps: WorkflowActionDeps): Action[] {
+  return [];
+}

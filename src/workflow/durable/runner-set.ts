@@ -1,0 +1,35 @@
+/**
+ * The task runners an agent (or `bosun workflow run`) gives its executor: resource → runner.
+ * A new task resource is one runner module and one line below.
+ */
+import type { Policy } from '../../domain/policy.js';
+import type { ContainerEngine } from '../../ports/engine.js';
+import type { Clock } from '../../ports/clock.js';
+import type { Transport } from '../../ports/transport.js';
+import type { Logger } from '../../util/log.js';
+import { RunTaskRunner } from './run-task.js';
+import type { TaskRunner } from './tasks.js';
+
+export interface RunnerDeps {
+  engine: ContainerEngine;
+  policy: Policy;
+  log: Logger;
+  clock?: Clock;
+  /** The broker, when the executor runs inside an agent (bosun:publish needs it). */
+  transport?: Transport;
+  /** Cluster server URL and token (bosun:service needs them). */
+  cluster?: { url: string; token?: string };
+  /** Extra labels on every task container (tests label what they make). */
+  labels?: Record<string, string>;
+  /** Remove task containers once their results are committed (default true). */
+  remove?: boolean;
+}
+
+export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
+  return {
+    'bosun:run': new RunTaskRunner({
+      engine: d.engine, policy: d.policy, log: d.log,
+      ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}), ...(d.remove !== undefined ? { remove: d.remove } : {}),
+    }),
+  };
+}
