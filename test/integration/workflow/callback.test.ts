@@ -8,19 +8,20 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { workflowActions } from '../../../src/actions/workflow/index.js';
-import { createEngine } from '../../../src/adapters/engine-factory.js';
+import { join } from 'node:path';
 import type { SqlWorkflowStore } from '../../../src/adapters/store-sql/workflow-store.js';
 import { startAgentProcess, type AgentProcess } from '../../../src/app/agent-process.js';
+import { LABEL } from '../../../src/domain/labels.js';
 import { DEFAULT_POLICY } from '../../../src/domain/policy/schema.js';
 import type { InboundMessage } from '../../../src/ports/transport.js';
 import { silentLogger } from '../../../src/util/log.js';
-import type { Definition } from '../../../src/workflow/definition.js';
+import { loadDefinitionFile, type Definition } from '../../../src/workflow/definition.js';
 import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
 import { buildTaskRunners } from '../../../src/workflow/durable/runner-set.js';
 import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
 import { parseTaskToken } from '../../../src/workflow/task-token.js';
 import { AMQP_URL, TestClient, tempDir } from '../../helpers/agent.js';
-import { eventually } from '../../helpers/docker.js';
+import { eventually, newRunId, removeTestContainers, TEST_IMAGE, testEngine } from '../../helpers/docker.js';
 import { openTestStore } from './stores.js';
 
 const def = (d: unknown): Definition => d as Definition;
@@ -44,6 +45,9 @@ const approval = (channel: string, extra: Record<string, unknown> = {}) => def({
 });
 
 describe('callback tasks: bosun:publish.waitForTaskToken and the task-token channels', () => {
+  const runId = newRunId();
+  const engine = testEngine();
+  const runners = () => buildTaskRunners({ engine, policy: DEFAULT_POLICY, log: silentLogger, transport: agent.transport, labels: { [LABEL.test]: runId } });
   let store: SqlWorkflowStore;
   let closeStore: () => Promise<void>;
   let agent: AgentProcess;
@@ -60,7 +64,7 @@ describe('callback tasks: bosun:publish.waitForTaskToken and the task-token chan
     });
     ex = new DurableExecutor({
       store, owner: `cb-${randomUUID().slice(0, 8)}`, pollMs: 50,
-      runners: buildTaskRunners({ engine: createEngine({ kind: 'fake' }), policy: DEFAULT_POLICY, log: silentLogger, transport: agent.transport }),
+      runners: runners(),
     });
     ex.start();
     client = await TestClient.connect();
@@ -72,6 +76,7 @@ describe('callback tasks: bosun:publish.waitForTaskToken and the task-token chan
     await ex.stop();
     await agent.stop();
     await closeStore();
+    await removeTestContainers(engine, runId);
   });
 
   /** Starts the workflow and returns the request it published (consumed from its channel). */
@@ -122,7 +127,7 @@ describe('callback tasks: bosun:publish.waitForTaskToken and the task-token chan
     try {
       const inbox = await client.collect(channel);
       // Published by hand-started executor for one step: start, let it publish, then stop it.
-      const once = new DurableExecutor({ store, owner: `once-${randomUUID().slice(0, 8)}`, pollMs: 50, runners: buildTaskRunners({ engine: createEngine({ kind: 'fake' }), policy: DEFAULT_POLICY, log: silentLogger, transport: agent.transport }) });
+      const once = new DurableExecutor({ store, owner: `once-${randomUUID().slice(0, 8)}`, pollMs: 50, runners: runners() });
       ({ record: { id } } = await startExecution(store, { definition: approval(channel), input: { version: 'v3' } }));
       once.start();
       const msg = await eventually('the request', async () => inbox.messages[0], 30_000);
@@ -136,7 +141,7 @@ describe('callback tasks: bosun:publish.waitForTaskToken and the task-token chan
       assert.deepEqual([second.ok, second.error?.code], [false, 'conflict']);
       assert.match(second.error?.message ?? '', /already reported/);
     } finally {
-      ex = new DurableExecutor({ store, owner: `cb-${randomUUID().slice(0, 8)}`, pollMs: 50, runners: buildTaskRunners({ engine: createEngine({ kind: 'fake' }), policy: DEFAULT_POLICY, log: silentLogger, transport: agent.transport }) });
+      ex = new DurableExecutor({ store, owner: `cb-${randomUUID().slice(0, 8)}`, pollMs: 50, runners: runners() });
       ex.start();
     }
     const done = await waitForEnd(store, id);
@@ -252,5 +257,22 @@ describe('callback tasks: bosun:publish.waitForTaskToken and the task-token chan
     const b = await waitForEnd(store, noToken.record.id);
     assert.deepEqual([b.status, b.state?.error], ['FAILED', 'States.Runtime']);
     assert.match(b.state?.cause ?? '', /message: expected the task token/);
+  });
+
+  test('examples/workflows/approval.yaml as written (with the test image): approved → deployed by a container; rejected → bosun.Rejected', async () => {
+    const example = loadDefinitionFile(join(import.meta.dirname, '../../../examples/workflows/approval.yaml'));
+    const deploy = (example.States as Record<string, { Parameters: Record<string, unknown> }>).Deploy!;
+    Object.assign(deploy.Parameters, { image: TEST_IMAGE, pull: 'never' });
+    const ok = await startAndReceive(example, 'approvals', { version: 'v7' });
+    assert.equal((ok.body as unknown as { question: string }).question, 'Deploy this version?');
+    assert.equal((await send('workflow.task_success', { task_token: ok.token, output: { approved: true, approver: 'ann' } })).ok, true);
+    const deployed = await waitForEnd(store, ok.id);
+    assert.deepEqual([deployed.status, deployed.state?.output], ['SUCCEEDED', { deployed: 'v7', approved_by: 'ann' }]);
+    await eventually('the deploy container removed', async () => (await engine.containers.list({ all: true, labels: { [LABEL.wfExecution]: ok.id } })).length === 0);
+
+    const no = await startAndReceive(example, 'approvals', { version: 'v8' });
+    assert.equal((await send('workflow.task_failure', { task_token: no.token, error: 'bosun.Rejected', cause: 'not on a Friday' })).ok, true);
+    const rejected = await waitForEnd(store, no.id);
+    assert.deepEqual([rejected.status, rejected.state?.error, rejected.state?.cause], ['FAILED', 'bosun.Rejected', 'not on a Friday']);
   });
 });
