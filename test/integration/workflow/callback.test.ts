@@ -19,6 +19,7 @@ import { loadDefinitionFile, type Definition } from '../../../src/workflow/defin
 import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
 import { buildTaskRunners } from '../../../src/workflow/durable/runner-set.js';
 import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
+import { reportTask } from '../../../src/workflow/durable/task-reports.js';
 import { parseTaskToken } from '../../../src/workflow/task-token.js';
 import { AMQP_URL, TestClient, tempDir } from '../../helpers/agent.js';
 import { eventually, newRunId, removeTestContainers, TEST_IMAGE, testEngine } from '../../helpers/docker.js';
@@ -147,6 +148,20 @@ describe('callback tasks: bosun:publish.waitForTaskToken and the task-token chan
     const done = await waitForEnd(store, id);
     assert.deepEqual([done.status, done.state?.output], ['SUCCEEDED', { version: 'v3', approval: { n: 1 } }], 'the first report decided it');
     assert.equal(await count(id, 'TaskFailed'), 0);
+  });
+
+  test('reports racing on one task: exactly one is taken, the others are conflict', async () => {
+    const channel = `approvals.${randomUUID().slice(0, 8)}`;
+    const { id, token } = await startAndReceive(approval(channel), channel);
+    // All five pass the "still waiting" check before any posts: only the report key keeps it to one.
+    const results = await Promise.allSettled([1, 2, 3, 4, 5].map((n) => reportTask(store, token, { type: 'TaskSucceeded', output: { n } })));
+    const taken = results.filter((r) => r.status === 'fulfilled');
+    const refused = results.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code?: string }).code] : []));
+    assert.deepEqual([taken.length, refused], [1, ['conflict', 'conflict', 'conflict', 'conflict']]);
+    ex.kick();
+    const done = await waitForEnd(store, id);
+    assert.equal(done.status, 'SUCCEEDED');
+    assert.equal(await count(id, 'TaskSucceeded'), 1);
   });
 
   test('task_failure is raised in the state: its Catch takes it', async () => {
