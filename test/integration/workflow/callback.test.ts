@@ -150,6 +150,41 @@ describe('callback tasks: bosun:publish.waitForTaskToken and the task-token chan
     assert.equal(await count(id, 'TaskFailed'), 0);
   });
 
+  test('a crash after the broker took the request but before the store knew: the resumed task publishes it again, same message id and token', async () => {
+    const channel = `approvals.${randomUUID().slice(0, 8)}`;
+    const inbox = await client.collect(channel);
+    await ex.stop();
+    // The first executor's publish reaches the broker, then never returns: as if it died right there.
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const stuck = Object.create(agent.transport, {
+      publish: { value: async (...a: Parameters<typeof agent.transport.publish>) => { await agent.transport.publish(...a); await gate; } },
+    }) as typeof agent.transport;
+    const first = new DurableExecutor({ store, owner: `crash-${randomUUID().slice(0, 8)}`, pollMs: 50, runners: buildTaskRunners({ engine, policy: DEFAULT_POLICY, log: silentLogger, transport: stuck }) });
+    let id = '';
+    try {
+      first.start();
+      ({ record: { id } } = await startExecution(store, { definition: approval(channel), input: { version: 'v4' } }));
+      first.kick();
+      await eventually('the first copy', async () => inbox.messages.length === 1, 30_000);
+      await first.stop();
+      assert.equal((await store.openTasks(id))[0]?.status, 'scheduled', 'the store never heard of the dispatch');
+    } finally {
+      ex = new DurableExecutor({ store, owner: `cb-${randomUUID().slice(0, 8)}`, pollMs: 50, runners: runners() });
+      ex.start();
+    }
+    await eventually('the second copy', async () => inbox.messages.length === 2, 30_000);
+    release();
+    const [a, b] = inbox.messages;
+    assert.equal(a!.messageId, b!.messageId, 'one message id: consumers can drop the repeat');
+    assert.equal(a!.body.toString(), b!.body.toString(), 'the same token in both');
+    await eventually('dispatched', async () => (await store.openTasks(id))[0]?.status === 'dispatched');
+    const token = (JSON.parse(b!.body.toString()) as { task_token: string }).task_token;
+    assert.equal((await send('workflow.task_success', { task_token: token, output: 'ok' })).ok, true);
+    assert.equal((await waitForEnd(store, id)).status, 'SUCCEEDED');
+    await inbox.stop();
+  });
+
   test('reports racing on one task: exactly one is taken, the others are conflict', async () => {
     const channel = `approvals.${randomUUID().slice(0, 8)}`;
     const { id, token } = await startAndReceive(approval(channel), channel);
