@@ -23,6 +23,7 @@ export const ERROR_CODES = [
   'redelivery_limit',
   'publisher_unknown',
   'quota_exceeded',
+  'invalid_task_token',
   'internal',
 ] as const;
 

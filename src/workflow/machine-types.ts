@@ -72,13 +72,19 @@ export interface ExecutionState {
   historyLength: number;
   limits: Limits;
   executionTimer?: string;
+  /** From the Started event: the key of this execution's public task tokens (never shown outside the store). */
+  taskTokenKey?: string;
   frames: Record<string, Frame>;
   /** Tokens handed to the runner that are still outstanding → frame id. */
   tokens: Record<string, string>;
 }
 
 export type WorkflowEvent =
-  | { type: 'Started'; executionId: string; name?: string; definition: Definition; input: Json; seed?: number; limits?: Partial<Limits> }
+  | {
+      type: 'Started'; executionId: string; name?: string; definition: Definition; input: Json; seed?: number; limits?: Partial<Limits>;
+      /** Signs the public task tokens of `$$.Task.Token` (src/workflow/task-token.ts); without it the token is the bare machine token. */
+      taskTokenKey?: string;
+    }
   | { type: 'TaskSucceeded'; token: string; output: Json }
   | { type: 'TaskFailed'; token: string; error: string; cause?: string }
   | { type: 'TaskHeartbeat'; token: string }

@@ -25,6 +25,7 @@ function start(e: WorkflowEvent & { type: 'Started' }, now: number): ExecutionSt
     id: e.executionId, name: e.name ?? e.executionId, definition: e.definition, status: 'RUNNING', input: e.input,
     startTime: new Date(now).toISOString(), rng: (e.seed ?? 1) >>> 0, seq: 0, historyLength: 0,
     limits: { ...DEFAULT_LIMITS, ...(e.limits ?? {}) }, frames: {}, tokens: {},
+    ...(e.taskTokenKey !== undefined ? { taskTokenKey: e.taskTokenKey } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import { requirePath } from './paths.js';
 import { decideRetry, findCatcher } from './retry.js';
 import { childFinished, startMap, startParallel } from './scopes.js';
 import type { Step } from './step.js';
+import { encodeTaskToken } from './task-token.js';
 
 export async function enterState(step: Step, frame: Frame, name: string, input: Json): Promise<void> {
   Object.assign(frame, { state: name, input, enteredTime: step.nowIso, retryCounts: [], retryCount: 0 });
@@ -133,7 +134,7 @@ export async function numberField(step: Step, frame: Frame, state: JsonObject, f
 async function scheduleTask(step: Step, frame: Frame, state: JsonObject): Promise<void> {
   const resource = String(state.Resource);
   const token = step.nextId('t');
-  const extra = { Task: { Token: token } };
+  const extra = { Task: { Token: publicTaskToken(step, token) } };
   const parameters = checkSize(step, await effectiveInput(step, frame, state, step.queryLanguage(state) === 'JSONata' ? state.Arguments : state.Parameters, extra), `the parameters of state "${frame.state}"`);
   const input = afterInputPath(step, frame, state);
   const timeoutSeconds = await numberField(step, frame, state, 'TimeoutSeconds', input);
@@ -149,6 +150,11 @@ async function scheduleTask(step: Step, frame: Frame, state: JsonObject): Promis
   if (heartbeatSeconds !== undefined) Object.assign(waiting, { heartbeatSeconds, heartbeatTimer: startTimer(step, frame, 'h', heartbeatSeconds * 1000) });
   frame.waiting = waiting;
   step.emit('TaskScheduled', { frame: frame.id, state: frame.state, token, resource, parameters, attempt: frame.retryCount + 1 });
+}
+
+/** `$$.Task.Token`: signed when the execution has a token key (durable runs), else the machine's own token. */
+function publicTaskToken(step: Step, token: string): string {
+  return step.exec.taskTokenKey === undefined ? token : encodeTaskToken(step.exec.taskTokenKey, step.exec.id, token);
 }
 
 export function startTimer(step: Step, frame: Frame, prefix: string, ms: number): string {

@@ -3,7 +3,9 @@
  * its registry when it runs workflows (src/app/agent-process.ts).
  */
 import type { WorkflowStore } from '../../ports/workflow-store.js';
+import { defineAction } from '../define.js';
 import type { Action } from '../types.js';
+import { taskTokenActions } from './task-token.js';
 
 export interface WorkflowActionDeps {
   store: WorkflowStore;
@@ -11,6 +13,8 @@ export interface WorkflowActionDeps {
   kick(): void;
 }
 
-export function workflowActions(_deps: WorkflowActionDeps): Action[] {
-  return [];
+export function workflowActions(deps: WorkflowActionDeps): Action[] {
+  return [
+    ...taskTokenActions(deps).map((a) => defineAction(a)),
+  ];
 }

@@ -10,7 +10,7 @@ import { systemClock, type Clock } from '../../ports/clock.js';
 import { LeaseLostError, type Consumed, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
 import { decide, type Command, type ExecutionState, type HistoryEvent, type WorkflowEvent } from '../machine.js';
 import { abortTransition, statusOf } from './control.js';
-import { resourceBase, type TaskOutcome, type TaskRunner } from './tasks.js';
+import { reportKey, resourceBase, type TaskOutcome, type TaskRunner } from './tasks.js';
 
 export interface ExecutorOptions {
   store: WorkflowStore;
@@ -200,7 +200,7 @@ export class DurableExecutor {
       if (ctl.cancel.signal.aborted || ctl.detach.signal.aborted) return;
       if ('dispatched' in out) { await this.o.store.markDispatched(id, command.token); return; }
       const ev: WorkflowEvent = out.ok ? { type: 'TaskSucceeded', token: command.token, output: out.output } : { type: 'TaskFailed', token: command.token, error: out.error, cause: out.cause };
-      await this.o.store.postEvent(id, ev, `task:${command.token}`);
+      await this.o.store.postEvent(id, ev, reportKey(command.token));
       this.enqueue(id, (x) => this.drain(x));
       await out.afterReport?.().catch((e: unknown) => this.log(`task ${command.token} of ${id}: after-report step failed: ${e instanceof Error ? e.message : String(e)}`));
     }).catch((e: unknown) => this.log(`task ${command.token} of ${id}: report failed: ${e instanceof Error ? e.message : String(e)}`));

@@ -7,6 +7,7 @@ import type { ContainerEngine } from '../../ports/engine.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Transport } from '../../ports/transport.js';
 import type { Logger } from '../../util/log.js';
+import { PublishTaskRunner } from './publish-task.js';
 import { RunTaskRunner } from './run-task.js';
 import type { TaskRunner } from './tasks.js';
 
@@ -31,5 +32,6 @@ export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
       engine: d.engine, policy: d.policy, log: d.log,
       ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}), ...(d.remove !== undefined ? { remove: d.remove } : {}),
     }),
+    'bosun:publish': new PublishTaskRunner(d.transport),
   };
 }

@@ -6,6 +6,7 @@ import type { ExecutionRecord, WorkflowStore } from '../../ports/workflow-store.
 import type { Definition } from '../definition.js';
 import type { Json } from '../json.js';
 import type { Limits } from '../machine-types.js';
+import { newTaskTokenKey } from '../task-token.js';
 
 export interface StartRequest {
   definition: Definition;
@@ -26,6 +27,7 @@ export async function startExecution(store: WorkflowStore, r: StartRequest): Pro
     started: {
       type: 'Started', executionId: id, name: id, definition: r.definition, input: r.input,
       seed: r.seed ?? (Number.parseInt(randomUUID().slice(0, 8), 16) >>> 0), ...(r.limits ? { limits: r.limits } : {}),
+      taskTokenKey: newTaskTokenKey(),
     },
     ...(r.definitionName !== undefined ? { definitionName: r.definitionName } : {}),
     ...(r.definitionVersion !== undefined ? { definitionVersion: r.definitionVersion } : {}),

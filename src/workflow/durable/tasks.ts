@@ -34,3 +34,6 @@ export function resourceBase(resource: string): string {
 
 export type Finished = Exclude<TaskOutcome, { dispatched: true }>;
 export const failure = (error: string, cause: string): Finished => ({ ok: false, error, cause });
+
+/** The inbox dedupe key of a task's report: whoever reports first (the runner or a task-token channel) wins. */
+export const reportKey = (token: string): string => `task:${token}`;

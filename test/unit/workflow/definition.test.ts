@@ -75,7 +75,7 @@ describe('bosun workflow validate', () => {
   const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src/app/cli.ts'), 'workflow', 'validate', ...args], { encoding: 'utf8', cwd: repo });
 
   test('exit 0 for valid files (the examples, JSON and YAML)', () => {
-    const r = cli('examples/workflows/build-and-test.yaml', 'examples/workflows/approval.asl.json');
+    const r = cli('examples/workflows/build-and-test.yaml', 'examples/workflows/approval.yaml');
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /build-and-test\.yaml: valid/);
   });
