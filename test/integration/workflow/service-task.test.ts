@@ -7,7 +7,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { SqlWorkflowStore } from '../../../src/adapters/store-sql/workflow-store.js';
@@ -121,6 +122,23 @@ describe('bosun:service tasks against a real cluster server', () => {
     const nobody = await errorOf({ service: svc, replicas: 1 }, { url: `http://127.0.0.1:${LATE_PORT + 1}`, token: cluster.token });
     assert.equal(nobody.Error, 'bosun.ClusterUnavailable', nobody.Cause);
     assert.match(nobody.Cause, /no answer \(ECONNREFUSED\)/);
+  });
+
+  test('`bosun workflow run` takes the cluster from BOSUN_CLUSTER_URL and --cluster-token-file', async () => {
+    const file = join(dir, 'service.json');
+    writeFileSync(file, JSON.stringify({ StartAt: 'T', States: { T: { Type: 'Task', Resource: 'bosun:service', Parameters: { service: `${runId}-cli`, spec: { replicas: 0, container } }, End: true } } }));
+    const tokenFile = join(dir, 'api.token');
+    writeFileSync(tokenFile, `${cluster.token}\n`, { mode: 0o600 });
+    const cli = join(import.meta.dirname, '../../../src/app/cli.ts');
+    const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'workflow', 'run', file, '--quiet', '--cluster-token-file', tokenFile], { env: { ...process.env, BOSUN_CLUSTER_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((r) => proc.once('exit', r));
+    assert.equal(code, 0, `${stdout}${stderr}`);
+    const out = JSON.parse(stdout) as { service: string; created: boolean; replicas: number };
+    assert.deepEqual({ service: out.service, created: out.created, replicas: out.replicas }, { service: `${runId}-cli`, created: true, replicas: 0 });
   });
 
   test('Retry on bosun.ClusterUnavailable: the task fails while no server answers and succeeds once one does', async () => {
