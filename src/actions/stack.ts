@@ -14,11 +14,11 @@ import { desiredContainers } from '../planner/stack/containers.js';
 import type { DesiredStack } from '../domain/stack.js';
 import { loadStackFile, parseStack } from '../stacks/load.js';
 import { StackOptionsInput, resolveOptions } from '../stacks/options.js';
-import { RunScriptInput, runScript, scriptSpec } from '../stacks/run-script.js';
+import { RunScriptInput, runScript, scriptSpec, type RunScriptOptions } from '../stacks/run-script.js';
 import { STACK_COMMANDS, runStack } from '../stacks/run-stack.js';
 import { boundStack, ensureStackOwnsWhatItUses } from './stack-bounds.js';
 import { enforceContextNotWritable } from './image-source.js';
-import type { ActionDefinition } from './types.js';
+import type { ActionContext, ActionDefinition, ActionOutcome } from './types.js';
 
 export const StackMessage = z
   .object({
@@ -48,8 +48,8 @@ export type StackMessageT = z.infer<typeof StackMessage>;
  * the stack file itself (`stack.path`), a `.env` beside it and any env_file — so a
  * message cannot make the agent read arbitrary host files; compared by their real paths.
  */
-export function loadStackOf(m: StackMessageT, policy: Policy = DEFAULT_POLICY): DesiredStack {
-  const nameOpt = { ...(m.name ? { name: m.name } : {}), env: m.variables ?? {} };
+export function loadStackOf(m: StackMessageT, policy: Policy = DEFAULT_POLICY, extraLabels?: Record<string, string>): DesiredStack {
+  const nameOpt = { ...(m.name ? { name: m.name } : {}), env: m.variables ?? {}, ...(extraLabels ? { extraLabels } : {}) };
   const readFile = (path: string, field: string) => readFileWithin(policy, resolve(path), `stack.${field}`);
   if ('path' in m.stack) {
     enforceReadPath(policy, resolve(m.stack.path), 'stack.path');
@@ -101,50 +101,58 @@ export async function enforcePeersOwned(engine: ContainerEngine, stack: DesiredS
   }
 }
 
+/** What a caller other than the channel adds: labels on everything the stack makes, and how run_script runs. */
+export interface StackRunExtras {
+  labels?: Record<string, string>;
+  script?: Omit<RunScriptOptions, 'signal'>;
+}
+
+/** The stack action itself, for the channel and for workflow tasks: policy, then the action, then its outcome. */
+export async function handleStackMessage(m: StackMessageT, ctx: ActionContext, extras: StackRunExtras = {}): Promise<ActionOutcome> {
+  const stack = boundStack(ctx.policy, withStackDefaults(ctx.policy, loadStackOf(m, ctx.policy, extras.labels)));
+  enforceStackPolicy(ctx.policy, stack);
+  await enforcePeersOwned(ctx.engine, stack);
+  await ensureStackOwnsWhatItUses(ctx.policy, ctx.engine, stack);
+  for (const svc of Object.values(stack.services)) {
+    if (svc.build) await enforceContextNotWritable(ctx.engine, realOrNormal(svc.build.context), `stack.services.${svc.name}.build`);
+  }
+  const opts = resolveOptions(m.options);
+  if (m.action === 'run_script') {
+    const script = m.script!;
+    const req = RunScriptInput.parse(script);
+    const spec = scriptSpec(stack, req);
+    // The script's mount is the last one; name the field the sender gave.
+    const scriptMount = req.script_path ? spec.mounts?.at(-1)?.source : undefined;
+    if (scriptMount) enforceBindSource(ctx.policy, scriptMount, 'script.script_path');
+    enforcePolicyOnHost(ctx.policy, spec, 'script.', { peers: stackPeers(stack) });
+    const r = await runScript(ctx.engine, stack, script, opts, { ...extras.script, signal: ctx.signal });
+    const ok = 'exit_code' in r && r.exit_code === 0;
+    return {
+      reply: { container: { id: r.id }, ...('exit_code' in r ? { exit_code: r.exit_code, stdout: r.log } : {}), result: r },
+      ok,
+      ...(ok ? {} : 'error' in r ? { error: { code: 'timeout' as const, message: r.error } } : { error: { code: 'nonzero_exit' as const, message: `script exited with ${r.exit_code}` } }),
+    };
+  }
+  const waitS = m.options?.wait_timeout_s;
+  const r = await runStack(ctx.engine, stack, m.action, opts, {
+    signal: ctx.signal,
+    ...(waitS ? { waitTimeoutMs: waitS * 1000 } : {}),
+    onProgress: (e) => ctx.log.debug({ stack: stack.name, ...e }, 'stack progress'),
+  });
+  const failed = r.containers.filter((c) => c.status === 'failed');
+  const result = { stack: r.stack, action: r.action, ok: r.ok, changed: r.changed, containers: r.containers };
+  if (r.ok) return { reply: { result } };
+  const first = failed[0]?.error;
+  return {
+    reply: { result },
+    ok: false,
+    error: { code: first?.code ?? 'engine_error', message: `${failed.length} container(s) failed, ${r.containers.filter((c) => c.status === 'skipped').length} skipped${first ? `: ${failed[0]!.container}: ${first.message}` : ''}` },
+  };
+}
+
 export const stackAction: ActionDefinition<typeof StackMessage> = {
   channel: 'stack',
   description: 'Declarative stacks (Compose + x-bosun): plan, up, down, docker-map actions and run_script, with per-container results',
   schema: StackMessage,
-  async handle(m, ctx) {
-    const stack = boundStack(ctx.policy, withStackDefaults(ctx.policy, loadStackOf(m, ctx.policy)));
-    enforceStackPolicy(ctx.policy, stack);
-    await enforcePeersOwned(ctx.engine, stack);
-    await ensureStackOwnsWhatItUses(ctx.policy, ctx.engine, stack);
-    for (const svc of Object.values(stack.services)) {
-      if (svc.build) await enforceContextNotWritable(ctx.engine, realOrNormal(svc.build.context), `stack.services.${svc.name}.build`);
-    }
-    const opts = resolveOptions(m.options);
-    if (m.action === 'run_script') {
-      const script = m.script!;
-      const req = RunScriptInput.parse(script);
-      const spec = scriptSpec(stack, req);
-      // The script's mount is the last one; name the field the sender gave.
-      const scriptMount = req.script_path ? spec.mounts?.at(-1)?.source : undefined;
-      if (scriptMount) enforceBindSource(ctx.policy, scriptMount, 'script.script_path');
-      enforcePolicyOnHost(ctx.policy, spec, 'script.', { peers: stackPeers(stack) });
-      const r = await runScript(ctx.engine, stack, script, opts, ctx.signal);
-      const ok = 'exit_code' in r && r.exit_code === 0;
-      return {
-        reply: { container: { id: r.id }, ...('exit_code' in r ? { exit_code: r.exit_code, stdout: r.log } : {}), result: r },
-        ok,
-        ...(ok ? {} : 'error' in r ? { error: { code: 'timeout' as const, message: r.error } } : { error: { code: 'nonzero_exit' as const, message: `script exited with ${r.exit_code}` } }),
-      };
-    }
-    const waitS = m.options?.wait_timeout_s;
-    const r = await runStack(ctx.engine, stack, m.action, opts, {
-      signal: ctx.signal,
-      ...(waitS ? { waitTimeoutMs: waitS * 1000 } : {}),
-      onProgress: (e) => ctx.log.debug({ stack: stack.name, ...e }, 'stack progress'),
-    });
-    const failed = r.containers.filter((c) => c.status === 'failed');
-    const result = { stack: r.stack, action: r.action, ok: r.ok, changed: r.changed, containers: r.containers };
-    if (r.ok) return { reply: { result } };
-    const first = failed[0]?.error;
-    return {
-      reply: { result },
-      ok: false,
-      error: { code: first?.code ?? 'engine_error', message: `${failed.length} container(s) failed, ${r.containers.filter((c) => c.status === 'skipped').length} skipped${first ? `: ${failed[0]!.container}: ${first.message}` : ''}` },
-    };
-  },
+  handle: (m, ctx) => handleStackMessage(m, ctx),
 };
-

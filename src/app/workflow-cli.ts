@@ -53,7 +53,15 @@ export function registerWorkflowCommands(program: Command): void {
     });
 }
 
-interface RunFlags { input?: string; stateDir?: string; executionName?: string; policy?: string; taskLabel: string[]; keepContainers?: boolean; quiet?: boolean }
+interface RunFlags { input?: string; stateDir?: string; executionName?: string; policy?: string; taskLabel: string[]; keepContainers?: boolean; quiet?: boolean; clusterUrl?: string; clusterTokenFile?: string }
+
+/** bosun:service's server: --cluster-url (or BOSUN_CLUSTER_URL), its token from a file or BOSUN_CLUSTER_TOKEN (not argv: ps shows it). */
+function clusterOf(flags: RunFlags): { url: string; token?: string } | undefined {
+  const url = flags.clusterUrl ?? process.env.BOSUN_CLUSTER_URL;
+  if (!url) return undefined;
+  const token = flags.clusterTokenFile ? readFileSync(flags.clusterTokenFile, 'utf8').trim() : process.env.BOSUN_CLUSTER_TOKEN;
+  return { url, ...(token ? { token } : {}) };
+}
 
 function readInput(v: string | undefined): Json {
   if (v === undefined) return {};
@@ -71,9 +79,11 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   };
   let definition;
   let input: Json;
+  let cluster: { url: string; token?: string } | undefined;
   try {
     definition = loadDefinitionFile(file);
     input = readInput(flags.input);
+    cluster = clusterOf(flags);
   } catch (e) {
     const problems = isBosunError(e) ? (e.details as { problems?: DefinitionProblem[] } | undefined)?.problems : undefined;
     if (problems) process.stderr.write(formatProblems(problems, file) + '\n');
@@ -83,6 +93,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   try {
     const runners = buildTaskRunners({
       engine: createEngine(), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
+      ...(cluster ? { cluster } : {}),
     });
     const progress = (msg: string): void => void (flags.quiet ? undefined : process.stderr.write(msg + '\n'));
     const rec = await runLocally({
@@ -114,6 +125,8 @@ export function registerWorkflowRun(wf: Command): void {
     .option('--task-label <k=v>', 'a label on every task container (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--keep-containers', 'leave task containers after their results are stored')
     .option('--quiet', 'no progress on stderr')
+    .option('--cluster-url <url>', 'cluster server for bosun:service tasks (env BOSUN_CLUSTER_URL)')
+    .option('--cluster-token-file <file>', "the cluster API's bearer token (default: env BOSUN_CLUSTER_TOKEN)")
     .action(async (file: string, flags: RunFlags) => {
       process.exitCode = await runCommand(file, flags);
     });

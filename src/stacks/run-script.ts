@@ -2,6 +2,7 @@
  * docker-map's run_script: run a script (file or directory on the Docker host, mounted at
  * container_script_dir) or a self-contained command in a fresh container of a service,
  * after bringing its dependencies up; result {id, exit_code, log} or {id, error} on timeout.
+ * A caller that may run again after a crash (a workflow task) labels the container and adopts it.
  */
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
@@ -37,6 +38,17 @@ export type RunScriptRequest = z.input<typeof RunScriptInput>;
 
 export type RunScriptResult = { id: string; exit_code: number; log: string } | { id: string; error: string };
 
+export interface RunScriptOptions {
+  /** Stops waiting for the script (the container is removed as on a timeout, unless kept for the caller). */
+  signal?: AbortSignal;
+  /** Extra labels on the script's container. */
+  labels?: Record<string, string>;
+  /** A container of the script's name carrying this label is this caller's own from an earlier try: wait for it, never start a second. */
+  adopt?: { label: string; value: string };
+  /** Never remove the container here: the caller removes it once the result is safe (overrides remove_created_after). */
+  keepForCaller?: boolean;
+}
+
 const argv = (v: string | string[]) => (Array.isArray(v) ? v : shellSplit(v));
 
 /** The container spec for the script run: the service's spec, with entrypoint, command and the script mount. */
@@ -70,31 +82,34 @@ export function scriptSpec(stack: DesiredStack, req: z.output<typeof RunScriptIn
   };
 }
 
-export async function runScript(engine: ContainerEngine, stack: DesiredStack, input: RunScriptRequest, opts: StackOptions, signal?: AbortSignal): Promise<RunScriptResult> {
+export async function runScript(engine: ContainerEngine, stack: DesiredStack, input: RunScriptRequest, opts: StackOptions, run: RunScriptOptions = {}): Promise<RunScriptResult> {
   const req = RunScriptInput.parse(input);
-  const spec = scriptSpec(stack, req);
+  const base = scriptSpec(stack, req);
+  const spec = run.labels ? { ...base, labels: { ...base.labels, ...run.labels } } : base;
+  const removeAfter = req.remove_created_after && !run.keepForCaller;
   const deps = dependencyGraph(stack.services).get(req.service) ?? [];
   if (deps.length) {
     const up = await runStack(engine, stack, 'startup', { ...opts, services: [...deps], instances: [] });
     if (!up.ok) throw new BosunError('engine_error', `dependencies of ${req.service} did not come up`, { details: up.containers });
   }
   const existing = await engine.containers.inspect(spec.name!);
-  if (existing) {
+  const adopted = existing && run.adopt && existing.labels[run.adopt.label] === run.adopt.value ? existing : undefined;
+  if (existing && !adopted) {
     if (!req.remove_existing_before) throw new BosunError('conflict', `container ${spec.name} exists; set remove_existing_before to replace it`, { field: 'remove_existing_before', retryable: false });
     await engine.containers.remove(existing.id, { force: true });
   }
-  const { id } = await engine.containers.create(spec);
-  await engine.containers.start(id);
+  const id = adopted ? adopted.id : (await engine.containers.create(spec)).id;
+  if (!adopted || adopted.state.status === 'created') await engine.containers.start(id);
   const waitMs = (req.wait_timeout_s ?? spec.stopTimeoutSec ?? 60) * 1000;
   let exitCode: number;
   try {
-    exitCode = (await withTimeout(`script in ${spec.name}`, waitMs, (s) => engine.containers.wait(id, { signal: s }), signal)).exitCode;
+    exitCode = (await withTimeout(`script in ${spec.name}`, waitMs, (s) => engine.containers.wait(id, { signal: s }), run.signal)).exitCode;
   } catch (e) {
     // Timed out (or cancelled): the script is still running; remove_created_after applies all the same.
-    if (req.remove_created_after) await engine.containers.remove(id, { force: true }).catch(() => undefined);
+    if (removeAfter) await engine.containers.remove(id, { force: true }).catch(() => undefined);
     return { id, error: e instanceof Error ? e.message : String(e) };
   }
   const out = await engine.containers.logs(id, { timestamps: req.timestamps, ...(req.tail !== 'all' ? { tail: req.tail } : {}) });
-  if (req.remove_created_after) await engine.containers.remove(id, { force: true });
+  if (removeAfter) await engine.containers.remove(id, { force: true });
   return { id, exit_code: exitCode, log: out.stdout + out.stderr };
 }

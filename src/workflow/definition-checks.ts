@@ -6,6 +6,7 @@
 import jsonata from 'jsonata';
 import type { Definition, DefinitionProblem } from './definition.js';
 import { isObject, type Json, type JsonObject } from './json.js';
+import { checkStaticParameters } from './resource-parameters.js';
 import { childScopes, type Scope } from './walk.js';
 
 export const RESOURCES = ['bosun:run', 'bosun:stack', 'bosun:publish', 'bosun:service'] as const;
@@ -73,6 +74,7 @@ function checkScope(scope: Scope, inherited: string, out: DefinitionProblem[]): 
     checkHandlers(name, state, 'Retry', out);
     checkHandlers(name, state, 'Catch', out);
     const lang = typeof state.QueryLanguage === 'string' ? state.QueryLanguage : language;
+    if (state.Type === 'Task' && typeof state.Resource === 'string') checkStaticParameters(name, state, state.Resource, lang === 'JSONata', out);
     if (lang === 'JSONata') checkExpressions(name, state, '', out);
     const wrong = lang === 'JSONata' ? JSONPATH_ONLY : JSONATA_ONLY;
     for (const f of wrong) if (f in state) out.push({ state: name, field: f, message: `${f} is a ${lang === 'JSONata' ? 'JSONPath' : 'JSONata'} field; this state's QueryLanguage is ${lang}` });

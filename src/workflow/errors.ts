@@ -25,6 +25,10 @@ export const Bosun = {
   ImageNotFound: 'bosun.ImageNotFound',
   PolicyDenied: 'bosun.PolicyDenied',
   HistoryLimitExceeded: 'bosun.HistoryLimitExceeded',
+  StackFailed: 'bosun.StackFailed',
+  ServiceNotFound: 'bosun.ServiceNotFound',
+  ClusterUnavailable: 'bosun.ClusterUnavailable',
+  ClusterRefused: 'bosun.ClusterRefused',
 } as const;
 
 /**

@@ -10,7 +10,7 @@ import type { NodeRecord, ServiceRecord } from '../../ports/store.js';
 import { containerTemplateSchema, nameSchema, zodToBosun } from '../protocol.js';
 import { isAlive } from './views.js';
 
-const constraintSchema = z.strictObject({ label: z.string().min(1), op: z.enum(['=', '!=']), value: z.string() });
+export const constraintSchema = z.strictObject({ label: z.string().min(1), op: z.enum(['=', '!=']), value: z.string() });
 export const nameFilter = z.strictObject({ name: z.string().optional(), serviceName: z.string().optional() }).optional();
 
 export function apiSchemas(maxReplicas: number) {

@@ -18,12 +18,13 @@ import { applyPolicyDefaults, type Policy } from '../../domain/policy.js';
 import { enforcePolicyOnHost } from '../../host/policy.js';
 import { applyLimits, outputLimitBytes } from '../../domain/policy/limits.js';
 import { ensureUserLabels } from '../../domain/policy/ownership.js';
-import { systemClock, type Clock } from '../../ports/clock.js';
+import type { Clock } from '../../ports/clock.js';
 import type { ContainerSpec } from '../../domain/engine/index.js';
 import type { ContainerEngine } from '../../ports/engine.js';
 import type { Logger } from '../../util/log.js';
 import { Bosun, States } from '../errors.js';
 import type { Json } from '../json.js';
+import { taskActionContext, taskLabels } from './task-action.js';
 import { failure, type Finished, type TaskContext, type TaskOutcome, type TaskRunner } from './tasks.js';
 
 /** The run fields a task may use (no reply channel: the workflow is the receiver). */
@@ -57,11 +58,6 @@ export function parseJsonOutput(stdout: string): Json {
   }
 }
 
-function taskLabels(ctx: TaskContext): Record<string, string> {
-  const c = ctx.command;
-  return { [LABEL.wfExecution]: ctx.executionId, [LABEL.wfState]: c.state, [LABEL.wfAttempt]: String(c.attempt), [LABEL.wfToken]: c.token };
-}
-
 export class RunTaskRunner implements TaskRunner {
   constructor(private readonly d: RunTaskDeps) {}
 
@@ -73,7 +69,7 @@ export class RunTaskRunner implements TaskRunner {
     }
     const input = parsed.data;
     const stopWaiting = AbortSignal.any([ctx.signal, ctx.detached]);
-    const actx = this.actionContext(ctx, stopWaiting);
+    const actx = taskActionContext(ctx, this.d, stopWaiting, 'bosun:run');
     const name = taskContainerName(ctx.executionId, ctx.command.token);
     try {
       ensureUserLabels(input.labels);
@@ -137,15 +133,5 @@ export class RunTaskRunner implements TaskRunner {
     const resolved = applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, spec));
     enforcePolicyOnHost(this.d.policy, resolved);
     return resolved;
-  }
-
-  private actionContext(ctx: TaskContext, signal: AbortSignal): ActionContext {
-    const requestId = `wf-${createHash('sha256').update(`${ctx.executionId}\0${ctx.command.token}`).digest('hex').slice(0, 32)}`;
-    return {
-      engine: this.d.engine, policy: this.d.policy, log: this.d.log, clock: this.d.clock ?? systemClock, requestId, requestIdGiven: true,
-      bodyHash: requestId, redelivered: false, channel: 'workflow', signal,
-      publish: () => Promise.reject(new Error('bosun:run tasks do not publish')),
-      publishProgress: async () => undefined,
-    };
   }
 }

@@ -9,6 +9,8 @@ import type { Transport } from '../../ports/transport.js';
 import type { Logger } from '../../util/log.js';
 import { PublishTaskRunner } from './publish-task.js';
 import { RunTaskRunner } from './run-task.js';
+import { ServiceTaskRunner } from './service-task.js';
+import { StackTaskRunner } from './stack-task.js';
 import type { TaskRunner } from './tasks.js';
 
 export interface RunnerDeps {
@@ -33,5 +35,7 @@ export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
       ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}), ...(d.remove !== undefined ? { remove: d.remove } : {}),
     }),
     'bosun:publish': new PublishTaskRunner(d.transport),
+    'bosun:stack': new StackTaskRunner({ engine: d.engine, policy: d.policy, log: d.log, ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}) }),
+    'bosun:service': new ServiceTaskRunner({ ...(d.cluster ? { cluster: d.cluster } : {}), ...(d.clock ? { clock: d.clock } : {}) }),
   };
 }
