@@ -4,7 +4,7 @@
  * message. Prints, per phase, the median start and end (ms after the send) over the runs, so
  * the gaps between engine calls (bosun's own time) and the calls that need not be on the path
  * show. Not part of `npm run bench` (no ratio); a tool for finding where the time goes.
- * Run: node --import tsx bench/run-profile.ts [warm|cold]   (BENCH_LATENCY_N, default 20)
+ * Run: BENCH_PROFILE_MODE=warm|cold bash scripts/bench.sh bench/run-profile.ts   (BENCH_LATENCY_N, default 20)
  */
 import Modem from 'docker-modem';
 import { randomUUID } from 'node:crypto';
@@ -38,7 +38,7 @@ proto.dial = function (this: unknown, options, cb) {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? NaN;
 
 async function main(): Promise<void> {
-  const mode = process.argv[2] === 'cold' ? 'cold' : 'warm';
+  const mode = (process.env.BENCH_PROFILE_MODE ?? process.argv[2]) === 'cold' ? 'cold' : 'warm';
   const n = Number(process.env.BENCH_LATENCY_N ?? 20);
   const runId = newRunId();
   const labels = { [LABEL.test]: runId };

@@ -42,6 +42,7 @@ async function main(): Promise<void> {
   const agent = await startTestAgent({ dockerHost: host });
   const client = await TestClient.connect(AMQP_URL);
   const rpc = await RpcClient.open(client);
+  const sink = await client.collect(`rt-${runId}-sink`);
   try {
     const direct = async (runtime: string | undefined): Promise<number> => {
       const t = performance.now();
@@ -55,7 +56,7 @@ async function main(): Promise<void> {
     };
     const viaAgent = async (runtime: string | undefined): Promise<number> => {
       const t = performance.now();
-      const r = await rpc.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], labels, ...(runtime ? { runtime } : {}) }, { timeoutMs: 120_000 });
+      const r = await rpc.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], labels, response_channel: `rt-${runId}-sink`, ...(runtime ? { runtime } : {}) }, { timeoutMs: 120_000 });
       if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`agent run failed (${runtime ?? 'runc'}): ${JSON.stringify(r)}`);
       return performance.now() - t;
     };
@@ -74,6 +75,7 @@ async function main(): Promise<void> {
     console.log(`crun / runc, through the agent: ${(median(ms.agentCrun!) / median(ms.agentRunc!)).toFixed(2)}`);
   } finally {
     await rpc.close();
+    await sink.stop();
     await client.close();
     await agent.stop();
     await removeTestContainers(engine, runId);

@@ -10,7 +10,7 @@ import { enforcePolicyOnHost } from '../host/policy.js';
 import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
 import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../domain/engine/index.js';
-import { prepareImage } from './image-source.js';
+import { prepareImage, type PreparedImage } from './image-source.js';
 import { REPLY_OUTPUT_LIMIT, attachOutput, followOutput, superviseRun, type OutputReader, type RunEnd } from './run-output.js';
 import { claimWarm, priorWarmClaim, runClaimed, takenOutcome } from '../warm/warm-path.js';
 import { buildRunSpec } from './run-spec.js';
@@ -33,9 +33,9 @@ export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary
   return byHash.sort((a, b) => b.created - a.created)[0];
 }
 
-async function specFor(ctx: ActionContext, input: RunInput, attached: boolean, imageReady = false): Promise<{ spec: ContainerSpec; buildLog?: string }> {
-  // imageReady: a warm pool may serve the run, and a pool's image is on the host; checked later if the run goes cold.
-  const prepared: { image: string; buildLog?: string } = imageReady ? { image: input.image } : await prepareImage(ctx, input);
+async function specFor(ctx: ActionContext, input: RunInput, attached: boolean, image: 'ready' | Promise<PreparedImage> | undefined = undefined): Promise<{ spec: ContainerSpec; buildLog?: string }> {
+  // ready: a warm pool may serve the run, and a pool's image is on the host; checked later if the run goes cold.
+  const prepared: { image: string; buildLog?: string } = image === 'ready' ? { image: input.image } : await (image ?? prepareImage(ctx, input));
   const spec = buildRunSpec(input, {
     requestId: ctx.requestId,
     bodyHash: ctx.bodyHash,
@@ -124,7 +124,10 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
   // A run a pool may serve claims its container while an earlier cold run of the request is looked for.
   const mayBeWarm = ctx.pools !== undefined && !input.build && input.pull !== 'always' && input.pull !== true;
   const warmInput = { ...input, warm: 'warm' in input ? input.warm : undefined };
-  const made = mayBeWarm && !input.name ? await specFor(ctx, input, true, true) : undefined;
+  const made = mayBeWarm && !input.name ? await specFor(ctx, input, true, 'ready') : undefined;
+  // A cold run's image look-up goes beside the look-up for an earlier run: a read either way (a build waits until it is needed).
+  const image = !mayBeWarm && !input.build && input.pull !== 'always' && input.pull !== true ? prepareImage(ctx, input) : undefined;
+  image?.catch(() => undefined);
   const claiming = made ? claimWarm(ctx, warmInput, made.spec, opts.remove) : undefined;
   const prior = await findPriorRun(ctx).catch(async (e: unknown) => {
     const c = await claiming?.catch(() => undefined);
@@ -146,7 +149,7 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
       ({ id, name } = existing);
       if (!existing.state.running) await ctx.engine.containers.start(id);
     } else {
-      const spec = made ?? (await specFor(ctx, input, true, mayBeWarm));
+      const spec = made ?? (await specFor(ctx, input, true, mayBeWarm ? 'ready' : image));
       buildLog = spec.buildLog;
       const taken = claim ?? (await claimWarm(ctx, warmInput, spec.spec, opts.remove));
       if (taken.kind === 'taken') return takenOutcome(ctx, taken.name);
