@@ -22,7 +22,7 @@ const engine = testEngine();
 const runId = newRunId();
 const labels = { [LABEL.test]: runId };
 const CONCURRENCY = 8;
-const POOL = 8;
+const POOL = Number(process.env.BENCH_POOL ?? 8);
 const N = Number(process.env.BENCH_LATENCY_N ?? 20);
 const BURST_N = Number(process.env.BENCH_BURST_N ?? 200);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
