@@ -125,10 +125,14 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
   const mayBeWarm = ctx.pools !== undefined && !input.build && input.pull !== 'always' && input.pull !== true;
   const warmInput = { ...input, warm: 'warm' in input ? input.warm : undefined };
   const made = mayBeWarm && !input.name ? await specFor(ctx, input, true, 'ready') : undefined;
-  // A cold run's image look-up goes beside the look-up for an earlier run: a read either way (a build waits until it is needed).
-  const image = !mayBeWarm && !input.build && input.pull !== 'always' && input.pull !== true ? prepareImage(ctx, input) : undefined;
-  image?.catch(() => undefined);
   const claiming = made ? claimWarm(ctx, warmInput, made.spec, opts.remove) : undefined;
+  // What a run going cold needs besides (whether an earlier delivery ran warm, the image) is read
+  // beside the look-up for an earlier cold run: reads either way (a build waits until it is needed).
+  const goesCold = claiming ? claiming.then((c) => c.kind === 'cold', () => false) : Promise.resolve(true);
+  const warmBefore = goesCold.then((isCold) => (isCold ? priorWarmClaim(ctx) : undefined));
+  const image = !input.build && input.pull !== 'always' && input.pull !== true ? goesCold.then((isCold) => (isCold ? prepareImage(ctx, input) : undefined)) : undefined;
+  warmBefore.catch(() => undefined);
+  image?.catch(() => undefined);
   const prior = await findPriorRun(ctx).catch(async (e: unknown) => {
     const c = await claiming?.catch(() => undefined);
     if (c?.kind === 'claimed') void ctx.pools?.release(c.claimed.id).catch(() => undefined);
@@ -141,15 +145,15 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
     if (prior.status === 'created') await ctx.engine.containers.start(id);
   } else {
     if (claim?.kind === 'taken') return takenOutcome(ctx, claim.name);
-    // Without a claim, only a look-up by the claim's name tells whether an earlier delivery ran warm.
-    const claimedBefore = claim?.kind === 'claimed' ? undefined : await priorWarmClaim(ctx);
+    const claimedBefore = await warmBefore;
     if (claimedBefore) return takenOutcome(ctx, claimedBefore);
     const existing = await existingByName(ctx, input);
     if (existing) {
       ({ id, name } = existing);
       if (!existing.state.running) await ctx.engine.containers.start(id);
     } else {
-      const spec = made ?? (await specFor(ctx, input, true, mayBeWarm ? 'ready' : image));
+      const imageOf = async () => (await image) ?? prepareImage(ctx, input);
+      const spec = made ?? (await specFor(ctx, input, true, mayBeWarm ? 'ready' : imageOf()));
       buildLog = spec.buildLog;
       const taken = claim ?? (await claimWarm(ctx, warmInput, spec.spec, opts.remove));
       if (taken.kind === 'taken') return takenOutcome(ctx, taken.name);
@@ -161,7 +165,7 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
         return runOutcome({ id: claimed.id, name: claimed.name }, warm.end, { outputLimit, timeoutMs, buildLog, warm: true, cleanup: () => ctx.pools?.release(claimed.id) ?? Promise.resolve() });
       }
       notice = warm.notice;
-      if (mayBeWarm) await prepareImage(ctx, input);
+      if (mayBeWarm) await imageOf();
       id = await createAndStart(ctx, spec.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit)));
       created = true;
       name = spec.spec.name ?? id;
