@@ -6,6 +6,7 @@
  * Run: node --import tsx bench/agent.bench.ts   (needs Docker, RabbitMQ, the test image)
  */
 import { burst } from './burst.js';
+import { RpcClient } from './rpc.js';
 import { readFileSync } from 'node:fs';
 import { LABEL } from '../src/domain/labels.js';
 import { TEST_IMAGE, newRunId, removeTestContainers, testEngine } from '../test/helpers/docker.js';
@@ -30,7 +31,7 @@ async function directRun(): Promise<void> {
   await engine.containers.remove(id, { force: true });
 }
 
-async function viaAgent(client: TestClient): Promise<void> {
+async function viaAgent(client: RpcClient): Promise<void> {
   const r = await client.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], response_channel: `bench-${runId}-sink`, labels });
   if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`agent run failed: ${JSON.stringify(r)}`);
 }
@@ -43,12 +44,13 @@ function rssMiB(pid: number): number {
 async function main(): Promise<void> {
   const agent = await spawnAgent(['--concurrency', String(CONCURRENCY)], { BOSUN_STATE_DIR: tempDir('bench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
   const client = await TestClient.connect();
+  const rpc = await RpcClient.open(client);
   const sink = await client.collect(`bench-${runId}-sink`);
   try {
     // warm-up
     for (let i = 0; i < 3; i++) {
       await directRun();
-      await viaAgent(client);
+      await viaAgent(rpc);
     }
     const direct: number[] = [];
     const agentMs: number[] = [];
@@ -57,14 +59,14 @@ async function main(): Promise<void> {
       await directRun();
       direct.push(performance.now() - t);
       t = performance.now();
-      await viaAgent(client);
+      await viaAgent(rpc);
       agentMs.push(performance.now() - t);
     }
     const ratio = median(agentMs) / median(direct);
     console.log(`latency: agent median ${median(agentMs).toFixed(0)} ms, direct Engine API median ${median(direct).toFixed(0)} ms, ratio ${ratio.toFixed(2)} (target <= 1.10), n=${LATENCY_N}`);
 
     const d = await burst(BURST_N, CONCURRENCY, directRun);
-    const a = await burst(BURST_N, BURST_N, () => viaAgent(client)); // all sent at once; the agent's prefetch bounds the work
+    const a = await burst(BURST_N, BURST_N, () => viaAgent(rpc)); // all sent at once; the agent's prefetch bounds the work
     const leftovers = (await engine.containers.list({ labels })).length;
     console.log(
       `burst of ${BURST_N}: agent ${(BURST_N / a.seconds).toFixed(1)} runs/s (${a.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s at concurrency ${CONCURRENCY} ` +
@@ -88,6 +90,7 @@ async function main(): Promise<void> {
     console.log(`monitors: ${notices.messages.length}/${MONITORS_N} notices ${((performance.now() - t) / 1000).toFixed(2)} s after the stop`);
     await notices.stop();
   } finally {
+    await rpc.close();
     await sink.stop();
     await client.close();
     agent.kill('SIGTERM');

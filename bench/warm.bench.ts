@@ -8,6 +8,7 @@
  * Run: node --import tsx bench/warm.bench.ts   (needs Docker, RabbitMQ, the test image)
  */
 import { burst } from './burst.js';
+import { RpcClient } from './rpc.js';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ const engine = testEngine();
 const runId = newRunId();
 const labels = { [LABEL.test]: runId };
 const CONCURRENCY = 8;
-const POOL = 8;
+const POOL = Number(process.env.BENCH_POOL ?? 8);
 const N = Number(process.env.BENCH_LATENCY_N ?? 20);
 const BURST_N = Number(process.env.BENCH_BURST_N ?? 200);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -40,7 +41,7 @@ async function directApi(): Promise<void> {
   await engine.containers.remove(id, { force: true });
 }
 
-async function viaAgent(client: TestClient, warm: boolean): Promise<boolean> {
+async function viaAgent(client: RpcClient, warm: boolean): Promise<boolean> {
   const r = await client.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], response_channel: `wbench-${runId}-sink`, labels, warm }, { timeoutMs: 600_000 });
   if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`agent run failed: ${JSON.stringify(r)}`);
   if (warm && r.warm !== true && process.env.BENCH_DEBUG) console.log(JSON.stringify(r.result));
@@ -72,6 +73,7 @@ async function main(): Promise<void> {
   writeFileSync(pools, `pools:\n  - name: bench\n    image: ${TEST_IMAGE}\n    size: ${POOL}\n    match:\n      labels: { ${LABEL.test}: ${runId} }\n`);
   const agent = await spawnAgent(['--concurrency', String(CONCURRENCY), '--pools', pools], { BOSUN_STATE_DIR: tempDir('wbench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
   const client = await TestClient.connect();
+  const rpc = await RpcClient.open(client);
   const sink = await client.collect(`wbench-${runId}-sink`);
   const { id: started } = await engine.containers.create({ image: TEST_IMAGE, entrypoint: ['sleep', '3600'], labels, stopTimeoutSec: 0 });
   await engine.containers.start(started);
@@ -80,7 +82,7 @@ async function main(): Promise<void> {
     for (let i = 0; i < 3; i++) {
       await dockerRunRm();
       await directApi();
-      await viaAgent(client, false);
+      await viaAgent(rpc, false);
       await engine.exec.run(started, { cmd: ['echo', 'hi'] });
     }
     const rm: number[] = [];
@@ -94,10 +96,10 @@ async function main(): Promise<void> {
       api.push(...(await timed(1, directApi)));
       exec.push(...(await timed(1, () => engine.exec.run(started, { cmd: ['echo', 'hi'] }))));
       await poolFull();
-      cold.push(...(await timed(1, () => viaAgent(client, false))));
+      cold.push(...(await timed(1, () => viaAgent(rpc, false))));
       await poolFull();
       const t = performance.now();
-      if (await viaAgent(client, true)) warmHits++;
+      if (await viaAgent(rpc, true)) warmHits++;
       warm.push(performance.now() - t);
     }
     const f = (x: number) => x.toFixed(0);
@@ -107,14 +109,15 @@ async function main(): Promise<void> {
     console.log(`cold / direct API: ${(median(cold) / median(api)).toFixed(2)} (target <= 1.05)`);
 
     const d = await burst(BURST_N, CONCURRENCY, directApi);
-    const c = await burst(BURST_N, BURST_N, () => viaAgent(client, false));
+    const c = await burst(BURST_N, BURST_N, () => viaAgent(rpc, false));
     const leftCold = (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((x) => !x.name.startsWith('bosun-pool-')).length;
     console.log(`burst ${BURST_N} cold: agent ${(BURST_N / c.seconds).toFixed(1)} runs/s (${c.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s (${d.failures} failed); ratio ${(d.seconds / c.seconds).toFixed(2)} (target >= 1.00); leftovers ${leftCold}`);
     await poolFull();
     let hits = 0;
-    const w = await burst(BURST_N, BURST_N, async () => void ((await viaAgent(client, true)) && hits++));
+    const w = await burst(BURST_N, BURST_N, async () => void ((await viaAgent(rpc, true)) && hits++));
     console.log(`burst ${BURST_N} warm (pool ${POOL}): ${(BURST_N / w.seconds).toFixed(1)} runs/s (${w.failures} failed, ${hits} warm); ÷ cold burst ${(c.seconds / w.seconds).toFixed(2)}x (target >= 3)`);
   } finally {
+    await rpc.close();
     await sink.stop();
     await client.close();
     agent.kill('SIGTERM');

@@ -10,9 +10,9 @@ import { enforcePolicyOnHost } from '../host/policy.js';
 import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
 import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../domain/engine/index.js';
-import { prepareImage } from './image-source.js';
+import { prepareImage, type PreparedImage } from './image-source.js';
 import { REPLY_OUTPUT_LIMIT, attachOutput, followOutput, superviseRun, type OutputReader, type RunEnd } from './run-output.js';
-import { priorWarmClaim, takenOutcome, tryWarm } from '../warm/warm-path.js';
+import { claimWarm, priorWarmClaim, runClaimed, takenOutcome } from '../warm/warm-path.js';
 import { buildRunSpec } from './run-spec.js';
 import type { RunInput } from './schemas/run.js';
 import type { ActionContext, ActionOutcome } from './types.js';
@@ -33,9 +33,9 @@ export async function findPriorRun(ctx: ActionContext): Promise<ContainerSummary
   return byHash.sort((a, b) => b.created - a.created)[0];
 }
 
-async function specFor(ctx: ActionContext, input: RunInput, attached: boolean, imageReady = false): Promise<{ spec: ContainerSpec; buildLog?: string }> {
-  // imageReady: a warm pool may serve the run, and a pool's image is on the host; checked later if the run goes cold.
-  const prepared: { image: string; buildLog?: string } = imageReady ? { image: input.image } : await prepareImage(ctx, input);
+async function specFor(ctx: ActionContext, input: RunInput, attached: boolean, image: 'ready' | Promise<PreparedImage> | undefined = undefined): Promise<{ spec: ContainerSpec; buildLog?: string }> {
+  // ready: a warm pool may serve the run, and a pool's image is on the host; checked later if the run goes cold.
+  const prepared: { image: string; buildLog?: string } = image === 'ready' ? { image: input.image } : await (image ?? prepareImage(ctx, input));
   const spec = buildRunSpec(input, {
     requestId: ctx.requestId,
     bodyHash: ctx.bodyHash,
@@ -121,32 +121,54 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
   let notice: string | undefined;
   const outputLimit = outputLimitBytes(ctx.policy);
   const timeoutMs = Math.min(input.timeout ?? ctx.policy.max_timeout_s, ctx.policy.max_timeout_s) * 1000;
-  const prior = await findPriorRun(ctx);
+  // A run a pool may serve claims its container while an earlier cold run of the request is looked for.
+  const mayBeWarm = ctx.pools !== undefined && !input.build && input.pull !== 'always' && input.pull !== true;
+  const warmInput = { ...input, warm: 'warm' in input ? input.warm : undefined };
+  const made = mayBeWarm && !input.name ? await specFor(ctx, input, true, 'ready') : undefined;
+  const claiming = made ? claimWarm(ctx, warmInput, made.spec, opts.remove) : undefined;
+  // What a run going cold needs besides (whether an earlier delivery ran warm, the image) is read
+  // beside the look-up for an earlier cold run: reads either way (a build waits until it is needed).
+  const goesCold = claiming ? claiming.then((c) => c.kind === 'cold', () => false) : Promise.resolve(true);
+  const warmBefore = goesCold.then((isCold) => (isCold ? priorWarmClaim(ctx) : undefined));
+  const image = !input.build && input.pull !== 'always' && input.pull !== true ? goesCold.then((isCold) => (isCold ? prepareImage(ctx, input) : undefined)) : undefined;
+  warmBefore.catch(() => undefined);
+  image?.catch(() => undefined);
+  const prior = await findPriorRun(ctx).catch(async (e: unknown) => {
+    const c = await claiming?.catch(() => undefined);
+    if (c?.kind === 'claimed') void ctx.pools?.release(c.claimed.id).catch(() => undefined);
+    throw e;
+  });
+  const claim = await claiming;
   if (prior) {
+    if (claim?.kind === 'claimed') void ctx.pools?.release(claim.claimed.id).catch(() => undefined);
     ({ id, name } = prior);
     if (prior.status === 'created') await ctx.engine.containers.start(id);
   } else {
-    const claimedBefore = await priorWarmClaim(ctx);
+    if (claim?.kind === 'taken') return takenOutcome(ctx, claim.name);
+    const claimedBefore = await warmBefore;
     if (claimedBefore) return takenOutcome(ctx, claimedBefore);
     const existing = await existingByName(ctx, input);
     if (existing) {
       ({ id, name } = existing);
       if (!existing.state.running) await ctx.engine.containers.start(id);
     } else {
-      const mayBeWarm = ctx.pools !== undefined && !input.build && input.pull !== 'always' && input.pull !== true;
-      const made = await specFor(ctx, input, true, mayBeWarm);
-      buildLog = made.buildLog;
-      const warm = await tryWarm(ctx, { ...input, warm: 'warm' in input ? input.warm : undefined }, made.spec, { remove: opts.remove, timeoutMs, outputLimit, replyLimit: REPLY_OUTPUT_LIMIT });
-      if (warm.kind === 'taken') return takenOutcome(ctx, warm.name);
+      const imageOf = async () => (await image) ?? prepareImage(ctx, input);
+      const spec = made ?? (await specFor(ctx, input, true, mayBeWarm ? 'ready' : imageOf()));
+      buildLog = spec.buildLog;
+      const taken = claim ?? (await claimWarm(ctx, warmInput, spec.spec, opts.remove));
+      if (taken.kind === 'taken') return takenOutcome(ctx, taken.name);
+      const warm = taken.kind === 'claimed'
+        ? await runClaimed(ctx, taken.claimed, spec.spec, { askedWarm: warmInput.warm === true, timeoutMs, outputLimit, replyLimit: REPLY_OUTPUT_LIMIT })
+        : taken;
       if (warm.kind === 'warm') {
         const { claimed } = warm;
         return runOutcome({ id: claimed.id, name: claimed.name }, warm.end, { outputLimit, timeoutMs, buildLog, warm: true, cleanup: () => ctx.pools?.release(claimed.id) ?? Promise.resolve() });
       }
       notice = warm.notice;
-      if (mayBeWarm) await prepareImage(ctx, input);
-      id = await createAndStart(ctx, made.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit)));
+      if (mayBeWarm) await imageOf();
+      id = await createAndStart(ctx, spec.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit)));
       created = true;
-      name = made.spec.name ?? id;
+      name = spec.spec.name ?? id;
     }
   }
   const end = await superviseRun(ctx, id, reader ?? followOutput(ctx, id, outputLimit), { timeoutMs });

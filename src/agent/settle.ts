@@ -36,7 +36,10 @@ export class Settler {
     switch (s.kind) {
       case 'reply': {
         try {
-          for (const reply of s.replies) await this.publish(reply);
+          // Side by side: each confirm is a broker round trip, and the paths do not depend on each other.
+          const sent = await Promise.allSettled(s.replies.map((reply) => this.publish(reply)));
+          const failed = sent.find((x) => x.status === 'rejected');
+          if (failed) throw failed.reason;
           await owed.ack();
         } catch (e) {
           if (r.onPublishError) return this.settleOwed(owed, msg, r.onPublishError(e), publisher);

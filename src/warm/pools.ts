@@ -163,14 +163,16 @@ export class WarmPools {
     this.track(this.dropDead().then(() => this.sweepAndRefill()));
   }
 
-  /** Idle members that stopped (killed by hand, OOM, daemon restart) leave the pool. */
+  /** Idle members that stopped (killed by hand, OOM, daemon restart) or vanished (removed by hand) leave the pool. */
   private async dropDead(): Promise<void> {
-    const dead = await this.o.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, status: ['exited', 'dead', 'created'] });
-    const ids = new Set(dead.map((c) => c.id));
+    const listed = this.now();
+    const running = await this.o.engine.containers.list({ all: false, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, status: ['running'] });
+    const live = new Set(running.map((c) => c.id));
     for (const p of this.pools) {
-      const gone = p.idle.filter((c) => ids.has(c.id));
+      // A member that became idle after the list was asked for is not judged by it.
+      const gone = p.idle.filter((c) => !live.has(c.id) && c.since < listed);
       if (!gone.length) continue;
-      p.idle = p.idle.filter((c) => !ids.has(c.id));
+      p.idle = p.idle.filter((c) => !gone.includes(c));
       this.o.log.warn({ pool: p.t.name, containers: gone.length }, 'idle pool containers had stopped; replaced');
       for (const c of gone) this.track(this.o.engine.containers.remove(c.id, { force: true }));
     }

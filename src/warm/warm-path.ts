@@ -12,10 +12,12 @@ import { claimName, execArgv, poolKey, warmEligibility, type ColdReason } from '
 import type { Claimed } from './pools.js';
 import { execWarm } from './warm-run.js';
 
-export type WarmTry = { kind: 'warm'; claimed: Claimed; end: RunEnd } | { kind: 'cold'; reason: ColdReason | 'none'; notice?: string } | { kind: 'taken'; name: string };
+type ColdTry = { kind: 'cold'; reason: ColdReason | 'none'; notice?: string };
+export type WarmTry = { kind: 'warm'; claimed: Claimed; end: RunEnd } | ColdTry;
 
 interface WarmOpts {
-  remove: boolean;
+  /** The run said warm: true (a cold fallback then carries a notice). */
+  askedWarm: boolean;
   timeoutMs: number;
   outputLimit: number;
   replyLimit: number;
@@ -29,11 +31,19 @@ export async function priorWarmClaim(ctx: ActionContext): Promise<string | undef
   return c && c.labels[LABEL.pool] !== undefined ? name : undefined;
 }
 
-export async function tryWarm(ctx: ActionContext, input: RunInput & { warm?: boolean | undefined }, spec: ContainerSpec, o: WarmOpts): Promise<WarmTry> {
+/** A pool's container taken for this request, or why the run goes cold, or that an earlier delivery holds one. */
+export type WarmClaim = { kind: 'claimed'; claimed: Claimed } | ColdTry | { kind: 'taken'; name: string };
+
+/**
+ * Takes a pool's container for the run, when one may serve it. For a request that may repeat the
+ * claim is a rename to the request's name: it fails as `taken` when an earlier delivery holds one,
+ * so it doubles as that look-up and can go beside the search for an earlier cold run.
+ */
+export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: boolean | undefined }, spec: ContainerSpec, remove: boolean): Promise<WarmClaim> {
   const pools = ctx.pools;
   const notice = (why: string) => (input.warm === true ? { notice: `warm: true was asked, but the run went cold: ${why}` } : {});
   if (!pools) return { kind: 'cold', reason: 'no_pool', ...notice('this agent has no warm pools') };
-  const ineligible = warmEligibility({ warm: input.warm, name: input.name, build: input.build, pull: input.pull, remove: o.remove, restartPolicy: spec.restartPolicy });
+  const ineligible = warmEligibility({ warm: input.warm, name: input.name, build: input.build, pull: input.pull, remove, restartPolicy: spec.restartPolicy });
   if (ineligible) return cold(ctx, ineligible, notice(`the run is not one a pool can serve (${ineligible})`));
   const key = poolKey(spec);
   const pool = pools.find(key);
@@ -41,14 +51,20 @@ export async function tryWarm(ctx: ActionContext, input: RunInput & { warm?: boo
   const claimed = await pools.claim(key, ctx.requestId, ctx.publisher, { mayRepeat: ctx.redelivered || ctx.requestIdGiven });
   if (claimed === 'taken') return { kind: 'taken', name: claimName(ctx.requestId, ctx.publisher) };
   if (!claimed) return cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`));
-  const argv = execArgv(spec, claimed.image);
-  if (argv.length === 0) {
+  if (execArgv(spec, claimed.image).length === 0) {
     void pools.release(claimed.id).catch(() => undefined);
     return cold(ctx, 'no_command', notice('the run has no command and the image none known'));
   }
+  return { kind: 'claimed', claimed };
+}
+
+/** Runs the command in the claimed container; a member found dead sends the run cold (its command never ran). */
+export async function runClaimed(ctx: ActionContext, claimed: Claimed, spec: ContainerSpec, o: WarmOpts): Promise<WarmTry> {
+  const pools = ctx.pools!;
+  const pool = claimed.pool;
   ctx.log.debug({ pool, container: claimed.name }, 'warm run');
   try {
-    const end = await execWarm(claimed, argv, spec, { engine: ctx.engine, signal: ctx.signal, ...o });
+    const end = await execWarm(claimed, execArgv(spec, claimed.image), spec, { engine: ctx.engine, signal: ctx.signal, ...o });
     await claimed.renamed.catch((e: unknown) => ctx.log.warn({ pool, err: (e as Error).message }, 'warm container could not be renamed for its request'));
     pools.metrics?.hit(pool);
     // Removed after the reply (release); should the reply never settle (parked, retried), the sweep removes it.
@@ -59,13 +75,13 @@ export async function tryWarm(ctx: ActionContext, input: RunInput & { warm?: boo
     // The member had died (exec refused: not running): the command never ran, so it runs cold.
     if (isBosunError(e) && (e.code === 'conflict' || e.code === 'not_found')) {
       ctx.log.warn({ pool, container: claimed.name, err: e.message }, 'pool container was not running; the run goes cold');
-      return cold(ctx, 'empty', notice(`pool "${pool}" had no live container`));
+      return cold(ctx, 'empty', o.askedWarm ? { notice: `warm: true was asked, but the run went cold: pool "${pool}" had no live container` } : {});
     }
     throw e;
   }
 }
 
-function cold(ctx: ActionContext, reason: ColdReason, n: { notice?: string }): WarmTry {
+function cold(ctx: ActionContext, reason: ColdReason, n: { notice?: string }): ColdTry {
   ctx.pools?.metrics?.miss(reason);
   return { kind: 'cold', reason, ...n };
 }

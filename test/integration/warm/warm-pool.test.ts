@@ -134,6 +134,21 @@ describe('warm pools', () => {
     await eventually('pool refilled', async () => (await idleMembers()).length === POOL_SIZE || undefined, 30_000);
   });
 
+  it('idle members removed by hand (or by another agent) are replaced, not counted as idle for ever', async () => {
+    await eventually('pool full', async () => (await idleMembers()).length === POOL_SIZE || undefined, 30_000);
+    const before = new Set((await idleMembers()).map((c) => c.id));
+    await Promise.all([...before].map((id) => engine.containers.remove(id, { force: true })));
+    // Refilled with new members by the sweep: before, the pool kept the vanished ids as idle and never refilled.
+    await eventually('pool refilled with new members', async () => {
+      const now = await idleMembers();
+      return (now.length === POOL_SIZE && now.every((c) => !before.has(c.id))) || undefined;
+    }, 30_000);
+    const r = await warmRun({ command: ['echo', 'again'] });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    assert.equal(r.warm, true, JSON.stringify(r));
+    assert.equal(r.stdout, 'again\n');
+  });
+
   it('two deliveries of one request id: one run, the other is told it already ran', async () => {
     const sink = await client.collect(`warm-${runId}-dup`);
     const body = { image: TEST_IMAGE, response_channel: `warm-${runId}-dup`, labels, request_id: `dup-${runId}`, command: ['sh', '-c', 'sleep 2; echo once'] };
