@@ -27,7 +27,8 @@ export interface StoredReply {
   body: string;
   messageId?: string;
   correlationId?: string;
-  headers?: Record<string, string>;
+  /** Declare the channel (durable) before publishing. */
+  declare?: boolean;
 }
 
 export type ClaimResult =
