@@ -32,8 +32,8 @@ export interface StoredReply {
 }
 
 export type ClaimResult =
-  /** Yours to run. */
-  | { kind: 'claimed'; lease: RunLease }
+  /** Yours to run; `previousHolder` names who held it before (attempt 2 and up). */
+  | { kind: 'claimed'; lease: RunLease; previousHolder?: string }
   /** Another agent's run (or this agent's own, still going) whose lease is alive: do not start it. */
   | { kind: 'held'; heldBy: string; attempt: number; remainingMs: number }
   /** Finished and its reply confirmed sent: nothing is owed. */

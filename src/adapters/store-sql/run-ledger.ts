@@ -63,7 +63,7 @@ export class SqlRunLedger implements RunLedger {
         [...keyParams(key), owner, leaseMs, d.newAttempt ? 1 : 0],
       );
       const lease = { key, owner, fence: num(taken!.fence), attempt: num(taken!.attempt) };
-      if (d.newAttempt) return { kind: 'claimed', lease };
+      if (d.newAttempt) return { kind: 'claimed', lease, ...(view.holder !== null ? { previousHolder: view.holder } : {}) };
       return { kind: 'unsent', lease, replies: (taken!.replies ?? null) as StoredReply[] | null };
     });
   }

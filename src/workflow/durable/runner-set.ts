@@ -9,6 +9,7 @@ import type { Transport } from '../../ports/transport.js';
 import type { Logger } from '../../util/log.js';
 import { RunTaskRunner } from './run-task.js';
 import type { TaskRunner } from './tasks.js';
+import { LedgerGuardedRunner, type TaskLedgerDeps } from './task-ledger.js';
 
 export interface RunnerDeps {
   engine: ContainerEngine;
@@ -23,13 +24,16 @@ export interface RunnerDeps {
   labels?: Record<string, string>;
   /** Remove task containers once their results are committed (default true). */
   remove?: boolean;
+  /** Executors on several engines sharing one store: task starts are claimed in the run ledger (task-ledger.ts). */
+  taskLedger?: TaskLedgerDeps;
 }
 
 export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
+  const guard = (r: TaskRunner): TaskRunner => (d.taskLedger ? new LedgerGuardedRunner(r, d.taskLedger) : r);
   return {
-    'bosun:run': new RunTaskRunner({
+    'bosun:run': guard(new RunTaskRunner({
       engine: d.engine, policy: d.policy, log: d.log,
       ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}), ...(d.remove !== undefined ? { remove: d.remove } : {}),
-    }),
+    })),
   };
 }
