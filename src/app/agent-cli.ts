@@ -8,6 +8,7 @@ import { DEFAULT_BROKER_URL, createTransport } from '../adapters/transport-facto
 import type { InboundMessage, Transport } from '../ports/transport.js';
 import { createLogger, silentLogger } from '../util/log.js';
 import { startAgentProcess, type AgentProcessOptions } from './agent-process.js';
+import type { LedgerMode } from './run-ledger-setup.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -21,9 +22,9 @@ function positiveNumber(v: string): number {
   return n;
 }
 
-function onOff(v: string): boolean {
-  if (v !== 'on' && v !== 'off') throw new InvalidArgumentError('expected on or off');
-  return v === 'on';
+function ledgerMode(v: string): LedgerMode {
+  if (v !== 'auto' && v !== 'on' && v !== 'off') throw new InvalidArgumentError('expected auto, on or off');
+  return v;
 }
 
 function brokerUrl(opt: string | undefined): string {
@@ -46,7 +47,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--max-body-bytes <n>', 'larger message bodies are parked (message_too_large) without being decoded', positiveInt, 1024 * 1024)
     .option('--max-attempts <n>', 'deliveries for retryable failures before a message is parked (redelivery_limit)', positiveInt, 5)
     .option('--store <url>', 'postgres://… shared by many agents (run ledger), or a PGlite directory; default: embedded PGlite in the state dir (env BOSUN_STORE_URL)')
-    .option('--ledger <on|off>', 'run ledger: a request id claimed by one agent is not started by another while its lease lives', onOff, true)
+    .option('--ledger <auto|on|off>', 'run ledger: a request id claimed by one agent is not started by another while its lease lives; auto = on with a postgres:// store', ledgerMode, 'auto')
     .option('--ledger-lease-seconds <n>', 'run ledger lease, renewed while the run goes on', positiveNumber, 30)
     .option('--agent-name <name>', 'this agent in the run ledger (default <hostname>-<pid>-<random>)')
     .option('--pretty', 'human-readable logs instead of JSON')
@@ -54,7 +55,7 @@ export function registerAgentCommands(program: Command): void {
     .action(async (opts: {
       broker?: string; concurrency: number; policy?: string; pools?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
       maxBodyBytes: number; maxAttempts: number;
-      store?: string; ledger: boolean; ledgerLeaseSeconds: number; agentName?: string;
+      store?: string; ledger: LedgerMode; ledgerLeaseSeconds: number; agentName?: string;
       pretty?: boolean; logLevel: string;
     }) => {
       const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
@@ -175,7 +176,7 @@ async function firstMessage(transport: Transport, channel: string, ephemeral: bo
   };
 }
 
-function ledgerOptions(opts: { store?: string; ledger: boolean; ledgerLeaseSeconds: number; agentName?: string }): Pick<AgentProcessOptions, 'storeUrl' | 'ledger' | 'ledgerLeaseMs' | 'agentName'> {
+function ledgerOptions(opts: { store?: string; ledger: LedgerMode; ledgerLeaseSeconds: number; agentName?: string }): Pick<AgentProcessOptions, 'storeUrl' | 'ledger' | 'ledgerLeaseMs' | 'agentName'> {
   const storeUrl = opts.store ?? process.env.BOSUN_STORE_URL;
   return {
     ledger: opts.ledger,

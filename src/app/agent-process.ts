@@ -19,7 +19,7 @@ import { startStatusServer } from './http-status.js';
 import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
-import { openAgentLedger } from './run-ledger-setup.js';
+import { openAgentLedger, type LedgerMode } from './run-ledger-setup.js';
 
 export interface AgentProcessOptions {
   brokerUrl: string;
@@ -41,8 +41,8 @@ export interface AgentProcessOptions {
   extraActions?: Action[];
   /** The store: postgres://… (shared by many agents) or a PGlite directory; the run ledger's default is <state dir>/ledger. */
   storeUrl?: string;
-  /** Run ledger on (default) or off. */
-  ledger?: boolean;
+  /** Run ledger: auto (default: on with a postgres:// store), on (also embedded), off. */
+  ledger?: LedgerMode;
   /** Run ledger lease (default 30 s), renewed while the run goes on. */
   ledgerLeaseMs?: number;
   /** This agent's name in the run ledger (default <hostname>-<pid>-<random>). */
@@ -74,7 +74,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const ledger = await openAgentLedger({
     stateDir, log: o.log.child({ part: 'ledger' }),
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}),
-    ...(o.ledger !== undefined ? { enabled: o.ledger } : {}),
+    ...(o.ledger !== undefined ? { mode: o.ledger } : {}),
     ...(o.ledgerLeaseMs ? { leaseMs: o.ledgerLeaseMs } : {}),
     ...(o.agentName ? { agentName: o.agentName } : {}),
   });
