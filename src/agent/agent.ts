@@ -15,6 +15,7 @@ import type { MessageFacts, PipelineDeps, RunHooks } from '../pipeline/context.j
 import { publisherOf } from '../pipeline/border.js';
 import { RunQuotas } from '../pipeline/quotas.js';
 import { runAction } from '../pipeline/run-action.js';
+import type { LedgerDeps } from '../pipeline/ledger.js';
 import { sleep } from '../util/abort.js';
 import type { Logger } from '../util/log.js';
 import { RESUME_HEADER, attemptsOf, copyOptions, trustsOwnHeaders } from './copies.js';
@@ -44,6 +45,8 @@ export interface AgentOptions {
   json5MaxBytes?: number;
   /** Deliveries a message gets for retryable failures before it is parked as redelivery_limit (default 5). */
   maxAttempts?: number;
+  /** Run ledger shared with other agents (bosun agent --store). */
+  ledger?: LedgerDeps;
 }
 
 interface InFlight {
@@ -75,6 +78,7 @@ export class Agent {
       ...(o.json5MaxBytes !== undefined ? { json5MaxBytes: o.json5MaxBytes } : {}),
       ...(o.maxAttempts !== undefined ? { maxAttempts: o.maxAttempts } : {}),
       ...(o.pools ? { pools: o.pools } : {}),
+      ...(o.ledger ? { ledger: o.ledger } : {}),
     };
     this.settler = new Settler({
       transport: o.transport,

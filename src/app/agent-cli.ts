@@ -7,12 +7,24 @@ import { Command, InvalidArgumentError } from 'commander';
 import { DEFAULT_BROKER_URL, createTransport } from '../adapters/transport-factory.js';
 import type { InboundMessage, Transport } from '../ports/transport.js';
 import { createLogger, silentLogger } from '../util/log.js';
-import { startAgentProcess } from './agent-process.js';
+import { startAgentProcess, type AgentProcessOptions } from './agent-process.js';
+import type { LedgerMode } from './run-ledger-setup.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('expected a positive integer');
   return n;
+}
+
+function positiveNumber(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError('expected a positive number');
+  return n;
+}
+
+function ledgerMode(v: string): LedgerMode {
+  if (v !== 'auto' && v !== 'on' && v !== 'off') throw new InvalidArgumentError('expected auto, on or off');
+  return v;
 }
 
 function brokerUrl(opt: string | undefined): string {
@@ -34,11 +46,16 @@ export function registerAgentCommands(program: Command): void {
     .option('--checkpoint-minutes <n>', 'republish-and-ack runs still going after this long (consumer timeout guard)', Number, 25)
     .option('--max-body-bytes <n>', 'larger message bodies are parked (message_too_large) without being decoded', positiveInt, 1024 * 1024)
     .option('--max-attempts <n>', 'deliveries for retryable failures before a message is parked (redelivery_limit)', positiveInt, 5)
+    .option('--store <url>', 'postgres://… shared by many agents (run ledger), or a PGlite directory; default: embedded PGlite in the state dir (env BOSUN_STORE_URL)')
+    .option('--ledger <auto|on|off>', 'run ledger: a request id claimed by one agent is not started by another while its lease lives; auto = on with a postgres:// store', ledgerMode, 'auto')
+    .option('--ledger-lease-seconds <n>', 'run ledger lease, renewed while the run goes on', positiveNumber, 30)
+    .option('--agent-name <name>', 'this agent in the run ledger (default <hostname>-<pid>-<random>)')
     .option('--pretty', 'human-readable logs instead of JSON')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: {
       broker?: string; concurrency: number; policy?: string; pools?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
       maxBodyBytes: number; maxAttempts: number;
+      store?: string; ledger: LedgerMode; ledgerLeaseSeconds: number; agentName?: string;
       pretty?: boolean; logLevel: string;
     }) => {
       const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
@@ -55,6 +72,7 @@ export function registerAgentCommands(program: Command): void {
         ...(opts.pools ? { poolsFile: opts.pools } : {}),
         ...(opts.http ? { http: opts.http } : {}),
         ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+        ...ledgerOptions(opts),
       });
       let stopping = false;
       const shutdown = (sig: string) => {
@@ -155,5 +173,15 @@ async function firstMessage(transport: Transport, channel: string, ephemeral: bo
       clearTimeout(timer);
       void sub.cancel();
     }),
+  };
+}
+
+function ledgerOptions(opts: { store?: string; ledger: LedgerMode; ledgerLeaseSeconds: number; agentName?: string }): Pick<AgentProcessOptions, 'storeUrl' | 'ledger' | 'ledgerLeaseMs' | 'agentName'> {
+  const storeUrl = opts.store ?? process.env.BOSUN_STORE_URL;
+  return {
+    ledger: opts.ledger,
+    ledgerLeaseMs: Math.round(opts.ledgerLeaseSeconds * 1000),
+    ...(storeUrl ? { storeUrl } : {}),
+    ...(opts.agentName ? { agentName: opts.agentName } : {}),
   };
 }

@@ -19,6 +19,7 @@ import { startStatusServer } from './http-status.js';
 import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
+import { openAgentLedger, type LedgerMode } from './run-ledger-setup.js';
 
 export interface AgentProcessOptions {
   brokerUrl: string;
@@ -38,6 +39,14 @@ export interface AgentProcessOptions {
   maxAttempts?: number;
   /** Further channels (made with defineAction). */
   extraActions?: Action[];
+  /** The store: postgres://… (shared by many agents) or a PGlite directory; the run ledger's default is <state dir>/ledger. */
+  storeUrl?: string;
+  /** Run ledger: auto (default: on with a postgres:// store), on (also embedded), off. */
+  ledger?: LedgerMode;
+  /** Run ledger lease (default 30 s), renewed while the run goes on. */
+  ledgerLeaseMs?: number;
+  /** This agent's name in the run ledger (default <hostname>-<pid>-<random>). */
+  agentName?: string;
   log: Logger;
 }
 
@@ -62,6 +71,13 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
   const metrics = createAgentMetrics();
   const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry }) : undefined;
+  const ledger = await openAgentLedger({
+    stateDir, log: o.log.child({ part: 'ledger' }),
+    ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}),
+    ...(o.ledger !== undefined ? { mode: o.ledger } : {}),
+    ...(o.ledgerLeaseMs ? { leaseMs: o.ledgerLeaseMs } : {}),
+    ...(o.agentName ? { agentName: o.agentName } : {}),
+  });
   const transport = await createTransport(o.brokerUrl, o.log);
   if (policy.users && transport.kind === 'redis') {
     // Redis hands consumers no publisher identity: a policy naming users could only refuse everything.
@@ -83,6 +99,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     ...(o.maxBodyBytes ? { maxBodyBytes: o.maxBodyBytes } : {}),
     ...(o.maxAttempts ? { maxAttempts: o.maxAttempts } : {}),
     ...(pools ? { pools } : {}),
+    ...(ledger ? { ledger: ledger.deps } : {}),
   });
   await monitors.start();
   await pools?.start();
@@ -105,6 +122,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
       await pools?.stop();
       await http?.close();
       await transport.close();
+      await ledger?.close();
     },
   };
 }

@@ -15,6 +15,8 @@ export interface ReplyEnvelope {
   ok: boolean;
   action: string;
   request_id: string;
+  /** Run ledger: which start of this request this is, present from 2 on (another agent started it before, and its lease expired). */
+  attempt?: number;
   container?: { id?: string; name?: string };
   exit_code?: number;
   stdout?: string;

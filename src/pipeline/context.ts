@@ -13,6 +13,7 @@ import type { PublishOptions } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
 import type { RunQuotas } from './quotas.js';
 import type { OutboundReply } from './reply.js';
+import type { LedgerDeps } from './ledger.js';
 
 /** Built once per process. */
 export interface PipelineDeps {
@@ -36,6 +37,8 @@ export interface PipelineDeps {
   maxAttempts?: number;
   /** Warm pools (bosun agent --pools) that attached runs may use. */
   pools?: WarmPools;
+  /** Run ledger: runs are claimed by request id before they start (src/pipeline/ledger.ts). */
+  ledger?: LedgerDeps;
 }
 
 /** What the transport says of a message beyond its body; an in-process caller may give none of it. */

@@ -1,7 +1,7 @@
 /**
  * Pure: what becomes of a message whose handling failed. Retryable failures are handed back
  * (with an attempt count, since classic queues count nothing) until maxAttempts, then parked;
- * an engine outage is not the message's fault and is not counted. Anything else is parked on
+ * an engine or store (run ledger) outage is not the message's fault and is not counted. Anything else is parked on
  * the errors channel and answered with an error envelope.
  */
 import { errorOf } from '../domain/envelope.js';
@@ -29,7 +29,8 @@ export function planFailure(ctx: RunContext, m: FailedMessage, err: BosunError):
   // Shutting down: hand the work back to the broker; the container keeps running and is found again.
   if (err.retryable && ctx.signal.aborted) return { requestId, durationMs, settle: { kind: 'requeue', delayMs: 0 }, error: errorOf(err) };
   if (err.retryable) {
-    const counted = err.code !== 'engine_unavailable';
+    // An engine or store outage is not the message's fault.
+    const counted = err.code !== 'engine_unavailable' && err.code !== 'store_error';
     const attempts = (facts.attempts ?? 0) + (counted ? 1 : 0);
     const max = ctx.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
     if (!counted || attempts < max) {

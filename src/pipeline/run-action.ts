@@ -15,6 +15,7 @@ import { decodeBody } from './decode.js';
 import { planFailure } from './failure.js';
 import { planProgress, planReplies, publishOptionsOf, successEnvelope, type ReplyPaths } from './reply.js';
 import { identify, type RequestIdentity } from './request-id.js';
+import { claimRun, finishRun } from './ledger.js';
 
 export type MessageBody = Buffer | string | Record<string, unknown>;
 
@@ -50,27 +51,40 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
     paths = { ...paths, format: accepted.format };
     if (accepted.replyChannel) paths.responseChannel = accepted.replyChannel;
     else if (action.delivery.replies === 'reply_to') delete paths.responseChannel;
-    // Policy (quotas), then handle.
-    const outcome = await handle(ctx, channel, accepted, who, policy, paths);
-    const envelope = successEnvelope(channel, who.id, outcome, ctx.clock.now() - started);
-    return {
-      requestId,
-      durationMs: envelope.duration_ms,
-      envelope,
-      status: envelope.ok ? 'ok' : 'failed',
-      settle: { kind: 'reply', replies: planReplies(envelope, paths) },
-      ...(outcome.afterSettle ? { afterSettle: outcome.afterSettle } : {}),
-      onPublishError: failed,
-    };
+    // Run ledger: a run another agent holds is not started here; one already done is not run again.
+    // An id-less message got a fresh random id, which no other delivery can match: it has no row.
+    const gate = accepted.runKind && ctx.ledger && who.explicit
+      ? await claimRun(ctx, ctx.ledger, { channel, publisher: facts.publisher ?? '', requestId: who.id }, started)
+      : undefined;
+    if (gate?.kind === 'settled') return gate.result;
+    const attempt = gate?.lease.attempt ?? 1;
+    let result: RunResult;
+    try {
+      // Policy (quotas), then handle.
+      const outcome = await handle(ctx, channel, accepted, who, policy, paths, attempt);
+      const envelope = { ...successEnvelope(channel, who.id, outcome, ctx.clock.now() - started), ...(attempt > 1 ? { attempt } : {}) };
+      result = {
+        requestId,
+        durationMs: envelope.duration_ms,
+        envelope,
+        status: envelope.ok ? 'ok' : 'failed',
+        settle: { kind: 'reply', replies: planReplies(envelope, paths) },
+        ...(outcome.afterSettle ? { afterSettle: outcome.afterSettle } : {}),
+        onPublishError: failed,
+      };
+    } catch (e) {
+      result = failed(e);
+    }
+    return gate && ctx.ledger ? await finishRun(ctx, ctx.ledger, gate.lease, gate.keepAlive.stop(), result) : result;
   } catch (e) {
     return failed(e);
   }
 }
 
-async function handle(ctx: RunContext, channel: string, accepted: AcceptedMessage, who: RequestIdentity, policy: Policy, paths: ReplyPaths): Promise<ActionOutcome> {
+async function handle(ctx: RunContext, channel: string, accepted: AcceptedMessage, who: RequestIdentity, policy: Policy, paths: ReplyPaths, attempt: number): Promise<ActionOutcome> {
   const facts = ctx.message ?? {};
-  // The agent's own copies (checkpoints, retries) are repeats of a run already admitted.
-  const repeat = Boolean(facts.redelivered) || (Boolean(facts.ownCopy) && (Boolean(facts.resumed) || (facts.attempts ?? 0) > 0));
+  // The agent's own copies (checkpoints, retries) and a run another agent started before (attempt 2+) are repeats of a run already admitted.
+  const repeat = attempt > 1 || Boolean(facts.redelivered) || (Boolean(facts.ownCopy) && (Boolean(facts.resumed) || (facts.attempts ?? 0) > 0));
   const release = accepted.runKind ? await ctx.quotas.admit(policy.quotas, facts.publisher, who.id, accepted.runKind, repeat) : () => undefined;
   const ended = ctx.hooks?.started?.(who.id);
   let seq = 0;

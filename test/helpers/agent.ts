@@ -54,7 +54,7 @@ export async function startTestAgent(
 const repoRoot = join(import.meta.dirname, '..', '..');
 
 /** `bosun agent` as a child process (so a test can SIGKILL it). Resolves once it logs "ready". */
-export async function spawnAgent(args: string[], env: Record<string, string> = {}): Promise<ChildProcess> {
+export async function spawnAgent(args: string[], env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'agent', ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
@@ -62,7 +62,7 @@ export async function spawnAgent(args: string[], env: Record<string, string> = {
   });
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`agent did not start: ${out}`)), 30_000);
+    const t = setTimeout(() => reject(new Error(`agent did not start: ${out}`)), readyTimeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('"msg":"ready"')) {

@@ -84,7 +84,22 @@ async function openPglite(location: string): Promise<SqlDb> {
   return {
     kind: 'pglite',
     query: (sql, params) => run(db, sql, params),
-    tx: (fn) => db.transaction((t) => fn({ query: (sql, params) => run(t, sql, params) })),
+    async tx(fn) {
+      // What fn throws passes as it is; PGlite's own failures (closed, aborted) become store errors.
+      let fromFn = false;
+      try {
+        return await db.transaction(async (t) => {
+          try {
+            return await fn({ query: (sql, params) => run(t, sql, params) });
+          } catch (e) {
+            fromFn = true;
+            throw e;
+          }
+        });
+      } catch (e) {
+        throw fromFn ? e : storeError(e);
+      }
+    },
     close: () => db.close(),
   };
 }

@@ -12,6 +12,7 @@ import { RunTaskRunner } from './run-task.js';
 import { ServiceTaskRunner } from './service-task.js';
 import { StackTaskRunner } from './stack-task.js';
 import type { TaskRunner } from './tasks.js';
+import { LedgerGuardedRunner, type TaskLedgerDeps } from './task-ledger.js';
 
 export interface RunnerDeps {
   engine: ContainerEngine;
@@ -26,14 +27,17 @@ export interface RunnerDeps {
   labels?: Record<string, string>;
   /** Remove task containers once their results are committed (default true). */
   remove?: boolean;
+  /** Executors on several engines sharing one store: task starts are claimed in the run ledger (task-ledger.ts). */
+  taskLedger?: TaskLedgerDeps;
 }
 
 export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
+  const guard = (r: TaskRunner): TaskRunner => (d.taskLedger ? new LedgerGuardedRunner(r, d.taskLedger) : r);
   return {
-    'bosun:run': new RunTaskRunner({
+    'bosun:run': guard(new RunTaskRunner({
       engine: d.engine, policy: d.policy, log: d.log,
       ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}), ...(d.remove !== undefined ? { remove: d.remove } : {}),
-    }),
+    })),
     'bosun:publish': new PublishTaskRunner(d.transport),
     'bosun:stack': new StackTaskRunner({ engine: d.engine, policy: d.policy, log: d.log, ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}) }),
     'bosun:service': new ServiceTaskRunner({ ...(d.cluster ? { cluster: d.cluster } : {}), ...(d.clock ? { clock: d.clock } : {}) }),

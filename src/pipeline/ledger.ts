@@ -1,0 +1,131 @@
+/**
+ * The run-ledger step of runAction: a message whose action starts a run claims its request id
+ * first. Another agent's live lease hands the message back (requeue, not counted: the
+ * redelivery limit never parks it for waiting); a finished run is acked without a second
+ * reply, or its stored replies are sent when their first sending was never confirmed.
+ * While the run goes on its lease is renewed; the reply is stored (finish) before it is
+ * published, and confirmed after.
+ */
+import type { RunKey, RunLease, RunLedger, StoredReply } from '../ports/run-ledger.js';
+import type { Logger } from '../util/log.js';
+import type { RunContext, RunResult } from './context.js';
+import type { OutboundReply } from './reply.js';
+
+export interface LedgerDeps {
+  ledger: RunLedger;
+  /** This agent's name in the ledger (unique per process). */
+  owner: string;
+  leaseMs: number;
+}
+
+export const DEFAULT_LEASE_MS = 30_000;
+
+/** How long a held message waits before it is handed back (the broker gives it straight back when no one else takes it). */
+const HELD_DELAY_MIN_MS = 100;
+const HELD_DELAY_MAX_MS = 2_000;
+
+export type Gate =
+  | { kind: 'run'; lease: RunLease; keepAlive: KeepAlive }
+  | { kind: 'settled'; result: RunResult };
+
+export interface KeepAlive {
+  /** Stops renewing; true when the lease was seen lost meanwhile. */
+  stop(): boolean;
+}
+
+export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, started: number): Promise<Gate> {
+  const { requestId } = key;
+  const durationMs = (): number => ctx.clock.now() - started;
+  const c = await d.ledger.claim(key, d.owner, d.leaseMs);
+  switch (c.kind) {
+    case 'claimed':
+      return { kind: 'run', lease: c.lease, keepAlive: keepAlive(d, c.lease, ctx.log) };
+    case 'held': {
+      const delayMs = Math.min(HELD_DELAY_MAX_MS, Math.max(HELD_DELAY_MIN_MS, c.remainingMs));
+      ctx.log.info({ requestId, heldBy: c.heldBy, attempt: c.attempt, remainingMs: c.remainingMs }, 'run held by another agent; handed back until its lease ends');
+      return { kind: 'settled', result: { requestId, durationMs: durationMs(), status: 'requeued', settle: { kind: 'requeue', delayMs } } };
+    }
+    case 'done':
+      ctx.log.info({ requestId, attempt: c.attempt }, 'run already done and answered; acked without a second reply');
+      return { kind: 'settled', result: { requestId, durationMs: durationMs(), settle: { kind: 'ack' } } };
+    case 'unsent': {
+      if (c.replies === null) {
+        ctx.log.warn({ requestId }, 'run done but its reply was never confirmed, and it was too large to keep: not re-sent');
+        await d.ledger.confirm(c.lease);
+        return { kind: 'settled', result: { requestId, durationMs: durationMs(), settle: { kind: 'ack' } } };
+      }
+      ctx.log.info({ requestId, attempt: c.lease.attempt }, 'run done but its reply was never confirmed; sending the stored reply');
+      const replies = c.replies.map((r) => outboundOf(r, requestId));
+      return {
+        kind: 'settled',
+        result: {
+          requestId, durationMs: durationMs(), settle: { kind: 'reply', replies },
+          afterSettle: () => d.ledger.confirm(c.lease),
+          // The lease runs out and the next delivery tries again.
+          onPublishError: () => ({ requestId, durationMs: durationMs(), settle: { kind: 'requeue', delayMs: HELD_DELAY_MAX_MS } }),
+        },
+      };
+    }
+  }
+}
+
+/** After the handler: the replies are stored before they are published; a holder fenced out meanwhile sends nothing. */
+export async function finishRun(ctx: RunContext, d: LedgerDeps, lease: RunLease, lost: boolean, result: RunResult): Promise<RunResult> {
+  const { requestId } = lease.key;
+  if (result.settle.kind !== 'reply') {
+    await d.ledger.release(lease).catch((e: unknown) => ctx.log.warn({ err: (e as Error).message, requestId }, 'could not release the run ledger claim; it ends with its lease'));
+    return result;
+  }
+  let stored: boolean;
+  try {
+    stored = await d.ledger.finish(lease, result.settle.replies);
+  } catch (e) {
+    // The reply is owed either way; acked after it, the message is not delivered again.
+    ctx.log.error({ err: (e as Error).message, requestId }, 'could not record the finished run in the ledger; replying anyway');
+    return result;
+  }
+  if (!stored) {
+    ctx.log.warn({ requestId, attempt: lease.attempt, renewalLost: lost }, 'run ledger lease lost during the run: another agent took the request over; this reply is dropped');
+    return { requestId, durationMs: result.durationMs, settle: { kind: 'ack' } };
+  }
+  const after = result.afterSettle;
+  return {
+    ...result,
+    afterSettle: async () => {
+      await d.ledger.confirm(lease);
+      if (after) await after();
+    },
+  };
+}
+
+function keepAlive(d: LedgerDeps, lease: RunLease, log: Logger): KeepAlive {
+  let lost = false;
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy || lost) return;
+    busy = true;
+    d.ledger.renew(lease, d.leaseMs).then(
+      (ok) => {
+        if (!ok) {
+          lost = true;
+          log.warn({ requestId: lease.key.requestId }, 'run ledger lease lost while the run goes on');
+        }
+      },
+      (e: unknown) => log.warn({ err: (e as Error).message, requestId: lease.key.requestId }, 'run ledger lease renewal failed; retrying'),
+    ).finally(() => (busy = false));
+  }, Math.max(50, Math.floor(d.leaseMs / 3)));
+  timer.unref();
+  return {
+    stop() {
+      clearInterval(timer);
+      return lost;
+    },
+  };
+}
+
+function outboundOf(r: StoredReply, requestId: string): OutboundReply {
+  return {
+    channel: r.channel, body: r.body, messageId: r.messageId ?? requestId, declare: r.declare ?? false,
+    ...(r.correlationId !== undefined ? { correlationId: r.correlationId } : {}),
+  };
+}
