@@ -34,11 +34,15 @@ export function registerAgentCommands(program: Command): void {
     .option('--checkpoint-minutes <n>', 'republish-and-ack runs still going after this long (consumer timeout guard)', Number, 25)
     .option('--max-body-bytes <n>', 'larger message bodies are parked (message_too_large) without being decoded', positiveInt, 1024 * 1024)
     .option('--max-attempts <n>', 'deliveries for retryable failures before a message is parked (redelivery_limit)', positiveInt, 5)
+    .option('--store <url>', 'workflow store: postgres://… (shared by agents) or a PGlite directory (default <state-dir>/workflows)')
+    .option('--name <name>', "this agent's stable name (workflow leases are held under it; default hostname + state dir hash)")
+    .option('--no-workflows', 'no workflow store, executor or workflow.* channels')
     .option('--pretty', 'human-readable logs instead of JSON')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: {
       broker?: string; concurrency: number; policy?: string; pools?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
       maxBodyBytes: number; maxAttempts: number;
+      store?: string; name?: string; workflows: boolean;
       pretty?: boolean; logLevel: string;
     }) => {
       const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
@@ -55,6 +59,9 @@ export function registerAgentCommands(program: Command): void {
         ...(opts.pools ? { poolsFile: opts.pools } : {}),
         ...(opts.http ? { http: opts.http } : {}),
         ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
+        ...(opts.store ? { storeUrl: opts.store } : {}),
+        ...(opts.name ? { name: opts.name } : {}),
+        workflows: opts.workflows,
       });
       let stopping = false;
       const shutdown = (sig: string) => {

@@ -19,6 +19,7 @@ import { startStatusServer } from './http-status.js';
 import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
+import { openAgentWorkflows } from './agent-workflows.js';
 
 export interface AgentProcessOptions {
   brokerUrl: string;
@@ -38,6 +39,14 @@ export interface AgentProcessOptions {
   maxAttempts?: number;
   /** Further channels (made with defineAction). */
   extraActions?: Action[];
+  /** The store: `postgres://…` (shared by agents) or a PGlite directory; default `<stateDir>/workflows` for workflows. */
+  storeUrl?: string;
+  /** This agent's stable name (workflow leases are held under it); default hostname + a hash of the state dir. */
+  name?: string;
+  /** false: no workflow store, executor or workflow.* channels (default true). */
+  workflows?: boolean;
+  /** Labels on every workflow task container (tests label what they make). */
+  workflowTaskLabels?: Record<string, string>;
   log: Logger;
 }
 
@@ -75,7 +84,12 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     stateFile: join(stateDir, 'monitors.json'),
     notify: (channel, notice) => transport.publish(channel, JSON.stringify(notice), { declare: true }),
   });
-  const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(o.extraActions ? { extra: o.extraActions } : {}) });
+  const workflows = o.workflows === false ? undefined : await openAgentWorkflows({
+    stateDir, engine, policy, transport, clock: systemClock, log: o.log,
+    ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}), ...(o.workflowTaskLabels ? { taskLabels: o.workflowTaskLabels } : {}),
+  });
+  const extra = [...(o.extraActions ?? []), ...(workflows?.actions ?? [])];
+  const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(extra.length ? { extra } : {}) });
   const agent = new Agent({
     transport, engine, registry, policy, clock: systemClock, log: o.log, metrics, concurrency: o.concurrency,
     ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),
@@ -87,6 +101,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   await monitors.start();
   await pools?.start();
   const monitorGauge = setInterval(() => metrics.monitors.set(monitors.size), 1000);
+  workflows?.start();
   await agent.start();
   const http = o.http
     ? await startStatusServer(o.http, metrics.registry, () => ({
@@ -101,6 +116,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     async stop() {
       clearInterval(monitorGauge);
       await agent.stop();
+      await workflows?.stop();
       await monitors.stop();
       await pools?.stop();
       await http?.close();

@@ -161,4 +161,13 @@ export interface WorkflowStore {
 
   /** One transition, all or nothing; throws LeaseLostError when the lease is not current. */
   commit(lease: ExecutionLease, t: Transition): Promise<void>;
+
+  /**
+   * Ended executions with a reply path whose end reply is not yet marked sent and not claimed
+   * by anyone now (or whose claim expired): each is claimed for `claimMs` and returned. `ids`
+   * limits the claim to those executions (the agent that just ended one).
+   */
+  claimEndReplies(claimMs: number, limit: number, ids?: string[]): Promise<ExecutionRecord[]>;
+  /** The end reply of this execution, as it ended under `fence`, went out. */
+  markEndReplySent(executionId: string, fence: number): Promise<void>;
 }

@@ -3,7 +3,11 @@
  * its registry when it runs workflows (src/app/agent-process.ts).
  */
 import type { WorkflowStore } from '../../ports/workflow-store.js';
+import { defineAction } from '../define.js';
 import type { Action } from '../types.js';
+import { workflowCancel, workflowPause, workflowRedrive, workflowResume } from './control.js';
+import { workflowDefine, workflowStart } from './define-start.js';
+import { workflowHistory, workflowList, workflowStatus } from './inspect.js';
 
 export interface WorkflowActionDeps {
   store: WorkflowStore;
@@ -11,6 +15,16 @@ export interface WorkflowActionDeps {
   kick(): void;
 }
 
-export function workflowActions(_deps: WorkflowActionDeps): Action[] {
-  return [];
+export function workflowActions(deps: WorkflowActionDeps): Action[] {
+  return [
+    defineAction(workflowDefine(deps)),
+    defineAction(workflowStart(deps)),
+    defineAction(workflowStatus(deps)),
+    defineAction(workflowHistory(deps)),
+    defineAction(workflowList(deps)),
+    defineAction(workflowCancel(deps)),
+    defineAction(workflowPause(deps)),
+    defineAction(workflowResume(deps)),
+    defineAction(workflowRedrive(deps)),
+  ];
 }

@@ -215,6 +215,26 @@ export class SqlWorkflowStore implements WorkflowStore {
       if (t.consumed && 'timer' in t.consumed) await q.query('DELETE FROM wf_timers WHERE execution_id = $1 AND token = $2', [lease.executionId, t.consumed.timer]);
     });
   }
+
+  async claimEndReplies(claimMs: number, limit: number, ids?: string[]): Promise<ExecutionRecord[]> {
+    const rows = await this.db.query(
+      `UPDATE wf_executions SET reply_claim_until = ${NOW_MS} + $1
+       WHERE id IN (
+         SELECT id FROM wf_executions
+         WHERE reply_to IS NOT NULL AND status IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED')
+           AND (reply_sent_fence IS NULL OR reply_sent_fence < fence)
+           AND (reply_claim_until IS NULL OR reply_claim_until < ${NOW_MS})
+           AND ($3::text[] IS NULL OR id = ANY($3::text[]))
+         ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [claimMs, limit, ids ?? null],
+    );
+    return rows.map(executionOf);
+  }
+
+  async markEndReplySent(executionId: string, fence: number): Promise<void> {
+    await this.db.query('UPDATE wf_executions SET reply_sent_fence = $2, reply_claim_until = NULL WHERE id = $1', [executionId, fence]);
+  }
 }
 
 function definitionOf(r: Row): DefinitionRecord {
