@@ -19,7 +19,7 @@ import { startStatusServer } from './http-status.js';
 import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
-import { openAgentWorkflows } from './agent-workflows.js';
+import { openAgentWorkflows, type AgentWorkflows } from './agent-workflows.js';
 
 export interface AgentProcessOptions {
   brokerUrl: string;
@@ -45,14 +45,14 @@ export interface AgentProcessOptions {
   name?: string;
   /** false: no workflow store, executor or workflow.* channels (default true). */
   workflows?: boolean;
-  /** Labels on every workflow task container (tests label what they make). */
-  workflowTaskLabels?: Record<string, string>;
   log: Logger;
 }
 
 export interface AgentProcess {
   agent: Agent;
   transport: Transport;
+  /** The workflow part, unless started with workflows: false. */
+  workflows?: Pick<AgentWorkflows, 'store' | 'executor' | 'owner'>;
   http?: FastifyInstance;
   stop(): Promise<void>;
 }
@@ -86,7 +86,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   });
   const workflows = o.workflows === false ? undefined : await openAgentWorkflows({
     stateDir, engine, policy, transport, clock: systemClock, log: o.log,
-    ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}), ...(o.workflowTaskLabels ? { taskLabels: o.workflowTaskLabels } : {}),
+    ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}),
   });
   const extra = [...(o.extraActions ?? []), ...(workflows?.actions ?? [])];
   const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(extra.length ? { extra } : {}) });
@@ -112,6 +112,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   return {
     agent,
     transport,
+    ...(workflows ? { workflows } : {}),
     ...(http ? { http } : {}),
     async stop() {
       clearInterval(monitorGauge);

@@ -32,11 +32,6 @@ export interface AgentWorkflowOptions {
   clock: Clock;
   log: Logger;
   cluster?: { url: string; token?: string };
-  /** Executor cadence (tests use short leases). */
-  leaseMs?: number;
-  pollMs?: number;
-  /** Labels on every task container (tests). */
-  taskLabels?: Record<string, string>;
 }
 
 export interface AgentWorkflows {
@@ -62,12 +57,10 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
     store, owner, clock: o.clock,
     runners: buildTaskRunners({
       engine: o.engine, policy: o.policy, log, clock: o.clock, transport: o.transport,
-      ...(o.cluster ? { cluster: o.cluster } : {}), ...(o.taskLabels ? { labels: o.taskLabels } : {}),
+      ...(o.cluster ? { cluster: o.cluster } : {}),
     }),
     onEnd: (rec) => replies.sendFor(rec),
     log: (msg) => log.info(msg),
-    ...(o.leaseMs ? { leaseMs: o.leaseMs } : {}),
-    ...(o.pollMs ? { pollMs: o.pollMs } : {}),
   });
   return {
     store, executor, owner,

@@ -30,6 +30,8 @@ export interface ExecutionRecord {
   state: ExecutionState | null;
   /** Where to reply when the execution ends (a broker channel), if anywhere. */
   replyTo?: Json;
+  /** With a replyTo: the end reply for the end it is in now went out (claimEndReplies / markEndReplySent). */
+  endReplySent?: boolean;
   leaseOwner?: string;
   /** Epoch milliseconds (the database's clock). */
   leaseUntil?: number;

@@ -34,7 +34,10 @@ function executionOf(r: Row): ExecutionRecord {
   if (name !== undefined) out.definitionName = name;
   const version = opt(r.definition_version, num);
   if (version !== undefined) out.definitionVersion = version;
-  if (r.reply_to !== null && r.reply_to !== undefined) out.replyTo = r.reply_to as Json;
+  if (r.reply_to !== null && r.reply_to !== undefined) {
+    out.replyTo = r.reply_to as Json;
+    out.endReplySent = r.reply_sent_fence !== null && r.reply_sent_fence !== undefined && num(r.reply_sent_fence) >= out.fence;
+  }
   const owner = opt(r.lease_owner, String);
   if (owner !== undefined) out.leaseOwner = owner;
   const until = opt(r.lease_until, num);
