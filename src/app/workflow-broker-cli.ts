@@ -176,9 +176,11 @@ async function start(c: BrokerClient, f: StartFlags, body: Record<string, unknow
   const progress = (line: string): void => void (f.quiet ? undefined : process.stderr.write(line + '\n'));
   progress(`[workflow] execution ${result.execution_id}`);
   let after = 0;
+  let end: Envelope | undefined;
   for (;;) {
-    // The end reply (sent to this client's reply queue) or the history's status says it ended.
-    const end = c.take(id);
+    // The end reply (sent to this client's reply queue) or the history's status says it ended;
+    // either way the history is read once more after it, so every state is shown first.
+    end ??= c.take(id);
     const page = await c.request('workflow.history', { execution_id: result.execution_id, after_seq: after, limit: 1000 }, f.timeout * 1000);
     if (!page?.ok) return failed('workflow.history', page);
     const h = page.result as { status: string; events: { seq: number; type: string; state?: string }[]; next_seq?: number };
@@ -187,8 +189,7 @@ async function start(c: BrokerClient, f: StartFlags, body: Record<string, unknow
     if (h.next_seq !== undefined) continue;
     const final = end?.result ?? (h.status !== 'RUNNING' ? await finalStatus(c, f, result.execution_id) : undefined);
     if (final) return printEnd(final as EndResult);
-    const late = await c.next(id, f.pollMs);
-    if (late?.result) return printEnd(late.result as EndResult);
+    end = await c.next(id, f.pollMs);
   }
 }
 
