@@ -5,6 +5,7 @@
  * request survives the crash of any agent and is applied exactly once.
  */
 import { BosunError } from '../../domain/errors.js';
+import { redriveTarget, RedriveRefused } from '../redrive.js';
 import type { ControlEvent, ExecutionRecord, ExecutionStatus, WorkflowStore } from '../../ports/workflow-store.js';
 
 const LIVE: readonly ExecutionStatus[] = ['RUNNING', 'PAUSED'];
@@ -37,6 +38,15 @@ export function resumeExecution(store: WorkflowStore, id: string): Promise<Execu
 }
 
 /** A FAILED, TIMED_OUT or ABORTED execution restarts at the top-level state that failed. */
-export function redriveExecution(store: WorkflowStore, id: string): Promise<ExecutionRecord> {
+export async function redriveExecution(store: WorkflowStore, id: string): Promise<ExecutionRecord> {
+  const before = await store.getExecution(id);
+  if (before?.state && REDRIVABLE.includes(before.status)) {
+    try {
+      redriveTarget(before.state);
+    } catch (e) {
+      if (e instanceof RedriveRefused) throw new BosunError('conflict', `cannot redrive execution "${id}": ${e.message}`, { field: 'execution_id', details: { status: before.status } });
+      throw e;
+    }
+  }
   return request(store, id, { type: 'Redrive' }, REDRIVABLE, 'redrive');
 }
