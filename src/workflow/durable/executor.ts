@@ -42,6 +42,8 @@ interface Held {
 
 export class DurableExecutor {
   private readonly held = new Map<string, Held>();
+  /** Tasks still running for executions this executor paused: handed back if it claims the execution again. */
+  private readonly parked = new Map<string, Held['tasks']>();
   private readonly clock: Clock;
   private readonly leaseMs: number;
   private readonly pollMs: number;
@@ -77,6 +79,8 @@ export class DurableExecutor {
       await this.o.store.releaseLease(h.lease).catch(() => undefined);
     }
     this.held.clear();
+    for (const tasks of this.parked.values()) for (const t of tasks.values()) t.detach.abort();
+    this.parked.clear();
   }
 
   /** Wakes the loop now (a new execution or event was posted in this process). */
@@ -123,7 +127,9 @@ export class DurableExecutor {
   private async adopt(lease: ExecutionLease): Promise<void> {
     const rec = await this.o.store.getExecution(lease.executionId);
     if (!rec) return;
-    const h: Held = { lease, state: rec.state, chain: Promise.resolve(), tasks: new Map(), dirty: true, paused: rec.status === 'PAUSED' };
+    const tasks = this.parked.get(lease.executionId) ?? new Map();
+    this.parked.delete(lease.executionId);
+    const h: Held = { lease, state: rec.state, chain: Promise.resolve(), tasks, dirty: true, paused: rec.status === 'PAUSED' };
     this.held.set(lease.executionId, h);
     const open = await this.o.store.openTasks(lease.executionId);
     await this.sweep(lease.executionId, new Set(open.map((t) => t.token)));
@@ -189,6 +195,7 @@ export class DurableExecutor {
   /** A paused execution with no control event left: let the lease go (a Cancel or Resume makes it claimable again). */
   private async park(h: Held): Promise<void> {
     this.held.delete(h.lease.executionId);
+    if (h.tasks.size) this.parked.set(h.lease.executionId, h.tasks);
     await this.o.store.releaseLease(h.lease);
     this.log(`${h.lease.executionId} paused (${h.tasks.size} running task(s) left to finish)`);
   }
@@ -253,6 +260,7 @@ export class DurableExecutor {
     };
     void run().then(async (out) => {
       h.tasks.delete(command.token);
+      if (h.tasks.size === 0 && this.parked.get(id) === h.tasks) this.parked.delete(id);
       if (ctl.cancel.signal.aborted || ctl.detach.signal.aborted) return;
       if ('dispatched' in out) { await this.o.store.markDispatched(id, command.token); return; }
       const ev: WorkflowEvent = out.ok ? { type: 'TaskSucceeded', token: command.token, output: out.output } : { type: 'TaskFailed', token: command.token, error: out.error, cause: out.cause };
