@@ -76,9 +76,9 @@ export async function endFrame(step: Step, frame: Frame, outcome: Outcome): Prom
   }
 }
 
-/** The failed top-level frame without what it was waiting on (a redrive starts the state afresh). */
+/** The failed top-level frame without what it was waiting on or its retries (a redrive starts the state afresh). */
 export function keptForRedrive(frame: Frame): Frame {
-  const kept: Frame = { ...frame };
+  const kept: Frame = { ...frame, retryCounts: [], retryCount: 0 };
   delete kept.waiting;
   return kept;
 }
