@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import type { ExecutionRecord, WorkflowStore } from '../../ports/workflow-store.js';
-import { cancelExecution, pauseExecution, redriveExecution, resumeExecution } from '../../workflow/durable/operations-stub.js';
+import { cancelExecution, pauseExecution, redriveExecution, resumeExecution } from '../../workflow/durable/operations.js';
 import type { ActionDefinition } from '../types.js';
 import { causeField, common, executionIdField, executionView } from './fields.js';
 import type { WorkflowActionDeps } from './index.js';

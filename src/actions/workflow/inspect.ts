@@ -64,7 +64,7 @@ function eventView(h: StoredHistoryEvent): Record<string, Json> {
   };
 }
 
-const STATUSES = ['RUNNING', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+const STATUSES = ['RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 const listSchema = z.strictObject({
   ...common,
   status: z.enum(STATUSES).optional(),

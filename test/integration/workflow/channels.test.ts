@@ -193,4 +193,40 @@ describe('workflow.* channels on the agent', () => {
     const again = await client.request('workflow.cancel', { execution_id: executionName });
     assert.equal((again.error as { code: string }).code, 'conflict');
   });
+  it('workflow.pause and workflow.resume: PAUSED, then RUNNING again; pausing a paused one is a conflict', async () => {
+    const executionName = `pause-${runId}`;
+    await client.request('workflow.start', { definition: { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 600, End: true } } }, execution_name: executionName });
+    const status = async (): Promise<string> => String(resultOf(await client.request('workflow.status', { execution_id: executionName })).status);
+    await eventually('waiting', async () => (await client.request('workflow.history', { execution_id: executionName })).result !== undefined && (await status()) === 'RUNNING');
+    assert.equal((await client.request('workflow.pause', { execution_id: executionName })).ok, true);
+    await eventually('paused', async () => (await status()) === 'PAUSED', 30_000);
+    const twice = await client.request('workflow.pause', { execution_id: executionName });
+    assert.deepEqual([(twice.error as { code: string }).code, (twice.error as { field: string }).field], ['conflict', 'execution_id']);
+    assert.equal((await client.request('workflow.resume', { execution_id: executionName })).ok, true);
+    await eventually('running again', async () => (await status()) === 'RUNNING', 30_000);
+    assert.equal((await client.request('workflow.cancel', { execution_id: executionName })).ok, true);
+    await eventually('aborted', async () => (await status()) === 'ABORTED', 30_000);
+  });
+
+  it('workflow.redrive: a failed execution runs again from the failed state and its new end gets a reply of its own', async () => {
+    const responseChannel = `wf-redrive-${runId}`;
+    const out = await client.collect(responseChannel);
+    const executionName = `redrive-${runId}`;
+    const timesOut = { StartAt: 'Slow', States: { Slow: { ...task('sleep 600', null), TimeoutSeconds: 1 } } };
+    await client.request('workflow.start', { definition: timesOut, execution_name: executionName, response_channel: responseChannel });
+    await eventually('first end reply', async () => out.messages.length === 1, 60_000);
+    assert.deepEqual(out.json()[0]?.result, { execution_id: executionName, status: 'FAILED', error: 'States.Timeout', cause: (out.json()[0]?.result as { cause: string }).cause });
+    const r = await client.request('workflow.redrive', { execution_id: executionName });
+    assert.equal(r.ok, true, JSON.stringify(r));
+    await eventually('second end reply', async () => out.messages.length === 2, 60_000);
+    assert.equal((out.json()[1]?.result as { status: string }).status, 'FAILED');
+    assert.notEqual(out.messages[1]?.messageId, out.messages[0]?.messageId, 'a new end, a new message id');
+    await eventually('reply marked sent', async () => (await agent.workflows!.store.getExecution(executionName))?.endReplySent === true);
+    await eventually('queue settled', async () => queuesSettled([responseChannel]));
+    assert.equal(out.messages.length, 2);
+    const h = resultOf(await client.request('workflow.history', { execution_id: executionName, limit: 1000 }));
+    assert.ok((h.events as { type: string }[]).some((e) => e.type === 'ExecutionRedriven'));
+    await out.stop();
+    await (client.transport as { deleteChannel?: (c: string) => Promise<void> }).deleteChannel?.(responseChannel);
+  });
 });
