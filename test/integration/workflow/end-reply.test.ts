@@ -71,7 +71,7 @@ describe('workflow end replies owed after a crash', () => {
     const id = `owed-${runId}`;
     await endedWithoutReply(store, [id], channel);
     const inbox = await client.collect(channel);
-    await agent(`a1-${runId}`);
+    const a1 = await agent(`a1-${runId}`);
     await eventually('reply sent and marked', async () => (await store.getExecution(id))?.endReplySent === true, 30_000);
     await eventually('queue settled', async () => queuesSettled([channel]));
     assert.equal(inbox.messages.length, 1);
@@ -81,6 +81,9 @@ describe('workflow end replies owed after a crash', () => {
     assert.equal(env.request_id, `req-${id}`);
     assert.deepEqual(env.result, { execution_id: id, status: 'SUCCEEDED', output: { done: true } });
     await inbox.stop();
+    // Its sweep would otherwise send the next test's replies before that test has set them up.
+    await a1.stop();
+    agents.splice(agents.indexOf(a1), 1);
     await (client.transport as { deleteChannel?: (c: string) => Promise<void> }).deleteChannel?.(channel);
   });
 
