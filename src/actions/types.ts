@@ -28,6 +28,9 @@ export interface ActionContext {
   channel: string;
   /** Who published the message (broker-validated user id), when the broker said; ctx.policy is already theirs. */
   publisher?: string;
+  /** The message's own reply path and correlation id, for a reply sent long after this one (a workflow's end). */
+  replyTo?: string;
+  correlationId?: string;
   /** Aborted on shutdown or when the action's timeout passes. */
   signal: AbortSignal;
   /** The agent's warm pools, when it was started with --pools. */

@@ -46,16 +46,17 @@ export function registerAgentCommands(program: Command): void {
     .option('--checkpoint-minutes <n>', 'republish-and-ack runs still going after this long (consumer timeout guard)', Number, 25)
     .option('--max-body-bytes <n>', 'larger message bodies are parked (message_too_large) without being decoded', positiveInt, 1024 * 1024)
     .option('--max-attempts <n>', 'deliveries for retryable failures before a message is parked (redelivery_limit)', positiveInt, 5)
-    .option('--store <url>', 'postgres://… shared by many agents (run ledger), or a PGlite directory; default: embedded PGlite in the state dir (env BOSUN_STORE_URL)')
+    .option('--store <url>', 'postgres://… shared by agents (workflows, run ledger), or a PGlite directory for workflows; default: embedded PGlite in <state-dir>/workflows (env BOSUN_STORE_URL)')
+    .option('--name <name>', "this agent's stable name (workflow leases are held under it; default hostname + state dir hash)")
+    .option('--no-workflows', 'no workflow store, executor or workflow.* channels')
     .option('--ledger <auto|on|off>', 'run ledger: a request id claimed by one agent is not started by another while its lease lives; auto = on with a postgres:// store', ledgerMode, 'auto')
     .option('--ledger-lease-seconds <n>', 'run ledger lease, renewed while the run goes on', positiveNumber, 30)
-    .option('--agent-name <name>', 'this agent in the run ledger (default <hostname>-<pid>-<random>)')
     .option('--pretty', 'human-readable logs instead of JSON')
     .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
     .action(async (opts: {
       broker?: string; concurrency: number; policy?: string; pools?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
       maxBodyBytes: number; maxAttempts: number;
-      store?: string; ledger: LedgerMode; ledgerLeaseSeconds: number; agentName?: string;
+      store?: string; name?: string; workflows: boolean; ledger: LedgerMode; ledgerLeaseSeconds: number;
       pretty?: boolean; logLevel: string;
     }) => {
       const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
@@ -73,6 +74,8 @@ export function registerAgentCommands(program: Command): void {
         ...(opts.http ? { http: opts.http } : {}),
         ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
         ...ledgerOptions(opts),
+        ...(opts.name ? { name: opts.name } : {}),
+        workflows: opts.workflows,
       });
       let stopping = false;
       const shutdown = (sig: string) => {
@@ -176,12 +179,11 @@ async function firstMessage(transport: Transport, channel: string, ephemeral: bo
   };
 }
 
-function ledgerOptions(opts: { store?: string; ledger: LedgerMode; ledgerLeaseSeconds: number; agentName?: string }): Pick<AgentProcessOptions, 'storeUrl' | 'ledger' | 'ledgerLeaseMs' | 'agentName'> {
+function ledgerOptions(opts: { store?: string; ledger: LedgerMode; ledgerLeaseSeconds: number }): Pick<AgentProcessOptions, 'storeUrl' | 'ledger' | 'ledgerLeaseMs'> {
   const storeUrl = opts.store ?? process.env.BOSUN_STORE_URL;
   return {
     ledger: opts.ledger,
     ledgerLeaseMs: Math.round(opts.ledgerLeaseSeconds * 1000),
     ...(storeUrl ? { storeUrl } : {}),
-    ...(opts.agentName ? { agentName: opts.agentName } : {}),
   };
 }

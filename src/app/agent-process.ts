@@ -20,6 +20,7 @@ import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 import { openAgentLedger, type LedgerMode } from './run-ledger-setup.js';
+import { openAgentWorkflows, type AgentWorkflows } from './agent-workflows.js';
 
 export interface AgentProcessOptions {
   brokerUrl: string;
@@ -39,20 +40,24 @@ export interface AgentProcessOptions {
   maxAttempts?: number;
   /** Further channels (made with defineAction). */
   extraActions?: Action[];
-  /** The store: postgres://… (shared by many agents) or a PGlite directory; the run ledger's default is <state dir>/ledger. */
-  storeUrl?: string;
   /** Run ledger: auto (default: on with a postgres:// store), on (also embedded), off. */
   ledger?: LedgerMode;
   /** Run ledger lease (default 30 s), renewed while the run goes on. */
   ledgerLeaseMs?: number;
-  /** This agent's name in the run ledger (default <hostname>-<pid>-<random>). */
-  agentName?: string;
+  /** The store: `postgres://…` (shared by agents) or a PGlite directory; default `<stateDir>/workflows` for workflows. */
+  storeUrl?: string;
+  /** This agent's stable name (workflow leases are held under it); default hostname + a hash of the state dir. */
+  name?: string;
+  /** false: no workflow store, executor or workflow.* channels (default true). */
+  workflows?: boolean;
   log: Logger;
 }
 
 export interface AgentProcess {
   agent: Agent;
   transport: Transport;
+  /** The workflow part, unless started with workflows: false. */
+  workflows?: Pick<AgentWorkflows, 'store' | 'executor' | 'owner'>;
   http?: FastifyInstance;
   stop(): Promise<void>;
 }
@@ -76,7 +81,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}),
     ...(o.ledger !== undefined ? { mode: o.ledger } : {}),
     ...(o.ledgerLeaseMs ? { leaseMs: o.ledgerLeaseMs } : {}),
-    ...(o.agentName ? { agentName: o.agentName } : {}),
+    ...(o.name ? { agentName: o.name } : {}),
   });
   const transport = await createTransport(o.brokerUrl, o.log);
   if (policy.users && transport.kind === 'redis') {
@@ -91,7 +96,12 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     stateFile: join(stateDir, 'monitors.json'),
     notify: (channel, notice) => transport.publish(channel, JSON.stringify(notice), { declare: true }),
   });
-  const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(o.extraActions ? { extra: o.extraActions } : {}) });
+  const workflows = o.workflows === false ? undefined : await openAgentWorkflows({
+    stateDir, engine, policy, transport, clock: systemClock, log: o.log,
+    ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}),
+  });
+  const extra = [...(o.extraActions ?? []), ...(workflows?.actions ?? [])];
+  const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(extra.length ? { extra } : {}) });
   const agent = new Agent({
     transport, engine, registry, policy, clock: systemClock, log: o.log, metrics, concurrency: o.concurrency,
     ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),
@@ -104,6 +114,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   await monitors.start();
   await pools?.start();
   const monitorGauge = setInterval(() => metrics.monitors.set(monitors.size), 1000);
+  workflows?.start();
   await agent.start();
   const http = o.http
     ? await startStatusServer(o.http, metrics.registry, () => ({
@@ -114,10 +125,12 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   return {
     agent,
     transport,
+    ...(workflows ? { workflows } : {}),
     ...(http ? { http } : {}),
     async stop() {
       clearInterval(monitorGauge);
       await agent.stop();
+      await workflows?.stop();
       await monitors.stop();
       await pools?.stop();
       await http?.close();

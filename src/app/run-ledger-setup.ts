@@ -25,7 +25,7 @@ export interface LedgerOptions {
   /** Default auto: on with a postgres:// store, off otherwise. */
   mode?: LedgerMode;
   leaseMs?: number;
-  /** Default `<hostname>-<pid>-<random>`: unique per process, so a restarted agent does not take its old leases for its own. */
+  /** The agent's name (`--name`), default the hostname; the holder is `<name>-<pid>-<random>`: unique per process, so a restarted agent does not take its old leases for its own. */
   agentName?: string;
   log: Logger;
 }
@@ -40,9 +40,10 @@ export type LedgerMode = 'auto' | 'on' | 'off';
 export async function openAgentLedger(o: LedgerOptions): Promise<AgentLedger | undefined> {
   const mode = o.mode ?? 'auto';
   if (mode === 'off' || (mode === 'auto' && !(o.storeUrl !== undefined && isPostgresUrl(o.storeUrl)))) return undefined;
-  const location = o.storeUrl ?? join(o.stateDir, 'ledger');
+  // A PGlite directory given as --store is the workflow store's: one process cannot open it twice.
+  const location = o.storeUrl !== undefined && isPostgresUrl(o.storeUrl) ? o.storeUrl : join(o.stateDir, 'ledger');
   const ledger = await openRunLedger(location);
-  const owner = o.agentName ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const owner = `${o.agentName ?? hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   const leaseMs = o.leaseMs ?? DEFAULT_LEASE_MS;
   o.log.info({ store: ledger.kind, owner, leaseMs }, 'run ledger open');
   const prune = (): void => {

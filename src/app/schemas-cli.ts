@@ -7,9 +7,11 @@ import { join } from 'node:path';
 import type { Command } from 'commander';
 import { z } from 'zod';
 import { DESCRIBE_ONLY_DEPS, buildRegistry } from '../actions/registry.js';
+import { workflowActions } from '../actions/workflow/index.js';
+import { DESCRIBE_ONLY_WORKFLOW_DEPS } from '../actions/workflow/describe-only.js';
 
 export function channelSchemas(): Record<string, unknown> {
-  const registry = buildRegistry(DESCRIBE_ONLY_DEPS);
+  const registry = buildRegistry(DESCRIBE_ONLY_DEPS, { extra: workflowActions(DESCRIBE_ONLY_WORKFLOW_DEPS) });
   const out: Record<string, unknown> = {};
   for (const [channel, action] of registry) {
     out[channel] = { title: channel, description: action.description, ...z.toJSONSchema(action.schema, { io: 'input', unrepresentable: 'any' }) };

@@ -17,6 +17,7 @@ import { runLocally } from '../workflow/durable/local-run.js';
 import { buildTaskRunners } from '../workflow/durable/runner-set.js';
 import type { Json } from '../workflow/json.js';
 import { loadPolicy } from './policy-file.js';
+import { registerWorkflowBrokerCommands } from './workflow-broker-cli.js';
 
 interface FileResult { file: string; valid: boolean; problems: DefinitionProblem[]; error?: string }
 
@@ -35,6 +36,7 @@ function check(file: string): FileResult {
 export function registerWorkflowCommands(program: Command): void {
   const wf = program.command('workflow').description('Workflows in the Amazon States Language (ASL)');
   registerWorkflowRun(wf);
+  registerWorkflowBrokerCommands(wf);
   wf.command('validate')
     .description('validate workflow definitions (JSON, JSON5 or YAML); errors name the state and field')
     .argument('<files...>', 'definition files')
@@ -63,7 +65,7 @@ function clusterOf(flags: RunFlags): { url: string; token?: string } | undefined
   return { url, ...(token ? { token } : {}) };
 }
 
-function readInput(v: string | undefined): Json {
+export function readInput(v: string | undefined): Json {
   if (v === undefined) return {};
   return JSON.parse(v.startsWith('@') ? readFileSync(v.slice(1), 'utf8') : v) as Json;
 }

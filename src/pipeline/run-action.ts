@@ -99,6 +99,8 @@ async function handle(ctx: RunContext, channel: string, accepted: AcceptedMessag
     redelivered: repeat,
     channel,
     ...(facts.publisher !== undefined ? { publisher: facts.publisher } : {}),
+    ...(paths.replyTo ? { replyTo: paths.replyTo } : {}),
+    ...(paths.correlationId ? { correlationId: paths.correlationId } : {}),
     signal: ctx.signal,
     ...(ctx.pools ? { pools: ctx.pools } : {}),
     publish: (to, body) => ctx.publish(to, JSON.stringify(body), { declare: true }),

@@ -11,7 +11,11 @@ import type { Definition } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
 import type { Command, ExecutionState, HistoryEvent, WorkflowEvent } from '../workflow/machine-types.js';
 
-export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+/** PAUSED: no decisions are taken (events and due timers wait) and nobody holds the lease. */
+export type ExecutionStatus = 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
+
+export const ENDED_STATUSES: readonly ExecutionStatus[] = ['SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'];
+export const isEnded = (s: ExecutionStatus): boolean => ENDED_STATUSES.includes(s);
 
 export interface DefinitionRecord {
   name: string;
@@ -30,10 +34,14 @@ export interface ExecutionRecord {
   state: ExecutionState | null;
   /** Where to reply when the execution ends (a broker channel), if anywhere. */
   replyTo?: Json;
+  /** With a replyTo: the end reply for the end it is in now went out (claimEndReplies / markEndReplySent). */
+  endReplySent?: boolean;
   leaseOwner?: string;
   /** Epoch milliseconds (the database's clock). */
   leaseUntil?: number;
   fence: number;
+  /** How many times the execution was redriven. */
+  redriveCount: number;
   createdAt: number;
   updatedAt: number;
 }
@@ -97,7 +105,14 @@ export interface InboxEvent {
 }
 
 /** Events that are about the execution, not the machine (decided by the executor itself). */
-export type ControlEvent = { type: 'Cancel'; cause?: string };
+export type ControlEvent =
+  | { type: 'Cancel'; cause?: string }
+  | { type: 'Pause' }
+  | { type: 'Resume' }
+  | { type: 'Redrive' };
+
+export const CONTROL_EVENT_TYPES: readonly ControlEvent['type'][] = ['Cancel', 'Pause', 'Resume', 'Redrive'];
+export const isControlEvent = (e: WorkflowEvent | ControlEvent): e is ControlEvent => (CONTROL_EVENT_TYPES as readonly string[]).includes(e.type);
 
 /** What a commit consumed: an inbox event, a fired timer, or nothing (e.g. a resume). */
 export type Consumed = { inbox: number } | { timer: string } | null;
@@ -132,9 +147,9 @@ export interface WorkflowStore {
   listExecutions(filter?: { status?: ExecutionStatus; limit?: number }): Promise<ExecutionRecord[]>;
   history(id: string, afterSeq?: number): Promise<StoredHistoryEvent[]>;
 
-  /** Takes up to `limit` RUNNING executions whose lease is free or expired; each claim bumps the fence. */
   /**
-   * Takes up to `limit` RUNNING executions whose lease is free or expired; each claim bumps the
+   * Takes up to `limit` RUNNING executions (and PAUSED ones with a Cancel or Resume waiting in
+   * their inbox) whose lease is free or expired; each claim bumps the
    * fence. With `reclaimOwn`, leases still held under the same owner name are taken back too
    * (an agent restarting under its stable name resumes at once instead of waiting for expiry).
    */
@@ -150,6 +165,15 @@ export interface WorkflowStore {
   postEvent(executionId: string, event: WorkflowEvent | ControlEvent, dedupeKey?: string): Promise<boolean>;
   /** The oldest unconsumed inbox event of an execution. */
   nextEvent(executionId: string): Promise<InboxEvent | undefined>;
+  /** The oldest unconsumed control event (Cancel, Pause, Resume, Redrive): what a paused execution still decides. */
+  nextControlEvent(executionId: string): Promise<InboxEvent | undefined>;
+  /**
+   * Records a control request atomically: posts `event` only while the execution's status is
+   * one of `from`. A Redrive also sets the row RUNNING (claimable), counts the redrive and
+   * consumes what was left in the inbox when the execution ended. `record` is undefined for an
+   * unknown id; `posted` is false (with the current record) when the status did not allow it.
+   */
+  requestControl(executionId: string, event: ControlEvent, from: readonly ExecutionStatus[]): Promise<{ record?: ExecutionRecord; posted: boolean }>;
   /** Timers due at `now` of the executions this owner holds, soonest first. */
   dueTimers(owner: string, now: number, limit: number): Promise<TimerRow[]>;
   /** The soonest timer of the executions this owner holds (for the scheduler's sleep). */
@@ -161,4 +185,13 @@ export interface WorkflowStore {
 
   /** One transition, all or nothing; throws LeaseLostError when the lease is not current. */
   commit(lease: ExecutionLease, t: Transition): Promise<void>;
+
+  /**
+   * Ended executions with a reply path whose end reply is not yet marked sent and not claimed
+   * by anyone now (or whose claim expired): each is claimed for `claimMs` and returned. `ids`
+   * limits the claim to those executions (the agent that just ended one).
+   */
+  claimEndReplies(claimMs: number, limit: number, ids?: string[]): Promise<ExecutionRecord[]>;
+  /** The end reply of this execution, as it ended under `fence`, went out. */
+  markEndReplySent(executionId: string, fence: number): Promise<void>;
 }

@@ -77,6 +77,8 @@ export interface ExecutionState {
   frames: Record<string, Frame>;
   /** Tokens handed to the runner that are still outstanding → frame id. */
   tokens: Record<string, string>;
+  /** Once FAILED: the top-level frame as it stood in the state that failed (where a redrive restarts). */
+  failedFrame?: Frame;
 }
 
 export type WorkflowEvent =

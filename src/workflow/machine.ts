@@ -9,7 +9,7 @@ import { checkSize, stateOutput } from './io.js';
 import { type Json } from './json.js';
 import { DEFAULT_LIMITS, type Command, type Decision, type ExecutionState, type Frame, type WorkflowEvent } from './machine-types.js';
 import { cancelFrame } from './scopes.js';
-import { endFrame, enterState, errorOf, finishWait, handleError, HistoryLimitReached, leaveState, runState, startTimer } from './states.js';
+import { endFrame, enterState, errorOf, finishWait, handleError, HistoryLimitReached, keptForRedrive, leaveState, runState, startTimer } from './states.js';
 import { Step } from './step.js';
 
 export * from './machine-types.js';
@@ -117,7 +117,8 @@ function historyExceeded(before: ExecutionState, now: number): Decision {
   const commands: Command[] = [];
   for (const token of Object.keys(exec.tokens)) commands.push(/^t/.test(token) ? { type: 'CancelTask', token } : { type: 'CancelTimer', token });
   const cause = `the execution reached its limit of ${exec.limits.historyEvents} history events`;
-  Object.assign(exec, { status: 'FAILED', error: Bosun.HistoryLimitExceeded, cause, frames: {}, tokens: {} });
+  const root = exec.frames.root;
+  Object.assign(exec, { status: 'FAILED', error: Bosun.HistoryLimitExceeded, cause, frames: {}, tokens: {}, ...(root ? { failedFrame: keptForRedrive(root) } : {}) });
   delete exec.executionTimer;
   commands.push({ type: 'CompleteExecution', status: 'FAILED', error: Bosun.HistoryLimitExceeded, cause });
   exec.historyLength += 1;

@@ -71,10 +71,17 @@ export async function endFrame(step: Step, frame: Frame, outcome: Outcome): Prom
     step.emit('ExecutionSucceeded', { output: outcome.output });
     step.command({ type: 'CompleteExecution', status: 'SUCCEEDED', output: outcome.output });
   } else {
-    Object.assign(exec, { status: 'FAILED', error: outcome.error, cause: outcome.cause });
+    Object.assign(exec, { status: 'FAILED', error: outcome.error, cause: outcome.cause, failedFrame: keptForRedrive(frame) });
     step.emit('ExecutionFailed', { error: outcome.error, cause: outcome.cause });
     step.command({ type: 'CompleteExecution', status: 'FAILED', error: outcome.error, cause: outcome.cause });
   }
+}
+
+/** The failed top-level frame without what it was waiting on or its retries (a redrive starts the state afresh). */
+export function keptForRedrive(frame: Frame): Frame {
+  const kept: Frame = { ...frame, retryCounts: [], retryCount: 0 };
+  delete kept.waiting;
+  return kept;
 }
 
 /** An error in the frame's current state: its Retriers, then its Catchers, else the frame fails. */

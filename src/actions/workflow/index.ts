@@ -6,6 +6,9 @@ import type { WorkflowStore } from '../../ports/workflow-store.js';
 import { defineAction } from '../define.js';
 import type { Action } from '../types.js';
 import { taskTokenActions } from './task-token.js';
+import { workflowCancel, workflowPause, workflowRedrive, workflowResume } from './control.js';
+import { workflowDefine, workflowStart } from './define-start.js';
+import { workflowHistory, workflowList, workflowStatus } from './inspect.js';
 
 export interface WorkflowActionDeps {
   store: WorkflowStore;
@@ -16,5 +19,14 @@ export interface WorkflowActionDeps {
 export function workflowActions(deps: WorkflowActionDeps): Action[] {
   return [
     ...taskTokenActions(deps).map((a) => defineAction(a)),
+    defineAction(workflowDefine(deps)),
+    defineAction(workflowStart(deps)),
+    defineAction(workflowStatus(deps)),
+    defineAction(workflowHistory(deps)),
+    defineAction(workflowList(deps)),
+    defineAction(workflowCancel(deps)),
+    defineAction(workflowPause(deps)),
+    defineAction(workflowResume(deps)),
+    defineAction(workflowRedrive(deps)),
   ];
 }

@@ -68,6 +68,15 @@ export const WORKFLOW_MIGRATIONS: readonly string[] = [
    );
    CREATE UNIQUE INDEX wf_inbox_dedupe ON wf_inbox (execution_id, dedupe_key) WHERE dedupe_key IS NOT NULL;
    CREATE INDEX wf_inbox_open ON wf_inbox (execution_id, id) WHERE consumed_at IS NULL;`,
+  // wf-control: redrive count; paused executions are claimed only for a waiting Cancel/Resume.
+  `ALTER TABLE wf_executions ADD COLUMN redrive_count integer NOT NULL DEFAULT 0;
+   CREATE INDEX wf_executions_paused ON wf_executions (created_at) WHERE status = 'PAUSED';`,
+  // The end reply (workflow.start's response_channel): claimed by one agent at a time, and
+  // marked sent for the fence the execution ended under (a redriven execution ends again, under
+  // a newer fence, and is owed a reply again).
+  `ALTER TABLE wf_executions ADD COLUMN reply_claim_until double precision;
+   ALTER TABLE wf_executions ADD COLUMN reply_sent_fence bigint;
+   CREATE INDEX wf_executions_reply_owed ON wf_executions (updated_at) WHERE reply_to IS NOT NULL AND status IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED');`,
 ];
 
 const MIGRATION_LOCK = 7_300_410;

@@ -7,7 +7,7 @@ import type { Definition } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
 import type { HistoryEvent } from '../../workflow/machine-types.js';
 import {
-  LeaseLostError, type ControlEvent, type DefinitionRecord, type ExecutionLease, type ExecutionRecord, type ExecutionStatus, type InboxEvent,
+  CONTROL_EVENT_TYPES, isEnded, LeaseLostError, type ControlEvent, type DefinitionRecord, type ExecutionLease, type ExecutionRecord, type ExecutionStatus, type InboxEvent,
   type NewExecution, type StoredHistoryEvent, type TaskRow, type TimerRow, type Transition, type WorkflowStore,
 } from '../../ports/workflow-store.js';
 import type { WorkflowEvent } from '../../workflow/machine-types.js';
@@ -28,13 +28,16 @@ const opt = <T>(v: unknown, f: (x: unknown) => T): T | undefined => (v === null 
 function executionOf(r: Row): ExecutionRecord {
   const out: ExecutionRecord = {
     id: String(r.id), status: String(r.status) as ExecutionStatus, state: (r.state ?? null) as ExecutionRecord['state'],
-    fence: num(r.fence), createdAt: num(r.created_at), updatedAt: num(r.updated_at),
+    fence: num(r.fence), redriveCount: num(r.redrive_count ?? 0), createdAt: num(r.created_at), updatedAt: num(r.updated_at),
   };
   const name = opt(r.definition_name, String);
   if (name !== undefined) out.definitionName = name;
   const version = opt(r.definition_version, num);
   if (version !== undefined) out.definitionVersion = version;
-  if (r.reply_to !== null && r.reply_to !== undefined) out.replyTo = r.reply_to as Json;
+  if (r.reply_to !== null && r.reply_to !== undefined) {
+    out.replyTo = r.reply_to as Json;
+    out.endReplySent = r.reply_sent_fence !== null && r.reply_sent_fence !== undefined && num(r.reply_sent_fence) >= out.fence;
+  }
   const owner = opt(r.lease_owner, String);
   if (owner !== undefined) out.leaseOwner = owner;
   const until = opt(r.lease_until, num);
@@ -123,7 +126,9 @@ export class SqlWorkflowStore implements WorkflowStore {
       `UPDATE wf_executions SET lease_owner = $1, lease_until = ${NOW_MS} + $2, fence = fence + 1
        WHERE id IN (
          SELECT id FROM wf_executions
-         WHERE status = 'RUNNING' AND (lease_owner IS NULL OR lease_until < ${NOW_MS} OR ($4 AND lease_owner = $1))
+         WHERE (status = 'RUNNING' OR (status = 'PAUSED' AND EXISTS (
+                 SELECT 1 FROM wf_inbox i WHERE i.execution_id = wf_executions.id AND i.consumed_at IS NULL AND i.event->>'type' IN ('Cancel', 'Resume'))))
+           AND (lease_owner IS NULL OR lease_until < ${NOW_MS} OR ($4 AND lease_owner = $1))
            AND ($5::text[] IS NULL OR id = ANY($5::text[]))
          ORDER BY created_at LIMIT $3 FOR UPDATE SKIP LOCKED)
        RETURNING id, fence`,
@@ -162,11 +167,32 @@ export class SqlWorkflowStore implements WorkflowStore {
 
   async nextEvent(executionId: string): Promise<InboxEvent | undefined> {
     const rows = await this.db.query('SELECT * FROM wf_inbox WHERE execution_id = $1 AND consumed_at IS NULL ORDER BY id LIMIT 1', [executionId]);
-    const r = rows[0];
-    if (!r) return undefined;
-    const out: InboxEvent = { id: num(r.id), executionId, event: r.event as InboxEvent['event'], postedAt: num(r.posted_at) };
-    if (r.dedupe_key !== null && r.dedupe_key !== undefined) out.dedupeKey = String(r.dedupe_key);
-    return out;
+    return rows[0] ? inboxOf(rows[0]) : undefined;
+  }
+
+  async nextControlEvent(executionId: string): Promise<InboxEvent | undefined> {
+    const rows = await this.db.query(
+      `SELECT * FROM wf_inbox WHERE execution_id = $1 AND consumed_at IS NULL AND event->>'type' = ANY($2::text[]) ORDER BY id LIMIT 1`,
+      [executionId, CONTROL_EVENT_TYPES],
+    );
+    return rows[0] ? inboxOf(rows[0]) : undefined;
+  }
+
+  requestControl(executionId: string, event: ControlEvent, from: readonly ExecutionStatus[]): Promise<{ record?: ExecutionRecord; posted: boolean }> {
+    return this.db.tx(async (q) => {
+      const rows = await q.query('SELECT * FROM wf_executions WHERE id = $1 FOR UPDATE', [executionId]);
+      if (!rows[0]) return { posted: false };
+      const current = executionOf(rows[0]);
+      if (!from.includes(current.status)) return { record: current, posted: false };
+      if (event.type === 'Redrive') {
+        // What reached the inbox after the end (late task reports) was never going to be decided.
+        await q.query(`UPDATE wf_inbox SET consumed_at = ${NOW_MS} WHERE execution_id = $1 AND consumed_at IS NULL`, [executionId]);
+        await q.query(`UPDATE wf_executions SET status = 'RUNNING', redrive_count = redrive_count + 1, updated_at = ${NOW_MS} WHERE id = $1`, [executionId]);
+      }
+      await insertInbox(q, executionId, event);
+      const after = await q.query('SELECT * FROM wf_executions WHERE id = $1', [executionId]);
+      return { record: executionOf(after[0]!), posted: true };
+    });
   }
 
   async dueTimers(owner: string, now: number, limit: number): Promise<TimerRow[]> {
@@ -201,7 +227,7 @@ export class SqlWorkflowStore implements WorkflowStore {
 
   commit(lease: ExecutionLease, t: Transition): Promise<void> {
     return this.db.tx(async (q) => {
-      const terminal = t.status !== 'RUNNING';
+      const terminal = isEnded(t.status);
       const held = await q.query(
         `UPDATE wf_executions SET state = $4, status = $5, updated_at = ${NOW_MS}
            ${terminal ? ', lease_owner = NULL, lease_until = NULL' : ''}
@@ -215,6 +241,32 @@ export class SqlWorkflowStore implements WorkflowStore {
       if (t.consumed && 'timer' in t.consumed) await q.query('DELETE FROM wf_timers WHERE execution_id = $1 AND token = $2', [lease.executionId, t.consumed.timer]);
     });
   }
+
+  async claimEndReplies(claimMs: number, limit: number, ids?: string[]): Promise<ExecutionRecord[]> {
+    const rows = await this.db.query(
+      `UPDATE wf_executions SET reply_claim_until = ${NOW_MS} + $1
+       WHERE id IN (
+         SELECT id FROM wf_executions
+         WHERE reply_to IS NOT NULL AND status IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED')
+           AND (reply_sent_fence IS NULL OR reply_sent_fence < fence)
+           AND (reply_claim_until IS NULL OR reply_claim_until < ${NOW_MS})
+           AND ($3::text[] IS NULL OR id = ANY($3::text[]))
+         ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+       RETURNING *`,
+      [claimMs, limit, ids ?? null],
+    );
+    return rows.map(executionOf);
+  }
+
+  async markEndReplySent(executionId: string, fence: number): Promise<void> {
+    await this.db.query('UPDATE wf_executions SET reply_sent_fence = $2, reply_claim_until = NULL WHERE id = $1', [executionId, fence]);
+  }
+}
+
+function inboxOf(r: Row): InboxEvent {
+  const out: InboxEvent = { id: num(r.id), executionId: String(r.execution_id), event: r.event as InboxEvent['event'], postedAt: num(r.posted_at) };
+  if (r.dedupe_key !== null && r.dedupe_key !== undefined) out.dedupeKey = String(r.dedupe_key);
+  return out;
 }
 
 function definitionOf(r: Row): DefinitionRecord {

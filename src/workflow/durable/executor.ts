@@ -7,9 +7,10 @@
  * goes on. The in-process timers here are only wake-ups: the timer rows are the truth.
  */
 import { systemClock, type Clock } from '../../ports/clock.js';
-import { LeaseLostError, type Consumed, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
+import { isControlEvent, isEnded, LeaseLostError, type Consumed, type ControlEvent, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
 import { decide, type Command, type ExecutionState, type HistoryEvent, type WorkflowEvent } from '../machine.js';
-import { abortTransition, statusOf } from './control.js';
+import { redrive, RedriveRefused } from '../redrive.js';
+import { abortTransition, pauseTransition, resumeTransition, runtimeFailure, statusOf } from './control.js';
 import { reportKey, resourceBase, type TaskOutcome, type TaskRunner } from './tasks.js';
 
 export interface ExecutorOptions {
@@ -35,10 +36,14 @@ interface Held {
   chain: Promise<void>;
   tasks: Map<string, { cancel: AbortController; detach: AbortController }>;
   dirty: boolean;
+  /** PAUSED: only control events are decided; once none is left the lease is let go. */
+  paused: boolean;
 }
 
 export class DurableExecutor {
   private readonly held = new Map<string, Held>();
+  /** Tasks still running for executions this executor paused: handed back if it claims the execution again. */
+  private readonly parked = new Map<string, Held['tasks']>();
   private readonly clock: Clock;
   private readonly leaseMs: number;
   private readonly pollMs: number;
@@ -74,6 +79,8 @@ export class DurableExecutor {
       await this.o.store.releaseLease(h.lease).catch(() => undefined);
     }
     this.held.clear();
+    for (const tasks of this.parked.values()) for (const t of tasks.values()) t.detach.abort();
+    this.parked.clear();
   }
 
   /** Wakes the loop now (a new execution or event was posted in this process). */
@@ -120,12 +127,24 @@ export class DurableExecutor {
   private async adopt(lease: ExecutionLease): Promise<void> {
     const rec = await this.o.store.getExecution(lease.executionId);
     if (!rec) return;
-    const h: Held = { lease, state: rec.state, chain: Promise.resolve(), tasks: new Map(), dirty: true };
+    const tasks = this.parked.get(lease.executionId) ?? new Map();
+    this.parked.delete(lease.executionId);
+    const h: Held = { lease, state: rec.state, chain: Promise.resolve(), tasks, dirty: true, paused: rec.status === 'PAUSED' };
     this.held.set(lease.executionId, h);
     const open = await this.o.store.openTasks(lease.executionId);
+    await this.sweep(lease.executionId, new Set(open.map((t) => t.token)));
+    if (h.paused) return;
     const resumed = open.filter((t) => t.status === 'scheduled');
     if (rec.state) this.log(`resumed ${lease.executionId} (fence ${lease.fence}, ${resumed.length} task(s) to adopt)`);
     for (const t of resumed) this.launch(h, t.command);
+  }
+
+  /** Removes what runners left for tasks of the execution no longer open (an agent died between a report and its clean-up). */
+  private async sweep(executionId: string, open: ReadonlySet<string>): Promise<void> {
+    for (const runner of new Set(Object.values(this.o.runners))) {
+      const removed = await runner.sweep?.(executionId, open).catch((e: unknown) => { this.log(`sweep of ${executionId}: ${e instanceof Error ? e.message : String(e)}`); return 0; });
+      if (removed) this.log(`${executionId}: swept ${removed} container(s) of finished tasks`);
+    }
   }
 
   private enqueue(id: string, fn: (h: Held) => Promise<void>): void {
@@ -137,26 +156,68 @@ export class DurableExecutor {
   private async drain(h: Held): Promise<void> {
     for (;;) {
       if (this.stopped || this.held.get(h.lease.executionId) !== h) return;
-      const ev = await this.o.store.nextEvent(h.lease.executionId);
-      if (!ev) return;
-      if (ev.event.type === 'Cancel') {
-        if (!h.state) { await this.step(h, null, { inbox: ev.id }); continue; }
-        await this.commit(h, { ...abortTransition(h.state, ev.event.cause ?? 'cancelled', this.clock.now()), consumed: { inbox: ev.id } });
-        continue;
+      const ev = h.paused ? await this.o.store.nextControlEvent(h.lease.executionId) : await this.o.store.nextEvent(h.lease.executionId);
+      if (!ev) {
+        if (h.paused) await this.park(h);
+        return;
       }
-      await this.step(h, ev.event, { inbox: ev.id });
+      if (isControlEvent(ev.event)) await this.control(h, ev.event, ev.id);
+      else await this.step(h, ev.event, { inbox: ev.id });
     }
+  }
+
+  /** Cancel, pause, resume, redrive: recorded by operations.ts, carried out here in inbox order. */
+  private async control(h: Held, event: ControlEvent, inbox: number): Promise<void> {
+    const consumed = { inbox };
+    const now = this.clock.now();
+    if (!h.state) throw new Error(`${event.type} before the execution's Started event was decided`);
+    const unchanged = { state: h.state, status: h.paused ? 'PAUSED' as const : statusOf(h.state), history: [], commands: [], consumed };
+    if (event.type === 'Cancel') return this.commit(h, { ...abortTransition(h.state, event.cause ?? 'cancelled', now), consumed });
+    if (event.type === 'Pause') return this.commit(h, h.paused ? unchanged : { ...pauseTransition(h.state, now), consumed });
+    if (event.type === 'Resume') {
+      if (!h.paused) return this.commit(h, unchanged);
+      await this.commit(h, { ...resumeTransition(h.state, now), consumed });
+      h.paused = false;
+      for (const t of await this.o.store.openTasks(h.lease.executionId)) if (t.status === 'scheduled') this.launch(h, t.command);
+      return;
+    }
+    if (h.state.status === 'RUNNING') return this.commit(h, unchanged);
+    try {
+      const d = await redrive(h.state, now);
+      return await this.commit(h, { state: d.execution, status: statusOf(d.execution), history: d.history, commands: d.commands, consumed });
+    } catch (e) {
+      if (!(e instanceof RedriveRefused)) throw e;
+      this.log(`${h.lease.executionId}: redrive refused: ${e.message}`);
+      return this.commit(h, unchanged);
+    }
+  }
+
+  /** A paused execution with no control event left: let the lease go (a Cancel or Resume makes it claimable again). */
+  private async park(h: Held): Promise<void> {
+    this.held.delete(h.lease.executionId);
+    if (h.tasks.size) this.parked.set(h.lease.executionId, h.tasks);
+    await this.o.store.releaseLease(h.lease);
+    this.log(`${h.lease.executionId} paused (${h.tasks.size} running task(s) left to finish)`);
   }
 
   /** One decision; a null event (cancel before start) only consumes. */
   private async step(h: Held, event: WorkflowEvent | null, consumed: Consumed): Promise<void> {
-    if (this.stopped || this.held.get(h.lease.executionId) !== h) return;
+    if (this.stopped || this.held.get(h.lease.executionId) !== h || h.paused) return;
     if (event === null || (event.type !== 'Started' && !h.state) || (event.type === 'Started' && h.state)) {
       // Nothing to decide (a duplicate start, or an event before the start): consume it unchanged.
       if (h.state) await this.commit(h, { state: h.state, status: statusOf(h.state), history: [], commands: [], consumed });
       return;
     }
-    const d = await decide(h.state ?? undefined, event, this.clock.now());
+    const now = this.clock.now();
+    let d;
+    try {
+      d = await decide(h.state ?? undefined, event, now);
+    } catch (e) {
+      // decide is pure (no store, no lease): whatever it throws, deciding again would throw again.
+      const cause = e instanceof Error ? e.message : String(e);
+      this.log(`${h.lease.executionId}: deciding ${event.type} threw (${cause}); the execution fails with States.Runtime`);
+      return this.commit(h, { ...runtimeFailure(h.state, event, cause, now), consumed });
+    }
     await this.commit(h, { state: d.execution, status: statusOf(d.execution), history: d.history, commands: d.commands, consumed });
   }
 
@@ -164,11 +225,13 @@ export class DurableExecutor {
     await this.o.store.commit(h.lease, t);
     h.state = t.state;
     if (t.history.length) this.o.onCommit?.(h.lease.executionId, t.history);
+    if (t.status === 'PAUSED') { h.paused = true; return; }
     this.carryOut(h, t.commands);
-    if (t.status !== 'RUNNING') {
+    if (isEnded(t.status)) {
       this.held.delete(h.lease.executionId);
       for (const task of h.tasks.values()) task.cancel.abort();
       this.log(`${h.lease.executionId} ended ${t.status}`);
+      await this.sweep(h.lease.executionId, new Set());
       const rec = await this.o.store.getExecution(h.lease.executionId);
       if (rec) await this.o.onEnd?.(rec);
     }
@@ -197,6 +260,7 @@ export class DurableExecutor {
     };
     void run().then(async (out) => {
       h.tasks.delete(command.token);
+      if (h.tasks.size === 0 && this.parked.get(id) === h.tasks) this.parked.delete(id);
       if (ctl.cancel.signal.aborted || ctl.detach.signal.aborted) return;
       if ('dispatched' in out) { await this.o.store.markDispatched(id, command.token); return; }
       const ev: WorkflowEvent = out.ok ? { type: 'TaskSucceeded', token: command.token, output: out.output } : { type: 'TaskFailed', token: command.token, error: out.error, cause: out.cause };

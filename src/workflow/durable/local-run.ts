@@ -5,7 +5,7 @@
  */
 import { hostname } from 'node:os';
 import { openWorkflowStore } from '../../adapters/store-sql/workflow-store.js';
-import type { ExecutionRecord } from '../../ports/workflow-store.js';
+import { isEnded, type ExecutionRecord } from '../../ports/workflow-store.js';
 import type { Definition } from '../definition.js';
 import type { Json } from '../json.js';
 import type { HistoryEvent } from '../machine-types.js';
@@ -34,7 +34,7 @@ export async function runLocally(o: LocalRunOptions): Promise<ExecutionRecord> {
   });
   try {
     const { record } = await startExecution(store, { definition: o.definition, input: o.input, ...(o.executionName ? { executionName: o.executionName } : {}) });
-    if (record.status !== 'RUNNING') return record;
+    if (isEnded(record.status)) return record;
     ex.start();
     return await waitForEnd(store, record.id, { pollMs: 50 });
   } finally {

@@ -94,7 +94,10 @@ export class RunTaskRunner implements TaskRunner {
           throw e;
         }
       }
-      const onCancel = (): void => void this.d.engine.containers.stop(id, { timeoutSec: 2 }).catch(() => undefined);
+      // A cancelled task (execution cancelled, task timeout, failed sibling) is not reported: its container goes now.
+      const onCancel = (): void => void this.d.engine.containers.stop(id, { timeoutSec: 2 })
+        .then(() => (this.d.remove !== false ? this.d.engine.containers.remove(id, { force: true }) : undefined))
+        .catch(() => undefined);
       ctx.signal.addEventListener('abort', onCancel, { once: true });
       try {
         const timeoutMs = Math.min(input.timeout ?? this.d.policy.max_timeout_s, this.d.policy.max_timeout_s) * 1000;
@@ -119,6 +122,14 @@ export class RunTaskRunner implements TaskRunner {
       if (isBosunError(e) && e.code === 'invalid_message') return failure(States.Runtime, e.message);
       throw e;
     }
+  }
+
+  async sweep(executionId: string, open: ReadonlySet<string>): Promise<number> {
+    if (this.d.remove === false) return 0;
+    const left = await this.d.engine.containers.list({ all: true, labels: { [LABEL.wfExecution]: executionId } });
+    const done = left.filter((c) => !open.has(c.labels[LABEL.wfToken] ?? ''));
+    for (const c of done) await this.d.engine.containers.remove(c.id, { force: true });
+    return done.length;
   }
 
   private async spec(ctx: TaskContext, actx: ActionContext, input: z.infer<typeof runTaskSchema>, name: string): Promise<ContainerSpec> {

@@ -2,7 +2,7 @@
  * Starting executions and waiting for their end, on any WorkflowStore.
  */
 import { randomUUID } from 'node:crypto';
-import type { ExecutionRecord, WorkflowStore } from '../../ports/workflow-store.js';
+import { isEnded, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
 import type { Definition } from '../definition.js';
 import type { Json } from '../json.js';
 import type { Limits } from '../machine-types.js';
@@ -35,11 +35,11 @@ export async function startExecution(store: WorkflowStore, r: StartRequest): Pro
   });
 }
 
-/** Polls the store until the execution has ended (or the signal aborts). */
+/** Polls the store until the execution has ended (or the signal aborts); a PAUSED one has not ended. */
 export async function waitForEnd(store: WorkflowStore, id: string, opts: { pollMs?: number; signal?: AbortSignal } = {}): Promise<ExecutionRecord> {
   for (;;) {
     const rec = await store.getExecution(id);
-    if (rec && rec.status !== 'RUNNING') return rec;
+    if (rec && isEnded(rec.status)) return rec;
     if (opts.signal?.aborted) throw new Error(`stopped waiting for execution ${id}`);
     await new Promise((r) => setTimeout(r, opts.pollMs ?? 50));
   }

@@ -25,6 +25,12 @@ export type TaskOutcome =
 
 export interface TaskRunner {
   run(ctx: TaskContext): Promise<TaskOutcome>;
+  /**
+   * Removes what the runner left behind for tasks of the execution whose token is not in
+   * `open` (reported or cancelled); returns how many it removed. Called when an executor adopts
+   * an execution and when one ends (open is then empty).
+   */
+  sweep?(executionId: string, open: ReadonlySet<string>): Promise<number>;
 }
 
 /** The part of a resource that picks its runner: `bosun:run`, `bosun:publish.waitForTaskToken` → `bosun:publish`. */

@@ -29,8 +29,11 @@ interface Agent {
   lines: Record<string, unknown>[];
 }
 
+/** The ledger's holder is `<--name>-<pid>-<random>`. */
+const holderIs = (holder: unknown, a: Agent): boolean => typeof holder === 'string' && holder.startsWith(`${a.name}-`);
+
 async function startAgent(name: string, store: string, leaseSeconds: number, broker = AMQP_URL): Promise<Agent> {
-  const child = await spawnAgent(['--concurrency', '2', '--store', store, '--ledger-lease-seconds', String(leaseSeconds), '--agent-name', name], {
+  const child = await spawnAgent(['--concurrency', '2', '--store', store, '--ledger-lease-seconds', String(leaseSeconds), '--name', name], {
     BOSUN_STATE_DIR: tempDir(`ledger-${name}`), BOSUN_BROKER_URL: broker,
   }, 120_000); // two agents start on a loaded machine
   const agent: Agent = { name, child, lines: [] };
@@ -122,7 +125,7 @@ describe('run ledger shared by two agents', () => {
       return undefined;
     }, 60_000);
     const { key, row } = found;
-    const holder = pair.find((a) => a.name === row.holder)!;
+    const holder = pair.find((a) => holderIs(row.holder, a))!;
     const other = pair.find((a) => a !== holder)!;
     await eventually('its container runs', async () => (await engine.containers.list({ labels: { [LABEL.request]: requestId }, status: ['running'] })).length === 1, 60_000);
     return { requestId, key, replyChannel, inbox, holder, other, since, stop: () => stopAll(pair) };
@@ -135,10 +138,10 @@ describe('run ledger shared by two agents', () => {
     // The other agent got the redelivery and handed it back: the lease was alive.
     await eventually('the other agent handed the delivery back', async () => heldLines(run.other, run.requestId).length > 0, 30_000);
     const held = heldLines(run.other, run.requestId)[0]!;
-    assert.equal(held.heldBy, run.holder.name);
+    assert.ok(holderIs(held.heldBy, run.holder), `held by ${String(held.heldBy)}`);
     assert.ok(Number(held.remainingMs) > 0);
     const during = await ledger.get(run.key);
-    assert.deepEqual([during?.status, during?.holder, during?.attempt], ['running', run.holder.name, 1], 'not claimed while the lease lives');
+    assert.deepEqual([during?.status, holderIs(during?.holder, run.holder), during?.attempt], ['running', true, 1], 'not claimed while the lease lives');
     assert.equal((await containersOf(run.requestId)).length, 1, 'only the dead holder\'s container exists');
     assert.equal(run.inbox.messages.length, 0);
 
@@ -150,7 +153,7 @@ describe('run ledger shared by two agents', () => {
     assert.equal(replies[0]?.ok, true);
     assert.equal(replies[0]?.stdout, 'finished\n');
     const done = await ledger.get(run.key);
-    assert.deepEqual([done?.status, done?.confirmed, done?.holder, done?.attempt], ['done', true, run.other.name, 2]);
+    assert.deepEqual([done?.status, done?.confirmed, holderIs(done?.holder, run.other), done?.attempt], ['done', true, true, 2]);
     // The second start adopted the container the first one left (same engine): no second container.
     assert.equal(await createdFor(run.requestId, run.since), 1);
     await run.inbox.stop();
@@ -166,7 +169,7 @@ describe('run ledger shared by two agents', () => {
     } finally {
       run.holder.child.kill('SIGCONT');
     }
-    assert.equal(heldLines(run.other, run.requestId)[0]?.heldBy, run.holder.name);
+    assert.ok(holderIs(heldLines(run.other, run.requestId)[0]?.heldBy, run.holder), 'the other agent says who holds it');
     await eventually('one reply', async () => run.inbox.messages.length >= 1, 60_000);
     await eventually('request and reply queues settled', async () => queuesSettled([CHANNEL, run.replyChannel]), 60_000);
     const replies = run.inbox.json();
@@ -174,7 +177,7 @@ describe('run ledger shared by two agents', () => {
     assert.equal(replies[0]?.stdout, 'thawed\n');
     assert.equal(replies[0]?.attempt, undefined, 'the first attempt');
     const done = await ledger.get(run.key);
-    assert.deepEqual([done?.status, done?.confirmed, done?.holder, done?.attempt], ['done', true, run.holder.name, 1]);
+    assert.deepEqual([done?.status, done?.confirmed, holderIs(done?.holder, run.holder), done?.attempt], ['done', true, true, 1]);
     assert.equal(await createdFor(run.requestId, run.since), 1);
     // The other agent's later delivery found the run done and acked it without a reply.
     assert.ok(run.other.lines.some((l) => l.requestId === run.requestId && l.msg === 'run already done and answered; acked without a second reply'));
