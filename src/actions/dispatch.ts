@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
 import { mustInspectOwned } from './container-lifecycle.js';
 import { runAttached, runDetached } from './run-container.js';
-import { containerName, containerRef, imageRef, requestIdField, responseChannelField, type RunInput } from './schemas/run.js';
+import { containerName, containerRef, imageRef, requestIdField, responseChannelField, stdinField, type RunInput } from './schemas/run.js';
 import type { ActionDefinition } from './types.js';
 
 /** Lower-cases object keys (recursively), so `Dockercmd`, `dockerCmd` and `dockercmd` are one field. */
@@ -45,6 +45,10 @@ const dispatchSchema = z.preprocess(
     response_channel: responseChannelField.optional(),
     environment: z.array(z.string()).optional(),
     timeout: z.number().positive().optional(),
+    /** Attached runs: live output chunks before the final envelope, as start_container.response_channel. */
+    stream: z.boolean().optional(),
+    /** Attached runs: written to the container's stdin, then closed. */
+    stdin: stdinField.optional(),
   }),
 );
 
@@ -71,8 +75,10 @@ export const dispatch: ActionDefinition<typeof dispatchSchema> = {
         restart_policy: 'no',
       };
       const attached = (o.attach ?? []).some((a) => a === 'STDOUT' || a === 'STDERR');
+      if (input.stream && !attached) throw new BosunError('invalid_message', 'stream needs Options.Attach with STDOUT or STDERR', { field: 'stream', retryable: false });
+      if (input.stdin !== undefined && !attached && !o.remove) throw new BosunError('invalid_message', 'stdin needs an attached run (Options.Attach or Remove)', { field: 'stdin', retryable: false });
       if (attached || o.remove) {
-        const outcome = await runAttached(ctx, run, { remove: o.remove ?? false });
+        const outcome = await runAttached(ctx, run, { remove: o.remove ?? false, stream: input.stream, stdin: input.stdin });
         const tag = outcome.reply.container?.name ?? '';
         for (const line of (outcome.reply.stdout ?? '').split('\n').filter(Boolean)) ctx.log.info({ container: tag }, `${tag} | ${line}`);
         if (!attached) {

@@ -11,8 +11,10 @@ import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
 import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../domain/engine/index.js';
 import { prepareImage, type PreparedImage } from './image-source.js';
-import { REPLY_OUTPUT_LIMIT, attachOutput, followOutput, superviseRun, type OutputReader, type RunEnd } from './run-output.js';
+import { REPLY_OUTPUT_LIMIT, attachOutput, followOutput, superviseRun, type OutputReader, type RunEnd, type RunIO } from './run-output.js';
 import { claimWarm, priorWarmClaim, runClaimed, takenOutcome } from '../warm/warm-path.js';
+import { OutputStreamer } from './run-stream.js';
+import { BosunError } from '../domain/errors.js';
 import { buildRunSpec } from './run-spec.js';
 import type { RunInput } from './schemas/run.js';
 import type { ActionContext, ActionOutcome } from './types.js';
@@ -107,11 +109,33 @@ export async function runDetached(ctx: ActionContext, input: RunInput): Promise<
   };
 }
 
+export interface AttachedOptions {
+  remove: boolean;
+  /** Publish the output live as chunks before the final envelope (src/actions/run-stream.ts). */
+  stream?: boolean | undefined;
+  /** Written to the run's stdin, which is then closed. */
+  stdin?: string | undefined;
+}
+
 /**
  * Attached run (start_container.response_channel, dispatch run with Attach): run to exit and
  * report exit code, stdout and stderr. A non-zero exit is reported (ok: false), never dropped.
  */
-export async function runAttached(ctx: ActionContext, input: RunInput, opts: { remove: boolean }): Promise<ActionOutcome> {
+export async function runAttached(ctx: ActionContext, input: RunInput, opts: AttachedOptions): Promise<ActionOutcome> {
+  const streamer = opts.stream
+    ? new OutputStreamer(ctx.requestId, (chunk) => ctx.publishProgress(chunk), { onError: (e) => ctx.log.warn({ err: (e as Error).message }, 'live output: a chunk could not be published; no more are sent') })
+    : undefined;
+  try {
+    const outcome = await attached(ctx, input, opts, { onOutput: streamer?.onOutput, stdin: opts.stdin });
+    if (streamer) outcome.reply.streamed = await streamer.finish();
+    return outcome;
+  } catch (e) {
+    streamer?.abort();
+    throw e;
+  }
+}
+
+async function attached(ctx: ActionContext, input: RunInput, opts: { remove: boolean }, io: RunIO): Promise<ActionOutcome> {
   precheck(ctx, input);
   let id: string;
   let name: string;
@@ -142,13 +166,18 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
   if (prior) {
     if (claim?.kind === 'claimed') void ctx.pools?.release(claim.claimed.id).catch(() => undefined);
     ({ id, name } = prior);
-    if (prior.status === 'created') await ctx.engine.containers.start(id);
+    // Made but never started (the agent stopped in between): attached now, so its stdin is written and its output seen from the start.
+    if (prior.status === 'created') {
+      reader = await attachOutput(ctx, id, outputLimit, io);
+      await ctx.engine.containers.start(id);
+    }
   } else {
     if (claim?.kind === 'taken') return takenOutcome(ctx, claim.name);
     const claimedBefore = await warmBefore;
     if (claimedBefore) return takenOutcome(ctx, claimedBefore);
     const existing = await existingByName(ctx, input);
     if (existing) {
+      if (io.stdin !== undefined) throw new BosunError('invalid_message', `stdin: container ${existing.name} already exists; stdin goes only to a container the run creates`, { field: 'stdin', retryable: false });
       ({ id, name } = existing);
       if (!existing.state.running) await ctx.engine.containers.start(id);
     } else {
@@ -158,7 +187,7 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
       const taken = claim ?? (await claimWarm(ctx, warmInput, spec.spec, opts.remove));
       if (taken.kind === 'taken') return takenOutcome(ctx, taken.name);
       const warm = taken.kind === 'claimed'
-        ? await runClaimed(ctx, taken.claimed, spec.spec, { askedWarm: warmInput.warm === true, timeoutMs, outputLimit, replyLimit: REPLY_OUTPUT_LIMIT })
+        ? await runClaimed(ctx, taken.claimed, spec.spec, { askedWarm: warmInput.warm === true, timeoutMs, outputLimit, replyLimit: REPLY_OUTPUT_LIMIT, ...io })
         : taken;
       if (warm.kind === 'warm') {
         const { claimed } = warm;
@@ -166,12 +195,13 @@ export async function runAttached(ctx: ActionContext, input: RunInput, opts: { r
       }
       notice = warm.notice;
       if (mayBeWarm) await imageOf();
-      id = await createAndStart(ctx, spec.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit)));
+      if (io.stdin !== undefined) Object.assign(spec.spec, { openStdin: true, stdinOnce: true });
+      id = await createAndStart(ctx, spec.spec, async (newId) => void (reader = await attachOutput(ctx, newId, outputLimit, io)));
       created = true;
       name = spec.spec.name ?? id;
     }
   }
-  const end = await superviseRun(ctx, id, reader ?? followOutput(ctx, id, outputLimit), { timeoutMs });
+  const end = await superviseRun(ctx, id, reader ?? followOutput(ctx, id, outputLimit, io.onOutput), { timeoutMs });
   const mine = created || prior !== undefined;
   return runOutcome({ id, name }, end, {
     outputLimit, timeoutMs, buildLog, notice, ...(ctx.pools ? { warm: false } : {}),

@@ -4,7 +4,7 @@
  * output limit instead of filling the Docker log and the agent's memory first.
  */
 import { BosunError } from '../domain/errors.js';
-import type { CapturedOutput } from '../domain/engine/index.js';
+import type { CapturedOutput, OnOutput } from '../domain/engine/index.js';
 import type { ActionContext } from './types.js';
 
 /** What a reply keeps of each stream. */
@@ -24,17 +24,26 @@ export interface OutputReader {
   stop(): void;
 }
 
-/** Attach before start: the output is read as the container writes it, never through the on-disk log. */
-export async function attachOutput(ctx: ActionContext, id: string, outputLimit: number): Promise<OutputReader> {
+/** A run's live output (stream: true) and its stdin. */
+export interface RunIO {
+  onOutput?: OnOutput | undefined;
+  stdin?: string | undefined;
+}
+
+/** Attach before start: the output is read as the container writes it, never through the on-disk log; stdin is written then closed. */
+export async function attachOutput(ctx: ActionContext, id: string, outputLimit: number, io: RunIO = {}): Promise<OutputReader> {
   const reader = new AbortController();
-  const { output } = await ctx.engine.containers.attach(id, { limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, tty: false, signal: reader.signal });
+  const { output } = await ctx.engine.containers.attach(id, {
+    limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, tty: false, signal: reader.signal,
+    ...(io.onOutput ? { onOutput: io.onOutput } : {}), ...(io.stdin !== undefined ? { stdin: io.stdin } : {}),
+  });
   return guarded({ output, stop: () => reader.abort() });
 }
 
 /** For a container that already ran (a redelivery, a run by name): its log from the start, followed to its end. */
-export function followOutput(ctx: ActionContext, id: string, outputLimit: number): OutputReader {
+export function followOutput(ctx: ActionContext, id: string, outputLimit: number, onOutput?: OnOutput): OutputReader {
   const reader = new AbortController();
-  const output = ctx.engine.containers.logs(id, { follow: true, limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, signal: reader.signal });
+  const output = ctx.engine.containers.logs(id, { follow: true, limitBytes: REPLY_OUTPUT_LIMIT, stopAfterBytes: outputLimit, signal: reader.signal, ...(onOutput ? { onOutput } : {}) });
   return guarded({ output, stop: () => reader.abort() });
 }
 

@@ -19,5 +19,5 @@ export const startContainerResponse: ActionDefinition<typeof attachedRunSchema> 
   replyChannelOf: (i) => i.response_channel,
   responseFormatOf: (i) => i.response_format,
   runKindOf: () => 'attached',
-  handle: (input, ctx) => runAttached(ctx, input, { remove: input.remove }),
+  handle: (input, ctx) => runAttached(ctx, input, { remove: input.remove, stream: input.stream, stdin: input.stdin }),
 };

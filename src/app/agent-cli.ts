@@ -9,6 +9,7 @@ import type { InboundMessage, Transport } from '../ports/transport.js';
 import { createLogger, silentLogger } from '../util/log.js';
 import { startAgentProcess, type AgentProcessOptions } from './agent-process.js';
 import type { LedgerMode } from './run-ledger-setup.js';
+import { sendAndFollow } from './send-follow.js';
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -100,13 +101,15 @@ export function registerAgentCommands(program: Command): void {
     .option('--broker <url>', 'amqp://… or redis://… (env BOSUN_BROKER_URL)')
     .option('--wait', 'wait for the reply envelope (sent to a private reply channel) and print it')
     .option('--listen <channel>', 'also print the first message arriving on this channel (e.g. the response_channel)')
-    .option('--timeout <seconds>', 'how long --wait/--listen wait', Number, 120)
-    .action(async (channel: string, bodyArg: string, opts: { broker?: string; wait?: boolean; listen?: string; timeout: number }) => {
+    .option('--timeout <seconds>', 'how long --wait/--listen wait (--follow: without any message)', Number, 120)
+    .option('--follow', 'print the live output of a run with stream: true (stdout/stderr), then the envelope (stderr); exit with the run\'s code')
+    .action(async (channel: string, bodyArg: string, opts: { broker?: string; wait?: boolean; listen?: string; timeout: number; follow?: boolean }) => {
       const body = bodyArg.startsWith('@') ? await readFile(bodyArg.slice(1), 'utf8') : bodyArg;
       const transport = await createTransport(brokerUrl(opts.broker), silentLogger);
       await transport.connect();
       try {
-        const code = await sendAndWait(transport, channel, body, opts);
+        const sinks = { stdout: (t: string) => void process.stdout.write(t), stderr: (t: string) => void process.stderr.write(t) };
+        const code = opts.follow ? await sendAndFollow(transport, channel, body, opts.timeout, sinks) : await sendAndWait(transport, channel, body, opts);
         process.exitCode = code;
       } finally {
         await transport.close();

@@ -27,6 +27,8 @@ export interface ReplyEnvelope {
   stderr_bytes?: number;
   /** Attached runs: served by a prewarmed container (warm pool). */
   warm?: boolean;
+  /** Attached runs with stream: true: the live-output chunks published before this envelope. */
+  streamed?: { chunks: number; bytes: number; truncated: boolean };
   duration_ms: number;
   /** Action-specific payload (status, per-container results, …). */
   result?: unknown;

@@ -6,8 +6,8 @@ export class BoundedBuffer extends Writable {
   private kept = 0;
   total = 0;
 
-  /** `onChunk` runs after each write is counted (e.g. to stop a reader once a total is passed). */
-  constructor(private readonly limit: number, private readonly onChunk?: () => void) {
+  /** `onChunk` runs after each write is counted, with what was written (live output; stopping a reader past a total). */
+  constructor(private readonly limit: number, private readonly onChunk?: (chunk: Buffer) => void) {
     super();
   }
 
@@ -19,7 +19,7 @@ export class BoundedBuffer extends Writable {
       this.chunks.push(part);
       this.kept += part.length;
     }
-    this.onChunk?.();
+    this.onChunk?.(chunk);
     cb();
   }
 

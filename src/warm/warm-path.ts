@@ -4,7 +4,7 @@
  */
 import { isBosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
-import type { ContainerSpec } from '../domain/engine/index.js';
+import type { ContainerSpec, OnOutput } from '../domain/engine/index.js';
 import type { RunEnd } from '../actions/run-output.js';
 import type { RunInput } from '../actions/schemas/run.js';
 import type { ActionContext, ActionOutcome } from '../actions/types.js';
@@ -21,6 +21,8 @@ interface WarmOpts {
   timeoutMs: number;
   outputLimit: number;
   replyLimit: number;
+  onOutput?: OnOutput | undefined;
+  stdin?: string | undefined;
 }
 
 /** A repeat of a request that claimed a warm container (an earlier delivery, a duplicate): its name, if so. */

@@ -4,7 +4,7 @@
  * timeout or the limit it is killed (and so is every process the run started).
  */
 import { BosunError } from '../domain/errors.js';
-import type { ContainerSpec } from '../domain/engine/index.js';
+import type { ContainerSpec, OnOutput } from '../domain/engine/index.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import type { RunEnd } from '../actions/run-output.js';
 import type { Claimed } from './pools.js';
@@ -16,6 +16,10 @@ export interface WarmRunOptions {
   timeoutMs: number;
   outputLimit: number;
   replyLimit: number;
+  /** Live output (stream: true). */
+  onOutput?: OnOutput | undefined;
+  /** Written to the command's stdin, then closed. */
+  stdin?: string | undefined;
 }
 
 export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, o: WarmRunOptions): Promise<RunEnd> {
@@ -29,6 +33,8 @@ export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, 
       ...(spec.user ? { user: spec.user } : {}),
       limitBytes: o.replyLimit,
       stopAfterBytes: o.outputLimit,
+      ...(o.onOutput ? { onOutput: o.onOutput } : {}),
+      ...(o.stdin !== undefined ? { stdin: o.stdin } : {}),
       signal: AbortSignal.any([timer.signal, o.signal]),
     }).catch((e: unknown) => {
       if (timer.signal.aborted && !o.signal.aborted) return undefined;

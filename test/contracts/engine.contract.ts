@@ -15,6 +15,7 @@ import { isBosunError } from '../../src/domain/errors.js';
 import type { ContainerEngine } from '../../src/ports/engine.js';
 import { TEST_IMAGE, eventually, newRunId, uniqueName } from '../helpers/docker.js';
 import { resourceContract } from './engine-resources.contract.js';
+import { ioContract } from './engine-io.contract.js';
 
 export interface EngineContractOptions {
   /** false for an engine that runs no real processes: tests marked engineOnly are skipped. */
@@ -59,6 +60,7 @@ export function engineContract(name: string, makeEngine: () => ContainerEngine |
     });
     containerContract(ctx);
     resourceContract(ctx);
+    ioContract(ctx);
   });
 }
 

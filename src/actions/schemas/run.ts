@@ -8,6 +8,11 @@ import {
   SHORT_STRING_MAX_BYTES, byteLength, isImageRef,
 } from '../../domain/references.js';
 
+/** Largest `stdin` of a run message (UTF-8 bytes); binary data goes base64-encoded (decode it in the container). */
+export const STDIN_MAX_BYTES = 256 * 1024;
+/** Text written to the run's stdin, which is then closed. */
+export const stdinField = z.string().refine((s) => byteLength(s) <= STDIN_MAX_BYTES, { message: `expected at most ${STDIN_MAX_BYTES} bytes of UTF-8 text (send binary data base64-encoded)` });
+
 /** A name for a container this message creates (Docker's grammar). */
 export const containerName = z.string().max(CONTAINER_NAME_MAX).regex(CONTAINER_NAME_RE, 'a container name: letters, digits, _ . - (not starting with a symbol)');
 /** A container this message names: a name or an id (ids match the name grammar). */
@@ -99,6 +104,12 @@ export const attachedRunSchema = z.strictObject({
   warm: z.boolean().optional(),
   /** Remove the container once the reply is safely out (default true: a function run leaves nothing behind). */
   remove: z.boolean().default(true),
+  /** Publish stdout/stderr as {request_id, seq, stream, data} chunks on the reply path while the run goes on. */
+  stream: z.boolean().default(false),
+  stdin: stdinField.optional(),
+}).superRefine((v, ctx) => {
+  // A raw reply is the bare stdout a next run consumes: chunks on that channel would be read as its input.
+  if (v.stream && v.response_format === 'raw') ctx.addIssue({ code: 'custom', path: ['stream'], message: 'stream: true needs response_format "envelope" (a raw reply is the bare stdout, for chaining)' });
 });
 
 export type CreateRunInput = z.infer<typeof createRunSchema>;

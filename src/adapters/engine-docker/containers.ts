@@ -12,6 +12,7 @@ import { engineError, messageOf, statusOf } from './errors.js';
 import { inspectToDetails, labelFilters, resourcesToHostConfig, restartPolicyToApi, specToCreateOptions, summaryFromApi } from './mapping.js';
 import { OutputCapture } from './output.js';
 import { drainStream } from './streams.js';
+import { attachWithStdin } from './attach-stdin.js';
 import { apiSegment } from './paths.js';
 import { DOCKER_RULES } from './flavour.js';
 import { flavouredDetails, flavouredSummary, untilSettled, type RulesSource } from './flavoured.js';
@@ -173,7 +174,7 @@ export class DockerContainers implements ContainersApi {
   async logs(idOrName: string, req: LogsRequest = {}): Promise<CapturedOutput> {
     const link = linkSignal(req, req.follow ? undefined : CALL_TIMEOUT.quick);
     const container = this.container(idOrName);
-    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, link.signal);
+    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, link.signal, req.onOutput);
     try {
       const tty = req.tty ?? (await container.inspect(abortable({}, link.signal))).Config.Tty;
       const stream = (await container.logs({
@@ -198,12 +199,14 @@ export class DockerContainers implements ContainersApi {
   async attach(idOrName: string, req: AttachRequest = {}): Promise<{ output: Promise<CapturedOutput> }> {
     const link = linkSignal(req, undefined);
     const container = this.container(idOrName);
-    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, link.signal);
+    const cap = new OutputCapture(req.limitBytes ?? DEFAULT_LOG_LIMIT, req.stopAfterBytes, link.signal, req.onOutput);
     let stream: Readable;
     let tty: boolean;
     try {
       tty = req.tty ?? (await container.inspect()).Config.Tty;
-      stream = (await container.attach({ stream: true, stdout: true, stderr: true, abortSignal: cap.signal } as Docker.ContainerAttachOptions)) as unknown as Readable;
+      stream = req.stdin !== undefined
+        ? await attachWithStdin(this.docker, apiSegment(idOrName, 'container'), req.stdin, cap.signal)
+        : ((await container.attach({ stream: true, stdout: true, stderr: true, abortSignal: cap.signal } as Docker.ContainerAttachOptions)) as unknown as Readable);
     } catch (e) {
       link.dispose();
       throw link.signal?.aborted ? timeoutError(`attach to ${idOrName}`, link, e) : engineError(e, `attach to ${idOrName}`);

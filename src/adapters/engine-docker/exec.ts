@@ -22,7 +22,7 @@ export class DockerExec implements ExecApi {
   run(idOrName: string, req: ExecRequest): Promise<ExecResult> {
     const partial = req.stopAfterBytes !== undefined;
     return bounded(partial ? { ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}) } : req, undefined, `exec in ${idOrName}`, async (bsignal) => {
-      const cap = new OutputCapture(req.limitBytes ?? DEFAULT_OUTPUT_LIMIT, req.stopAfterBytes, partial ? req.signal : bsignal);
+      const cap = new OutputCapture(req.limitBytes ?? DEFAULT_OUTPUT_LIMIT, req.stopAfterBytes, partial ? req.signal : bsignal, req.onOutput);
       const { out, err } = cap;
       const signal = partial ? cap.signal : bsignal;
       try {
@@ -30,6 +30,7 @@ export class DockerExec implements ExecApi {
           Cmd: req.cmd,
           AttachStdout: !req.detach,
           AttachStderr: !req.detach,
+          ...(req.stdin !== undefined && !req.detach ? { AttachStdin: true } : {}),
           ...(req.user ? { User: req.user } : {}),
           ...(req.env ? { Env: req.env } : {}),
           ...(req.workingDir ? { WorkingDir: req.workingDir } : {}),
@@ -45,7 +46,9 @@ export class DockerExec implements ExecApi {
           }
           return { output: captured(out, err) };
         }
-        const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable;
+        const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable & { end?: (data: string | Buffer) => void };
+        // Written to the hijacked socket and half-closed: the command reads it, then EOF.
+        if (req.stdin !== undefined) stream.end?.(req.stdin);
         await drainStream(this.docker, stream, false, out, err, signal);
         if (partial && cap.signal.aborted) return { output: cap.result() };
         const info = await exec.inspect();

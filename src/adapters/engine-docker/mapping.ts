@@ -102,6 +102,7 @@ export function specToCreateOptions(spec: ContainerSpec): Docker.ContainerCreate
     Hostname: spec.hostname,
     Tty: spec.tty ?? false,
     OpenStdin: spec.openStdin ?? false,
+    StdinOnce: spec.stdinOnce,
     ExposedPorts: Object.keys(exposed).length ? exposed : undefined,
     Healthcheck: healthcheckToApi(spec.healthcheck),
     StopSignal: spec.stopSignal,

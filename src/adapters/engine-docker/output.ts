@@ -1,5 +1,5 @@
 /** Captured container output: two bounded streams (stdout, stderr), optionally cut past a total. */
-import type { CapturedOutput } from '../../domain/engine/index.js';
+import type { CapturedOutput, OnOutput } from '../../domain/engine/index.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
 
 /** Two bounded streams counted together: past `stopAfter` bytes the reader's signal aborts. */
@@ -10,14 +10,20 @@ export class OutputCapture {
   overLimit = false;
   private readonly cut = new AbortController();
 
-  constructor(limit: number, private readonly stopAfter: number | undefined, outer: AbortSignal | undefined) {
+  constructor(limit: number, private readonly stopAfter: number | undefined, outer: AbortSignal | undefined, onOutput?: OnOutput) {
     const onChunk = () => {
       if (this.stopAfter === undefined || this.overLimit || this.out.total + this.err.total <= this.stopAfter) return;
       this.overLimit = true;
       this.cut.abort();
     };
-    this.out = new BoundedBuffer(limit, onChunk);
-    this.err = new BoundedBuffer(limit, onChunk);
+    this.out = new BoundedBuffer(limit, (data) => {
+      onOutput?.({ stream: 'stdout', data });
+      onChunk();
+    });
+    this.err = new BoundedBuffer(limit, (data) => {
+      onOutput?.({ stream: 'stderr', data });
+      onChunk();
+    });
     this.signal = outer ? AbortSignal.any([outer, this.cut.signal]) : this.cut.signal;
   }
 

@@ -21,14 +21,18 @@ export interface FileIO {
   write(path: string, data: string, append: boolean): void;
 }
 
-export type Behaviour = (spec: ContainerSpec, files?: FileIO) => BehaviourOutcome;
+/**
+ * `stdin`: what the process reads on stdin — '' for none (EOF at once, as /dev/null), undefined
+ * for an open stdin nobody wrote to (a read blocks: the process runs until stopped).
+ */
+export type Behaviour = (spec: ContainerSpec, files?: FileIO, stdin?: string) => BehaviourOutcome;
 
 /** The process a spec runs: entrypoint then cmd (the image supplies neither in the fake). */
 export function commandOf(spec: Pick<ContainerSpec, 'cmd' | 'entrypoint'>): string[] {
   return [...(spec.entrypoint ?? []), ...(spec.cmd ?? [])];
 }
 
-export const defaultBehaviour: Behaviour = (spec, files) => interpret(commandOf(spec), files);
+export const defaultBehaviour: Behaviour = (spec, files, stdin) => interpret(commandOf(spec), files, stdin);
 
 interface Run {
   stdout: string;
@@ -37,13 +41,16 @@ interface Run {
   forever: boolean;
   exit?: number;
   files?: FileIO;
+  /** Not yet read; undefined: an open stdin nobody writes to. */
+  stdin?: string;
 }
 
-export function interpret(argv: string[], files?: FileIO): BehaviourOutcome {
+/** `stdin` as for Behaviour: undefined is an open stdin nobody writes to. */
+export function interpret(argv: string[], files?: FileIO, stdin?: string): BehaviourOutcome {
   if (argv.length === 0) return {};
   const [bin, ...args] = argv;
-  if ((bin === 'sh' || bin === '/bin/sh' || bin === 'bash') && args[0] === '-c' && args[1] !== undefined) return outcome(script(args[1], files));
-  const run: Run = { stdout: '', stderr: '', ms: 0, forever: false, ...(files ? { files } : {}) };
+  if ((bin === 'sh' || bin === '/bin/sh' || bin === 'bash') && args[0] === '-c' && args[1] !== undefined) return outcome(script(args[1], files, stdin));
+  const run: Run = { stdout: '', stderr: '', ms: 0, forever: false, ...(files ? { files } : {}), ...(stdin !== undefined ? { stdin } : {}) };
   step(run, argv);
   return outcome(run);
 }
@@ -54,8 +61,8 @@ function outcome(r: Run): BehaviourOutcome {
   return { ...out, exitCode: r.exit ?? 0, ...(r.ms > 0 ? { runsForMs: r.ms } : {}) };
 }
 
-function script(src: string, files?: FileIO): Run {
-  const run: Run = { stdout: '', stderr: '', ms: 0, forever: false, ...(files ? { files } : {}) };
+function script(src: string, files: FileIO | undefined, stdin: string | undefined): Run {
+  const run: Run = { stdout: '', stderr: '', ms: 0, forever: false, ...(files ? { files } : {}), ...(stdin !== undefined ? { stdin } : {}) };
   for (const stmt of src.split(/;|&&|\n/).map((s) => s.trim()).filter(Boolean)) {
     if (run.exit !== undefined || run.forever) break;
     step(run, words(stmt));
@@ -107,6 +114,12 @@ function step(run: Run, all: string[]): void {
       write(`${rest.join(' ')}\n`);
       return;
     case 'cat':
+      if (rest.length === 0 || (rest.length === 1 && rest[0] === '-')) {
+        if (run.stdin === undefined) run.forever = true;
+        else write(run.stdin);
+        run.stdin = '';
+        return;
+      }
       for (const p of rest) {
         const text = run.files?.read(p);
         if (text === undefined) return missing(p);

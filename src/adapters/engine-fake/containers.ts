@@ -8,7 +8,7 @@ import type { ContainersApi } from '../../ports/engine.js';
 import { commandOf } from './behaviour.js';
 import { bounded, notFound } from './call.js';
 import { exitContainer, killContainer, nextExit, removeContainer, startContainer, stopContainer } from './lifecycle.js';
-import { capture, passedLimit } from './output.js';
+import { capture, feedOutput, passedLimit } from './output.js';
 import { type FakeContainer, type FakeState, labelsMatch, newId } from './state.js';
 
 const conflict = (msg: string) => new BosunError('conflict', msg, { retryable: false });
@@ -102,7 +102,12 @@ export class FakeContainers implements ContainersApi {
   async logs(ref: string, req: LogsRequest = {}): Promise<CapturedOutput> {
     return bounded(req, `logs of ${ref}`, async () => {
       const c = this.s.mustContainer(ref);
-      if (req.follow) await nextExit(c, { now: !c.state.running, until: () => passedLimit(c.chunks, req.stopAfterBytes), ...(req.signal ? { signal: req.signal } : {}), what: `logs of ${ref}` });
+      const feed = req.onOutput && req.follow ? feedOutput(c, 0, req.onOutput, req.stopAfterBytes) : undefined;
+      try {
+        if (req.follow) await nextExit(c, { now: !c.state.running, until: () => passedLimit(c.chunks, req.stopAfterBytes), ...(req.signal ? { signal: req.signal } : {}), what: `logs of ${ref}` });
+      } finally {
+        feed?.();
+      }
       return capture(c.chunks, req);
     });
   }
@@ -111,8 +116,12 @@ export class FakeContainers implements ContainersApi {
     const c = this.s.mustContainer(ref);
     const from = c.chunks.length;
     const since = () => c.chunks.slice(from);
+    // As Docker: stdin reaches only a container created to take it.
+    if (req.stdin !== undefined && c.spec.openStdin) c.stdin = req.stdin.toString();
+    const feed = req.onOutput ? feedOutput(c, from, req.onOutput, req.stopAfterBytes) : undefined;
     const output = nextExit(c, { until: () => passedLimit(since(), req.stopAfterBytes), ...(req.signal ? { signal: req.signal } : {}), ...(req.timeoutMs !== undefined ? { timeoutMs: req.timeoutMs } : {}), what: `attach to ${ref}` })
-      .then(() => capture(since(), req));
+      .then(() => capture(since(), req))
+      .finally(() => feed?.());
     output.catch(() => undefined);
     return { output };
   }

@@ -62,7 +62,7 @@ export class FakeImages implements ImagesApi {
         } else if (op === 'LABEL') {
           for (const m of arg.matchAll(/([^\s=]+)=("([^"]*)"|\S*)/g)) labels[m[1]!] = m[3] ?? m[2]!;
         } else if (op === 'RUN') {
-          const r = interpret(['sh', '-c', arg], filesIn((path) => [files, path]));
+          const r = interpret(['sh', '-c', arg], filesIn((path) => [files, path]), '');
           if (r.stdout) log.push(r.stdout.trimEnd());
           if (r.stderr) log.push(r.stderr.trimEnd());
           if (r.exitCode !== undefined && r.exitCode !== 0) throw buildFailed(`RUN ${arg} returned a non-zero code: ${r.exitCode}`, log);

@@ -20,7 +20,10 @@ export function startContainer(s: FakeState, c: FakeContainer): void {
   delete c.state.finishedAt;
   s.containerEvent(c, 'started');
   if (c.spec.healthcheck) checkHealth(s, c);
-  const o = s.behaviour(c.spec, s.filesOf(c));
+  // Without openStdin the process's stdin is /dev/null; with it and nothing written, a read blocks.
+  const stdin = c.spec.openStdin ? c.stdin : '';
+  if (c.spec.stdinOnce) delete c.stdin;
+  const o = s.behaviour(c.spec, s.filesOf(c), stdin);
   const now = s.clock.now();
   if (o.stdout) c.chunks.push({ stream: 'stdout', data: o.stdout, timeMs: now });
   if (o.stderr) c.chunks.push({ stream: 'stderr', data: o.stderr, timeMs: now });
@@ -44,7 +47,7 @@ function checkHealth(s: FakeState, c: FakeContainer): void {
   const t = setTimeout(() => {
     if (!c.state.running || c.state.startedAt !== startedAt || !s.containers.has(c.id)) return;
     const cmd = kind === 'CMD-SHELL' ? ['sh', '-c', rest.join(' ')] : kind === 'CMD' ? rest : hc.test;
-    const code = s.behaviour({ ...c.spec, entrypoint: [], cmd }, s.filesOf(c)).exitCode ?? 0;
+    const code = s.behaviour({ ...c.spec, entrypoint: [], cmd }, s.filesOf(c), '').exitCode ?? 0;
     c.state.health = code === 0 ? 'healthy' : 'unhealthy';
     s.containerEvent(c, 'health', { health: c.state.health });
   }, hc.intervalMs ?? 0);

@@ -1,5 +1,5 @@
 /** Captured output of a fake container: chunks in order, read back with bosun's bounds. */
-import type { CapturedOutput } from '../../domain/engine/index.js';
+import type { CapturedOutput, OnOutput } from '../../domain/engine/index.js';
 
 export interface Chunk {
   stream: 'stdout' | 'stderr';
@@ -67,4 +67,33 @@ function tailed(chunks: readonly Chunk[], tail: number | undefined): Chunk[] {
 export function passedLimit(chunks: readonly Chunk[], stopAfterBytes: number | undefined): boolean {
   if (stopAfterBytes === undefined) return false;
   return chunks.reduce((n, c) => n + Buffer.byteLength(c.data), 0) > stopAfterBytes;
+}
+
+/** What a reader of chunks listens on: a container's chunks and its listeners (exit, new chunk). */
+export interface ChunkSource {
+  chunks: Chunk[];
+  listeners: Set<(why: 'exit' | 'chunk') => void>;
+}
+
+/**
+ * Hands each chunk from index `from` on to `onOutput` as it is written (live output), up to the
+ * chunk that passes `stopAfterBytes`; returns the function that stops it (after a last delivery).
+ */
+export function feedOutput(c: ChunkSource, from: number, onOutput: OnOutput, stopAfterBytes?: number): () => void {
+  let next = from;
+  let bytes = 0;
+  const deliver = () => {
+    while (next < c.chunks.length && (stopAfterBytes === undefined || bytes <= stopAfterBytes)) {
+      const chunk = c.chunks[next++]!;
+      bytes += Buffer.byteLength(chunk.data);
+      onOutput({ stream: chunk.stream, data: Buffer.from(chunk.data, 'utf8') });
+    }
+  };
+  const listener = () => deliver();
+  c.listeners.add(listener);
+  deliver();
+  return () => {
+    deliver();
+    c.listeners.delete(listener);
+  };
 }

@@ -3,7 +3,7 @@ import { BosunError } from '../../domain/errors.js';
 import type { CallOptions, EngineEvent, EventsRequest, ExecRequest, ExecResult, NetworkSpec, VolumeDetails } from '../../domain/engine/index.js';
 import type { EventsApi, ExecApi, NetworksApi, VolumesApi } from '../../ports/engine.js';
 import { bounded, notFound } from './call.js';
-import { capture } from './output.js';
+import { capture, feedOutput } from './output.js';
 import { type FakeState, labelsMatch } from './state.js';
 
 const conflict = (msg: string) => new BosunError('conflict', msg, { retryable: false });
@@ -93,13 +93,16 @@ export class FakeExec implements ExecApi {
     return bounded(req, `exec in ${ref}`, async () => {
       const c = this.s.mustContainer(ref);
       if (!c.state.running) throw conflict(`container ${ref} is not running`);
-      const o = this.s.behaviour({ ...c.spec, entrypoint: [], cmd: req.cmd, ...(req.env ? { env: [...(c.spec.env ?? []), ...req.env] } : {}) }, this.s.filesOf(c));
+      // An exec's stdin is /dev/null unless the caller writes one.
+      const o = this.s.behaviour({ ...c.spec, entrypoint: [], cmd: req.cmd, ...(req.env ? { env: [...(c.spec.env ?? []), ...req.env] } : {}) }, this.s.filesOf(c), req.stdin?.toString() ?? '');
       const now = this.s.clock.now();
-      const output = capture([
+      const chunks = [
         ...(o.stdout ? [{ stream: 'stdout' as const, data: o.stdout, timeMs: now }] : []),
         ...(o.stderr ? [{ stream: 'stderr' as const, data: o.stderr, timeMs: now }] : []),
-      ]);
-      return req.detach ? { output: capture([]) } : { exitCode: o.exitCode ?? 0, output };
+      ];
+      if (req.detach) return { output: capture([]) };
+      if (req.onOutput) feedOutput({ chunks, listeners: new Set() }, 0, req.onOutput, req.stopAfterBytes)();
+      return { exitCode: o.exitCode ?? 0, output: capture(chunks) };
     });
   }
 }

@@ -19,6 +19,8 @@ export interface FakeContainer {
   restartPolicy: RestartPolicy;
   networks: Record<string, { ipAddress: string; aliases: string[] }>;
   chunks: Chunk[];
+  /** Written by an attach (openStdin): what the next start's process reads on stdin. */
+  stdin?: string;
   /** Its own files (a copy of its image's at create); volume mounts resolve to the volume's. */
   files: Map<string, string>;
   /** Ends the current run (its exit timer); set while running. */

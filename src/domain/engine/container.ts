@@ -71,6 +71,8 @@ export interface ContainerSpec {
   hostname?: string;
   tty?: boolean;
   openStdin?: boolean;
+  /** With openStdin: stdin closes (EOF) once the attached client that wrote it disconnects. */
+  stdinOnce?: boolean;
   exposedPorts?: string[];
   portBindings?: PortBinding[];
   mounts?: Mount[];

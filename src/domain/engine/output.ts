@@ -1,6 +1,18 @@
 /** Reading a container's output: logs, attach and exec. */
 import type { CallOptions } from './call.js';
 
+/** One piece of a container's output as the engine delivered it (a Docker frame, a pipe read). */
+export interface OutputChunk {
+  stream: 'stdout' | 'stderr';
+  data: Buffer;
+}
+
+/**
+ * Called with every piece of output as it is read, in the order the engine delivered it, while
+ * the process runs (live output). It sees what is read, past `limitBytes` too; must not throw.
+ */
+export type OnOutput = (chunk: OutputChunk) => void;
+
 export interface LogsRequest extends CallOptions {
   stdout?: boolean;
   stderr?: boolean;
@@ -16,6 +28,8 @@ export interface LogsRequest extends CallOptions {
   tail?: number;
   /** Stop reading once stdout+stderr together pass this many bytes (the result says `overLimit`). */
   stopAfterBytes?: number;
+  /** Each piece of output as it is read (with `follow`, live until the container stops). */
+  onOutput?: OnOutput;
 }
 
 export interface AttachRequest extends CallOptions {
@@ -25,6 +39,13 @@ export interface AttachRequest extends CallOptions {
   stopAfterBytes?: number;
   /** The container's TTY mode when the caller knows it (saves an inspect). */
   tty?: boolean;
+  /** Each piece of output as it is read, while the container runs. */
+  onOutput?: OnOutput;
+  /**
+   * Written to the container's stdin, which is then closed (EOF). The container must have been
+   * created with `openStdin` and `stdinOnce`; attach before start so the process sees all of it.
+   */
+  stdin?: string | Buffer;
 }
 
 export interface CapturedOutput {
@@ -51,6 +72,10 @@ export interface ExecRequest extends CallOptions {
   stopAfterBytes?: number;
   /** Run in the background and return at once (exitCode undefined). */
   detach?: boolean;
+  /** Each piece of output as it is read, while the command runs. */
+  onOutput?: OnOutput;
+  /** Written to the command's stdin, which is then closed (EOF). */
+  stdin?: string | Buffer;
 }
 
 export interface ExecResult {

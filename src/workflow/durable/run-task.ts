@@ -1,7 +1,8 @@
 /**
  * `bosun:run`: a workflow task that is a container run. The Parameters are the run fields of
  * the agent's channels (same schema, same spec builder, same policy); the state's input goes
- * in env BOSUN_INPUT. Labels carry execution, state, attempt and task token, and the name is
+ * in env BOSUN_INPUT and on the container's stdin (closed after it; Parameters.stdin, when
+ * given, is written instead). Labels carry execution, state, attempt and task token, and the name is
  * derived from them, so a run started before a crash is found and adopted — never started a
  * second time. Result: `{exit_code, stdout, stderr, json}`.
  */
@@ -10,7 +11,7 @@ import { z } from 'zod';
 import { prepareImage } from '../../actions/image-source.js';
 import { attachOutput, followOutput, superviseRun, type OutputReader } from '../../actions/run-output.js';
 import { buildRunSpec } from '../../actions/run-spec.js';
-import { runFields } from '../../actions/schemas/run.js';
+import { runFields, stdinField } from '../../actions/schemas/run.js';
 import type { ActionContext } from '../../actions/types.js';
 import { isBosunError } from '../../domain/errors.js';
 import { LABEL } from '../../domain/labels.js';
@@ -28,7 +29,7 @@ import { taskActionContext, taskLabels } from './task-action.js';
 import { failure, type Finished, type TaskContext, type TaskOutcome, type TaskRunner } from './tasks.js';
 
 /** The run fields a task may use (no reply channel: the workflow is the receiver). */
-export const runTaskSchema = z.strictObject(runFields);
+export const runTaskSchema = z.strictObject({ ...runFields, stdin: stdinField.optional() });
 
 export interface RunTaskDeps {
   engine: ContainerEngine;
@@ -75,18 +76,23 @@ export class RunTaskRunner implements TaskRunner {
       ensureUserLabels(input.labels);
       let id: string;
       let reader: OutputReader | undefined;
+      const stdin = input.stdin ?? JSON.stringify(ctx.command.input);
       const prior = await this.d.engine.containers.inspect(name);
       if (prior && prior.labels[LABEL.wfToken] === ctx.command.token) {
         id = prior.id;
         this.d.log.info({ execution: ctx.executionId, state: ctx.command.state, container: name }, 'workflow task: adopting its container');
-        if (!prior.state.running && prior.state.status === 'created') await this.d.engine.containers.start(id);
+        // Made but never started: attached first, so it gets its stdin (and EOF) as a fresh one does.
+        if (!prior.state.running && prior.state.status === 'created') {
+          reader = await attachOutput(actx, id, outputLimitBytes(this.d.policy), { stdin });
+          await this.d.engine.containers.start(id);
+        }
       } else {
         const spec = await this.spec(ctx, actx, input, name);
         const outputLimit = outputLimitBytes(this.d.policy);
         const { id: made } = await this.d.engine.containers.create(spec);
         id = made;
         try {
-          reader = await attachOutput(actx, id, outputLimit);
+          reader = await attachOutput(actx, id, outputLimit, { stdin });
           await this.d.engine.containers.start(id);
         } catch (e) {
           reader?.stop();
@@ -140,6 +146,9 @@ export class RunTaskRunner implements TaskRunner {
     const spec = buildRunSpec(input, { ...base, image: prepared.image, uuid: randomBytes(16).toString('hex') });
     spec.name = name;
     spec.env = [...(spec.env ?? []), `BOSUN_INPUT=${JSON.stringify(ctx.command.input)}`];
+    // The input is on stdin too, closed after it (a task that never reads it is not held up).
+    spec.openStdin = true;
+    spec.stdinOnce = true;
     spec.labels = { ...spec.labels, ...(this.d.labels ?? {}), ...taskLabels(ctx) };
     const resolved = applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, spec));
     enforcePolicyOnHost(this.d.policy, resolved);

@@ -53,6 +53,26 @@ describe('bosun:run tasks on Docker', () => {
     }
   });
 
+  test('the state\'s input is on stdin too (closed after it): cat echoes it; Parameters.stdin replaces it', async () => {
+    const ex = new DurableExecutor({ store, owner: 'run-stdin', runners: { 'bosun:run': runner() }, pollMs: 50 });
+    ex.start();
+    try {
+      const wf = def({
+        StartAt: 'Cat',
+        States: {
+          Cat: { Type: 'Task', Resource: 'bosun:run', Parameters: { image: TEST_IMAGE, command: ['cat'], pull: 'never' }, ResultSelector: { 'json.$': '$.json' }, ResultPath: '$.cat', Next: 'Given' },
+          Given: { Type: 'Task', Resource: 'bosun:run', Parameters: { image: TEST_IMAGE, command: ['cat'], pull: 'never', 'stdin.$': '$.text' }, ResultSelector: { 'out.$': '$.stdout' }, ResultPath: '$.given', End: true },
+        },
+      });
+      const { record } = await startExecution(store, { definition: wf, input: { text: 'plain words', n: [1, 2] } });
+      const done = await waitForEnd(store, record.id);
+      assert.equal(done.status, 'SUCCEEDED', `${done.state?.error}: ${done.state?.cause}`);
+      assert.deepEqual(done.state?.output, { text: 'plain words', n: [1, 2], cat: { json: { text: 'plain words', n: [1, 2] } }, given: { out: 'plain words' } });
+    } finally {
+      await ex.stop();
+    }
+  });
+
   test('a run past its timeout fails with States.Timeout, and its stopped container is removed too', async () => {
     const ex = new DurableExecutor({ store, owner: 'run-t', runners: { 'bosun:run': runner() }, pollMs: 50 });
     ex.start();
