@@ -6,6 +6,7 @@
  * While the run goes on its lease is renewed; the reply is stored (finish) before it is
  * published, and confirmed after.
  */
+import { BosunError } from '../domain/errors.js';
 import type { RunKey, RunLease, RunLedger, StoredReply } from '../ports/run-ledger.js';
 import type { Logger } from '../util/log.js';
 import type { RunContext, RunResult } from './context.js';
@@ -29,6 +30,8 @@ export type Gate =
   | { kind: 'settled'; result: RunResult };
 
 export interface KeepAlive {
+  /** Aborted once the lease is known lost (refused, or unconfirmed past its end): the run must stop. */
+  signal: AbortSignal;
   /** Stops renewing; true when the lease was seen lost meanwhile. */
   stop(): boolean;
 }
@@ -39,13 +42,21 @@ export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, star
   const c = await d.ledger.claim(key, d.owner, d.leaseMs);
   switch (c.kind) {
     case 'claimed':
-      return { kind: 'run', lease: c.lease, keepAlive: keepAlive(d, c.lease, ctx.log) };
+      return { kind: 'run', lease: c.lease, keepAlive: keepAlive(d, c.lease, ctx.log, () => ctx.clock.now()) };
     case 'held': {
       const delayMs = Math.min(HELD_DELAY_MAX_MS, Math.max(HELD_DELAY_MIN_MS, c.remainingMs));
       ctx.log.info({ requestId, heldBy: c.heldBy, attempt: c.attempt, remainingMs: c.remainingMs }, 'run held by another agent; handed back until its lease ends');
-      return { kind: 'settled', result: { requestId, durationMs: durationMs(), status: 'requeued', settle: { kind: 'requeue', delayMs } } };
+      // Handed back to the tail (a copy with its attempt count unchanged: waiting is not a failure), not
+      // nacked to the head: a requeued message goes back where it was, and the same consumer (its slot
+      // free again) takes it at once, so nothing queued behind it would ever be served while the lease lives.
+      return { kind: 'settled', result: { requestId, durationMs: durationMs(), status: 'requeued', settle: { kind: 'retry', attempts: ctx.message?.attempts ?? 0, delayMs } } };
     }
     case 'done':
+      // A fresh message (not the broker's redelivery, not this agent's own copy) reusing a done id is
+      // another request, or a sender's retry: silence would leave it waiting forever (24 h retention).
+      if (!ctx.message?.redelivered && !ctx.message?.ownCopy) {
+        throw new BosunError('conflict', `request_id ${requestId} was already run (attempt ${c.attempt}) and answered; use a new request_id for a new run`, { field: 'request_id', retryable: false });
+      }
       ctx.log.info({ requestId, attempt: c.attempt }, 'run already done and answered; acked without a second reply');
       return { kind: 'settled', result: { requestId, durationMs: durationMs(), settle: { kind: 'ack' } } };
     case 'unsent': {
@@ -98,27 +109,48 @@ export async function finishRun(ctx: RunContext, d: LedgerDeps, lease: RunLease,
   };
 }
 
-function keepAlive(d: LedgerDeps, lease: RunLease, log: Logger): KeepAlive {
-  let lost = false;
+/**
+ * Renews every third of the lease. The lease counts as lost when the store refuses a renewal, and
+ * also when renewals keep failing (or hang) past the end of the last one confirmed: by then another
+ * agent may hold it, so the run is told to stop (`signal`) rather than go on beside attempt 2.
+ */
+function keepAlive(d: LedgerDeps, lease: RunLease, log: Logger, now: () => number): KeepAlive {
+  const lostCtl = new AbortController();
+  const every = Math.max(50, Math.floor(d.leaseMs / 3));
+  // A margin for the store's clock and the round trip: the lease is taken as ended this much early.
+  let validUntil = now() + d.leaseMs - every;
   let busy = false;
+  const lose = (why: string): void => {
+    if (lostCtl.signal.aborted) return;
+    log.warn({ requestId: lease.key.requestId }, `run ledger lease lost while the run goes on (${why}); the run is stopped`);
+    lostCtl.abort(new BosunError('conflict', `run ledger lease of ${lease.key.requestId} lost: ${why}`, { retryable: true }));
+  };
   const timer = setInterval(() => {
-    if (busy || lost) return;
+    if (lostCtl.signal.aborted) return;
+    if (busy) {
+      if (now() > validUntil) lose('renewals hang past the lease');
+      return;
+    }
     busy = true;
-    d.ledger.renew(lease, d.leaseMs).then(
+    const sent = now();
+    const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`no answer within ${every} ms`)), every).unref());
+    Promise.race([d.ledger.renew(lease, d.leaseMs), timeout]).then(
       (ok) => {
-        if (!ok) {
-          lost = true;
-          log.warn({ requestId: lease.key.requestId }, 'run ledger lease lost while the run goes on');
-        }
+        if (ok) validUntil = sent + d.leaseMs - every;
+        else lose('another agent holds it');
       },
-      (e: unknown) => log.warn({ err: (e as Error).message, requestId: lease.key.requestId }, 'run ledger lease renewal failed; retrying'),
+      (e: unknown) => {
+        if (now() > validUntil) lose(`renewals failed past the lease: ${(e as Error).message}`);
+        else log.warn({ err: (e as Error).message, requestId: lease.key.requestId }, 'run ledger lease renewal failed; retrying');
+      },
     ).finally(() => (busy = false));
-  }, Math.max(50, Math.floor(d.leaseMs / 3)));
+  }, every);
   timer.unref();
   return {
+    signal: lostCtl.signal,
     stop() {
       clearInterval(timer);
-      return lost;
+      return lostCtl.signal.aborted;
     },
   };
 }

@@ -61,7 +61,8 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
     let result: RunResult;
     try {
       // Policy (quotas), then handle.
-      const outcome = await handle(ctx, channel, accepted, who, policy, paths, attempt);
+      const runCtx = gate ? { ...ctx, signal: AbortSignal.any([ctx.signal, gate.keepAlive.signal]) } : ctx;
+      const outcome = await handle(runCtx, channel, accepted, who, policy, paths, attempt);
       const envelope = { ...successEnvelope(channel, who.id, outcome, ctx.clock.now() - started), ...(attempt > 1 ? { attempt } : {}) };
       result = {
         requestId,

@@ -21,7 +21,13 @@ import { failure, type TaskContext, type TaskOutcome, type TaskRunner } from './
 export const publishTaskSchema = z.strictObject({
   channel: responseChannelField,
   message: z.unknown().refine((v) => v !== undefined, { message: 'expected the message to publish (any JSON value)' }),
-  headers: z.record(z.string(), z.string()).optional(),
+  // bosun's own headers (x-bosun-publisher, x-bosun-resume, x-bosun-attempts, bosun-*) are refused:
+  // today they are untrusted only because the agent publishes without user_id; the day it sets one
+  // (to make the starter's policy apply) they would forge own copies, attempt counts and publishers.
+  headers: z.record(
+    z.string().refine((h) => !/^(x-)?bosun-/i.test(h), { message: 'expected a header name not starting with "bosun-" or "x-bosun-" (bosun\'s own)' }),
+    z.string(),
+  ).optional(),
 });
 
 /** Headers bosun adds to every message a workflow publishes. */

@@ -79,9 +79,9 @@ describe('runAction with the run ledger', () => {
     while (p.starts.length === 0) await new Promise((r) => setImmediate(r));
     // Even at the redelivery limit (maxAttempts 2): waiting for a lease is not a failure.
     const held = await runAction('probe', { request_id: 'l-2' }, ctxFor(p.registry, 'b', { message: { redelivered: true, attempts: 5, ownCopy: true } }));
-    assert.equal(held.settle.kind, 'requeue');
+    assert.equal(held.settle.kind, 'retry');
     assert.equal(held.status, 'requeued');
-    assert.ok(held.settle.kind === 'requeue' && held.settle.delayMs >= 100 && held.settle.delayMs <= 2000);
+    assert.ok(held.settle.kind === 'retry' && held.settle.attempts === 5 && held.settle.delayMs >= 100 && held.settle.delayMs <= 2000, 'handed back to the tail, its attempt count unchanged');
     assert.equal(p.starts.length, 1);
     releaseRun();
     assert.equal((await settled(await running)).settle.kind, 'reply');
@@ -108,7 +108,12 @@ describe('runAction with the run ledger', () => {
     assert.deepEqual(envelopeOf(again), envelopeOf(first));
     assert.equal(p.starts.length, 1);
     await settled(again);
-    assert.deepEqual((await runAction('probe', { request_id: 'l-4' }, ctxFor(p.registry, 'a'))).settle, { kind: 'ack' });
+    assert.deepEqual((await runAction('probe', { request_id: 'l-4' }, ctxFor(p.registry, 'a', { message: { redelivered: true } }))).settle, { kind: 'ack' });
+    // A fresh message reusing the id is answered (conflict naming request_id), never left waiting.
+    const fresh = await runAction('probe', { request_id: 'l-4' }, ctxFor(p.registry, 'a'));
+    assert.equal(fresh.settle.kind, 'park');
+    assert.deepEqual([fresh.envelope?.error?.code, fresh.envelope?.error?.field], ['conflict', 'request_id']);
+    assert.equal(p.starts.length, 1);
   });
 
   it('a holder whose lease was taken over while it ran sends no reply', async () => {
