@@ -6,7 +6,9 @@
  */
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { isPostgresUrl } from '../adapters/store-sql/db.js';
 import { openWorkflowStore } from '../adapters/store-sql/workflow-store.js';
 import { workflowActions } from '../actions/workflow/index.js';
 import type { Action } from '../actions/types.js';
@@ -19,6 +21,7 @@ import type { Logger } from '../util/log.js';
 import { DurableExecutor } from '../workflow/durable/executor.js';
 import { EndReplySender } from '../workflow/durable/end-reply-sender.js';
 import { buildTaskRunners } from '../workflow/durable/runner-set.js';
+import { openOnUse } from './open-on-use.js';
 
 export interface AgentWorkflowOptions {
   stateDir: string;
@@ -49,7 +52,18 @@ export function stableAgentName(stateDir: string): string {
 }
 
 export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<AgentWorkflows> {
-  const store = await openWorkflowStore(o.storeUrl ?? join(o.stateDir, 'workflows'));
+  const location = o.storeUrl ?? join(o.stateDir, 'workflows');
+  // An embedded store not made yet holds no execution to resume: it is made at the first workflow message.
+  const deferred = !isPostgresUrl(location) && location !== 'memory:' && !existsSync(location);
+  let started = false;
+  let wanted = false;
+  const startParts = (): void => {
+    if (started || !wanted) return;
+    started = true;
+    executor.start();
+    replies.start();
+  };
+  const store: WorkflowStore = deferred ? openOnUse('pglite', () => openWorkflowStore(location), () => queueMicrotask(startParts)) : await openWorkflowStore(location);
   const owner = o.name ?? stableAgentName(o.stateDir);
   const log = o.log.child({ part: 'workflows' });
   const replies = new EndReplySender({ store, transport: o.transport, log });
@@ -66,8 +80,8 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
     store, executor, owner,
     actions: workflowActions({ store, kick: () => executor.kick() }),
     start() {
-      executor.start();
-      replies.start();
+      wanted = true;
+      if (!deferred) startParts();
     },
     async stop() {
       await executor.stop();
