@@ -2,7 +2,8 @@
  * A workflow commit as one SQL statement: the fenced update of the execution row, its history
  * events, timers, tasks and the consumed event, in data-modifying CTEs that write only when the
  * fence held. One statement is one round trip and is atomic on its own; its text never changes,
- * so PostgreSQL parses and plans it once per connection (a named prepared statement).
+ * so PostgreSQL parses and plans it once per connection (a named prepared statement). It also
+ * returns the next unconsumed inbox event, which the executor would otherwise read next.
  *
  * The CTEs of one statement all read the snapshot taken before it, so none sees another's
  * rows: `commitRows` first nets out what one decision both makes and undoes (a timer started
@@ -105,7 +106,10 @@ WITH held AS (
 ), consumed AS (
   UPDATE wf_inbox SET consumed_at = ${NOW_MS} WHERE id = $12::bigint AND execution_id = $1 AND ${HELD}
 )
-SELECT count(*)::integer AS held FROM held`;
+SELECT (SELECT count(*)::integer FROM held) AS held,
+  (SELECT row_to_json(n) FROM (
+     SELECT id, event, dedupe_key, posted_at FROM wf_inbox
+     WHERE execution_id = $1 AND consumed_at IS NULL AND id IS DISTINCT FROM $12::bigint ORDER BY id LIMIT 1) n) AS next`;
 
 export function commitParams(lease: ExecutionLease, t: Transition, rows: CommitRows): unknown[] {
   return [

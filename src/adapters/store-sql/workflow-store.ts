@@ -7,7 +7,7 @@ import type { Definition } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
 import type { HistoryEvent } from '../../workflow/machine-types.js';
 import {
-  LeaseLostError, type ControlEvent, type DefinitionRecord, type ExecutionLease, type ExecutionRecord, type ExecutionStatus, type InboxEvent,
+  LeaseLostError, type Committed, type ControlEvent, type DefinitionRecord, type ExecutionLease, type ExecutionRecord, type ExecutionStatus, type InboxEvent,
   type NewExecution, type StoredHistoryEvent, type TaskRow, type TimerRow, type Transition, type WorkflowStore,
 } from '../../ports/workflow-store.js';
 import type { WorkflowEvent } from '../../workflow/machine-types.js';
@@ -39,6 +39,12 @@ function executionOf(r: Row): ExecutionRecord {
   if (owner !== undefined) out.leaseOwner = owner;
   const until = opt(r.lease_until, num);
   if (until !== undefined) out.leaseUntil = until;
+  return out;
+}
+
+function inboxEventOf(executionId: string, r: Row): InboxEvent {
+  const out: InboxEvent = { id: num(r.id), executionId, event: r.event as InboxEvent['event'], postedAt: num(r.posted_at) };
+  if (r.dedupe_key !== null && r.dedupe_key !== undefined) out.dedupeKey = String(r.dedupe_key);
   return out;
 }
 
@@ -158,11 +164,7 @@ export class SqlWorkflowStore implements WorkflowStore {
 
   async nextEvent(executionId: string): Promise<InboxEvent | undefined> {
     const rows = await this.db.prepared('wf_next_event', 'SELECT * FROM wf_inbox WHERE execution_id = $1 AND consumed_at IS NULL ORDER BY id LIMIT 1', [executionId]);
-    const r = rows[0];
-    if (!r) return undefined;
-    const out: InboxEvent = { id: num(r.id), executionId, event: r.event as InboxEvent['event'], postedAt: num(r.posted_at) };
-    if (r.dedupe_key !== null && r.dedupe_key !== undefined) out.dedupeKey = String(r.dedupe_key);
-    return out;
+    return rows[0] ? inboxEventOf(executionId, rows[0]) : undefined;
   }
 
   async dueTimers(owner: string, now: number, limit: number): Promise<TimerRow[]> {
@@ -195,9 +197,11 @@ export class SqlWorkflowStore implements WorkflowStore {
     return rows.length > 0;
   }
 
-  async commit(lease: ExecutionLease, t: Transition): Promise<void> {
+  async commit(lease: ExecutionLease, t: Transition): Promise<Committed> {
     const rows = await this.db.prepared('wf_commit', COMMIT_SQL, commitParams(lease, t, commitRows(t)));
     if (num(rows[0]?.held) !== 1) throw new LeaseLostError(lease);
+    const next = rows[0]?.next;
+    return { next: next ? inboxEventOf(lease.executionId, (typeof next === 'string' ? JSON.parse(next) : next) as Row) : undefined };
   }
 }
 

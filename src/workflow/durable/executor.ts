@@ -7,7 +7,7 @@
  * goes on. The in-process timers here are only wake-ups: the timer rows are the truth.
  */
 import { systemClock, type Clock } from '../../ports/clock.js';
-import { LeaseLostError, type Consumed, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
+import { LeaseLostError, type Committed, type Consumed, type InboxEvent, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
 import { decide, type Command, type ExecutionState, type HistoryEvent, type WorkflowEvent } from '../machine.js';
 import { abortTransition, statusOf } from './control.js';
 import { resourceBase, type TaskOutcome, type TaskRunner } from './tasks.js';
@@ -35,6 +35,8 @@ interface Held {
   chain: Promise<void>;
   tasks: Map<string, { cancel: AbortController; detach: AbortController }>;
   dirty: boolean;
+  /** What the last commit saw as the next inbox event: the drain decides it without reading the inbox again. */
+  peeked?: Committed;
 }
 
 export class DurableExecutor {
@@ -135,17 +137,23 @@ export class DurableExecutor {
   }
 
   private async drain(h: Held): Promise<void> {
-    for (;;) {
+    if (this.stopped || this.held.get(h.lease.executionId) !== h) return;
+    let ev = await this.o.store.nextEvent(h.lease.executionId);
+    while (ev) {
       if (this.stopped || this.held.get(h.lease.executionId) !== h) return;
-      const ev = await this.o.store.nextEvent(h.lease.executionId);
-      if (!ev) return;
-      if (ev.event.type === 'Cancel') {
-        if (!h.state) { await this.step(h, null, { inbox: ev.id }); continue; }
-        await this.commit(h, { ...abortTransition(h.state, ev.event.cause ?? 'cancelled', this.clock.now()), consumed: { inbox: ev.id } });
-        continue;
-      }
-      await this.step(h, ev.event, { inbox: ev.id });
+      h.peeked = undefined;
+      await this.decideEvent(h, ev);
+      const peeked = h.peeked as Committed | undefined; // set by the commit, if the event led to one
+      ev = peeked ? peeked.next : await this.o.store.nextEvent(h.lease.executionId);
     }
+  }
+
+  private async decideEvent(h: Held, ev: InboxEvent): Promise<void> {
+    if (ev.event.type === 'Cancel') {
+      if (!h.state) return this.step(h, null, { inbox: ev.id });
+      return this.commit(h, { ...abortTransition(h.state, ev.event.cause ?? 'cancelled', this.clock.now()), consumed: { inbox: ev.id } });
+    }
+    return this.step(h, ev.event, { inbox: ev.id });
   }
 
   /** One decision; a null event (cancel before start) only consumes. */
@@ -161,7 +169,7 @@ export class DurableExecutor {
   }
 
   private async commit(h: Held, t: Parameters<WorkflowStore['commit']>[1]): Promise<void> {
-    await this.o.store.commit(h.lease, t);
+    h.peeked = await this.o.store.commit(h.lease, t);
     h.state = t.state;
     if (t.history.length) this.o.onCommit?.(h.lease.executionId, t.history);
     this.carryOut(h, t.commands);
