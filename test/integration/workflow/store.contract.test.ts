@@ -65,7 +65,8 @@ for (const backend of BACKENDS) {
       const ev = (await store.nextEvent('e-tx'))!;
       const now = Date.parse('2026-01-01T00:00:00Z');
       const d = await decide(undefined, ev.event as WorkflowEvent, now);
-      await store.commit(lease, { state: d.execution, status: 'RUNNING', history: d.history, commands: d.commands, consumed: { inbox: ev.id } });
+      const first = await store.commit(lease, { state: d.execution, status: 'RUNNING', history: d.history, commands: d.commands, consumed: { inbox: ev.id } });
+      assert.equal(first.next, undefined, 'the event it consumed is not returned as the next one');
       const rec = (await store.getExecution('e-tx'))!;
       assert.equal(rec.state?.historyLength, d.history.length);
       const hist = await store.history('e-tx');
@@ -129,7 +130,8 @@ for (const backend of BACKENDS) {
       await commit([{ type: 'CancelTimer', token: 'wb' }, { type: 'CancelTask', token: 't2' }], 'RUNNING', { timer: waitTimer });
       assert.deepEqual(await tokens(), [[], []]);
       assert.equal(await store.postEvent('e-net', { type: 'Cancel' }, 'not-a-report'), true);
-      await commit([task('t3'), { type: 'StartTimer', token: 'wc', at }], 'SUCCEEDED');
+      const last = await commit([task('t3'), { type: 'StartTimer', token: 'wc', at }], 'SUCCEEDED');
+      assert.equal(last.next?.event.type, 'Cancel', 'a commit returns the next unconsumed inbox event');
       assert.deepEqual(await tokens(), [[], []], 'a terminal commit starts nothing');
       const done = (await store.getExecution('e-net'))!;
       assert.equal(done.status, 'SUCCEEDED');
