@@ -55,8 +55,8 @@ for (let i = 0; i < SEQ_N; i++) seqStates[`T${i}`] = { ...task, ...(i + 1 < SEQ_
 const seqDef = { StartAt: 'T0', States: seqStates } as unknown as Definition;
 
 async function main(): Promise<void> {
-  for (let i = 0; i < 3; i++) await bareRun(); // warm-up: image cache, engine connection
   try {
+    for (let i = 0; i < 3; i++) await bareRun(); // warm-up: image cache, engine connection
     for (const backend of backends) {
       const { store, close } = await openTestStore(backend);
       const ended = new Map<string, (r: ExecutionRecord) => void>();
