@@ -125,6 +125,15 @@ export interface Transition {
   consumed: Consumed;
 }
 
+export interface Committed {
+  /**
+   * The oldest inbox event still unconsumed, as the commit saw it: the holder decides it next
+   * without another read. One posted while the commit ran may be missing; its poster wakes the
+   * holder (or the holder's poll finds it).
+   */
+  next: InboxEvent | undefined;
+}
+
 export class LeaseLostError extends Error {
   constructor(readonly lease: ExecutionLease) {
     super(`execution ${lease.executionId}: ${lease.owner} no longer holds the lease (fence ${lease.fence})`);
@@ -184,7 +193,7 @@ export interface WorkflowStore {
   markDispatched(executionId: string, token: string): Promise<boolean>;
 
   /** One transition, all or nothing; throws LeaseLostError when the lease is not current. */
-  commit(lease: ExecutionLease, t: Transition): Promise<void>;
+  commit(lease: ExecutionLease, t: Transition): Promise<Committed>;
 
   /**
    * Ended executions with a reply path whose end reply is not yet marked sent and not claimed

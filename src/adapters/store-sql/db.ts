@@ -17,6 +17,11 @@ export interface SqlDb extends SqlRunner {
   readonly kind: 'pglite' | 'postgres';
   tx<T>(fn: (q: SqlRunner) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+  /**
+   * A hot statement whose text never changes: on PostgreSQL a named prepared statement (parsed
+   * and planned once per connection); PGlite, in process, runs it as a plain query.
+   */
+  prepared<T extends Row = Row>(name: string, sql: string, params: unknown[]): Promise<T[]>;
 }
 
 function storeError(e: unknown): BosunError {
@@ -36,9 +41,9 @@ export async function openDb(location: string): Promise<SqlDb> {
 async function openPg(url: string): Promise<SqlDb> {
   const pool = new pg.Pool({ connectionString: url, max: 5, connectionTimeoutMillis: 5_000 });
   pool.on('error', () => undefined); // idle-client errors surface on the next query
-  const run = async <T extends Row>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[]): Promise<T[]> => {
+  const run = async <T extends Row>(c: pg.Pool | pg.PoolClient, sql: string, params?: unknown[], name?: string): Promise<T[]> => {
     try {
-      return (await c.query(sql, params)).rows as T[];
+      return (await c.query(name ? { name, text: sql, values: params ?? [] } : { text: sql, values: params ?? [] })).rows as T[];
     } catch (e) {
       throw storeError(e);
     }
@@ -46,6 +51,7 @@ async function openPg(url: string): Promise<SqlDb> {
   return {
     kind: 'postgres',
     query: (sql, params) => run(pool, sql, params),
+    prepared: (name, sql, params) => run(pool, sql, params, name),
     async tx(fn) {
       let client: pg.PoolClient;
       try {
@@ -84,6 +90,7 @@ async function openPglite(location: string): Promise<SqlDb> {
   return {
     kind: 'pglite',
     query: (sql, params) => run(db, sql, params),
+    prepared: (_name, sql, params) => run(db, sql, params),
     async tx(fn) {
       // What fn throws passes as it is; PGlite's own failures (closed, aborted) become store errors.
       let fromFn = false;

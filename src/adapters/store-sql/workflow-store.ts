@@ -7,13 +7,13 @@ import type { Definition } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
 import type { HistoryEvent } from '../../workflow/machine-types.js';
 import {
-  CONTROL_EVENT_TYPES, isEnded, LeaseLostError, type ControlEvent, type DefinitionRecord, type ExecutionLease, type ExecutionRecord, type ExecutionStatus, type InboxEvent,
+  CONTROL_EVENT_TYPES, isEnded, LeaseLostError, type Committed, type ControlEvent, type DefinitionRecord, type ExecutionLease, type ExecutionRecord, type ExecutionStatus, type InboxEvent,
   type NewExecution, type StoredHistoryEvent, type TaskRow, type TimerRow, type Transition, type WorkflowStore,
 } from '../../ports/workflow-store.js';
 import type { WorkflowEvent } from '../../workflow/machine-types.js';
 import { openDb, type Row, type SqlDb, type SqlRunner } from './db.js';
 import { migrateWorkflowStore } from './workflow-migrations.js';
-import { applyCommands, insertHistory, NOW_MS } from './workflow-commit.js';
+import { COMMIT_SQL, commitParams, commitRows, NOW_MS } from './workflow-commit.js';
 
 
 export async function openWorkflowStore(location: string): Promise<SqlWorkflowStore> {
@@ -42,6 +42,12 @@ function executionOf(r: Row): ExecutionRecord {
   if (owner !== undefined) out.leaseOwner = owner;
   const until = opt(r.lease_until, num);
   if (until !== undefined) out.leaseUntil = until;
+  return out;
+}
+
+function inboxEventOf(executionId: string, r: Row): InboxEvent {
+  const out: InboxEvent = { id: num(r.id), executionId, event: r.event as InboxEvent['event'], postedAt: num(r.posted_at) };
+  if (r.dedupe_key !== null && r.dedupe_key !== undefined) out.dedupeKey = String(r.dedupe_key);
   return out;
 }
 
@@ -155,19 +161,15 @@ export class SqlWorkflowStore implements WorkflowStore {
     await this.db.query('UPDATE wf_executions SET lease_owner = NULL, lease_until = NULL WHERE id = $1 AND lease_owner = $2 AND fence = $3', [lease.executionId, lease.owner, lease.fence]);
   }
 
-  postEvent(executionId: string, event: WorkflowEvent | ControlEvent, dedupeKey?: string): Promise<boolean> {
-    return this.db.tx(async (q) => {
-      const posted = await insertInbox(q, executionId, event, dedupeKey);
-      if (posted && (event.type === 'TaskSucceeded' || event.type === 'TaskFailed')) {
-        await q.query(`UPDATE wf_tasks SET status = 'reported' WHERE execution_id = $1 AND token = $2 AND status IN ('scheduled', 'dispatched')`, [executionId, event.token]);
-      }
-      return posted;
-    });
+  async postEvent(executionId: string, event: WorkflowEvent | ControlEvent, dedupeKey?: string): Promise<boolean> {
+    const report = event.type === 'TaskSucceeded' || event.type === 'TaskFailed' ? event.token : null;
+    const rows = await this.db.prepared('wf_post_event', POST_EVENT_SQL, [executionId, JSON.stringify(event), dedupeKey ?? null, report]);
+    return rows.length > 0;
   }
 
   async nextEvent(executionId: string): Promise<InboxEvent | undefined> {
-    const rows = await this.db.query('SELECT * FROM wf_inbox WHERE execution_id = $1 AND consumed_at IS NULL ORDER BY id LIMIT 1', [executionId]);
-    return rows[0] ? inboxOf(rows[0]) : undefined;
+    const rows = await this.db.prepared('wf_next_event', 'SELECT * FROM wf_inbox WHERE execution_id = $1 AND consumed_at IS NULL ORDER BY id LIMIT 1', [executionId]);
+    return rows[0] ? inboxEventOf(executionId, rows[0]) : undefined;
   }
 
   async nextControlEvent(executionId: string): Promise<InboxEvent | undefined> {
@@ -225,21 +227,11 @@ export class SqlWorkflowStore implements WorkflowStore {
     return rows.length > 0;
   }
 
-  commit(lease: ExecutionLease, t: Transition): Promise<void> {
-    return this.db.tx(async (q) => {
-      const terminal = isEnded(t.status);
-      const held = await q.query(
-        `UPDATE wf_executions SET state = $4, status = $5, updated_at = ${NOW_MS}
-           ${terminal ? ', lease_owner = NULL, lease_until = NULL' : ''}
-         WHERE id = $1 AND lease_owner = $2 AND fence = $3 AND lease_until >= ${NOW_MS} RETURNING id`,
-        [lease.executionId, lease.owner, lease.fence, JSON.stringify(t.state), t.status],
-      );
-      if (held.length === 0) throw new LeaseLostError(lease);
-      await insertHistory(q, lease.executionId, t.state.historyLength - t.history.length, t.history);
-      await applyCommands(q, lease.executionId, t.commands, terminal);
-      if (t.consumed && 'inbox' in t.consumed) await q.query(`UPDATE wf_inbox SET consumed_at = ${NOW_MS} WHERE id = $1`, [t.consumed.inbox]);
-      if (t.consumed && 'timer' in t.consumed) await q.query('DELETE FROM wf_timers WHERE execution_id = $1 AND token = $2', [lease.executionId, t.consumed.timer]);
-    });
+  async commit(lease: ExecutionLease, t: Transition): Promise<Committed> {
+    const rows = await this.db.prepared('wf_commit', COMMIT_SQL, commitParams(lease, t, commitRows(t)));
+    if (num(rows[0]?.held) !== 1) throw new LeaseLostError(lease);
+    const next = rows[0]?.next;
+    return { next: next ? inboxEventOf(lease.executionId, (typeof next === 'string' ? JSON.parse(next) : next) as Row) : undefined };
   }
 
   async claimEndReplies(claimMs: number, limit: number, ids?: string[]): Promise<ExecutionRecord[]> {
@@ -272,6 +264,17 @@ function inboxOf(r: Row): InboxEvent {
 function definitionOf(r: Row): DefinitionRecord {
   return { name: String(r.name), version: num(r.version), definition: r.definition as Definition, createdAt: num(r.created_at) };
 }
+
+/** An inbox event and, for a task report, its task marked reported — one statement. $4: the reported token, or null. */
+const POST_EVENT_SQL = `
+WITH posted AS (
+  INSERT INTO wf_inbox (execution_id, event, dedupe_key, posted_at) VALUES ($1, $2::json, $3, ${NOW_MS})
+  ON CONFLICT (execution_id, dedupe_key) WHERE dedupe_key IS NOT NULL DO NOTHING RETURNING id
+), reported AS (
+  UPDATE wf_tasks SET status = 'reported'
+  WHERE execution_id = $1 AND token = $4 AND status IN ('scheduled', 'dispatched') AND EXISTS (SELECT 1 FROM posted)
+)
+SELECT id FROM posted`;
 
 async function insertInbox(q: SqlRunner, executionId: string, event: WorkflowEvent | ControlEvent, dedupeKey?: string): Promise<boolean> {
   const rows = await q.query(

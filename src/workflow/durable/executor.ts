@@ -7,7 +7,7 @@
  * goes on. The in-process timers here are only wake-ups: the timer rows are the truth.
  */
 import { systemClock, type Clock } from '../../ports/clock.js';
-import { isControlEvent, isEnded, LeaseLostError, type Consumed, type ControlEvent, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
+import { isControlEvent, isEnded, LeaseLostError, type Committed, type Consumed, type ControlEvent, type InboxEvent, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
 import { decide, type Command, type ExecutionState, type HistoryEvent, type WorkflowEvent } from '../machine.js';
 import { redrive, RedriveRefused } from '../redrive.js';
 import { abortTransition, pauseTransition, resumeTransition, runtimeFailure, statusOf } from './control.js';
@@ -38,6 +38,8 @@ interface Held {
   dirty: boolean;
   /** PAUSED: only control events are decided; once none is left the lease is let go. */
   paused: boolean;
+  /** What the last commit saw as the next inbox event: the drain decides it without reading the inbox again. */
+  peeked?: Committed;
 }
 
 export class DurableExecutor {
@@ -154,16 +156,25 @@ export class DurableExecutor {
   }
 
   private async drain(h: Held): Promise<void> {
+    if (this.stopped || this.held.get(h.lease.executionId) !== h) return;
+    let ev = await this.nextFor(h);
     for (;;) {
       if (this.stopped || this.held.get(h.lease.executionId) !== h) return;
-      const ev = h.paused ? await this.o.store.nextControlEvent(h.lease.executionId) : await this.o.store.nextEvent(h.lease.executionId);
       if (!ev) {
         if (h.paused) await this.park(h);
         return;
       }
+      h.peeked = undefined;
       if (isControlEvent(ev.event)) await this.control(h, ev.event, ev.id);
       else await this.step(h, ev.event, { inbox: ev.id });
+      // The commit saw the next inbox event: decided without reading the inbox again (not while paused: then only control events count).
+      const peeked = h.peeked as Committed | undefined;
+      ev = peeked && !h.paused ? peeked.next : await this.nextFor(h);
     }
+  }
+
+  private nextFor(h: Held): Promise<InboxEvent | undefined> {
+    return h.paused ? this.o.store.nextControlEvent(h.lease.executionId) : this.o.store.nextEvent(h.lease.executionId);
   }
 
   /** Cancel, pause, resume, redrive: recorded by operations.ts, carried out here in inbox order. */
@@ -222,7 +233,7 @@ export class DurableExecutor {
   }
 
   private async commit(h: Held, t: Parameters<WorkflowStore['commit']>[1]): Promise<void> {
-    await this.o.store.commit(h.lease, t);
+    h.peeked = await this.o.store.commit(h.lease, t);
     h.state = t.state;
     if (t.history.length) this.o.onCommit?.(h.lease.executionId, t.history);
     if (t.status === 'PAUSED') { h.paused = true; return; }

@@ -6,9 +6,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { SqlWorkflowStore } from '../../../src/adapters/store-sql/workflow-store.js';
-import { LeaseLostError, type ExecutionLease } from '../../../src/ports/workflow-store.js';
+import { LeaseLostError, type Consumed, type ExecutionLease } from '../../../src/ports/workflow-store.js';
 import type { Definition } from '../../../src/workflow/definition.js';
-import { decide, type WorkflowEvent } from '../../../src/workflow/machine.js';
+import { decide, type Command, type WorkflowEvent } from '../../../src/workflow/machine.js';
 import { BACKENDS, openTestStore } from './stores.js';
 
 const waitDef: Definition = {
@@ -65,7 +65,8 @@ for (const backend of BACKENDS) {
       const ev = (await store.nextEvent('e-tx'))!;
       const now = Date.parse('2026-01-01T00:00:00Z');
       const d = await decide(undefined, ev.event as WorkflowEvent, now);
-      await store.commit(lease, { state: d.execution, status: 'RUNNING', history: d.history, commands: d.commands, consumed: { inbox: ev.id } });
+      const first = await store.commit(lease, { state: d.execution, status: 'RUNNING', history: d.history, commands: d.commands, consumed: { inbox: ev.id } });
+      assert.equal(first.next, undefined, 'the event it consumed is not returned as the next one');
       const rec = (await store.getExecution('e-tx'))!;
       assert.equal(rec.state?.historyLength, d.history.length);
       const hist = await store.history('e-tx');
@@ -102,6 +103,40 @@ for (const backend of BACKENDS) {
       assert.equal(done.leaseOwner, undefined, 'an ended execution holds no lease');
       assert.deepEqual(done.state?.output, { ok: true });
       assert.deepEqual(await store.claimExecutions('agent-b', 60_000, 10, { ids: ['e-tx'] }), [], 'an ended execution is not claimed');
+    });
+
+    test('one commit writes only the net of what it makes and undoes; a terminal one leaves no timer or open task', async () => {
+      await store.createExecution({ id: 'e-net', started: started('e-net') });
+      const [lease] = await store.claimExecutions('agent-n', 60_000, 10, { ids: ['e-net'] });
+      assert.ok(lease);
+      const ev = (await store.nextEvent('e-net'))!;
+      const now = Date.parse('2026-01-01T00:00:00Z');
+      const d = await decide(undefined, ev.event as WorkflowEvent, now);
+      const waitTimer = d.commands.find((c): c is Command & { type: 'StartTimer' } => c.type === 'StartTimer')!.token;
+      const at = new Date(now + 1_000).toISOString();
+      const task = (token: string): Command => ({ type: 'ScheduleTask', token, resource: 'bosun:run', parameters: {}, input: {}, attempt: 1, waitForTaskToken: false, state: 'T' });
+      const commit = (commands: Command[], status: 'RUNNING' | 'SUCCEEDED' = 'RUNNING', consumed: Consumed = null) =>
+        store.commit(lease, { state: d.execution, status, history: [], commands, consumed });
+      await store.commit(lease, { state: d.execution, status: 'RUNNING', history: d.history, commands: d.commands, consumed: { inbox: ev.id } });
+      await commit([
+        { type: 'StartTimer', token: 'wa', at }, { type: 'CancelTimer', token: 'wa' }, { type: 'StartTimer', token: 'wb', at },
+        task('t1'), { type: 'CancelTask', token: 't1' }, task('t2'),
+      ]);
+      const tokens = async (): Promise<[string[], string[]]> => [
+        (await store.dueTimers('agent-n', now + 10_000, 10)).filter((t) => t.executionId === 'e-net').map((t) => t.token).sort(),
+        (await store.openTasks('e-net')).map((t) => t.token),
+      ];
+      assert.deepEqual(await tokens(), [[waitTimer, 'wb'].sort(), ['t2']], 'the timer and the task undone in the same commit were never written');
+      await commit([{ type: 'CancelTimer', token: 'wb' }, { type: 'CancelTask', token: 't2' }], 'RUNNING', { timer: waitTimer });
+      assert.deepEqual(await tokens(), [[], []]);
+      assert.equal(await store.postEvent('e-net', { type: 'Cancel' }, 'not-a-report'), true);
+      const last = await commit([task('t3'), { type: 'StartTimer', token: 'wc', at }], 'SUCCEEDED');
+      assert.equal(last.next?.event.type, 'Cancel', 'a commit returns the next unconsumed inbox event');
+      assert.deepEqual(await tokens(), [[], []], 'a terminal commit starts nothing');
+      const done = (await store.getExecution('e-net'))!;
+      assert.equal(done.status, 'SUCCEEDED');
+      assert.equal(done.leaseOwner, undefined);
+      assert.equal((await store.history('e-net')).length, d.history.length, 'commits without history events add none');
     });
 
     test('an agent that lost its lease cannot commit, and nothing of its transition is written', async () => {
