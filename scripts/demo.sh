@@ -153,9 +153,16 @@ for mode in false true; do
   bosun send start_container.response_channel "{image: 'bosun-busybox:latest', command: 'echo hello from a function', warm: $mode, response_channel: 'demo_fast_${mode}_$RUN'}" --listen "demo_fast_${mode}_$RUN" | field warm duration_ms stdout
 done
 
+say "live output: stream: true publishes the run's lines while it runs (bosun send --follow prints them)"
+bosun send start_container.response_channel "{image: 'bosun-busybox:latest', command: ['sh', '-c', 'for i in 1 2 3; do echo line \$i; sleep 0.3; done'], stream: true}" --follow 2>/dev/null
+
 say "a durable workflow (Amazon States Language): seed 000's chain, run → its output → the next run"
 sed 's/busybox:latest/bosun-busybox:latest/' examples/workflows/chain.yaml > "$WORK/chain.yaml"
+echo "in this process (bosun workflow run, embedded store):"
 bosun workflow run "$WORK/chain.yaml" --input '{"name": "world"}' --state-dir "$WORK/wf-state" 2>/dev/null
+echo "on the agent, through the broker (bosun workflow start --wait: the states on stderr, the output on stdout):"
+bosun workflow start "$WORK/chain.yaml" --input '{"name": "agent"}' --execution-name "demo-chain-$RUN" --wait
+bosun workflow status "demo-chain-$RUN" | field status
 
 say "workflows: an ASL definition is validated before anything runs"
 bosun workflow validate examples/workflows/build-and-test.yaml
