@@ -38,7 +38,7 @@ cleanup() {
   if [ -n "${GLUE:-}" ]; then kill -TERM "$GLUE" 2>/dev/null || true; wait "$GLUE" 2>/dev/null || true; fi
   docker rmi bosun-demo-hello bosun-demo-daemon >/dev/null 2>&1 || true
   if command -v amqp-delete-queue >/dev/null; then
-    for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN demo_hostile_$RUN demo_fast_false_$RUN demo_fast_true_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
+    for q in response_channel_from_my_hello_world_$RUN demo_raw_$RUN my_container_is_not_running_$RUN demo_hostile_$RUN demo_fast_false_$RUN demo_fast_true_$RUN demo_stream_$RUN; do amqp-delete-queue -q "$q" >/dev/null 2>&1 || true; done
   fi
   rm -rf "$WORK" "$DATA"
 }
@@ -154,7 +154,7 @@ for mode in false true; do
 done
 
 say "live output: stream: true publishes the run's lines while it runs (bosun send --follow prints them)"
-bosun send start_container.response_channel "{image: 'bosun-busybox:latest', command: ['sh', '-c', 'for i in 1 2 3; do echo line \$i; sleep 0.3; done'], stream: true}" --follow 2>/dev/null
+bosun send start_container.response_channel "{image: 'bosun-busybox:latest', command: ['sh', '-c', 'for i in 1 2 3; do echo line \$i; sleep 0.3; done'], stream: true, response_channel: 'demo_stream_$RUN'}" --follow 2>/dev/null
 
 say "a durable workflow (Amazon States Language): seed 000's chain, run → its output → the next run"
 sed 's/busybox:latest/bosun-busybox:latest/' examples/workflows/chain.yaml > "$WORK/chain.yaml"
