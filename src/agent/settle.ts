@@ -36,10 +36,9 @@ export class Settler {
     switch (s.kind) {
       case 'reply': {
         try {
-          // Side by side: each confirm is a broker round trip, and the paths do not depend on each other.
-          const sent = await Promise.allSettled(s.replies.map((reply) => this.publish(reply)));
-          const failed = sent.find((x) => x.status === 'rejected');
-          if (failed) throw failed.reason;
+          // One after the other, not side by side: when the response_channel refuses the reply, the
+          // retry (or the redelivery_limit record) must be the only envelope reply_to ever gets.
+          for (const reply of s.replies) await this.publish(reply);
           await owed.ack();
         } catch (e) {
           if (r.onPublishError) return this.settleOwed(owed, msg, r.onPublishError(e), publisher);
