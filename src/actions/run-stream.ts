@@ -100,20 +100,26 @@ export class OutputStreamer {
   /** The engine's OnOutput: takes a piece of output (never throws). */
   readonly onOutput = (c: OutputChunk): void => {
     if (this.closed || this.cut) return;
-    const room = this.limits.totalBytes - this.accepted;
-    const data = c.data.length > room ? c.data.subarray(0, room) : c.data;
-    this.accepted += data.length;
-    this.add(c.stream, this.decoders[c.stream].write(data));
-    if (c.data.length > room) this.cutAt('total_bytes');
+    // Counted as published (UTF-8 of the decoded text): bytes that are not UTF-8 become U+FFFD, 3 bytes each.
+    this.take(c.stream, this.decoders[c.stream].write(c.data));
     this.schedule();
   };
+
+  private take(stream: Piece['stream'], text: string): void {
+    const room = this.limits.totalBytes - this.accepted;
+    const n = Buffer.byteLength(text);
+    const kept = n > room ? headBytes(text, room) : text;
+    this.accepted += n > room ? Buffer.byteLength(kept) : n;
+    this.add(stream, kept);
+    if (n > room) this.cutAt('total_bytes');
+  }
 
   /** The run ended: what waits goes out now (the rate applies while it runs), then the summary. */
   async finish(): Promise<StreamSummary> {
     if (!this.closed) {
       this.closed = true;
       this.cancelTimer?.();
-      if (!this.cut) for (const s of ['stdout', 'stderr'] as const) this.add(s, this.decoders[s].end());
+      for (const s of ['stdout', 'stderr'] as const) if (!this.cut) this.take(s, this.decoders[s].end());
       this.flush(Infinity);
     }
     await this.chain;
@@ -211,4 +217,17 @@ export function splitAt(text: string, maxBytes: number): [string, string] {
   const nl = text.lastIndexOf('\n', end - 1);
   const at = nl >= 0 ? nl + 1 : Math.max(end, 1);
   return [text.slice(0, at), text.slice(at)];
+}
+
+/** The longest start of `text` of at most `maxBytes` bytes of UTF-8, never inside a character. */
+export function headBytes(text: string, maxBytes: number): string {
+  let bytes = 0;
+  let end = 0;
+  for (const ch of text) {
+    const n = Buffer.byteLength(ch);
+    if (bytes + n > maxBytes) break;
+    bytes += n;
+    end += ch.length;
+  }
+  return text.slice(0, end);
 }

@@ -20,7 +20,7 @@ import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 import { openAgentLedger, type LedgerMode } from './run-ledger-setup.js';
-import { openAgentWorkflows, type AgentWorkflows } from './agent-workflows.js';
+import { openAgentWorkflows, workflowsOffBecause, type AgentWorkflows } from './agent-workflows.js';
 
 export interface AgentProcessOptions {
   brokerUrl: string;
@@ -96,7 +96,9 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     stateFile: join(stateDir, 'monitors.json'),
     notify: (channel, notice) => transport.publish(channel, JSON.stringify(notice), { declare: true }),
   });
-  const workflows = o.workflows === false ? undefined : await openAgentWorkflows({
+  const workflowsOff = workflowsOffBecause(policy, o.workflows);
+  if (workflowsOff && o.workflows !== false) o.log.warn({ part: 'workflows' }, `no workflow.* channels: ${workflowsOff}`);
+  const workflows = workflowsOff ? undefined : await openAgentWorkflows({
     stateDir, engine, policy, transport, clock: systemClock, log: o.log,
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}),
   });

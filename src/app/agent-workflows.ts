@@ -51,6 +51,17 @@ export function stableAgentName(stateDir: string): string {
   return `${hostname()}:${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * Why this agent runs no workflows, if it runs none. A policy naming publishers (users) turns them
+ * off: workflow tasks run under the agent's base policy and executions are not yet scoped by
+ * publisher, so one tenant could run what its own policy refuses or read another's executions.
+ */
+export function workflowsOffBecause(policy: Policy, asked: boolean | undefined): string | undefined {
+  if (asked === false) return 'turned off (--no-workflows)';
+  if (policy.users) return 'the policy names publishers (users): workflows are not yet scoped per publisher, so they are off on this agent';
+  return undefined;
+}
+
 export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<AgentWorkflows> {
   const location = o.storeUrl ?? join(o.stateDir, 'workflows');
   // An embedded store not made yet holds no execution to resume: it is made at the first workflow message.

@@ -154,7 +154,8 @@ export interface WorkflowStore {
   createExecution(e: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }>;
   getExecution(id: string): Promise<ExecutionRecord | undefined>;
   listExecutions(filter?: { status?: ExecutionStatus; limit?: number }): Promise<ExecutionRecord[]>;
-  history(id: string, afterSeq?: number): Promise<StoredHistoryEvent[]>;
+  /** Events after afterSeq in order; at most limit of them when given. */
+  history(id: string, afterSeq?: number, limit?: number): Promise<StoredHistoryEvent[]>;
 
   /**
    * Takes up to `limit` RUNNING executions (and PAUSED ones with a Cancel or Resume waiting in

@@ -50,11 +50,36 @@ function aslProblems(def: unknown): DefinitionProblem[] {
   return out.filter((p) => !(p.field === 'Type' && /allowed values/.test(p.message) && out.some((q) => q !== p && q.state === p.state)));
 }
 
+/** How deep Parallel branches and Map processors may nest (each level multiplies the validator's work). */
+export const MAX_NESTING = 8;
+
+/** The deepest nesting of state machines (Branches, ItemProcessor, Iterator) below the top level, counted without recursion. */
+function nestingDepth(def: JsonObject): number {
+  let deepest = 0;
+  const todo: [unknown, number][] = [[def, 0]];
+  while (todo.length > 0) {
+    const [machine, depth] = todo.pop()!;
+    if (!isObject(machine) || !isObject(machine.States)) continue;
+    deepest = Math.max(deepest, depth);
+    if (depth > MAX_NESTING) break;
+    for (const state of Object.values(machine.States)) {
+      if (!isObject(state)) continue;
+      if (Array.isArray(state.Branches)) for (const b of state.Branches) todo.push([b, depth + 1]);
+      if (state.ItemProcessor !== undefined) todo.push([state.ItemProcessor, depth + 1]);
+      if (state.Iterator !== undefined) todo.push([state.Iterator, depth + 1]);
+    }
+  }
+  return deepest;
+}
+
 /** All problems of a parsed definition; [] when it may run. */
 export function validateDefinition(def: unknown): DefinitionProblem[] {
   if (!isObject(def)) return [{ state: '', field: '', message: 'a definition must be a JSON object with StartAt and States' }];
   const size = Buffer.byteLength(JSON.stringify(def), 'utf8');
   if (size > MAX_DEFINITION_BYTES) return [{ state: '', field: '', message: `the definition is ${size} bytes; the limit is ${MAX_DEFINITION_BYTES} (1 MB)` }];
+  // asl-validator's schema (oneOf over state types) costs time exponential in how deep Parallel and Map nest.
+  const depth = nestingDepth(def);
+  if (depth > MAX_NESTING) return [{ state: '', field: '', message: `Parallel and Map states nest more than ${MAX_NESTING} deep (the limit)` }];
   const ours = bosunChecks(def as Definition);
   const theirs = aslProblems(def)
     .filter((p) => !(ours.some((o) => o.field.endsWith('Next') || o.field === 'StartAt' || o.field === 'Default') && /MISSING_TRANSITION_TARGET/.test(p.message)))

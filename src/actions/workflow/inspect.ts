@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import type { StoredHistoryEvent } from '../../ports/workflow-store.js';
 import type { Json } from '../../workflow/json.js';
+import { parseTaskToken } from '../../workflow/task-token.js';
 import type { ActionDefinition } from '../types.js';
 import { common, executionIdField, executionView, mustGetExecution } from './fields.js';
 import type { WorkflowActionDeps } from './index.js';
@@ -23,6 +24,8 @@ export function workflowStatus(d: WorkflowActionDeps): ActionDefinition<typeof s
 }
 
 export const HISTORY_PAGE_MAX = 1_000;
+/** A page stops before the event that would take its events past this many bytes of JSON (one event always goes). */
+export const HISTORY_PAGE_BYTES = 4 * 1024 * 1024;
 const historySchema = z.strictObject({
   ...common,
   execution_id: executionIdField,
@@ -38,14 +41,21 @@ export function workflowHistory(d: WorkflowActionDeps): ActionDefinition<typeof 
     replyChannelOf: (i) => i.response_channel,
     async handle(input) {
       const rec = await mustGetExecution(d.store, input.execution_id);
-      const all = await d.store.history(input.execution_id, input.after_seq ?? 0);
-      const page = all.slice(0, input.limit);
-      const more = all.length > page.length;
+      const read = await d.store.history(input.execution_id, input.after_seq ?? 0, input.limit + 1);
+      const events: Record<string, Json>[] = [];
+      let bytes = 0;
+      for (const h of read.slice(0, input.limit)) {
+        const view = eventView(h, rec.id);
+        bytes += Buffer.byteLength(JSON.stringify(view));
+        if (events.length > 0 && bytes > HISTORY_PAGE_BYTES) break;
+        events.push(view);
+      }
+      const more = read.length > events.length;
       return {
         reply: {
           result: {
-            execution_id: rec.id, status: rec.status, events: page.map(eventView),
-            ...(more ? { next_seq: page.at(-1)!.seq } : {}),
+            execution_id: rec.id, status: rec.status, events,
+            ...(more ? { next_seq: events.at(-1)!.seq as number } : {}),
           },
         },
       };
@@ -53,15 +63,29 @@ export function workflowHistory(d: WorkflowActionDeps): ActionDefinition<typeof 
   };
 }
 
-function eventView(h: StoredHistoryEvent): Record<string, Json> {
+function eventView(h: StoredHistoryEvent, executionId: string): Record<string, Json> {
   const { type: _type, timestamp: _ts, state: _state, input: _input, output: _output, ...details } = h.event as unknown as Record<string, Json>;
-  return {
+  return withoutTaskTokens({
     seq: h.seq, type: h.type, at: new Date(h.at).toISOString(),
     ...(h.state !== undefined ? { state: h.state } : {}),
     ...(h.input !== undefined ? { input: h.input } : {}),
     ...(h.output !== undefined ? { output: h.output } : {}),
     ...details,
-  };
+  }, executionId) as Record<string, Json>;
+}
+
+export const REDACTED_TASK_TOKEN = '(task token)';
+
+/**
+ * A task token is a bearer credential (whoever holds it completes the task): the parameters of
+ * a callback task carry it, and the history is readable by anyone who may read the channel.
+ * Only the receiver of the task's own message gets it.
+ */
+function withoutTaskTokens(v: Json, executionId: string): Json {
+  if (typeof v === 'string') return parseTaskToken(v)?.executionId === executionId ? REDACTED_TASK_TOKEN : v;
+  if (Array.isArray(v)) return v.map((x) => withoutTaskTokens(x, executionId));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, withoutTaskTokens(x, executionId)]));
+  return v;
 }
 
 const STATUSES = ['RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;

@@ -116,8 +116,8 @@ export class SqlWorkflowStore implements WorkflowStore {
     return rows.map(executionOf);
   }
 
-  async history(id: string, afterSeq = 0): Promise<StoredHistoryEvent[]> {
-    const rows = await this.db.query('SELECT * FROM wf_history WHERE execution_id = $1 AND seq > $2 ORDER BY seq', [id, afterSeq]);
+  async history(id: string, afterSeq = 0, limit?: number): Promise<StoredHistoryEvent[]> {
+    const rows = await this.db.query('SELECT * FROM wf_history WHERE execution_id = $1 AND seq > $2 ORDER BY seq LIMIT $3', [id, afterSeq, limit ?? null]);
     return rows.map((r) => {
       const out: StoredHistoryEvent = { seq: num(r.seq), type: String(r.type), at: num(r.at), event: r.event as HistoryEvent };
       if (r.state !== null && r.state !== undefined) out.state = String(r.state);
