@@ -10,10 +10,16 @@ export function openOnUse(kind: WorkflowStore['kind'], open: () => Promise<Workf
   let closed = false;
   const real = (): Promise<WorkflowStore> => {
     if (closed) return Promise.reject(new Error('the workflow store is closed'));
-    opening ??= open().then((s) => {
-      onOpen(s);
-      return s;
-    });
+    opening ??= open().then(
+      (s) => {
+        onOpen(s);
+        return s;
+      },
+      (e: unknown) => {
+        opening = undefined; // the next workflow message tries again
+        throw e;
+      },
+    );
     return opening;
   };
   const lazy = new Proxy({} as WorkflowStore, {
