@@ -43,3 +43,21 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }
+
+/** A second before now, in Docker's event time (nanoseconds): where to start counting a test's events. */
+export const eventsSince = (): bigint => BigInt(Date.now() - 1000) * 1_000_000n;
+
+/** How many containers the engine created for a request since `sinceNano` (its own event record: runs remove their containers after the reply). */
+export async function containersCreatedFor(engine: ContainerEngine, requestId: string, sinceNano: bigint): Promise<number> {
+  const ctl = new AbortController();
+  setTimeout(() => ctl.abort(), 700);
+  let n = 0;
+  try {
+    for await (const ev of engine.events.stream({ sinceNano, resources: ['container'], labels: { [LABEL.request]: requestId }, signal: ctl.signal })) {
+      if (ev.kind === 'created') n++;
+    }
+  } catch (e) {
+    if (!ctl.signal.aborted) throw e;
+  }
+  return n;
+}

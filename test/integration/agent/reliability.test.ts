@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { LABEL } from '../../../src/domain/labels.js';
 import { ERRORS_CHANNEL } from '../../../src/ports/transport.js';
 import type { InboundMessage } from '../../../src/ports/transport.js';
-import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, uniqueName } from '../../helpers/docker.js';
+import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, uniqueName, containersCreatedFor, eventsSince } from '../../helpers/docker.js';
 import { AMQP_URL, TestClient, queuesSettled, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
 
 const engine = testEngine();
@@ -16,22 +16,8 @@ const runId = newRunId();
 const labels = { [LABEL.test]: runId };
 let client: TestClient;
 
-/** How many containers Docker created for a request since `sinceNano` (events are Docker's own record). */
-async function createdFor(requestId: string, sinceNano: bigint): Promise<number> {
-  const ctl = new AbortController();
-  setTimeout(() => ctl.abort(), 700);
-  let n = 0;
-  try {
-    for await (const ev of engine.events.stream({ sinceNano, resources: ['container'], labels: { [LABEL.request]: requestId }, signal: ctl.signal })) {
-      if (ev.kind === 'created') n++;
-    }
-  } catch (e) {
-    if (!ctl.signal.aborted) throw e;
-  }
-  return n;
-}
-
-const nowNano = () => BigInt(Date.now() - 1000) * 1_000_000n;
+const createdFor = (requestId: string, sinceNano: bigint): Promise<number> => containersCreatedFor(engine, requestId, sinceNano);
+const nowNano = eventsSince;
 
 describe('agent reliability', () => {
   before(async () => {

@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { LABEL } from '../../../src/domain/labels.js';
 import { openRunLedger, type SqlRunLedger } from '../../../src/adapters/store-sql/run-ledger.js';
 import type { RunKey } from '../../../src/ports/run-ledger.js';
-import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, containersCreatedFor, eventsSince } from '../../helpers/docker.js';
 import { AMQP_URL, TestClient, queuesSettled, spawnAgent, tempDir } from '../../helpers/agent.js';
 import { storeLocation } from '../workflow/stores.js';
 
@@ -69,22 +69,8 @@ async function stopAll(list: Agent[]): Promise<void> {
   }
 }
 
-/** How many containers Docker created for a request since `sinceNano` (Docker's own record: the run removes its container after the reply). */
-async function createdFor(requestId: string, sinceNano: bigint): Promise<number> {
-  const ctl = new AbortController();
-  setTimeout(() => ctl.abort(), 700);
-  let n = 0;
-  try {
-    for await (const ev of engine.events.stream({ sinceNano, resources: ['container'], labels: { [LABEL.request]: requestId }, signal: ctl.signal })) {
-      if (ev.kind === 'created') n++;
-    }
-  } catch (e) {
-    if (!ctl.signal.aborted) throw e;
-  }
-  return n;
-}
-
-const nowNano = () => BigInt(Date.now() - 1000) * 1_000_000n;
+const createdFor = (requestId: string, sinceNano: bigint): Promise<number> => containersCreatedFor(engine, requestId, sinceNano);
+const nowNano = eventsSince;
 const containersOf = (requestId: string) => engine.containers.list({ all: true, labels: { [LABEL.request]: requestId } });
 const heldLines = (a: Agent, requestId: string) => a.lines.filter((l) => l.msg === HELD && l.requestId === requestId);
 
