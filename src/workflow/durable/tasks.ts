@@ -10,6 +10,11 @@ import type { Command } from '../machine-types.js';
 export interface TaskContext {
   executionId: string;
   command: Command & { type: 'ScheduleTask' };
+  /**
+   * Who started the execution (the broker-validated user id of the workflow.start), when the
+   * agent's policy names publishers: runners act under policyFor(base, publisher) and its quotas.
+   */
+  publisher?: string;
   /** Aborted when the task is cancelled (timeout, failed sibling, execution cancelled). */
   signal: AbortSignal;
   /** The task is still wanted but this agent lost the execution: stop waiting, leave what runs. */
