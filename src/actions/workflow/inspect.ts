@@ -6,7 +6,7 @@ import type { StoredHistoryEvent } from '../../ports/workflow-store.js';
 import type { Json } from '../../workflow/json.js';
 import { parseTaskToken } from '../../workflow/task-token.js';
 import type { ActionDefinition } from '../types.js';
-import { common, executionIdField, executionView, mustGetExecution } from './fields.js';
+import { common, executionIdField, executionView, mustGetExecution, scopeOf } from './fields.js';
 import type { WorkflowActionDeps } from './index.js';
 
 const statusSchema = z.strictObject({ ...common, execution_id: executionIdField });
@@ -17,8 +17,8 @@ export function workflowStatus(d: WorkflowActionDeps): ActionDefinition<typeof s
     description: 'Reply with an execution: status, input, output or error and cause, current states, timestamps.',
     schema: statusSchema,
     replyChannelOf: (i) => i.response_channel,
-    async handle(input) {
-      return { reply: { result: executionView(await mustGetExecution(d.store, input.execution_id)) } };
+    async handle(input, ctx) {
+      return { reply: { result: executionView(await mustGetExecution(d.store, input.execution_id, scopeOf(d.perPublisher, ctx.publisher))) } };
     },
   };
 }
@@ -39,8 +39,8 @@ export function workflowHistory(d: WorkflowActionDeps): ActionDefinition<typeof 
     description: `Reply with an execution's history events after after_seq (at most limit, default 100, up to ${HISTORY_PAGE_MAX}); next_seq is set when there are more.`,
     schema: historySchema,
     replyChannelOf: (i) => i.response_channel,
-    async handle(input) {
-      const rec = await mustGetExecution(d.store, input.execution_id);
+    async handle(input, ctx) {
+      const rec = await mustGetExecution(d.store, input.execution_id, scopeOf(d.perPublisher, ctx.publisher));
       const read = await d.store.history(input.execution_id, input.after_seq ?? 0, input.limit + 1);
       const events: Record<string, Json>[] = [];
       let bytes = 0;
