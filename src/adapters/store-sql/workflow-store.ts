@@ -78,7 +78,7 @@ export class SqlWorkflowStore implements WorkflowStore {
   async putDefinition(name: string, definition: Definition, owner?: string): Promise<DefinitionRecord> {
     const o = owner ?? '';
     const rows = await this.db.tx(async (q) => {
-      await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`wf-def:${o}\0${name}`]);
+      await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`wf-def:${JSON.stringify([o, name])}`]);
       return q.query(
         `INSERT INTO wf_definitions (owner, name, version, definition, created_at)
          SELECT $3, $1, coalesce(max(version), 0) + 1, $2, ${NOW_MS} FROM wf_definitions WHERE owner = $3 AND name = $1 RETURNING *`,
