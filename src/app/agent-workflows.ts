@@ -22,6 +22,7 @@ import { DurableExecutor } from '../workflow/durable/executor.js';
 import { EndReplySender } from '../workflow/durable/end-reply-sender.js';
 import { buildTaskRunners } from '../workflow/durable/runner-set.js';
 import { openOnUse } from './open-on-use.js';
+import { RunQuotas } from '../pipeline/quotas.js';
 
 export interface AgentWorkflowOptions {
   stateDir: string;
@@ -35,6 +36,8 @@ export interface AgentWorkflowOptions {
   clock: Clock;
   log: Logger;
   cluster?: { url: string; token?: string };
+  /** The agent's run quotas, so workflow tasks and plain runs share one count; its own when left out. */
+  quotas?: RunQuotas;
 }
 
 export interface AgentWorkflows {
@@ -52,13 +55,12 @@ export function stableAgentName(stateDir: string): string {
 }
 
 /**
- * Why this agent runs no workflows, if it runs none. A policy naming publishers (users) turns them
- * off: workflow tasks run under the agent's base policy and executions are not yet scoped by
- * publisher, so one tenant could run what its own policy refuses or read another's executions.
+ * Why this agent runs no workflows, if it runs none. A policy naming publishers (users) no longer
+ * turns them off: executions and definitions are each publisher's own, and tasks run under their
+ * starter's policy and quotas.
  */
-export function workflowsOffBecause(policy: Policy, asked: boolean | undefined): string | undefined {
+export function workflowsOffBecause(_policy: Policy, asked: boolean | undefined): string | undefined {
   if (asked === false) return 'turned off (--no-workflows)';
-  if (policy.users) return 'the policy names publishers (users): workflows are not yet scoped per publisher, so they are off on this agent';
   return undefined;
 }
 
@@ -82,6 +84,7 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
     store, owner, clock: o.clock,
     runners: buildTaskRunners({
       engine: o.engine, policy: o.policy, log, clock: o.clock, transport: o.transport,
+      quotas: o.quotas ?? new RunQuotas(o.engine, () => o.clock.now()),
       ...(o.cluster ? { cluster: o.cluster } : {}),
     }),
     onEnd: (rec) => replies.sendFor(rec),
@@ -89,7 +92,7 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
   });
   return {
     store, executor, owner,
-    actions: workflowActions({ store, kick: () => executor.kick() }),
+    actions: workflowActions({ store, kick: () => executor.kick(), perPublisher: o.policy.users !== undefined }),
     start() {
       wanted = true;
       if (!deferred) startParts();

@@ -24,8 +24,20 @@ export interface DefinitionRecord {
   createdAt: number;
 }
 
+/**
+ * Whose rows a read may see: the publisher (broker-validated user id) of the request, or null
+ * when the agent's policy names no publishers. Reads given a scope never return another's rows.
+ */
+export interface TenantScope {
+  starter: string | null;
+}
+
 export interface ExecutionRecord {
   id: string;
+  /** The publisher who started it; absent when the policy named no publishers. */
+  starter?: string;
+  /** Absent on executions made before start keys were recorded. */
+  startKey?: string;
   /** The definition's name, when started from a stored one. */
   definitionName?: string;
   definitionVersion?: number;
@@ -55,6 +67,9 @@ export interface ExecutionLease {
 
 export interface NewExecution {
   id: string;
+  starter?: string;
+  /** A digest of what was started (definition, input): a repeat under the same id must match it. */
+  startKey?: string;
   definitionName?: string;
   definitionVersion?: number;
   /** The Started event, put in the inbox so the first holder decides it. */
@@ -146,14 +161,16 @@ export interface WorkflowStore {
   migrate(): Promise<void>;
   close(): Promise<void>;
 
-  putDefinition(name: string, definition: Definition): Promise<DefinitionRecord>;
+  /** Definitions are owned: `owner` (a publisher; none when the policy names none) has its own names and versions. */
+  putDefinition(name: string, definition: Definition, owner?: string): Promise<DefinitionRecord>;
   /** The newest version when `version` is left out. */
-  getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined>;
+  getDefinition(name: string, version?: number, owner?: string): Promise<DefinitionRecord | undefined>;
 
   /** Idempotent on `id`: an existing execution is returned unchanged with created=false. */
   createExecution(e: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }>;
-  getExecution(id: string): Promise<ExecutionRecord | undefined>;
-  listExecutions(filter?: { status?: ExecutionStatus; limit?: number }): Promise<ExecutionRecord[]>;
+  /** With a scope, another starter's execution is undefined (as a missing one). */
+  getExecution(id: string, scope?: TenantScope): Promise<ExecutionRecord | undefined>;
+  listExecutions(filter?: { status?: ExecutionStatus; limit?: number; scope?: TenantScope; before?: { createdAt: number; id: string } }): Promise<ExecutionRecord[]>;
   /** Events after afterSeq in order; at most limit of them when given. */
   history(id: string, afterSeq?: number, limit?: number): Promise<StoredHistoryEvent[]>;
 
@@ -183,7 +200,7 @@ export interface WorkflowStore {
    * consumes what was left in the inbox when the execution ended. `record` is undefined for an
    * unknown id; `posted` is false (with the current record) when the status did not allow it.
    */
-  requestControl(executionId: string, event: ControlEvent, from: readonly ExecutionStatus[]): Promise<{ record?: ExecutionRecord; posted: boolean }>;
+  requestControl(executionId: string, event: ControlEvent, from: readonly ExecutionStatus[], scope?: TenantScope): Promise<{ record?: ExecutionRecord; posted: boolean }>;
   /** Timers due at `now` of the executions this owner holds, soonest first. */
   dueTimers(owner: string, now: number, limit: number): Promise<TimerRow[]>;
   /** The soonest timer of the executions this owner holds (for the scheduler's sleep). */

@@ -24,6 +24,8 @@ export const Bosun = {
   NonZeroExit: 'bosun.NonZeroExit',
   ImageNotFound: 'bosun.ImageNotFound',
   PolicyDenied: 'bosun.PolicyDenied',
+  /** A run quota of the execution's starter (runs_per_minute…) refused a task. */
+  QuotaExceeded: 'bosun.QuotaExceeded',
   HistoryLimitExceeded: 'bosun.HistoryLimitExceeded',
   StackFailed: 'bosun.StackFailed',
   ServiceNotFound: 'bosun.ServiceNotFound',

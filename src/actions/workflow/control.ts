@@ -4,10 +4,10 @@
  * execution's lease carries it out. The reply is the execution as the request left it.
  */
 import { z } from 'zod';
-import type { ExecutionRecord, WorkflowStore } from '../../ports/workflow-store.js';
+import type { ExecutionRecord, TenantScope, WorkflowStore } from '../../ports/workflow-store.js';
 import { cancelExecution, pauseExecution, redriveExecution, resumeExecution } from '../../workflow/durable/operations.js';
 import type { ActionDefinition } from '../types.js';
-import { causeField, common, executionIdField, executionView } from './fields.js';
+import { causeField, common, executionIdField, executionView, scopeOf } from './fields.js';
 import type { WorkflowActionDeps } from './index.js';
 
 const cancelSchema = z.strictObject({ ...common, execution_id: executionIdField, cause: causeField.optional() });
@@ -19,22 +19,22 @@ export function workflowCancel(d: WorkflowActionDeps): ActionDefinition<typeof c
     description: 'Cancel a running execution: its task containers are stopped and it ends ABORTED (cause recorded).',
     schema: cancelSchema,
     replyChannelOf: (i) => i.response_channel,
-    async handle(input) {
-      const rec = await cancelExecution(d.store, input.execution_id, input.cause);
+    async handle(input, ctx) {
+      const rec = await cancelExecution(d.store, input.execution_id, input.cause, scopeOf(d.perPublisher, ctx.publisher));
       d.kick();
       return { reply: { result: executionView(rec, { input: false }) } };
     },
   };
 }
 
-function byId(d: WorkflowActionDeps, channel: string, description: string, op: (store: WorkflowStore, id: string) => Promise<ExecutionRecord>): ActionDefinition<typeof idSchema> {
+function byId(d: WorkflowActionDeps, channel: string, description: string, op: (store: WorkflowStore, id: string, scope: TenantScope) => Promise<ExecutionRecord>): ActionDefinition<typeof idSchema> {
   return {
     channel,
     description,
     schema: idSchema,
     replyChannelOf: (i) => i.response_channel,
-    async handle(input) {
-      const rec = await op(d.store, input.execution_id);
+    async handle(input, ctx) {
+      const rec = await op(d.store, input.execution_id, scopeOf(d.perPublisher, ctx.publisher));
       d.kick();
       return { reply: { result: executionView(rec, { input: false }) } };
     },

@@ -10,7 +10,7 @@ import type { Definition } from '../../workflow/definition.js';
 import { endReplyPathsJson, type EndReplyPaths } from '../../workflow/durable/end-reply.js';
 import { startExecution } from '../../workflow/durable/start.js';
 import type { ActionContext, ActionDefinition } from '../types.js';
-import { checkedDefinition, common, definitionField, executionNameField, jsonField, workflowNameField } from './fields.js';
+import { checkedDefinition, common, definitionField, executionNameField, jsonField, scopeOf, starterOf, workflowNameField } from './fields.js';
 import type { WorkflowActionDeps } from './index.js';
 
 const defineSchema = z.strictObject({ ...common, name: workflowNameField, definition: definitionField });
@@ -21,8 +21,8 @@ export function workflowDefine(d: WorkflowActionDeps): ActionDefinition<typeof d
     description: 'Store a new version of a named workflow definition (checked as `bosun workflow validate` checks it); replies {name, version}.',
     schema: defineSchema,
     replyChannelOf: (i) => i.response_channel,
-    async handle(input) {
-      const stored = await d.store.putDefinition(input.name, checkedDefinition(input.definition));
+    async handle(input, ctx) {
+      const stored = await d.store.putDefinition(input.name, checkedDefinition(input.definition), starterOf(scopeOf(d.perPublisher, ctx.publisher)));
       return { reply: { result: { name: stored.name, version: stored.version } } };
     },
   };
@@ -51,10 +51,12 @@ export function workflowStart(d: WorkflowActionDeps): ActionDefinition<typeof st
     // The response_channel receives the end reply only; the start's own reply goes to reply_to.
     delivery: { replies: 'reply_to' },
     async handle(input, ctx) {
-      const { definition, definitionName, definitionVersion } = await resolveDefinition(d.store, input);
+      const starter = starterOf(scopeOf(d.perPublisher, ctx.publisher));
+      const { definition, definitionName, definitionVersion } = await resolveDefinition(d.store, input, starter);
       const replyTo = endPathsOf(input, ctx);
       const { created, record } = await startExecution(d.store, {
         definition,
+        ...(starter !== undefined ? { starter } : {}),
         input: input.input ?? {},
         executionName: input.execution_name ?? executionIdFor(ctx),
         ...(definitionName !== undefined ? { definitionName, definitionVersion } : {}),
@@ -73,11 +75,11 @@ export function workflowStart(d: WorkflowActionDeps): ActionDefinition<typeof st
   };
 }
 
-async function resolveDefinition(store: WorkflowStore, input: StartInput): Promise<{ definition: Definition; definitionName?: string; definitionVersion?: number }> {
+async function resolveDefinition(store: WorkflowStore, input: StartInput, owner: string | undefined): Promise<{ definition: Definition; definitionName?: string; definitionVersion?: number }> {
   if (input.name === undefined) return { definition: checkedDefinition(input.definition!) };
-  const rec = await store.getDefinition(input.name, input.version);
+  const rec = await store.getDefinition(input.name, input.version, owner);
   if (!rec) {
-    const field = input.version !== undefined && (await store.getDefinition(input.name)) ? 'version' : 'name';
+    const field = input.version !== undefined && (await store.getDefinition(input.name, undefined, owner)) ? 'version' : 'name';
     throw new BosunError('not_found', field === 'version' ? `workflow "${input.name}" has no version ${input.version}` : `no workflow named "${input.name}" (store it with workflow.define)`, { field, retryable: false });
   }
   return { definition: rec.definition, definitionName: rec.name, definitionVersion: rec.version };

@@ -3,7 +3,7 @@
  */
 import { z } from 'zod';
 import { BosunError } from '../../domain/errors.js';
-import type { ExecutionRecord, WorkflowStore } from '../../ports/workflow-store.js';
+import type { ExecutionRecord, TenantScope, WorkflowStore } from '../../ports/workflow-store.js';
 import { parseDefinition, validateDefinition, formatProblems, type Definition } from '../../workflow/definition.js';
 import type { Json } from '../../workflow/json.js';
 import type { Frame } from '../../workflow/machine-types.js';
@@ -51,8 +51,18 @@ function underField(e: unknown, field: string): unknown {
   return new BosunError(e.code, e.message, { field: inner, retryable: false, ...(e.details !== undefined ? { details: e.details } : {}) });
 }
 
-export async function mustGetExecution(store: WorkflowStore, id: string): Promise<ExecutionRecord> {
-  const rec = await store.getExecution(id);
+/** Whose executions and definitions a request sees: its publisher's, when the agent is per publisher. */
+export function scopeOf(perPublisher: boolean | undefined, publisher: string | undefined): TenantScope {
+  return { starter: perPublisher === true ? (publisher ?? '') : null };
+}
+
+/** The starter/owner to record for a request (none when the agent is not per publisher). */
+export function starterOf(scope: TenantScope): string | undefined {
+  return scope.starter ?? undefined;
+}
+
+export async function mustGetExecution(store: WorkflowStore, id: string, scope?: TenantScope): Promise<ExecutionRecord> {
+  const rec = await store.getExecution(id, scope);
   if (!rec) throw new BosunError('not_found', `no execution "${id}"`, { field: 'execution_id', retryable: false });
   return rec;
 }

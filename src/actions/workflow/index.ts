@@ -14,6 +14,11 @@ export interface WorkflowActionDeps {
   store: WorkflowStore;
   /** Wakes this agent's executor at once (a start or an event was just posted). */
   kick(): void;
+  /**
+   * The agent's policy names publishers (users): executions and definitions are each
+   * publisher's own, and another's read as missing. Without it, all are shared.
+   */
+  perPublisher?: boolean;
 }
 
 export function workflowActions(deps: WorkflowActionDeps): Action[] {

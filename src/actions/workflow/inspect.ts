@@ -6,7 +6,7 @@ import type { StoredHistoryEvent } from '../../ports/workflow-store.js';
 import type { Json } from '../../workflow/json.js';
 import { parseTaskToken } from '../../workflow/task-token.js';
 import type { ActionDefinition } from '../types.js';
-import { common, executionIdField, executionView, mustGetExecution } from './fields.js';
+import { common, executionIdField, executionView, mustGetExecution, scopeOf } from './fields.js';
 import type { WorkflowActionDeps } from './index.js';
 
 const statusSchema = z.strictObject({ ...common, execution_id: executionIdField });
@@ -17,8 +17,8 @@ export function workflowStatus(d: WorkflowActionDeps): ActionDefinition<typeof s
     description: 'Reply with an execution: status, input, output or error and cause, current states, timestamps.',
     schema: statusSchema,
     replyChannelOf: (i) => i.response_channel,
-    async handle(input) {
-      return { reply: { result: executionView(await mustGetExecution(d.store, input.execution_id)) } };
+    async handle(input, ctx) {
+      return { reply: { result: executionView(await mustGetExecution(d.store, input.execution_id, scopeOf(d.perPublisher, ctx.publisher))) } };
     },
   };
 }
@@ -39,8 +39,8 @@ export function workflowHistory(d: WorkflowActionDeps): ActionDefinition<typeof 
     description: `Reply with an execution's history events after after_seq (at most limit, default 100, up to ${HISTORY_PAGE_MAX}); next_seq is set when there are more.`,
     schema: historySchema,
     replyChannelOf: (i) => i.response_channel,
-    async handle(input) {
-      const rec = await mustGetExecution(d.store, input.execution_id);
+    async handle(input, ctx) {
+      const rec = await mustGetExecution(d.store, input.execution_id, scopeOf(d.perPublisher, ctx.publisher));
       const read = await d.store.history(input.execution_id, input.after_seq ?? 0, input.limit + 1);
       const events: Record<string, Json>[] = [];
       let bytes = 0;
@@ -89,21 +89,44 @@ function withoutTaskTokens(v: Json, executionId: string): Json {
 }
 
 const STATUSES = ['RUNNING', 'PAUSED', 'SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED'] as const;
+/** A list reply stops before the execution that would take it past this many bytes of JSON (one always goes). */
+export const LIST_PAGE_BYTES = 4 * 1024 * 1024;
 const listSchema = z.strictObject({
   ...common,
   status: z.enum(STATUSES).optional(),
   limit: z.int().min(1, 'expected 1 or more').max(1_000, 'expected at most 1000').default(50),
+  next_token: z.string().regex(/^\d+(\.\d+)?:.+$/, 'expected the next_token of an earlier workflow.list reply').optional(),
 });
 
-export function workflowList(d: WorkflowActionDeps): ActionDefinition<typeof listSchema> {
+/** The cursor after an execution: where it sorts (newest first, then by id). */
+const cursorOf = (r: { createdAt: number; id: string }): string => `${r.createdAt}:${r.id}`;
+function parseCursor(t: string): { createdAt: number; id: string } {
+  const at = t.indexOf(':');
+  return { createdAt: Number(t.slice(0, at)), id: t.slice(at + 1) };
+}
+
+export function workflowList(d: WorkflowActionDeps, pageBytes = LIST_PAGE_BYTES): ActionDefinition<typeof listSchema> {
   return {
     channel: 'workflow.list',
-    description: 'Reply with the newest executions (optionally of one status), at most limit (default 50).',
+    description: `Reply with the caller's newest executions (optionally of one status), at most limit (default 50) and about ${LIST_PAGE_BYTES / 1024 / 1024} MiB; next_token is set when there are more.`,
     schema: listSchema,
     replyChannelOf: (i) => i.response_channel,
-    async handle(input) {
-      const rows = await d.store.listExecutions({ limit: input.limit, ...(input.status ? { status: input.status } : {}) });
-      return { reply: { result: { executions: rows.map((r) => executionView(r, { input: false })) } } };
+    async handle(input, ctx) {
+      const rows = await d.store.listExecutions({
+        limit: input.limit + 1, scope: scopeOf(d.perPublisher, ctx.publisher),
+        ...(input.status ? { status: input.status } : {}),
+        ...(input.next_token !== undefined ? { before: parseCursor(input.next_token) } : {}),
+      });
+      const executions: Record<string, Json>[] = [];
+      let bytes = 0;
+      for (const r of rows.slice(0, input.limit)) {
+        const view = executionView(r, { input: false });
+        bytes += Buffer.byteLength(JSON.stringify(view));
+        if (executions.length > 0 && bytes > pageBytes) break;
+        executions.push(view);
+      }
+      const more = rows.length > executions.length;
+      return { reply: { result: { executions, ...(more ? { next_token: cursorOf(rows[executions.length - 1]!) } : {}) } } };
     },
   };
 }

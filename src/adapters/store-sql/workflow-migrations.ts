@@ -77,6 +77,17 @@ export const WORKFLOW_MIGRATIONS: readonly string[] = [
   `ALTER TABLE wf_executions ADD COLUMN reply_claim_until double precision;
    ALTER TABLE wf_executions ADD COLUMN reply_sent_fence bigint;
    CREATE INDEX wf_executions_reply_owed ON wf_executions (updated_at) WHERE reply_to IS NOT NULL AND status IN ('SUCCEEDED', 'FAILED', 'TIMED_OUT', 'ABORTED');`,
+  // wf-tenancy: an execution records who started it (the publisher's user id; NULL when the
+  // policy names no users), and definitions are owned: each publisher has its own namespace of
+  // names, each with its own versions ('' is the owner when the policy names no users).
+  // start_key: a digest of (definition, input) so a repeated execution_name with a different
+  // start is refused instead of silently returning the first.
+  `ALTER TABLE wf_executions ADD COLUMN starter text;
+   ALTER TABLE wf_executions ADD COLUMN start_key text;
+   CREATE INDEX wf_executions_starter ON wf_executions (starter, created_at);
+   ALTER TABLE wf_definitions ADD COLUMN owner text NOT NULL DEFAULT '';
+   ALTER TABLE wf_definitions DROP CONSTRAINT wf_definitions_pkey;
+   ALTER TABLE wf_definitions ADD PRIMARY KEY (owner, name, version);`,
 ];
 
 const MIGRATION_LOCK = 7_300_410;

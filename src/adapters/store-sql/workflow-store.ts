@@ -8,7 +8,7 @@ import type { Json } from '../../workflow/json.js';
 import type { HistoryEvent } from '../../workflow/machine-types.js';
 import {
   CONTROL_EVENT_TYPES, isEnded, LeaseLostError, type Committed, type ControlEvent, type DefinitionRecord, type ExecutionLease, type ExecutionRecord, type ExecutionStatus, type InboxEvent,
-  type NewExecution, type StoredHistoryEvent, type TaskRow, type TimerRow, type Transition, type WorkflowStore,
+  type NewExecution, type StoredHistoryEvent, type TenantScope, type TaskRow, type TimerRow, type Transition, type WorkflowStore,
 } from '../../ports/workflow-store.js';
 import type { WorkflowEvent } from '../../workflow/machine-types.js';
 import { openDb, type Row, type SqlDb, type SqlRunner } from './db.js';
@@ -30,6 +30,10 @@ function executionOf(r: Row): ExecutionRecord {
     id: String(r.id), status: String(r.status) as ExecutionStatus, state: (r.state ?? null) as ExecutionRecord['state'],
     fence: num(r.fence), redriveCount: num(r.redrive_count ?? 0), createdAt: num(r.created_at), updatedAt: num(r.updated_at),
   };
+  const starter = opt(r.starter, String);
+  if (starter !== undefined) out.starter = starter;
+  const startKey = opt(r.start_key, String);
+  if (startKey !== undefined) out.startKey = startKey;
   const name = opt(r.definition_name, String);
   if (name !== undefined) out.definitionName = name;
   const version = opt(r.definition_version, num);
@@ -51,6 +55,9 @@ function inboxEventOf(executionId: string, r: Row): InboxEvent {
   return out;
 }
 
+/** Another starter's row reads as missing (no existence oracle across publishers). */
+const inScope = (r: Row, scope: TenantScope | undefined): boolean => scope === undefined || (r.starter ?? null) === scope.starter;
+
 const timerOf = (r: Row): TimerRow => ({ executionId: String(r.execution_id), token: String(r.token), kind: String(r.kind), dueAt: num(r.due_at) });
 
 export class SqlWorkflowStore implements WorkflowStore {
@@ -68,31 +75,33 @@ export class SqlWorkflowStore implements WorkflowStore {
     return this.db.close();
   }
 
-  async putDefinition(name: string, definition: Definition): Promise<DefinitionRecord> {
+  async putDefinition(name: string, definition: Definition, owner?: string): Promise<DefinitionRecord> {
+    const o = owner ?? '';
     const rows = await this.db.tx(async (q) => {
-      await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`wf-def:${name}`]);
+      await q.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`wf-def:${JSON.stringify([o, name])}`]);
       return q.query(
-        `INSERT INTO wf_definitions (name, version, definition, created_at)
-         SELECT $1, coalesce(max(version), 0) + 1, $2, ${NOW_MS} FROM wf_definitions WHERE name = $1 RETURNING *`,
-        [name, JSON.stringify(definition)],
+        `INSERT INTO wf_definitions (owner, name, version, definition, created_at)
+         SELECT $3, $1, coalesce(max(version), 0) + 1, $2, ${NOW_MS} FROM wf_definitions WHERE owner = $3 AND name = $1 RETURNING *`,
+        [name, JSON.stringify(definition), o],
       );
     });
     return definitionOf(rows[0]!);
   }
 
-  async getDefinition(name: string, version?: number): Promise<DefinitionRecord | undefined> {
+  async getDefinition(name: string, version?: number, owner?: string): Promise<DefinitionRecord | undefined> {
+    const o = owner ?? '';
     const rows = version === undefined
-      ? await this.db.query('SELECT * FROM wf_definitions WHERE name = $1 ORDER BY version DESC LIMIT 1', [name])
-      : await this.db.query('SELECT * FROM wf_definitions WHERE name = $1 AND version = $2', [name, version]);
+      ? await this.db.query('SELECT * FROM wf_definitions WHERE owner = $2 AND name = $1 ORDER BY version DESC LIMIT 1', [name, o])
+      : await this.db.query('SELECT * FROM wf_definitions WHERE owner = $3 AND name = $1 AND version = $2', [name, version, o]);
     return rows[0] ? definitionOf(rows[0]) : undefined;
   }
 
   async createExecution(e: NewExecution): Promise<{ created: boolean; record: ExecutionRecord }> {
     return this.db.tx(async (q) => {
       const inserted = await q.query(
-        `INSERT INTO wf_executions (id, definition_name, definition_version, status, reply_to, created_at, updated_at)
-         VALUES ($1, $2, $3, 'RUNNING', $4, ${NOW_MS}, ${NOW_MS}) ON CONFLICT (id) DO NOTHING RETURNING *`,
-        [e.id, e.definitionName ?? null, e.definitionVersion ?? null, e.replyTo === undefined ? null : JSON.stringify(e.replyTo)],
+        `INSERT INTO wf_executions (id, definition_name, definition_version, status, reply_to, starter, start_key, created_at, updated_at)
+         VALUES ($1, $2, $3, 'RUNNING', $4, $5, $6, ${NOW_MS}, ${NOW_MS}) ON CONFLICT (id) DO NOTHING RETURNING *`,
+        [e.id, e.definitionName ?? null, e.definitionVersion ?? null, e.replyTo === undefined ? null : JSON.stringify(e.replyTo), e.starter ?? null, e.startKey ?? null],
       );
       if (!inserted[0]) {
         const existing = await q.query('SELECT * FROM wf_executions WHERE id = $1', [e.id]);
@@ -103,15 +112,18 @@ export class SqlWorkflowStore implements WorkflowStore {
     });
   }
 
-  async getExecution(id: string): Promise<ExecutionRecord | undefined> {
+  async getExecution(id: string, scope?: TenantScope): Promise<ExecutionRecord | undefined> {
     const rows = await this.db.query('SELECT * FROM wf_executions WHERE id = $1', [id]);
-    return rows[0] ? executionOf(rows[0]) : undefined;
+    return rows[0] && inScope(rows[0], scope) ? executionOf(rows[0]) : undefined;
   }
 
-  async listExecutions(filter: { status?: ExecutionStatus; limit?: number } = {}): Promise<ExecutionRecord[]> {
+  async listExecutions(filter: { status?: ExecutionStatus; limit?: number; scope?: TenantScope; before?: { createdAt: number; id: string } } = {}): Promise<ExecutionRecord[]> {
     const rows = await this.db.query(
-      'SELECT * FROM wf_executions WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at DESC, id LIMIT $2',
-      [filter.status ?? null, filter.limit ?? 100],
+      `SELECT * FROM wf_executions WHERE ($1::text IS NULL OR status = $1)
+         AND (NOT $3 OR starter IS NOT DISTINCT FROM $4::text)
+         AND ($5::double precision IS NULL OR created_at < $5 OR (created_at = $5 AND id > $6::text))
+       ORDER BY created_at DESC, id LIMIT $2`,
+      [filter.status ?? null, filter.limit ?? 100, filter.scope !== undefined, filter.scope?.starter ?? null, filter.before?.createdAt ?? null, filter.before?.id ?? null],
     );
     return rows.map(executionOf);
   }
@@ -180,10 +192,10 @@ export class SqlWorkflowStore implements WorkflowStore {
     return rows[0] ? inboxOf(rows[0]) : undefined;
   }
 
-  requestControl(executionId: string, event: ControlEvent, from: readonly ExecutionStatus[]): Promise<{ record?: ExecutionRecord; posted: boolean }> {
+  requestControl(executionId: string, event: ControlEvent, from: readonly ExecutionStatus[], scope?: TenantScope): Promise<{ record?: ExecutionRecord; posted: boolean }> {
     return this.db.tx(async (q) => {
       const rows = await q.query('SELECT * FROM wf_executions WHERE id = $1 FOR UPDATE', [executionId]);
-      if (!rows[0]) return { posted: false };
+      if (!rows[0] || !inScope(rows[0], scope)) return { posted: false };
       const current = executionOf(rows[0]);
       if (!from.includes(current.status)) return { record: current, posted: false };
       if (event.type === 'Redrive') {

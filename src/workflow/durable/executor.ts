@@ -40,6 +40,8 @@ interface Held {
   paused: boolean;
   /** What the last commit saw as the next inbox event: the drain decides it without reading the inbox again. */
   peeked?: Committed;
+  /** Who started the execution: its tasks act under that publisher's policy and quotas. */
+  starter?: string;
 }
 
 export class DurableExecutor {
@@ -131,7 +133,7 @@ export class DurableExecutor {
     if (!rec) return;
     const tasks = this.parked.get(lease.executionId) ?? new Map();
     this.parked.delete(lease.executionId);
-    const h: Held = { lease, state: rec.state, chain: Promise.resolve(), tasks, dirty: true, paused: rec.status === 'PAUSED' };
+    const h: Held = { lease, state: rec.state, chain: Promise.resolve(), tasks, dirty: true, paused: rec.status === 'PAUSED', ...(rec.starter !== undefined ? { starter: rec.starter } : {}) };
     this.held.set(lease.executionId, h);
     const open = await this.o.store.openTasks(lease.executionId);
     await this.sweep(lease.executionId, new Set(open.map((t) => t.token)));
@@ -264,7 +266,7 @@ export class DurableExecutor {
     const run = async (): Promise<TaskOutcome> => {
       if (!runner) return { ok: false, error: 'States.Runtime', cause: `no runner for resource ${command.resource}` };
       try {
-        return await runner.run({ executionId: id, command, signal: ctl.cancel.signal, detached: ctl.detach.signal });
+        return await runner.run({ executionId: id, command, signal: ctl.cancel.signal, detached: ctl.detach.signal, ...(h.starter !== undefined ? { publisher: h.starter } : {}) });
       } catch (e) {
         return { ok: false, error: 'States.TaskFailed', cause: e instanceof Error ? e.message : String(e) };
       }

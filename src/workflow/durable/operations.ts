@@ -6,13 +6,13 @@
  */
 import { BosunError } from '../../domain/errors.js';
 import { redriveTarget, RedriveRefused } from '../redrive.js';
-import type { ControlEvent, ExecutionRecord, ExecutionStatus, WorkflowStore } from '../../ports/workflow-store.js';
+import type { ControlEvent, ExecutionRecord, ExecutionStatus, TenantScope, WorkflowStore } from '../../ports/workflow-store.js';
 
 const LIVE: readonly ExecutionStatus[] = ['RUNNING', 'PAUSED'];
 const REDRIVABLE: readonly ExecutionStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED'];
 
-async function request(store: WorkflowStore, id: string, event: ControlEvent, from: readonly ExecutionStatus[], what: string): Promise<ExecutionRecord> {
-  const { record, posted } = await store.requestControl(id, event, from);
+async function request(store: WorkflowStore, id: string, event: ControlEvent, from: readonly ExecutionStatus[], what: string, scope?: TenantScope): Promise<ExecutionRecord> {
+  const { record, posted } = await store.requestControl(id, event, from, scope);
   if (!record) throw new BosunError('not_found', `no workflow execution "${id}"`, { field: 'execution_id' });
   if (!posted) {
     throw new BosunError('conflict', `cannot ${what} execution "${id}": its status is ${record.status} (expected ${from.join(' or ')})`, {
@@ -23,23 +23,23 @@ async function request(store: WorkflowStore, id: string, event: ControlEvent, fr
 }
 
 /** Ends a RUNNING or PAUSED execution ABORTED; its running tasks are stopped, their containers removed. */
-export function cancelExecution(store: WorkflowStore, id: string, cause?: string): Promise<ExecutionRecord> {
-  return request(store, id, cause === undefined ? { type: 'Cancel' } : { type: 'Cancel', cause }, LIVE, 'cancel');
+export function cancelExecution(store: WorkflowStore, id: string, cause?: string, scope?: TenantScope): Promise<ExecutionRecord> {
+  return request(store, id, cause === undefined ? { type: 'Cancel' } : { type: 'Cancel', cause }, LIVE, 'cancel', scope);
 }
 
 /** A RUNNING execution stops taking decisions; running tasks finish and their reports wait. */
-export function pauseExecution(store: WorkflowStore, id: string): Promise<ExecutionRecord> {
-  return request(store, id, { type: 'Pause' }, ['RUNNING'], 'pause');
+export function pauseExecution(store: WorkflowStore, id: string, scope?: TenantScope): Promise<ExecutionRecord> {
+  return request(store, id, { type: 'Pause' }, ['RUNNING'], 'pause', scope);
 }
 
 /** A PAUSED execution goes on: waiting events are decided, timers that fell due fire. */
-export function resumeExecution(store: WorkflowStore, id: string): Promise<ExecutionRecord> {
-  return request(store, id, { type: 'Resume' }, ['PAUSED'], 'resume');
+export function resumeExecution(store: WorkflowStore, id: string, scope?: TenantScope): Promise<ExecutionRecord> {
+  return request(store, id, { type: 'Resume' }, ['PAUSED'], 'resume', scope);
 }
 
 /** A FAILED, TIMED_OUT or ABORTED execution restarts at the top-level state that failed. */
-export async function redriveExecution(store: WorkflowStore, id: string): Promise<ExecutionRecord> {
-  const before = await store.getExecution(id);
+export async function redriveExecution(store: WorkflowStore, id: string, scope?: TenantScope): Promise<ExecutionRecord> {
+  const before = await store.getExecution(id, scope);
   if (before?.state && REDRIVABLE.includes(before.status)) {
     try {
       redriveTarget(before.state);
@@ -48,5 +48,5 @@ export async function redriveExecution(store: WorkflowStore, id: string): Promis
       throw e;
     }
   }
-  return request(store, id, { type: 'Redrive' }, REDRIVABLE, 'redrive');
+  return request(store, id, { type: 'Redrive' }, REDRIVABLE, 'redrive', scope);
 }

@@ -27,6 +27,8 @@ import { Bosun, States } from '../errors.js';
 import type { Json } from '../json.js';
 import { taskActionContext, taskLabels } from './task-action.js';
 import { failure, type Finished, type TaskContext, type TaskOutcome, type TaskRunner } from './tasks.js';
+import { admitTask, taskPolicy } from './task-tenant.js';
+import type { RunQuotas } from '../../pipeline/quotas.js';
 
 /** The run fields a task may use (no reply channel: the workflow is the receiver). */
 export const runTaskSchema = z.strictObject({ ...runFields, stdin: stdinField.optional() });
@@ -40,6 +42,8 @@ export interface RunTaskDeps {
   labels?: Record<string, string>;
   /** Remove a task's container once its result is committed (default true). */
   remove?: boolean;
+  /** Run quotas: each task start counts against its execution's starter. */
+  quotas?: RunQuotas;
 }
 
 const STDERR_TAIL = 2_000;
@@ -69,8 +73,11 @@ export class RunTaskRunner implements TaskRunner {
       return failure(States.Runtime, `bosun:run Parameters: ${issue ? `${issue.path.join('.') || '(root)'}: ${issue.message}` : 'invalid'}`);
     }
     const input = parsed.data;
+    const tenant = taskPolicy(this.d.policy, ctx);
+    if ('failed' in tenant) return tenant.failed;
+    const policy = tenant.policy;
     const stopWaiting = AbortSignal.any([ctx.signal, ctx.detached]);
-    const actx = taskActionContext(ctx, this.d, stopWaiting, 'bosun:run');
+    const actx = taskActionContext(ctx, { ...this.d, policy }, stopWaiting, 'bosun:run');
     const name = taskContainerName(ctx.executionId, ctx.command.token);
     try {
       ensureUserLabels(input.labels);
@@ -83,12 +90,14 @@ export class RunTaskRunner implements TaskRunner {
         this.d.log.info({ execution: ctx.executionId, state: ctx.command.state, container: name }, 'workflow task: adopting its container');
         // Made but never started: attached first, so it gets its stdin (and EOF) as a fresh one does.
         if (!prior.state.running && prior.state.status === 'created') {
-          reader = await attachOutput(actx, id, outputLimitBytes(this.d.policy), { stdin });
+          reader = await attachOutput(actx, id, outputLimitBytes(policy), { stdin });
           await this.d.engine.containers.start(id);
         }
       } else {
-        const spec = await this.spec(ctx, actx, input, name);
-        const outputLimit = outputLimitBytes(this.d.policy);
+        const spec = await this.spec(ctx, actx, input, name, policy);
+        const refused = await admitTask(this.d.quotas, policy, ctx, actx.requestId);
+        if (refused) return refused;
+        const outputLimit = outputLimitBytes(policy);
         const { id: made } = await this.d.engine.containers.create(spec);
         id = made;
         try {
@@ -106,8 +115,8 @@ export class RunTaskRunner implements TaskRunner {
         .catch(() => undefined);
       ctx.signal.addEventListener('abort', onCancel, { once: true });
       try {
-        const timeoutMs = Math.min(input.timeout ?? this.d.policy.max_timeout_s, this.d.policy.max_timeout_s) * 1000;
-        const end = await superviseRun(actx, id, reader ?? followOutput(actx, id, outputLimitBytes(this.d.policy)), { timeoutMs });
+        const timeoutMs = Math.min(input.timeout ?? policy.max_timeout_s, policy.max_timeout_s) * 1000;
+        const end = await superviseRun(actx, id, reader ?? followOutput(actx, id, outputLimitBytes(policy)), { timeoutMs });
         const { stdout, stderr } = end.out;
         // A stopped (timed out, over the limit) container goes too, once the report is stored.
         const outcome: Finished = end.timedOut
@@ -138,10 +147,10 @@ export class RunTaskRunner implements TaskRunner {
     return done.length;
   }
 
-  private async spec(ctx: TaskContext, actx: ActionContext, input: z.infer<typeof runTaskSchema>, name: string): Promise<ContainerSpec> {
-    const base = { requestId: actx.requestId, bodyHash: actx.bodyHash, channel: actx.channel, attached: true };
+  private async spec(ctx: TaskContext, actx: ActionContext, input: z.infer<typeof runTaskSchema>, name: string, policy: Policy): Promise<ContainerSpec> {
+    const base = { requestId: actx.requestId, bodyHash: actx.bodyHash, channel: actx.channel, attached: true, ...(ctx.publisher !== undefined ? { publisher: ctx.publisher } : {}) };
     // Cheap policy refusals before any image work, as run_container does.
-    enforcePolicyOnHost(this.d.policy, applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, buildRunSpec(input, { ...base, image: input.image, uuid: '0' }))));
+    enforcePolicyOnHost(policy, applyLimits(policy, applyPolicyDefaults(policy, buildRunSpec(input, { ...base, image: input.image, uuid: '0' }))));
     const prepared = await prepareImage(actx, input);
     const spec = buildRunSpec(input, { ...base, image: prepared.image, uuid: randomBytes(16).toString('hex') });
     spec.name = name;
@@ -150,8 +159,8 @@ export class RunTaskRunner implements TaskRunner {
     spec.openStdin = true;
     spec.stdinOnce = true;
     spec.labels = { ...spec.labels, ...(this.d.labels ?? {}), ...taskLabels(ctx) };
-    const resolved = applyLimits(this.d.policy, applyPolicyDefaults(this.d.policy, spec));
-    enforcePolicyOnHost(this.d.policy, resolved);
+    const resolved = applyLimits(policy, applyPolicyDefaults(policy, spec));
+    enforcePolicyOnHost(policy, resolved);
     return resolved;
   }
 }

@@ -7,6 +7,7 @@ import type { ContainerEngine } from '../../ports/engine.js';
 import type { Clock } from '../../ports/clock.js';
 import type { Transport } from '../../ports/transport.js';
 import type { Logger } from '../../util/log.js';
+import type { RunQuotas } from '../../pipeline/quotas.js';
 import { PublishTaskRunner } from './publish-task.js';
 import { RunTaskRunner } from './run-task.js';
 import { ServiceTaskRunner } from './service-task.js';
@@ -29,6 +30,8 @@ export interface RunnerDeps {
   remove?: boolean;
   /** Executors on several engines sharing one store: task starts are claimed in the run ledger (task-ledger.ts). */
   taskLedger?: TaskLedgerDeps;
+  /** bosun:run task starts count against their execution's starter's run quotas. */
+  quotas?: RunQuotas;
 }
 
 export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
@@ -37,6 +40,7 @@ export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
     'bosun:run': guard(new RunTaskRunner({
       engine: d.engine, policy: d.policy, log: d.log,
       ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}), ...(d.remove !== undefined ? { remove: d.remove } : {}),
+      ...(d.quotas ? { quotas: d.quotas } : {}),
     })),
     'bosun:publish': new PublishTaskRunner(d.transport),
     'bosun:stack': new StackTaskRunner({ engine: d.engine, policy: d.policy, log: d.log, ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}) }),

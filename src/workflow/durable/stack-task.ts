@@ -14,6 +14,7 @@ import type { Logger } from '../../util/log.js';
 import { Bosun, States } from '../errors.js';
 import { badParameters, taskActionContext, taskLabels, toJson } from './task-action.js';
 import { failure, type Finished, type TaskContext, type TaskOutcome, type TaskRunner } from './tasks.js';
+import { taskPolicy } from './task-tenant.js';
 
 export const RESOURCE = 'bosun:stack';
 
@@ -45,8 +46,10 @@ export class StackTaskRunner implements TaskRunner {
     const parsed = StackMessage.safeParse(ctx.command.parameters);
     if (!parsed.success) return badParameters(RESOURCE, parsed.error);
     const m = parsed.data;
+    const tenant = taskPolicy(this.d.policy, ctx);
+    if ('failed' in tenant) return tenant.failed;
     const stopWaiting = AbortSignal.any([ctx.signal, ctx.detached]);
-    const actx = taskActionContext(ctx, this.d, stopWaiting, RESOURCE);
+    const actx = { ...taskActionContext(ctx, { ...this.d, policy: tenant.policy }, stopWaiting, RESOURCE), ...(ctx.publisher !== undefined ? { publisher: ctx.publisher } : {}) };
     const labels = this.d.labels;
     const own = taskLabels(ctx);
     try {

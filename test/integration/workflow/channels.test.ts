@@ -95,10 +95,13 @@ describe('workflow.* channels on the agent', () => {
     const executionName = `once-${runId}`;
     const first = await client.request('workflow.start', { name, execution_name: executionName, input: {} });
     assert.deepEqual(first.result, { execution_id: executionName, status: 'RUNNING', created: true, name, version: 2 });
-    const again = await client.request('workflow.start', { name, version: 1, execution_name: executionName, input: { other: true } });
+    const again = await client.request('workflow.start', { name, execution_name: executionName, input: {} });
     assert.equal(resultOf(again).execution_id, executionName);
     assert.equal(resultOf(again).created, false);
-    assert.equal(resultOf(again).version, 2, 'the execution that exists, not a new one of version 1');
+    assert.equal(resultOf(again).version, 2, 'the execution that exists');
+    // Another start under the same name (Step Functions: ExecutionAlreadyExists).
+    const other = await client.request('workflow.start', { name, version: 1, execution_name: executionName, input: { other: true } });
+    assert.deepEqual([other.ok, (other.error as { code?: string; field?: string } | undefined)?.code, (other.error as { field?: string } | undefined)?.field], [false, 'conflict', 'execution_name']);
 
     const ended = await eventually('ended', async () => {
       const s = await client.request('workflow.status', { execution_id: executionName });

@@ -1,4 +1,4 @@
-/** An agent whose policy names publishers runs no workflows (tasks are not yet scoped per publisher: review #2). */
+/** Workflows are on unless --no-workflows; a policy naming publishers no longer turns them off (wf-tenancy). */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { workflowsOffBecause } from '../../../src/app/agent-workflows.js';
@@ -10,9 +10,10 @@ describe('workflows on an agent', () => {
     assert.equal(workflowsOffBecause(PolicySchema.parse({}), true), undefined);
     assert.match(workflowsOffBecause(PolicySchema.parse({}), false) ?? '', /--no-workflows/);
   });
-  it('are off when the policy names publishers, even when asked for', () => {
+  it('are on when the policy names publishers (each publisher has its own), and off with --no-workflows', () => {
     const multiTenant = PolicySchema.parse({ users: { alice: {}, bob: {} } });
-    assert.match(workflowsOffBecause(multiTenant, undefined) ?? '', /publishers \(users\)/);
-    assert.match(workflowsOffBecause(multiTenant, true) ?? '', /publishers \(users\)/);
+    assert.equal(workflowsOffBecause(multiTenant, undefined), undefined);
+    assert.equal(workflowsOffBecause(multiTenant, true), undefined);
+    assert.match(workflowsOffBecause(multiTenant, false) ?? '', /--no-workflows/);
   });
 });
