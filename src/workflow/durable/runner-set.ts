@@ -38,7 +38,7 @@ export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
       engine: d.engine, policy: d.policy, log: d.log,
       ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}), ...(d.remove !== undefined ? { remove: d.remove } : {}),
     })),
-    'bosun:publish': new PublishTaskRunner(d.transport),
+    'bosun:publish': new PublishTaskRunner(d.transport, d.policy),
     'bosun:stack': new StackTaskRunner({ engine: d.engine, policy: d.policy, log: d.log, ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}) }),
     'bosun:service': new ServiceTaskRunner({ ...(d.cluster ? { cluster: d.cluster } : {}), ...(d.clock ? { clock: d.clock } : {}) }),
   };
