@@ -50,6 +50,8 @@ export interface AgentProcessOptions {
   name?: string;
   /** false: no workflow store, executor or workflow.* channels (default true). */
   workflows?: boolean;
+  /** Workflow task runs in flight at once across executions (--workflow-max-tasks). */
+  workflowMaxTasks?: number;
   log: Logger;
 }
 
@@ -101,6 +103,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const workflows = workflowsOff ? undefined : await openAgentWorkflows({
     stateDir, engine, policy, transport, clock: systemClock, log: o.log,
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}),
+    ...(o.workflowMaxTasks !== undefined ? { maxTasks: o.workflowMaxTasks } : {}),
   });
   const extra = [...(o.extraActions ?? []), ...(workflows?.actions ?? [])];
   const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(extra.length ? { extra } : {}) });
