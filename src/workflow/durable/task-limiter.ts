@@ -4,7 +4,7 @@
  * starve a small one): the next slot goes to the execution after the one served last, and
  * within an execution tasks start in the order they asked. A release is idempotent; a waiter
  * whose signal aborts (task cancelled) leaves the queue without taking a slot.
- * Not yet wired into the executor (see docs/notes/NOTES-wf-bounds.md).
+ * The executor takes a slot before a runner runs and frees it when the runner returns.
  */
 export const DEFAULT_WORKFLOW_MAX_TASKS = 32;
 
