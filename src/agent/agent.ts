@@ -33,6 +33,8 @@ export interface AgentOptions {
   concurrency: number;
   /** Warm pools (bosun agent --pools) that attached runs may use. */
   pools?: import('../warm/pools.js').WarmPools;
+  /** Run quotas shared with the workflow tasks of this agent (one count per publisher); its own when left out. */
+  quotas?: RunQuotas;
   /** Republish-and-ack a message still running after this long (RabbitMQ's consumer timeout is 30 min). */
   checkpointMs?: number;
   /** How long shutdown waits for in-flight work before requeueing it. */
@@ -70,7 +72,7 @@ export class Agent {
       policy: o.policy,
       clock: o.clock,
       log: o.log,
-      quotas: new RunQuotas(o.engine, () => o.clock.now()),
+      quotas: o.quotas ?? new RunQuotas(o.engine, () => o.clock.now()),
       publish: (channel, body, opts) => o.transport.publish(channel, body, opts),
       signal: this.stopCtl.signal,
       errorsChannel: this.errorsChannel,

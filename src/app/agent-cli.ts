@@ -50,6 +50,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--store <url>', 'postgres://… shared by agents (workflows, run ledger), or a PGlite directory for workflows; default: embedded PGlite in <state-dir>/workflows (env BOSUN_STORE_URL)')
     .option('--name <name>', "this agent's stable name (workflow leases are held under it; default hostname + state dir hash)")
     .option('--no-workflows', 'no workflow store, executor or workflow.* channels')
+    .option('--workflow-max-tasks <n>', 'workflow task runs in flight at once across executions; more wait their turn, fairly across executions', positiveInt, 32)
     .option('--ledger <auto|on|off>', 'run ledger: a request id claimed by one agent is not started by another while its lease lives; auto = on with a postgres:// store', ledgerMode, 'auto')
     .option('--ledger-lease-seconds <n>', 'run ledger lease, renewed while the run goes on', positiveNumber, 30)
     .option('--pretty', 'human-readable logs instead of JSON')
@@ -57,7 +58,7 @@ export function registerAgentCommands(program: Command): void {
     .action(async (opts: {
       broker?: string; concurrency: number; policy?: string; pools?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
       maxBodyBytes: number; maxAttempts: number;
-      store?: string; name?: string; workflows: boolean; ledger: LedgerMode; ledgerLeaseSeconds: number;
+      store?: string; name?: string; workflows: boolean; workflowMaxTasks: number; ledger: LedgerMode; ledgerLeaseSeconds: number;
       pretty?: boolean; logLevel: string;
     }) => {
       const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
@@ -77,6 +78,7 @@ export function registerAgentCommands(program: Command): void {
         ...ledgerOptions(opts),
         ...(opts.name ? { name: opts.name } : {}),
         workflows: opts.workflows,
+        workflowMaxTasks: opts.workflowMaxTasks,
       });
       let stopping = false;
       const shutdown = (sig: string) => {

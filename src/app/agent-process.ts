@@ -20,6 +20,7 @@ import { loadWarmPools } from '../warm/start.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 import { openAgentLedger, type LedgerMode } from './run-ledger-setup.js';
+import { RunQuotas } from '../pipeline/quotas.js';
 import { openAgentWorkflows, workflowsOffBecause, type AgentWorkflows } from './agent-workflows.js';
 
 export interface AgentProcessOptions {
@@ -50,6 +51,8 @@ export interface AgentProcessOptions {
   name?: string;
   /** false: no workflow store, executor or workflow.* channels (default true). */
   workflows?: boolean;
+  /** Workflow task runs in flight at once across executions (--workflow-max-tasks). */
+  workflowMaxTasks?: number;
   log: Logger;
 }
 
@@ -96,16 +99,19 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     stateFile: join(stateDir, 'monitors.json'),
     notify: (channel, notice) => transport.publish(channel, JSON.stringify(notice), { declare: true }),
   });
+  // One count of run quotas per publisher, for plain runs and workflow tasks alike.
+  const quotas = new RunQuotas(engine, () => systemClock.now());
   const workflowsOff = workflowsOffBecause(policy, o.workflows);
   if (workflowsOff && o.workflows !== false) o.log.warn({ part: 'workflows' }, `no workflow.* channels: ${workflowsOff}`);
   const workflows = workflowsOff ? undefined : await openAgentWorkflows({
-    stateDir, engine, policy, transport, clock: systemClock, log: o.log,
+    stateDir, engine, policy, transport, clock: systemClock, log: o.log, quotas,
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}),
+    ...(o.workflowMaxTasks !== undefined ? { maxTasks: o.workflowMaxTasks } : {}),
   });
   const extra = [...(o.extraActions ?? []), ...(workflows?.actions ?? [])];
   const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(extra.length ? { extra } : {}) });
   const agent = new Agent({
-    transport, engine, registry, policy, clock: systemClock, log: o.log, metrics, concurrency: o.concurrency,
+    transport, engine, registry, policy, clock: systemClock, log: o.log, metrics, concurrency: o.concurrency, quotas,
     ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),
     ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
     ...(o.maxBodyBytes ? { maxBodyBytes: o.maxBodyBytes } : {}),

@@ -4,6 +4,7 @@
  * end-reply sender, and the workflow.* channels. Stop order: executor (detaches running
  * tasks, releases leases), reply sender, store.
  */
+import { DEFAULT_WORKFLOW_MAX_TASKS, TaskLimiter } from '../workflow/durable/task-limiter.js';
 import { createHash } from 'node:crypto';
 import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
@@ -38,6 +39,8 @@ export interface AgentWorkflowOptions {
   cluster?: { url: string; token?: string };
   /** The agent's run quotas, so workflow tasks and plain runs share one count; its own when left out. */
   quotas?: RunQuotas;
+  /** Task runs in flight at once across executions (--workflow-max-tasks); default DEFAULT_WORKFLOW_MAX_TASKS. */
+  maxTasks?: number;
 }
 
 export interface AgentWorkflows {
@@ -82,6 +85,7 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
   const replies = new EndReplySender({ store, transport: o.transport, log });
   const executor = new DurableExecutor({
     store, owner, clock: o.clock,
+    taskLimiter: new TaskLimiter(o.maxTasks ?? DEFAULT_WORKFLOW_MAX_TASKS),
     runners: buildTaskRunners({
       engine: o.engine, policy: o.policy, log, clock: o.clock, transport: o.transport,
       quotas: o.quotas ?? new RunQuotas(o.engine, () => o.clock.now()),

@@ -16,6 +16,18 @@ import { childScopes } from './walk.js';
 
 type Children = Waiting & { kind: 'children' };
 
+/**
+ * MaxConcurrency 0 (or absent) means "no limit" in ASL, but Step Functions runs at most 40
+ * iterations of an inline Map at once; bosun does the same, so one Map of thousands of items
+ * cannot start thousands of frames (and tasks) in one step.
+ */
+export const INLINE_MAP_MAX_CONCURRENCY = 40;
+
+/** How many items of a Map may run at once: its MaxConcurrency, or the inline cap when that is 0. */
+export function mapConcurrencyLimit(maxConcurrency: number): number {
+  return maxConcurrency > 0 ? Math.min(maxConcurrency, INLINE_MAP_MAX_CONCURRENCY) : INLINE_MAP_MAX_CONCURRENCY;
+}
+
 function newChild(step: Step, parent: Frame, index: number, scopePath: (string | number)[]): Frame {
   const id = step.nextId('f');
   const frame: Frame = { id, parent: { frame: parent.id, index }, scopePath, variables: { ...parent.variables }, state: '', input: null, enteredTime: step.nowIso, retryCounts: [], retryCount: 0 };
@@ -91,7 +103,7 @@ async function fillMap(step: Step, frame: Frame, w: Children): Promise<void> {
   const running = (): number => w.children.filter((c) => c !== null).length;
   for (const key of Object.keys(w.pendingInputs).sort((a, b) => Number(a) - Number(b))) {
     if (!stillWaiting(step, frame, w)) return;
-    if (w.maxConcurrency > 0 && running() >= w.maxConcurrency) return;
+    if (running() >= mapConcurrencyLimit(w.maxConcurrency)) return;
     await startChild(step, frame, w, Number(key), w.pendingInputs[key]!);
   }
 }

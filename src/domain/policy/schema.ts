@@ -99,6 +99,17 @@ const policyFields = {
   /** The most a container may ask for. */
   max_limits: LimitsSchema.default(DEFAULT_MAX_LIMITS),
   quotas: QuotasSchema.default(DEFAULT_QUOTAS),
+  /**
+   * Channels a workflow's `bosun:publish` task may publish to (globs, `*` any run of characters);
+   * bosun's own control channels are refused whatever this says (src/workflow/durable/publish-policy.ts).
+   */
+  workflow_publish: z
+    .object({
+      allow: z.array(z.string()).default(['*']),
+      deny: z.array(z.string()).default([]),
+    })
+    .strict()
+    .default({ allow: ['*'], deny: [] }),
 };
 
 type Undefaulted<T> = { [K in keyof T]: T[K] extends z.ZodDefault<infer I> ? I : T[K] };

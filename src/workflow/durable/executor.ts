@@ -6,6 +6,7 @@
  * executions, re-runs their unreported tasks (runners adopt what was already started) and
  * goes on. The in-process timers here are only wake-ups: the timer rows are the truth.
  */
+import type { TaskLimiter } from './task-limiter.js';
 import { systemClock, type Clock } from '../../ports/clock.js';
 import { isControlEvent, isEnded, LeaseLostError, type Committed, type Consumed, type ControlEvent, type InboxEvent, type ExecutionLease, type ExecutionRecord, type WorkflowStore } from '../../ports/workflow-store.js';
 import { decide, type Command, type ExecutionState, type HistoryEvent, type WorkflowEvent } from '../machine.js';
@@ -18,6 +19,8 @@ export interface ExecutorOptions {
   /** Stable name of this agent: leases are held under it. */
   owner: string;
   runners: Record<string, TaskRunner>;
+  /** Bounds task runs in flight across executions (a callback task holds its slot only until dispatched). */
+  taskLimiter?: TaskLimiter;
   clock?: Clock;
   leaseMs?: number;
   /** How often the store is polled for new executions and events posted by others. */
@@ -265,10 +268,14 @@ export class DurableExecutor {
     const runner = this.o.runners[resourceBase(command.resource)];
     const run = async (): Promise<TaskOutcome> => {
       if (!runner) return { ok: false, error: 'States.Runtime', cause: `no runner for resource ${command.resource}` };
+      let release: (() => void) | undefined;
       try {
+        release = await this.o.taskLimiter?.acquire(id, AbortSignal.any([ctl.cancel.signal, ctl.detach.signal]));
         return await runner.run({ executionId: id, command, signal: ctl.cancel.signal, detached: ctl.detach.signal, ...(h.starter !== undefined ? { publisher: h.starter } : {}) });
       } catch (e) {
         return { ok: false, error: 'States.TaskFailed', cause: e instanceof Error ? e.message : String(e) };
+      } finally {
+        release?.();
       }
     };
     void run().then(async (out) => {

@@ -12,10 +12,13 @@
 import { z } from 'zod';
 import { responseChannelField } from '../../actions/schemas/run.js';
 import { isBosunError } from '../../domain/errors.js';
+import { DEFAULT_POLICY, type Policy } from '../../domain/policy.js';
+import { policyFor } from '../../domain/policy/publishers.js';
 import { validate } from '../../domain/validate.js';
 import type { Transport } from '../../ports/transport.js';
-import { States } from '../errors.js';
+import { Bosun, States } from '../errors.js';
 import type { Json } from '../json.js';
+import { publishChannelVerdict } from './publish-policy.js';
 import { failure, type TaskContext, type TaskOutcome, type TaskRunner } from './tasks.js';
 
 export const publishTaskSchema = z.strictObject({
@@ -46,7 +49,24 @@ function carriesToken(message: Json, prefix: string): boolean {
 }
 
 export class PublishTaskRunner implements TaskRunner {
-  constructor(private readonly transport: Transport | undefined) {}
+  constructor(
+    private readonly transport: Transport | undefined,
+    /** The agent's base policy; the task runs under policyFor(policy, ctx.publisher). */
+    private readonly policy: Policy = DEFAULT_POLICY,
+  ) {}
+
+  /** The refusal cause, when the execution's publisher may not publish to `channel`. */
+  private refusal(channel: string, publisher: string | undefined): string | undefined {
+    let policy: Policy;
+    try {
+      policy = policyFor(this.policy, publisher);
+    } catch (e) {
+      if (isBosunError(e)) return `bosun:publish to "${channel}": ${e.message}`;
+      throw e;
+    }
+    const verdict = publishChannelVerdict(policy, channel);
+    return verdict.allowed ? undefined : `bosun:publish may not publish to "${channel}": ${verdict.rule}`;
+  }
 
   async run(ctx: TaskContext): Promise<TaskOutcome> {
     const { command, executionId } = ctx;
@@ -61,6 +81,8 @@ export class PublishTaskRunner implements TaskRunner {
     if (command.waitForTaskToken && !carriesToken(message, `${executionId}.${command.token}.`)) {
       return failure(States.Runtime, 'bosun:publish.waitForTaskToken Parameters: message: expected the task token somewhere in the message (e.g. "TaskToken.$": "$$.Task.Token"), else nobody could report the task');
     }
+    const refused = this.refusal(p.channel, ctx.publisher);
+    if (refused !== undefined) return failure(Bosun.PolicyDenied, refused);
     if (!this.transport) return failure(States.Runtime, 'bosun:publish needs a broker: run the workflow in an agent (bosun agent), not with bosun workflow run');
     if (ctx.signal.aborted || ctx.detached.aborted) return failure(States.TaskFailed, 'cancelled before publishing');
     try {

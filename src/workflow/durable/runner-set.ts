@@ -42,7 +42,7 @@ export function buildTaskRunners(d: RunnerDeps): Record<string, TaskRunner> {
       ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}), ...(d.remove !== undefined ? { remove: d.remove } : {}),
       ...(d.quotas ? { quotas: d.quotas } : {}),
     })),
-    'bosun:publish': new PublishTaskRunner(d.transport),
+    'bosun:publish': new PublishTaskRunner(d.transport, d.policy),
     'bosun:stack': new StackTaskRunner({ engine: d.engine, policy: d.policy, log: d.log, ...(d.clock ? { clock: d.clock } : {}), ...(d.labels ? { labels: d.labels } : {}) }),
     'bosun:service': new ServiceTaskRunner({ ...(d.cluster ? { cluster: d.cluster } : {}), ...(d.clock ? { clock: d.clock } : {}) }),
   };
