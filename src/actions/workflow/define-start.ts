@@ -62,8 +62,10 @@ export function workflowStart(d: WorkflowActionDeps): ActionDefinition<typeof st
         ...(definitionName !== undefined ? { definitionName, definitionVersion } : {}),
         ...(replyTo ? { replyTo: endReplyPathsJson(replyTo) } : {}),
       });
-      if (created) d.kick();
       return {
+        // Woken once the start's reply is out: a short execution's end reply (which also goes to
+        // reply_to) must not overtake it. A start whose reply failed is found by the executor's poll.
+        ...(created ? { afterSettle: async () => d.kick() } : {}),
         reply: {
           result: {
             execution_id: record.id, status: record.status, created,
