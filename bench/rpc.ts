@@ -25,11 +25,12 @@ export class RpcClient {
   }
 
   /** Sends and resolves with the reply envelope (the send's confirm is awaited beside the reply, not before it). */
-  async request(channel: string, body: unknown, o: { timeoutMs?: number } = {}): Promise<Record<string, unknown>> {
+  /** `until`: keep waiting past replies it refuses (a workflow.start is answered twice on reply_to: started, then ended). */
+  async request(channel: string, body: unknown, o: { timeoutMs?: number; until?: (reply: Record<string, unknown>) => boolean } = {}): Promise<Record<string, unknown>> {
     const cid = randomUUID();
     let timer: NodeJS.Timeout | undefined;
     const replied = new Promise<Record<string, unknown>>((resolve, reject) => {
-      this.waiting.set(cid, resolve);
+      this.waiting.set(cid, (reply) => { if (!o.until || o.until(reply)) resolve(reply); });
       timer = setTimeout(() => reject(new Error(`no reply on ${channel} within ${o.timeoutMs ?? 60_000} ms`)), o.timeoutMs ?? 60_000);
     });
     try {
