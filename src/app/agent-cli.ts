@@ -48,7 +48,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--max-body-bytes <n>', 'larger message bodies are parked (message_too_large) without being decoded', positiveInt, 1024 * 1024)
     .option('--max-attempts <n>', 'deliveries for retryable failures before a message is parked (redelivery_limit)', positiveInt, 5)
     .option('--store <url>', 'postgres://… shared by agents (workflows, run ledger), or a PGlite directory for workflows; default: embedded PGlite in <state-dir>/workflows (env BOSUN_STORE_URL)')
-    .option('--name <name>', "this agent's stable name (workflow leases are held under it; default hostname + state dir hash)")
+    .option('--name <name>', "this agent's stable name (workflow leases are held under it, pool containers labelled with it; default hostname + state dir hash)")
     .option('--no-workflows', 'no workflow store, executor or workflow.* channels')
     .option('--workflow-max-tasks <n>', 'workflow task runs in flight at once across executions; more wait their turn, fairly across executions', positiveInt, 32)
     .option('--ledger <auto|on|off>', 'run ledger: a request id claimed by one agent is not started by another while its lease lives; auto = on with a postgres:// store', ledgerMode, 'auto')

@@ -17,6 +17,7 @@ import type { Transport } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
 import { startStatusServer } from './http-status.js';
 import { loadWarmPools } from '../warm/start.js';
+import { poolOwnerName } from '../warm/owner.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 import { openAgentLedger, type LedgerMode } from './run-ledger-setup.js';
@@ -78,7 +79,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const info = await engine.info();
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
   const metrics = createAgentMetrics();
-  const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry }) : undefined;
+  const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry, owner: o.name ?? poolOwnerName(stateDir) }) : undefined;
   const ledger = await openAgentLedger({
     stateDir, log: o.log.child({ part: 'ledger' }),
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}),

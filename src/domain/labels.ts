@@ -27,6 +27,8 @@ export const LABEL = {
   /** Warm pool containers: the pool's name, and a hash of its create-time settings (adoption after a crash). */
   pool: 'bosun.pool',
   poolKey: 'bosun.pool-key',
+  /** Warm pool containers: the stable name of the agent that owns them (it adopts or removes only its own). */
+  poolOwner: 'bosun.pool-owner',
   /** Workflow task containers: execution id, state name, attempt and task token (adoption after a crash). */
   wfExecution: 'bosun.wf.execution',
   wfState: 'bosun.wf.state',

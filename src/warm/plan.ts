@@ -8,7 +8,7 @@ import { LABEL } from '../domain/labels.js';
 import type { ContainerSpec } from '../domain/engine/index.js';
 
 /** Labels a run carries that say which request made it; they are not settings and not in the key. */
-const PER_RUN_LABELS = new Set<string>([LABEL.request, LABEL.channel, 'bosun.body-hash', LABEL.run, LABEL.publisher, LABEL.pool, LABEL.poolKey]);
+const PER_RUN_LABELS = new Set<string>([LABEL.request, LABEL.channel, 'bosun.body-hash', LABEL.run, LABEL.publisher, LABEL.pool, LABEL.poolKey, LABEL.poolOwner]);
 
 /**
  * The create-time settings a run cannot change after the container exists. Two specs with the
@@ -107,6 +107,8 @@ export function planRefill(p: PoolState, now: number): RefillPlan {
 
 export interface FoundContainer {
   id: string;
+  /** The owning agent's stable name (bosun.pool-owner); undefined on containers made before owners were labelled. */
+  owner?: string | undefined;
   pool: string;
   key: string;
   running: boolean;
@@ -121,6 +123,26 @@ export interface AdoptionPlan {
   remove: string[];
   /** Claimed by a run of an earlier agent: stopped and kept a while, so that run's redelivery finds it. */
   tombstone: string[];
+}
+
+export interface OwnedSelection<T> {
+  /** This agent's pool containers: the ones it adopts, tombstones or removes. */
+  own: T[];
+  /** Another agent's, on the same engine: left alone. */
+  others: number;
+  /** Without an owner label (made by an older bosun): left alone too, since any agent may own them. */
+  unowned: number;
+}
+
+/** Which of the pool containers found on the engine are this agent's to adopt or remove. */
+export function selectOwn<T extends { owner?: string | undefined }>(found: T[], owner: string): OwnedSelection<T> {
+  const sel: OwnedSelection<T> = { own: [], others: 0, unowned: 0 };
+  for (const c of found) {
+    if (c.owner === owner) sel.own.push(c);
+    else if (c.owner === undefined || c.owner === '') sel.unowned++;
+    else sel.others++;
+  }
+  return sel;
 }
 
 /** After a crash or restart: pool containers of the current settings are adopted, the rest cleaned. */

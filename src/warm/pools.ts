@@ -13,7 +13,7 @@ import type { Logger } from '../util/log.js';
 import type { PoolMetrics } from './metrics.js';
 import type { PoolFile } from './pool-file.js';
 import { poolTemplate, type PoolTemplate } from './pool-spec.js';
-import { IDLE_NAME_PREFIX, claimName, planAdoption, planRefill, type IdleContainer } from './plan.js';
+import { IDLE_NAME_PREFIX, claimName, planAdoption, planRefill, selectOwn, type IdleContainer } from './plan.js';
 
 /** A container handed to one run. */
 export interface Claimed {
@@ -52,9 +52,10 @@ export class WarmPools {
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
 
-  constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; metrics?: PoolMetrics; clock?: Clock }) {
+  /** owner: this agent's stable name (poolOwnerName); its pool containers carry it, and only those are adopted or removed. */
+  constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; owner: string; metrics?: PoolMetrics; clock?: Clock }) {
     // Built (and so policy-checked) before anything is created: a refused pool stops the agent's start.
-    this.pools = o.file.pools.map((def) => ({ t: poolTemplate(def, o.policy), size: def.size, maxIdleMs: def.max_idle_s * 1000, idle: [], filling: 0, image: {} }));
+    this.pools = o.file.pools.map((def) => ({ t: ownedTemplate(poolTemplate(def, o.policy), o.owner), size: def.size, maxIdleMs: def.max_idle_s * 1000, idle: [], filling: 0, image: {} }));
   }
 
   get metrics(): PoolMetrics | undefined {
@@ -78,10 +79,15 @@ export class WarmPools {
     this.o.log.info({ pools: this.status() }, 'warm pools started');
   }
 
-  /** Pool containers left by an earlier agent: adopted when they still fit, removed otherwise. */
+  /**
+   * Pool containers this agent left before a restart: adopted when they still fit, removed
+   * otherwise. Those of another agent on the same engine are left alone.
+   */
   private async adopt(): Promise<void> {
     const list = await this.o.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' } });
-    const found = list.map((c) => ({ id: c.id, pool: c.labels[LABEL.pool] ?? '', key: c.labels[LABEL.poolKey] ?? '', running: c.status === 'running', unclaimed: c.name.startsWith(IDLE_NAME_PREFIX) }));
+    const all = list.map((c) => ({ id: c.id, owner: c.labels[LABEL.poolOwner], pool: c.labels[LABEL.pool] ?? '', key: c.labels[LABEL.poolKey] ?? '', running: c.status === 'running', unclaimed: c.name.startsWith(IDLE_NAME_PREFIX) }));
+    const { own: found, others, unowned } = selectOwn(all, this.o.owner);
+    if (unowned) this.o.log.warn({ containers: unowned }, `pool containers without a ${LABEL.poolOwner} label (made by an older bosun) are left alone; remove them by hand once no older agent uses them`);
     const plan = planAdoption(found, this.pools.map((p) => ({ name: p.t.name, key: p.t.key, size: p.size })));
     const now = this.now();
     for (const p of this.pools) p.idle.push(...(plan.adopt[p.t.name] ?? []).map((id) => ({ id, since: now })));
@@ -90,7 +96,7 @@ export class WarmPools {
       await this.o.engine.containers.kill(id).catch(() => undefined);
       this.tombstones.set(id, now);
     }
-    if (found.length) this.o.log.info({ adopted: Object.values(plan.adopt).flat().length, removed: plan.remove.length, interrupted: plan.tombstone.length }, 'pool containers of an earlier agent');
+    if (found.length || others) this.o.log.info({ owner: this.o.owner, adopted: Object.values(plan.adopt).flat().length, removed: plan.remove.length, interrupted: plan.tombstone.length, others_left_alone: others }, 'pool containers found at start');
   }
 
   /** The pool whose settings are exactly these (by key), if any. */
@@ -166,7 +172,7 @@ export class WarmPools {
   /** Idle members that stopped (killed by hand, OOM, daemon restart) or vanished (removed by hand) leave the pool. */
   private async dropDead(): Promise<void> {
     const listed = this.now();
-    const running = await this.o.engine.containers.list({ all: false, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, status: ['running'] });
+    const running = await this.o.engine.containers.list({ all: false, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true', [LABEL.poolOwner]: this.o.owner }, status: ['running'] });
     const live = new Set(running.map((c) => c.id));
     for (const p of this.pools) {
       // A member that became idle after the list was asked for is not judged by it.
@@ -231,4 +237,9 @@ export class WarmPools {
     await Promise.allSettled(idle.map((id) => this.o.engine.containers.remove(id, { force: true })));
     for (const p of this.pools) this.o.metrics?.idle(p.t.name, 0);
   }
+}
+
+/** Members carry their owner's name; the pool key stays the settings' hash (the owner is not a setting). */
+function ownedTemplate(t: PoolTemplate, owner: string): PoolTemplate {
+  return { ...t, spec: { ...t.spec, labels: { ...t.spec.labels, [LABEL.poolOwner]: owner } } };
 }

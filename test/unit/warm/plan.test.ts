@@ -5,7 +5,8 @@ import { DEFAULT_POLICY } from '../../../src/domain/policy.js';
 import type { ContainerSpec } from '../../../src/domain/engine/index.js';
 import { parsePoolFile } from '../../../src/warm/pool-file.js';
 import { poolTemplate } from '../../../src/warm/pool-spec.js';
-import { claimName, execArgv, planAdoption, planRefill, poolKey, warmEligibility } from '../../../src/warm/plan.js';
+import { claimName, execArgv, planAdoption, planRefill, poolKey, selectOwn, warmEligibility } from '../../../src/warm/plan.js';
+import { poolOwnerName } from '../../../src/warm/owner.js';
 
 const base: ContainerSpec = { image: 'img:1', labels: { [LABEL.managed]: 'true', team: 'a' }, resources: { memory: 1, nanoCpus: 2 } };
 
@@ -75,6 +76,41 @@ describe('planAdoption', () => {
       { id: '7', pool: 'p', key: 'k', running: true, unclaimed: true },
     ], pools);
     assert.deepEqual(plan, { adopt: { p: ['1', '6'] }, remove: ['2', '3', '4', '7'], tombstone: ['5'] });
+  });
+});
+
+describe('selectOwn (pool containers an agent may adopt or remove at start)', () => {
+  it("keeps only this agent's containers; another agent's and unlabelled ones are counted and left alone", () => {
+    const found = [
+      { id: 'a1', owner: 'host:aaa' },
+      { id: 'b1', owner: 'host:bbb' },
+      { id: 'a2', owner: 'host:aaa' },
+      { id: 'old', owner: undefined },
+      { id: 'empty', owner: '' },
+      { id: 'b2', owner: 'other-host:aaa' },
+    ];
+    const sel = selectOwn(found, 'host:aaa');
+    assert.deepEqual(sel.own.map((c) => c.id), ['a1', 'a2']);
+    assert.equal(sel.others, 2);
+    assert.equal(sel.unowned, 2);
+    assert.deepEqual(selectOwn(found, 'host:ccc').own, []);
+  });
+
+  it("another agent's claimed (running) container is neither tombstoned nor removed: planAdoption never sees it", () => {
+    const found = [
+      { id: 'mine', owner: 'me', pool: 'p', key: 'k', running: true, unclaimed: true },
+      { id: 'theirs-idle', owner: 'them', pool: 'p', key: 'k', running: true, unclaimed: true },
+      { id: 'theirs-busy', owner: 'them', pool: 'p', key: 'k', running: true, unclaimed: false },
+    ];
+    const plan = planAdoption(selectOwn(found, 'me').own, [{ name: 'p', key: 'k', size: 1 }]);
+    assert.deepEqual(plan, { adopt: { p: ['mine'] }, remove: [], tombstone: [] });
+  });
+
+  it('the owner name is stable for one state dir and differs between two', () => {
+    assert.equal(poolOwnerName('/var/lib/bosun'), poolOwnerName('/var/lib/bosun/'));
+    assert.equal(poolOwnerName('/var/lib/bosun'), poolOwnerName('/var/lib/../lib/bosun'));
+    assert.notEqual(poolOwnerName('/var/lib/bosun'), poolOwnerName('/var/lib/bosun-2'));
+    assert.match(poolOwnerName('/x'), /^.+:[0-9a-f]{12}$/);
   });
 });
 
