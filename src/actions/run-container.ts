@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { LABEL } from '../domain/labels.js';
 import { applyPolicyDefaults } from '../domain/policy.js';
 import { enforcePolicyOnHost } from '../host/policy.js';
-import { applyLimits, outputLimitBytes } from '../domain/policy/limits.js';
+import { applyLimits, outputLimitBytes, streamLimits } from '../domain/policy/limits.js';
 import { ensureMayActOn, ensureUserLabels } from '../domain/policy/ownership.js';
 import type { ContainerDetails, ContainerSpec, ContainerSummary } from '../domain/engine/index.js';
 import { prepareImage, type PreparedImage } from './image-source.js';
@@ -123,7 +123,7 @@ export interface AttachedOptions {
  */
 export async function runAttached(ctx: ActionContext, input: RunInput, opts: AttachedOptions): Promise<ActionOutcome> {
   const streamer = opts.stream
-    ? new OutputStreamer(ctx.requestId, (chunk) => ctx.publishProgress(chunk), { onError: (e) => ctx.log.warn({ err: (e as Error).message }, 'live output: a chunk could not be published; no more are sent') })
+    ? new OutputStreamer(ctx.requestId, (chunk) => ctx.publishProgress(chunk), { limits: streamLimits(ctx.policy), onError: (e) => ctx.log.warn({ err: (e as Error).message }, 'live output: a chunk could not be published; no more are sent') })
     : undefined;
   try {
     const outcome = await attached(ctx, input, opts, { onOutput: streamer?.onOutput, stdin: opts.stdin });

@@ -25,6 +25,9 @@ export interface EffectiveLimits {
   logMaxSize: number;
   logMaxFile: number;
   outputBytes: number;
+  streamChunkBytes: number;
+  streamChunksPerSecond: number;
+  streamBytes: number;
 }
 
 function effective(l: Limits, base: Limits): EffectiveLimits {
@@ -41,6 +44,9 @@ function effective(l: Limits, base: Limits): EffectiveLimits {
     logMaxSize: bytes(m.log_max_size, 'log_max_size'),
     logMaxFile: m.log_max_file ?? 1,
     outputBytes: bytes(m.output_bytes, 'output_bytes'),
+    streamChunkBytes: bytes(m.stream_chunk_bytes, 'stream_chunk_bytes'),
+    streamChunksPerSecond: m.stream_chunks_per_second ?? 1,
+    streamBytes: bytes(m.stream_bytes, 'stream_bytes'),
   };
 }
 
@@ -55,6 +61,22 @@ export function maxLimits(policy: Pick<Policy, 'max_limits'>): EffectiveLimits {
 /** Bytes of stdout+stderr an attached run may produce before it is stopped (the default, never above the maximum). */
 export function outputLimitBytes(policy: Pick<Policy, 'default_limits' | 'max_limits'>): number {
   return Math.min(defaultLimits(policy).outputBytes, maxLimits(policy).outputBytes);
+}
+
+/**
+ * Live output bounds of a `stream: true` run: the policy's default_limits, never above its
+ * max_limits (key by key). A run cannot ask for its own: like output_bytes these are the
+ * operator's to set, per publisher through `users`. A chunk holds at least 4 bytes.
+ */
+export function streamLimits(policy: Pick<Policy, 'default_limits' | 'max_limits'>): { chunkBytes: number; chunksPerSecond: number; totalBytes: number } {
+  const def = defaultLimits(policy);
+  const max = maxLimits(policy);
+  return {
+    // Room for one character of UTF-8 (a chunk is never cut inside one).
+    chunkBytes: Math.max(4, Math.min(def.streamChunkBytes, max.streamChunkBytes)),
+    chunksPerSecond: Math.min(def.streamChunksPerSecond, max.streamChunksPerSecond),
+    totalBytes: Math.min(def.streamBytes, max.streamBytes),
+  };
 }
 
 /** Log drivers whose files Docker rotates with max-size / max-file. */

@@ -21,12 +21,18 @@ export const LimitsSchema = z
     log_max_file: z.number().int().positive().max(100).optional(),
     /** Bytes of stdout+stderr an attached run may produce before it is stopped (far beyond what is kept in the reply). */
     output_bytes: size.optional(),
+    /** Live output (`stream: true`): most bytes of data in one chunk. */
+    stream_chunk_bytes: size.optional(),
+    /** Live output: most chunks published in any one second while the run goes on. */
+    stream_chunks_per_second: z.number().int().positive().optional(),
+    /** Live output: most bytes streamed per run; past it one truncated chunk, the rest only in the final envelope. */
+    stream_bytes: size.optional(),
   })
   .strict();
 export type Limits = z.infer<typeof LimitsSchema>;
 
-export const DEFAULT_LIMITS: Limits = { memory: '512m', cpus: 1, pids_limit: 512, log_max_size: '10m', log_max_file: 3, output_bytes: '64m' };
-export const DEFAULT_MAX_LIMITS: Limits = { memory: '8g', cpus: 64, pids_limit: 32768, log_max_size: '100m', log_max_file: 10, output_bytes: '1g' };
+export const DEFAULT_LIMITS: Limits = { memory: '512m', cpus: 1, pids_limit: 512, log_max_size: '10m', log_max_file: 3, output_bytes: '64m', stream_chunk_bytes: '16k', stream_chunks_per_second: 20, stream_bytes: '1m' };
+export const DEFAULT_MAX_LIMITS: Limits = { memory: '8g', cpus: 64, pids_limit: 32768, log_max_size: '100m', log_max_file: 10, output_bytes: '1g', stream_chunk_bytes: '1m', stream_chunks_per_second: 1000, stream_bytes: '64m' };
 
 /** How much one publisher (or everyone together) may hold at once or start per minute. */
 export const QuotasSchema = z
