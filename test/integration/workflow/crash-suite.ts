@@ -3,6 +3,8 @@
  * seeded random points of a 5-task workflow with a Wait, then started again with the same
  * state dir and execution name until it finishes. Every task container must have been
  * created exactly once and the final output must be right, in every one of 20 runs.
+ * The runs are split over two files (crash-1/crash-2.test.ts), each under the runner's per-file
+ * timeout: one run takes 10–20 s (each restart of the CLI opens its store again).
  */
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,6 @@ import { join } from 'node:path';
 import { LABEL } from '../../../src/domain/labels.js';
 import { newRunId, removeTestContainers, TEST_IMAGE, testEngine } from '../../helpers/docker.js';
 
-const RUNS = Number(process.env.BOSUN_CRASH_RUNS ?? 20);
 const SEED = Number(process.env.BOSUN_CRASH_SEED ?? 20261202);
 
 function mulberry32(seed: number): () => number {
@@ -64,40 +65,44 @@ function runCli(args: string[], killAfter?: number, delayMs = 0): Promise<Attemp
   });
 }
 
-describe(`workflow crash test: SIGKILL at seeded points (${RUNS} runs, seed ${SEED})`, () => {
-  const engine = testEngine();
-  const runId = newRunId();
-  const dir = mkdtempSync(join(tmpdir(), 'bosun-wf-crash-'));
-  const file = join(dir, 'five.json');
-  writeFileSync(file, JSON.stringify(definition));
-  const rand = mulberry32(SEED);
-  let killedMidRun = 0;
-  after(async () => {
-    await removeTestContainers(engine, runId);
-    rmSync(dir, { recursive: true, force: true });
-    // Most kills must land before the end (a kill point after the last line may come too late), or the test would not be testing resumption.
-    assert.ok(killedMidRun >= Math.ceil(RUNS * 0.75), `only ${killedMidRun} SIGKILLs landed while an execution was running`);
-  });
-
-  for (let run = 1; run <= RUNS; run++) {
-    test(`run ${run}`, async () => {
-      const name = `crash-${runId}-${run}`;
-      const args = [file, '--state-dir', join(dir, `state-${run}`), '--execution-name', name, '--task-label', `${LABEL.test}=${runId}`, '--keep-containers', '--input', '{"n": 10}'];
-      const kills = 1 + Math.floor(rand() * 3);
-      let last: Attempt | undefined;
-      for (let k = 0; k < kills; k++) {
-        const at = 1 + Math.floor(rand() * PROGRESS_LINES);
-        last = await runCli(args, at, Math.floor(rand() * 400));
-        if (last.signal === 'SIGKILL') killedMidRun += k === 0 ? 1 : 0;
-        else break; // it finished before the kill point came
-      }
-      if (last?.signal === 'SIGKILL') last = await runCli(args);
-      assert.equal(last!.code, 0, `exit ${last!.code}: ${last!.stdout}`);
-      assert.deepEqual(JSON.parse(last!.stdout), { n: 15 });
-      const made = await engine.containers.list({ all: true, labels: { [LABEL.wfExecution]: name } });
-      const perState = new Map<string, number>();
-      for (const c of made) perState.set(c.labels[LABEL.wfState] ?? '?', (perState.get(c.labels[LABEL.wfState] ?? '?') ?? 0) + 1);
-      assert.deepEqual(Object.fromEntries([...perState].sort()), { T1: 1, T2: 1, T3: 1, T4: 1, T5: 1 }, 'each task container created exactly once');
+/** Runs `first`..`last` of the crash test, seeded by SEED + first (so the two halves kill at different points). */
+export function crashSuite(first: number, last: number): void {
+  const RUNS = last - first + 1;
+  describe(`workflow crash test: SIGKILL at seeded points (runs ${first}-${last}, seed ${SEED + first})`, () => {
+    const engine = testEngine();
+    const runId = newRunId();
+    const dir = mkdtempSync(join(tmpdir(), 'bosun-wf-crash-'));
+    const file = join(dir, 'five.json');
+    writeFileSync(file, JSON.stringify(definition));
+    const rand = mulberry32(SEED + first);
+    let killedMidRun = 0;
+    after(async () => {
+      await removeTestContainers(engine, runId);
+      rmSync(dir, { recursive: true, force: true });
+      // Most kills must land before the end (a kill point after the last line may come too late), or the test would not be testing resumption.
+      assert.ok(killedMidRun >= Math.ceil(RUNS * 0.75), `only ${killedMidRun} SIGKILLs landed while an execution was running`);
     });
-  }
-});
+
+    for (let run = first; run <= last; run++) {
+      test(`run ${run}`, async () => {
+        const name = `crash-${runId}-${run}`;
+        const args = [file, '--state-dir', join(dir, `state-${run}`), '--execution-name', name, '--task-label', `${LABEL.test}=${runId}`, '--keep-containers', '--input', '{"n": 10}'];
+        const kills = 1 + Math.floor(rand() * 3);
+        let last: Attempt | undefined;
+        for (let k = 0; k < kills; k++) {
+          const at = 1 + Math.floor(rand() * PROGRESS_LINES);
+          last = await runCli(args, at, Math.floor(rand() * 400));
+          if (last.signal === 'SIGKILL') killedMidRun += k === 0 ? 1 : 0;
+          else break; // it finished before the kill point came
+        }
+        if (last?.signal === 'SIGKILL') last = await runCli(args);
+        assert.equal(last!.code, 0, `exit ${last!.code}: ${last!.stdout}`);
+        assert.deepEqual(JSON.parse(last!.stdout), { n: 15 });
+        const made = await engine.containers.list({ all: true, labels: { [LABEL.wfExecution]: name } });
+        const perState = new Map<string, number>();
+        for (const c of made) perState.set(c.labels[LABEL.wfState] ?? '?', (perState.get(c.labels[LABEL.wfState] ?? '?') ?? 0) + 1);
+        assert.deepEqual(Object.fromEntries([...perState].sort()), { T1: 1, T2: 1, T3: 1, T4: 1, T5: 1 }, 'each task container created exactly once');
+      });
+    }
+  });
+}
