@@ -10,6 +10,7 @@ import { buildRegistry } from '../actions/registry.js';
 import type { Action } from '../actions/types.js';
 import { Agent } from '../agent/agent.js';
 import { BosunError } from '../domain/errors.js';
+import { Gauge } from 'prom-client';
 import { createAgentMetrics } from '../agent/metrics.js';
 import { MonitorManager } from '../monitors/manager.js';
 import { systemClock } from '../ports/clock.js';
@@ -109,6 +110,11 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}),
     ...(o.workflowMaxTasks !== undefined ? { maxTasks: o.workflowMaxTasks } : {}),
   });
+  if (workflows) {
+    const limiter = workflows.taskLimiter;
+    new Gauge({ name: 'bosun_workflow_tasks_running', help: 'Workflow task runs in flight (bounded by --workflow-max-tasks)', registers: [metrics.registry], collect() { this.set(limiter.running); } });
+    new Gauge({ name: 'bosun_workflow_tasks_waiting', help: 'Workflow tasks waiting for a slot under --workflow-max-tasks', registers: [metrics.registry], collect() { this.set(limiter.waiting); } });
+  }
   const extra = [...(o.extraActions ?? []), ...(workflows?.actions ?? [])];
   const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(extra.length ? { extra } : {}) });
   const agent = new Agent({
@@ -128,7 +134,8 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const http = o.http
     ? await startStatusServer(o.http, metrics.registry, () => ({
         ok: transport.isConnected(),
-        details: { broker: transport.isConnected() ? 'connected' : 'reconnecting', monitors: monitors.size, ...(pools ? { pools: pools.status() } : {}) },
+        details: { broker: transport.isConnected() ? 'connected' : 'reconnecting', monitors: monitors.size, ...(pools ? { pools: pools.status() } : {}),
+          ...(workflows ? { workflow_tasks: { running: workflows.taskLimiter.running, waiting: workflows.taskLimiter.waiting } } : {}) },
       }))
     : undefined;
   return {

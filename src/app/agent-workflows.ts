@@ -46,6 +46,8 @@ export interface AgentWorkflowOptions {
 export interface AgentWorkflows {
   store: WorkflowStore;
   executor: DurableExecutor;
+  /** Task runs in flight and waiting for a slot (--workflow-max-tasks), for /metrics and the status. */
+  taskLimiter: TaskLimiter;
   owner: string;
   actions: Action[];
   start(): void;
@@ -83,9 +85,10 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
   const owner = o.name ?? stableAgentName(o.stateDir);
   const log = o.log.child({ part: 'workflows' });
   const replies = new EndReplySender({ store, transport: o.transport, log });
+  const taskLimiter = new TaskLimiter(o.maxTasks ?? DEFAULT_WORKFLOW_MAX_TASKS);
   const executor = new DurableExecutor({
     store, owner, clock: o.clock,
-    taskLimiter: new TaskLimiter(o.maxTasks ?? DEFAULT_WORKFLOW_MAX_TASKS),
+    taskLimiter,
     runners: buildTaskRunners({
       engine: o.engine, policy: o.policy, log, clock: o.clock, transport: o.transport,
       quotas: o.quotas ?? new RunQuotas(o.engine, () => o.clock.now()),
@@ -95,7 +98,7 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
     log: (msg) => log.info(msg),
   });
   return {
-    store, executor, owner,
+    store, executor, owner, taskLimiter,
     actions: workflowActions({ store, kick: () => executor.kick(), perPublisher: o.policy.users !== undefined }),
     start() {
       wanted = true;

@@ -15,7 +15,9 @@ const NAME_HINT = '1–80 letters, digits, _ . : - (not starting with a symbol)'
 
 export const workflowNameField = z.string().regex(NAME_RE, `expected ${NAME_HINT}`);
 export const executionNameField = z.string().regex(NAME_RE, `expected ${NAME_HINT}`);
-export const executionIdField = z.string().min(1, 'expected an execution id').max(255, 'expected an execution id (at most 255 characters)');
+/** Printable ASCII only: ids are names, `name.<hex>` or UUIDs, and a NUL would make the store refuse the query. */
+export const EXECUTION_ID_RE = /^[!-~]{1,255}$/;
+export const executionIdField = z.string().min(1, 'expected an execution id').max(255, 'expected an execution id (at most 255 characters)').regex(EXECUTION_ID_RE, 'expected an execution id (printable ASCII, no spaces)');
 export const causeField = z.string().max(32_768, 'expected at most 32 KiB of text');
 export const jsonField: z.ZodType<Json> = z.json() as z.ZodType<Json>;
 /** A definition as a JSON object, or as JSON / JSON5 / YAML text. */

@@ -95,7 +95,7 @@ const listSchema = z.strictObject({
   ...common,
   status: z.enum(STATUSES).optional(),
   limit: z.int().min(1, 'expected 1 or more').max(1_000, 'expected at most 1000').default(50),
-  next_token: z.string().regex(/^\d+(\.\d+)?:.+$/, 'expected the next_token of an earlier workflow.list reply').optional(),
+  next_token: z.string().regex(/^\d+(\.\d+)?:[!-~]{1,255}$/, 'expected the next_token of an earlier workflow.list reply').optional(),
 });
 
 /** The cursor after an execution: where it sorts (newest first, then by id). */

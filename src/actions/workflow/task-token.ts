@@ -12,7 +12,7 @@ import type { WorkflowActionDeps } from './index.js';
 
 const TOKEN_MAX = 1024;
 const common = {
-  task_token: z.string().min(1).max(TOKEN_MAX, `expected a task token of at most ${TOKEN_MAX} characters`),
+  task_token: z.string().min(1).max(TOKEN_MAX, `expected a task token of at most ${TOKEN_MAX} characters`).regex(/^[!-~]+$/, 'expected a task token as a callback task received it (printable ASCII)'),
   request_id: requestIdField.optional(),
   response_channel: responseChannelField.optional(),
 };

@@ -24,8 +24,17 @@ export interface SqlDb extends SqlRunner {
   prepared<T extends Row = Row>(name: string, sql: string, params: unknown[]): Promise<T[]>;
 }
 
+/**
+ * SQLSTATE classes that trying again cannot mend: 22 (data exception: a value the store refuses,
+ * such as a NUL in text) and 42 (syntax or access rule). Retried uncounted, as an outage is, such a
+ * message would loop for ever; refused, it is answered and parked once.
+ */
+const NOT_RETRYABLE_SQLSTATE = /^(22|42)/;
+
 function storeError(e: unknown): BosunError {
-  return new BosunError('store_error', `store: ${e instanceof Error ? e.message : String(e)}`, { cause: e });
+  const sqlState = typeof (e as { code?: unknown } | null)?.code === 'string' ? (e as { code: string }).code : undefined;
+  const permanent = sqlState !== undefined && NOT_RETRYABLE_SQLSTATE.test(sqlState);
+  return new BosunError('store_error', `store${permanent ? ' refused the request' : ''}: ${e instanceof Error ? e.message : String(e)}`, { cause: e, ...(permanent ? { retryable: false } : {}) });
 }
 
 export function isPostgresUrl(url: string): boolean {

@@ -108,6 +108,9 @@ const policyFields = {
   /**
    * Channels a workflow's `bosun:publish` task may publish to (globs, `*` any run of characters);
    * bosun's own control channels are refused whatever this says (src/workflow/durable/publish-policy.ts).
+   * Absent: every channel on an agent whose policy names no publishers, none on one that names
+   * them (`users`) — the agent publishes with its own broker rights, which one tenant must not
+   * turn against another's queues unless the operator lists the channels.
    */
   workflow_publish: z
     .object({
@@ -115,7 +118,7 @@ const policyFields = {
       deny: z.array(z.string()).default([]),
     })
     .strict()
-    .default({ allow: ['*'], deny: [] }),
+    .optional(),
 };
 
 type Undefaulted<T> = { [K in keyof T]: T[K] extends z.ZodDefault<infer I> ? I : T[K] };

@@ -29,13 +29,21 @@ function globMatches(glob: string, value: string): boolean {
 }
 
 /** The verdict for `channel` under `policy` (already resolved for the publisher: policyFor). */
-export function publishChannelVerdict(policy: Pick<Policy, 'workflow_publish'>, channel: string, extraReserved: readonly string[] = []): PublishVerdict {
+export function publishChannelVerdict(
+  policy: Pick<Policy, 'workflow_publish'>, channel: string, extraReserved: readonly string[] = [], multiTenant = false,
+): PublishVerdict {
   const reserved = [...RESERVED_PUBLISH_CHANNELS, ...extraReserved].find((g) => globMatches(g, channel));
   if (reserved !== undefined) return { allowed: false, rule: `bosun's own control channels ("${reserved}") are never a workflow's to publish to` };
-  const denied = policy.workflow_publish.deny.find((g) => globMatches(g, channel));
+  const rules = policy.workflow_publish;
+  if (!rules) {
+    return multiTenant
+      ? { allowed: false, rule: 'this agent\'s policy names publishers (users) and sets no workflow_publish: a tenant\'s workflow may publish only to channels the operator lists' }
+      : { allowed: true };
+  }
+  const denied = rules.deny.find((g) => globMatches(g, channel));
   if (denied !== undefined) return { allowed: false, rule: `the policy's workflow_publish.deny has "${denied}"` };
-  if (!policy.workflow_publish.allow.some((g) => globMatches(g, channel))) {
-    return { allowed: false, rule: `no pattern of the policy's workflow_publish.allow (${policy.workflow_publish.allow.map((g) => `"${g}"`).join(', ') || 'none'}) matches it` };
+  if (!rules.allow.some((g) => globMatches(g, channel))) {
+    return { allowed: false, rule: `no pattern of the policy's workflow_publish.allow (${rules.allow.map((g) => `"${g}"`).join(', ') || 'none'}) matches it` };
   }
   return { allowed: true };
 }

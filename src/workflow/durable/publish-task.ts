@@ -64,7 +64,7 @@ export class PublishTaskRunner implements TaskRunner {
       if (isBosunError(e)) return `bosun:publish to "${channel}": ${e.message}`;
       throw e;
     }
-    const verdict = publishChannelVerdict(policy, channel);
+    const verdict = publishChannelVerdict(policy, channel, [], this.policy.users !== undefined);
     return verdict.allowed ? undefined : `bosun:publish may not publish to "${channel}": ${verdict.rule}`;
   }
 

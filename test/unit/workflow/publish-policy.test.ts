@@ -16,10 +16,17 @@ const policy = (doc: unknown) => PolicySchema.parse(doc);
 describe('publishChannelVerdict', () => {
   test('the default policy allows ordinary channels, workflow.start and the callback channels', () => {
     const p = policy({});
-    assert.deepEqual(p.workflow_publish, { allow: ['*'], deny: [] });
+    assert.equal(p.workflow_publish, undefined);
     for (const c of ['approvals', 'run_container', 'workflow.start', 'workflow.task_success', 'workflow.task_failure', 'workflow.task_heartbeat']) {
       assert.deepEqual(publishChannelVerdict(p, c), { allowed: true }, c);
     }
+  });
+
+  test('an agent naming publishers (users) allows no channel unless its policy lists some; a listed one is allowed', () => {
+    const none = publishChannelVerdict(policy({}), 'approvals', [], true);
+    assert.equal(none.allowed, false);
+    if (!none.allowed) assert.match(none.rule, /names publishers \(users\) and sets no workflow_publish/);
+    assert.deepEqual(publishChannelVerdict(policy({ workflow_publish: { allow: ['approvals'] } }), 'approvals', [], true), { allowed: true });
   });
 
   test("bosun's own control channels are refused even when the policy allows them by name", () => {
@@ -81,5 +88,14 @@ describe('bosun:publish under the policy', () => {
     const control = await runner.run(ctx('workflow.cancel', 'ops'));
     assert.ok('ok' in control && !control.ok && control.error === 'bosun.PolicyDenied', JSON.stringify(control));
     assert.deepEqual(sent, ['other']);
+  });
+
+  test('on an agent naming publishers, a workflow_publish set nowhere refuses every channel for every tenant', async () => {
+    sent.length = 0;
+    const tenants = new PublishTaskRunner(transport, policy({ users: { a: {}, b: { workflow_publish: { allow: ['b.jobs'] } } } }));
+    const a = await tenants.run(ctx('b.replies', 'a'));
+    assert.ok('ok' in a && !a.ok && a.error === 'bosun.PolicyDenied' && /sets no workflow_publish/.test(a.cause), JSON.stringify(a));
+    assert.ok('ok' in (await tenants.run(ctx('b.jobs', 'b'))));
+    assert.deepEqual(sent, ['b.jobs']);
   });
 });
