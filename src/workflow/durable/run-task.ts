@@ -94,9 +94,10 @@ export class RunTaskRunner implements TaskRunner {
           await this.d.engine.containers.start(id);
         }
       } else {
-        const spec = await this.spec(ctx, actx, input, name, policy);
+        // The quota first, as for plain runs: a publisher over it gets no image build or pull either.
         const refused = await admitTask(this.d.quotas, policy, ctx, actx.requestId);
         if (refused) return refused;
+        const spec = await this.spec(ctx, actx, input, name, policy);
         const outputLimit = outputLimitBytes(policy);
         const { id: made } = await this.d.engine.containers.create(spec);
         id = made;
