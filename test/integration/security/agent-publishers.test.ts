@@ -6,7 +6,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
@@ -15,6 +14,7 @@ import type { AgentProcess } from '../../../src/app/agent-process.js';
 import { startAgentProcess } from '../../../src/app/agent-process.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { AMQP_URL, TestClient, tempDir } from '../../helpers/agent.js';
+import { publishAsUser } from '../../helpers/rabbit-users.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
 
 const runId = newRunId();
@@ -41,20 +41,7 @@ function urlFor(user: string): string {
 async function send(as: string, channel: string, body: unknown, userId: string | undefined): Promise<Reply> {
   const conn = conns.get(as);
   assert.ok(conn);
-  const ch = await conn.createConfirmChannel();
-  try {
-    const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-    let reply: Reply | undefined;
-    await ch.consume(queue, (m) => {
-      if (m) reply = JSON.parse(m.content.toString()) as Reply;
-    }, { noAck: true });
-    await new Promise<void>((resolve, reject) =>
-      ch.publish('', channel, Buffer.from(JSON.stringify(body)), { replyTo: queue, messageId: randomUUID(), ...(userId !== undefined ? { userId } : {}) }, (err: unknown) => (err ? reject(err as Error) : resolve())),
-    );
-    return await eventually(`reply on ${channel}`, async () => reply, 30_000, 25);
-  } finally {
-    await ch.close().catch(() => undefined);
-  }
+  return publishAsUser<Reply>(conn, channel, body, userId);
 }
 
 const run = (extra: Record<string, unknown> = {}) => ({ image: TEST_IMAGE, command: 'echo hi', response_channel: `out-${runId}`, labels, ...extra });

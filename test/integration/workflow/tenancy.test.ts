@@ -7,7 +7,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import amqp from 'amqplib';
@@ -15,6 +14,7 @@ import { LABEL } from '../../../src/domain/labels.js';
 import { startAgentProcess, type AgentProcess } from '../../../src/app/agent-process.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { AMQP_URL, tempDir } from '../../helpers/agent.js';
+import { publishAsUser } from '../../helpers/rabbit-users.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
 
 const runId = newRunId();
@@ -39,20 +39,7 @@ function urlFor(user: string): string {
 async function send(user: string, channel: string, body: Record<string, unknown>): Promise<Reply> {
   const conn = conns.get(user);
   assert.ok(conn);
-  const ch = await conn.createConfirmChannel();
-  try {
-    const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
-    let reply: Reply | undefined;
-    await ch.consume(queue, (m) => {
-      if (m) reply = JSON.parse(m.content.toString()) as Reply;
-    }, { noAck: true });
-    await new Promise<void>((resolve, reject) =>
-      ch.publish('', channel, Buffer.from(JSON.stringify(body)), { replyTo: queue, messageId: randomUUID(), userId: user }, (err: unknown) => (err ? reject(err as Error) : resolve())),
-    );
-    return await eventually(`reply on ${channel}`, async () => reply, 30_000, 25);
-  } finally {
-    await ch.close().catch(() => undefined);
-  }
+  return publishAsUser<Reply>(conn, channel, body, user);
 }
 
 const waiter = { StartAt: 'W', States: { W: { Type: 'Wait', Seconds: 600, End: true } } };
