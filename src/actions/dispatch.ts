@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { BosunError } from '../domain/errors.js';
 import { mustInspectOwned } from './container-lifecycle.js';
 import { runAttached, runDetached } from './run-container.js';
-import { containerName, containerRef, imageRef, requestIdField, responseChannelField, stdinField, type RunInput } from './schemas/run.js';
+import { containerRef, imageRef, newContainerName, requestIdField, responseChannelField, stdinField, type RunInput } from './schemas/run.js';
 import type { ActionDefinition } from './types.js';
 
 /** Lower-cases object keys (recursively), so `Dockercmd`, `dockerCmd` and `dockercmd` are one field. */
@@ -24,7 +24,7 @@ export function lowerKeys(v: unknown): unknown {
 }
 
 const optionsSchema = z.strictObject({
-  name: containerName.optional(),
+  name: newContainerName.optional(),
   entrypoint: z.union([z.string(), z.array(z.string())]).optional(),
   attach: z.array(z.string().transform((s) => s.toUpperCase()).pipe(z.enum(['STDIN', 'STDOUT', 'STDERR']))).optional(),
   remove: z.boolean().optional(),

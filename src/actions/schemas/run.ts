@@ -15,6 +15,12 @@ export const stdinField = z.string().refine((s) => byteLength(s) <= STDIN_MAX_BY
 
 /** A name for a container this message creates (Docker's grammar). */
 export const containerName = z.string().max(CONTAINER_NAME_MAX).regex(CONTAINER_NAME_RE, 'a container name: letters, digits, _ . - (not starting with a symbol)');
+/** Prefixes of the names bosun gives its own containers (workflow tasks, claimed and idle warm members). */
+export const RESERVED_NAME_PREFIXES = ['bosun-wf-', 'bosun-warm-', 'bosun-pool-'] as const;
+/** The name of a container a run creates: a message may not take a name bosun keeps for its own (it could block a task or a claim). */
+export const newContainerName = containerName.refine((n) => !RESERVED_NAME_PREFIXES.some((p) => n.startsWith(p)), {
+  message: `a container name not starting with ${RESERVED_NAME_PREFIXES.join(', ')} (bosun names its own containers so)`,
+});
 /** A container this message names: a name or an id (ids match the name grammar). */
 export const containerRef = z.string().max(CONTAINER_NAME_MAX).regex(CONTAINER_NAME_RE, `expected ${CONTAINER_REF_HINT}`);
 export const imageRef = z.string().max(512).regex(IMAGE_RE, `expected ${IMAGE_REF_HINT}`).refine(isImageRef, { message: `expected ${IMAGE_REF_HINT} (name part at most 255)` });
@@ -63,7 +69,7 @@ export const pullField = z.union([z.enum(['missing', 'always', 'never']), z.bool
 export const runFields = {
   request_id: requestIdField.optional(),
   image: imageRef,
-  name: containerName.optional(),
+  name: newContainerName.optional(),
   command: commandField.optional(),
   entrypoint: commandField.optional(),
   network: z.string().min(1).optional(),
