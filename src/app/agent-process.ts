@@ -18,7 +18,7 @@ import type { Transport } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
 import { startStatusServer } from './http-status.js';
 import { loadWarmPools } from '../warm/start.js';
-import { poolOwnerName } from '../warm/owner.js';
+import { stableAgentName } from './agent-name.js';
 import { loadPolicy } from './policy-file.js';
 import { prepareBindRoots, prepareStateDir } from './host-setup.js';
 import { openAgentLedger, type LedgerMode } from './run-ledger-setup.js';
@@ -80,7 +80,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const info = await engine.info();
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
   const metrics = createAgentMetrics();
-  const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry, owner: o.name ?? poolOwnerName(stateDir) }) : undefined;
+  const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry, owner: o.name ?? stableAgentName(stateDir) }) : undefined;
   const ledger = await openAgentLedger({
     stateDir, log: o.log.child({ part: 'ledger' }),
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}),

@@ -5,10 +5,8 @@
  * tasks, releases leases), reply sender, store.
  */
 import { DEFAULT_WORKFLOW_MAX_TASKS, TaskLimiter } from '../workflow/durable/task-limiter.js';
-import { createHash } from 'node:crypto';
-import { hostname } from 'node:os';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { isPostgresUrl } from '../adapters/store-sql/db.js';
 import { openWorkflowStore } from '../adapters/store-sql/workflow-store.js';
 import { workflowActions } from '../actions/workflow/index.js';
@@ -22,6 +20,7 @@ import type { Logger } from '../util/log.js';
 import { DurableExecutor } from '../workflow/durable/executor.js';
 import { EndReplySender } from '../workflow/durable/end-reply-sender.js';
 import { buildTaskRunners } from '../workflow/durable/runner-set.js';
+import { stableAgentName } from './agent-name.js';
 import { openOnUse } from './open-on-use.js';
 import { RunQuotas } from '../pipeline/quotas.js';
 
@@ -52,11 +51,6 @@ export interface AgentWorkflows {
   actions: Action[];
   start(): void;
   stop(): Promise<void>;
-}
-
-/** A name that stays the same across restarts of this agent (same host, same state dir). */
-export function stableAgentName(stateDir: string): string {
-  return `${hostname()}:${createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 12)}`;
 }
 
 /**

@@ -6,6 +6,7 @@
  */
 import { BosunError } from './errors.js';
 import type { ContainerSpec } from '../domain/engine/index.js';
+import { globToRegExp } from './policy/glob.js';
 import { enforceBindSourceShape } from './policy/host-paths.js';
 import { enforceHostFields } from './policy/host-fields.js';
 import { enforceNamespaces, type NamespaceScope } from './policy/namespaces.js';
@@ -18,10 +19,6 @@ export { enforceLogDriver, enforceVolumeDriverOpts } from './policy/host-fields.
 export { withDefaultHostIp } from './policy/ports.js';
 export type { NamespaceScope } from './policy/namespaces.js';
 
-function globToRegExp(glob: string): RegExp {
-  const escaped = glob.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`);
-}
 
 export function imageAllowed(policy: Policy, image: string): boolean {
   const withTag = image.includes(':') || image.includes('@') ? image : `${image}:latest`;

@@ -52,7 +52,7 @@ export class WarmPools {
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
 
-  /** owner: this agent's stable name (poolOwnerName); its pool containers carry it, and only those are adopted or removed. */
+  /** owner: this agent's stable name (stableAgentName in src/app/agent-name.ts); its pool containers carry it, and only those are adopted or removed. */
   constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; owner: string; metrics?: PoolMetrics; clock?: Clock }) {
     // Built (and so policy-checked) before anything is created: a refused pool stops the agent's start.
     this.pools = o.file.pools.map((def) => ({ t: ownedTemplate(poolTemplate(def, o.policy), o.owner), size: def.size, maxIdleMs: def.max_idle_s * 1000, idle: [], filling: 0, image: {} }));

@@ -11,6 +11,7 @@
  * execution's callback are ordinary workflow patterns.
  */
 import type { Policy } from '../../domain/policy.js';
+import { globMatches } from '../../domain/policy/glob.js';
 
 export const RESERVED_PUBLISH_CHANNELS: readonly string[] = [
   'bosun.*',
@@ -22,11 +23,6 @@ export const RESERVED_PUBLISH_CHANNELS: readonly string[] = [
 ];
 
 export type PublishVerdict = { allowed: true } | { allowed: false; rule: string };
-
-function globMatches(glob: string, value: string): boolean {
-  const escaped = glob.replace(/[.+^${}()|[\]\\?]/g, '\\$&').replace(/\*/g, '.*');
-  return new RegExp(`^${escaped}$`).test(value);
-}
 
 /** The verdict for `channel` under `policy` (already resolved for the publisher: policyFor). */
 export function publishChannelVerdict(

@@ -27,7 +27,7 @@ export class TaskLimiter {
   /** Resolves with a release once a slot is this task's; rejects if `signal` aborts first. */
   acquire(executionId: string, signal?: AbortSignal): Promise<Release> {
     if (signal?.aborted) return Promise.reject(new Error('cancelled while waiting for a task slot'));
-    if (this.inFlight < this.max && this.waiting === 0) return Promise.resolve(this.take());
+    if (this.inFlight < this.max && this.queues.size === 0) return Promise.resolve(this.take());
     return new Promise<Release>((resolve, reject) => {
       const w: Waiter = { resolve, reject };
       const q = this.queues.get(executionId) ?? [];

@@ -14,7 +14,7 @@ import type { AgentProcess } from '../../../src/app/agent-process.js';
 import { loadPolicy } from '../../../src/app/policy-file.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { loadPoolFile } from '../../../src/warm/pool-file.js';
-import { poolOwnerName } from '../../../src/warm/owner.js';
+import { stableAgentName } from '../../../src/app/agent-name.js';
 import { WarmPools } from '../../../src/warm/pools.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
 import { AMQP_URL, TestClient, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
@@ -55,7 +55,7 @@ describe("warm pools of two agents on one engine", () => {
     const membersA = await full(ownerA);
 
     const stateB = tempDir('warm-owner-b');
-    const ownerB = poolOwnerName(stateB);
+    const ownerB = stableAgentName(stateB);
     child = await spawnAgent(['--pools', poolsFile], { BOSUN_BROKER_URL: AMQP_URL, BOSUN_STATE_DIR: stateB });
     const membersB = await full(ownerB);
     assert.deepEqual(await idleOf(ownerA), membersA, "B's start neither removed nor adopted A's members");

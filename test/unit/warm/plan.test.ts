@@ -6,7 +6,7 @@ import type { ContainerSpec } from '../../../src/domain/engine/index.js';
 import { parsePoolFile } from '../../../src/warm/pool-file.js';
 import { poolTemplate } from '../../../src/warm/pool-spec.js';
 import { claimName, execArgv, planAdoption, planRefill, poolKey, selectOwn, warmEligibility } from '../../../src/warm/plan.js';
-import { poolOwnerName } from '../../../src/warm/owner.js';
+import { stableAgentName } from '../../../src/app/agent-name.js';
 
 const base: ContainerSpec = { image: 'img:1', labels: { [LABEL.managed]: 'true', team: 'a' }, resources: { memory: 1, nanoCpus: 2 } };
 
@@ -107,10 +107,10 @@ describe('selectOwn (pool containers an agent may adopt or remove at start)', ()
   });
 
   it('the owner name is stable for one state dir and differs between two', () => {
-    assert.equal(poolOwnerName('/var/lib/bosun'), poolOwnerName('/var/lib/bosun/'));
-    assert.equal(poolOwnerName('/var/lib/bosun'), poolOwnerName('/var/lib/../lib/bosun'));
-    assert.notEqual(poolOwnerName('/var/lib/bosun'), poolOwnerName('/var/lib/bosun-2'));
-    assert.match(poolOwnerName('/x'), /^.+:[0-9a-f]{12}$/);
+    assert.equal(stableAgentName('/var/lib/bosun'), stableAgentName('/var/lib/bosun/'));
+    assert.equal(stableAgentName('/var/lib/bosun'), stableAgentName('/var/lib/../lib/bosun'));
+    assert.notEqual(stableAgentName('/var/lib/bosun'), stableAgentName('/var/lib/bosun-2'));
+    assert.match(stableAgentName('/x'), /^.+:[0-9a-f]{12}$/);
   });
 });
 
