@@ -40,13 +40,15 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 async function main(): Promise<void> {
   const mode = (process.env.BENCH_PROFILE_MODE ?? process.argv[2]) === 'cold' ? 'cold' : 'warm';
   const n = Number(process.env.BENCH_LATENCY_N ?? 20);
+  // BENCH_PROFILE_CHANNEL=dispatch: seed 003's run, replied on reply_to only (its pool matches by image alone).
+  const dispatch = process.env.BENCH_PROFILE_CHANNEL === 'dispatch';
   const runId = newRunId();
   const labels = { [LABEL.test]: runId };
   const engine = testEngine();
   const dir = tempDir('run-profile');
   const poolsFile = join(dir, 'pools.yaml');
-  writeFileSync(poolsFile, `pools:\n  - name: prof\n    image: ${TEST_IMAGE}\n    size: 2\n    match:\n      labels: { ${LABEL.test}: ${runId} }\n`);
-  const proc = await startAgentProcess({ brokerUrl: AMQP_URL, concurrency: 8, stateDir: tempDir('run-profile-state'), log: silentLogger, ...(mode === 'warm' ? { poolsFile } : {}) });
+  writeFileSync(poolsFile, `pools:\n  - name: prof\n    image: ${TEST_IMAGE}\n    size: 2\n${dispatch ? '' : `    match:\n      labels: { ${LABEL.test}: ${runId} }\n`}`);
+  const proc = await startAgentProcess({ brokerUrl: AMQP_URL, concurrency: 8, stateDir: tempDir('run-profile-state'), name: `prof-${runId}`, log: silentLogger, ...(mode === 'warm' ? { poolsFile } : {}) });
   const publish = proc.transport.publish.bind(proc.transport);
   proc.transport.publish = async (channel, body, opts) => {
     const span = { what: `publish ${channel.startsWith('bosun.reply.') ? 'reply_to' : channel.startsWith('prof-') ? 'response_channel' : channel}`, start: since(), end: -1 };
@@ -65,8 +67,8 @@ async function main(): Promise<void> {
     waiting.get(m.correlationId ?? '')?.(JSON.parse(m.body.toString('utf8')) as Record<string, unknown>);
   }, { prefetch: 10, ephemeral: true });
   const sink = await client.collect(`prof-${runId}-sink`);
-  const poolIdle = async () => (await engine.containers.list({ labels: { ...labels, [LABEL.pool]: 'prof' } })).filter((c) => c.name.startsWith('bosun-pool-')).length;
-  const busy = async () => (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((c) => !c.name.startsWith('bosun-pool-')).length;
+  const poolIdle = async () => (await engine.containers.list({ labels: { [LABEL.poolOwner]: `prof-${runId}`, [LABEL.pool]: 'prof' } })).filter((c) => c.name.startsWith('bosun-pool-')).length;
+  const busy = async () => (await engine.containers.list({ all: true, labels: dispatch ? { [LABEL.poolOwner]: `prof-${runId}` } : { ...labels, [LABEL.run]: 'attached' } })).filter((c) => !c.name.startsWith('bosun-pool-')).length;
   const runs: Span[][] = [];
   const totals: number[] = [];
   try {
@@ -76,7 +78,10 @@ async function main(): Promise<void> {
       const replied = new Promise<Record<string, unknown>>((resolve) => waiting.set(cid, resolve));
       trace = [];
       t0 = performance.now();
-      await client.transport.publish('start_container.response_channel', JSON.stringify({ image: TEST_IMAGE, command: ['echo', 'hi'], response_channel: `prof-${runId}-sink`, labels, warm: mode === 'warm' }), { replyTo, correlationId: cid });
+      const [channel, body] = dispatch
+        ? ['dispatch', { Dockercmd: 'run', Image: TEST_IMAGE, Cmd: ['echo', 'hi'], Options: { Attach: ['STDOUT', 'STDERR'], Remove: true } }]
+        : ['start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], response_channel: `prof-${runId}-sink`, labels, warm: mode === 'warm' }];
+      await client.transport.publish(channel, JSON.stringify(body), { replyTo, correlationId: cid });
       const sent = since();
       const r = await replied;
       const total = since();

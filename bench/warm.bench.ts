@@ -1,7 +1,10 @@
 /**
  * Warm pool bench (issue 11), each figure against a reference measured in the same run:
  *  1. warm run (message → reply) ÷ cold `docker run --rm` of the same command;
- *  2. warm run ÷ direct exec in a started container (bosun's own overhead);
+ *  2. warm run ÷ direct exec in a started container (bosun's own overhead), for a caller that
+ *     takes its reply on reply_to (seed 003's dispatch run: the RPC path) and for one that also
+ *     has a durable response_channel (start_container.response_channel: its confirm waits for
+ *     RabbitMQ's disk write, and reply_to is only sent after it);
  *  3. cold run through the agent ÷ direct Engine API create/start/wait/logs/remove;
  *  4. burst of 200 cold runs ÷ a direct driver at the same concurrency (failures, leftovers);
  *  5. burst of 200 warm runs (pool of 8) ÷ burst of 200 cold runs.
@@ -48,6 +51,13 @@ async function viaAgent(client: RpcClient, warm: boolean): Promise<boolean> {
   return r.warm === true;
 }
 
+/** The RPC path: reply_to only (dispatch's attached run carries no labels: its pool matches by image alone). */
+async function viaDispatch(client: RpcClient): Promise<boolean> {
+  const r = await client.request('dispatch', { Dockercmd: 'run', Image: TEST_IMAGE, Cmd: ['echo', 'hi'], Options: { Attach: ['STDOUT', 'STDERR'], Remove: true } }, { timeoutMs: 600_000 });
+  if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`dispatch run failed: ${JSON.stringify(r)}`);
+  return r.warm === true;
+}
+
 async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
   const ms: number[] = [];
   for (let i = 0; i < n; i++) {
@@ -58,20 +68,22 @@ async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
   return ms;
 }
 
-async function idle(): Promise<number> {
-  return (await engine.containers.list({ labels: { ...labels, [LABEL.pool]: 'bench' } })).filter((c) => c.name.startsWith('bosun-pool-')).length;
+const OWNER = `wbench-${runId}`;
+async function idle(pool = 'bench'): Promise<number> {
+  return (await engine.containers.list({ labels: { [LABEL.poolOwner]: OWNER, [LABEL.pool]: pool } })).filter((c) => c.name.startsWith('bosun-pool-')).length;
 }
 /** The pool full and nothing of an earlier run still being removed: each timed run starts from the same quiet engine. */
 async function poolFull(): Promise<void> {
   const busy = async () => (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((c) => !c.name.startsWith('bosun-pool-')).length;
-  while ((await idle()) < POOL || (await busy()) > 0) await new Promise((r) => setTimeout(r, 50));
+  const busyRpc = async () => (await engine.containers.list({ all: true, labels: { [LABEL.poolOwner]: OWNER } })).filter((c) => !c.name.startsWith('bosun-pool-')).length;
+  while ((await idle()) < POOL || (await idle('rpc')) < 2 || (await busy()) > 0 || (await busyRpc()) > 0) await new Promise((r) => setTimeout(r, 50));
 }
 
 async function main(): Promise<void> {
   const dir = tempDir('warm-bench');
   const pools = join(dir, 'pools.yaml');
-  writeFileSync(pools, `pools:\n  - name: bench\n    image: ${TEST_IMAGE}\n    size: ${POOL}\n    match:\n      labels: { ${LABEL.test}: ${runId} }\n`);
-  const agent = await spawnAgent(['--concurrency', String(CONCURRENCY), '--pools', pools], { BOSUN_STATE_DIR: tempDir('wbench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
+  writeFileSync(pools, `pools:\n  - name: bench\n    image: ${TEST_IMAGE}\n    size: ${POOL}\n    match:\n      labels: { ${LABEL.test}: ${runId} }\n  - name: rpc\n    image: ${TEST_IMAGE}\n    size: 2\n`);
+  const agent = await spawnAgent(['--concurrency', String(CONCURRENCY), '--pools', pools, '--name', OWNER], { BOSUN_STATE_DIR: tempDir('wbench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
   const client = await TestClient.connect();
   const rpc = await RpcClient.open(client);
   const sink = await client.collect(`wbench-${runId}-sink`);
@@ -83,6 +95,8 @@ async function main(): Promise<void> {
       await dockerRunRm();
       await directApi();
       await viaAgent(rpc, false);
+      await poolFull();
+      await viaDispatch(rpc);
       await engine.exec.run(started, { cmd: ['echo', 'hi'] });
     }
     const rm: number[] = [];
@@ -90,7 +104,9 @@ async function main(): Promise<void> {
     const exec: number[] = [];
     const cold: number[] = [];
     const warm: number[] = [];
+    const warmRpc: number[] = [];
     let warmHits = 0;
+    let rpcHits = 0;
     for (let i = 0; i < N; i++) {
       rm.push(...(await timed(1, dockerRunRm)));
       api.push(...(await timed(1, directApi)));
@@ -101,16 +117,24 @@ async function main(): Promise<void> {
       const t = performance.now();
       if (await viaAgent(rpc, true)) warmHits++;
       warm.push(performance.now() - t);
+      await poolFull();
+      const t2 = performance.now();
+      if (await viaDispatch(rpc)) rpcHits++;
+      warmRpc.push(performance.now() - t2);
     }
     const f = (x: number) => x.toFixed(0);
-    console.log(`medians (n=${N}): docker run --rm ${f(median(rm))} ms, direct API ${f(median(api))} ms, direct exec ${f(median(exec))} ms, agent cold ${f(median(cold))} ms, agent warm ${f(median(warm))} ms (${warmHits}/${N} warm)`);
+    console.log(`medians (n=${N}): docker run --rm ${f(median(rm))} ms, direct API ${f(median(api))} ms, direct exec ${f(median(exec))} ms, agent cold ${f(median(cold))} ms, agent warm ${f(median(warm))} ms (${warmHits}/${N} warm), agent warm on reply_to only ${f(median(warmRpc))} ms (${rpcHits}/${N} warm)`);
     console.log(`warm / docker run --rm: ${(median(warm) / median(rm)).toFixed(2)} (target <= 0.20)`);
-    console.log(`warm / direct exec: ${(median(warm) / median(exec)).toFixed(2)} (target <= 1.15)`);
+    console.log(`warm (reply_to only, dispatch) / direct exec: ${(median(warmRpc) / median(exec)).toFixed(2)} (target <= 1.15)`);
+    console.log(`warm (durable response_channel, then reply_to) / direct exec: ${(median(warm) / median(exec)).toFixed(2)}`);
     console.log(`cold / direct API: ${(median(cold) / median(api)).toFixed(2)} (target <= 1.05)`);
 
     const d = await burst(BURST_N, CONCURRENCY, directApi);
     const c = await burst(BURST_N, BURST_N, () => viaAgent(rpc, false));
-    const leftCold = (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((x) => !x.name.startsWith('bosun-pool-')).length;
+    // Containers are removed after their replies: what is still there once removals had 10 s is left over.
+    const runsLeft = async () => (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((x) => !x.name.startsWith('bosun-pool-')).length;
+    for (const until = Date.now() + 10_000; Date.now() < until && (await runsLeft()) > 0;) await new Promise((r) => setTimeout(r, 100));
+    const leftCold = await runsLeft();
     console.log(`burst ${BURST_N} cold: agent ${(BURST_N / c.seconds).toFixed(1)} runs/s (${c.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s (${d.failures} failed); ratio ${(d.seconds / c.seconds).toFixed(2)} (target >= 1.00); leftovers ${leftCold}`);
     await poolFull();
     let hits = 0;
@@ -122,7 +146,9 @@ async function main(): Promise<void> {
     await client.close();
     agent.kill('SIGTERM');
     await new Promise((r) => agent.once('exit', r));
-    const left = (await engine.containers.list({ all: true, labels })).filter((c) => c.id !== started).length;
+    const own = await engine.containers.list({ all: true, labels: { [LABEL.poolOwner]: OWNER } });
+    const left = (await engine.containers.list({ all: true, labels })).filter((c) => c.id !== started).length + own.length;
+    await Promise.all(own.map((c) => engine.containers.remove(c.id, { force: true }).catch(() => undefined)));
     console.log(`after shutdown: ${left} containers left (pool members removed on shutdown)`);
     await removeTestContainers(engine, runId);
   }

@@ -6,6 +6,7 @@
 import { systemClock, type Clock } from '../ports/clock.js';
 import { randomBytes } from 'node:crypto';
 import { isBosunError } from '../domain/errors.js';
+import { sleep } from '../util/abort.js';
 import { LABEL } from '../domain/labels.js';
 import type { Policy } from '../domain/policy.js';
 import type { ContainerEngine } from '../ports/engine.js';
@@ -21,8 +22,12 @@ export interface Claimed {
   name: string;
   pool: string;
   image: { entrypoint?: string[]; cmd?: string[] };
-  /** The claim's rename (already done when the request may repeat). */
-  renamed: Promise<void>;
+  /**
+   * Starts the claim's rename (once; later calls return the same promise). Already done for a
+   * redelivery; otherwise called as soon as the command runs: Docker serialises a rename with the
+   * exec's create and start (and with the look-up for an earlier run), about 4 ms each time.
+   */
+  rename: () => Promise<void>;
 }
 
 interface Pool {
@@ -51,6 +56,8 @@ export class WarmPools {
   private sweep: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
+  /** Claimed containers (by id) of requests with a sender-given id, and the request's name: held until released. */
+  private readonly held = new Map<string, string>();
 
   /** owner: this agent's stable name (stableAgentName in src/app/agent-name.ts); its pool containers carry it, and only those are adopted or removed. */
   constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; owner: string; metrics?: PoolMetrics; clock?: Clock }) {
@@ -105,27 +112,36 @@ export class WarmPools {
   }
 
   /**
-   * Takes an idle member of the pool with this key for one request: renamed after the request, so
-   * a redelivery finds it and a second claim of the same request cannot take another.
+   * Takes an idle member of the pool with this key for one request, renamed after the request so
+   * that another delivery of it finds the container.
+   * - `awaitName` (a redelivery: an earlier delivery may hold a container): the rename is done
+   *   before the member is handed out; a name already taken answers `taken`.
+   * - Otherwise the rename goes beside the command (`rename()`, sent the moment it has started). With `guardName` (a sender-given id) a second claim of the same request on
+   *   this agent is `taken` until the first one's container is released; across agents the run
+   *   ledger is the guard (README, Guarantees).
    */
-  async claim(key: string, requestId: string, publisher: string | undefined, o: { mayRepeat: boolean }): Promise<Claimed | 'taken' | undefined> {
+  async claim(key: string, requestId: string, publisher: string | undefined, o: { awaitName: boolean; guardName: boolean }): Promise<Claimed | 'taken' | undefined> {
     const p = this.pools.find((x) => x.t.key === key);
     if (!p || this.stopped) return undefined;
     const name = claimName(requestId, publisher);
-    if (!o.mayRepeat) {
-      // A fresh message with a random id has no other delivery to race: the rename goes beside the exec.
+    if ([...this.held.values()].includes(name)) return 'taken';
+    if (!o.awaitName) {
       const c = p.idle.shift();
       if (!c) return this.empty(p);
       this.o.metrics?.idle(p.t.name, p.idle.length);
-      const renamed = this.o.engine.containers.rename(c.id, name);
-      renamed.catch(() => undefined);
-      return { id: c.id, name, pool: p.t.name, image: p.image, renamed };
+      if (o.guardName) this.held.set(c.id, name);
+      let renamed: Promise<void> | undefined;
+      const rename = () => {
+        if (!renamed) (renamed = this.o.engine.containers.rename(c.id, name)).catch(() => undefined);
+        return renamed;
+      };
+      return { id: c.id, name, pool: p.t.name, image: p.image, rename };
     }
     for (let c = p.idle.shift(); c; c = p.idle.shift()) {
       this.o.metrics?.idle(p.t.name, p.idle.length);
       try {
         await this.o.engine.containers.rename(c.id, name);
-        return { id: c.id, name, pool: p.t.name, image: p.image, renamed: Promise.resolve() };
+        return { id: c.id, name, pool: p.t.name, image: p.image, rename: () => Promise.resolve() };
       } catch (e) {
         if (isBosunError(e) && e.code === 'conflict') {
           // The name is taken: another delivery of this request holds a container already.
@@ -134,7 +150,7 @@ export class WarmPools {
         }
         // Gone (removed by hand, died): try the next one.
         this.o.log.warn({ pool: p.t.name, id: c.id, err: (e as Error).message }, 'pool container could not be claimed');
-        this.track(this.o.engine.containers.remove(c.id, { force: true }));
+        this.track(this.removeMember(c.id));
       }
     }
     return this.empty(p);
@@ -152,10 +168,11 @@ export class WarmPools {
   }
 
   /** A claimed container is never reused: removed, off the reply's path. */
-  async release(id: string): Promise<void> {
-    this.tombstones.delete(id);
+  async release(idOrName: string): Promise<void> {
+    this.tombstones.delete(idOrName);
+    for (const [id, name] of this.held) if (id === idOrName || name === idOrName) this.held.delete(id);
     try {
-      await this.o.engine.containers.remove(id, { force: true });
+      await this.removeMember(idOrName);
     } finally {
       for (const p of this.pools) this.refill(p);
     }
@@ -189,7 +206,8 @@ export class WarmPools {
     for (const [id, at] of this.tombstones) {
       if (now - at < TOMBSTONE_MS) continue;
       this.tombstones.delete(id);
-      this.track(this.o.engine.containers.remove(id, { force: true }));
+      this.held.delete(id);
+      this.track(this.removeMember(id));
     }
     for (const p of this.pools) this.refill(p);
   }
@@ -220,6 +238,23 @@ export class WarmPools {
       if (!this.stopped) this.o.log.warn({ pool: p.t.name, err: (e as Error).message }, 'pool refill failed; retried at the next sweep');
     } finally {
       p.filling--;
+    }
+  }
+
+  /**
+   * Removes a used member. Docker can refuse the first remove of a container killed a moment
+   * before ("unable to remove filesystem … directory not empty": its exit is being recorded in
+   * that directory) and leaves it dead; a later remove succeeds.
+   */
+  private async removeMember(idOrName: string): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.o.engine.containers.remove(idOrName, { force: true });
+      } catch (e) {
+        if (isBosunError(e) && e.code === 'not_found') return;
+        if (attempt >= 4) throw e;
+        await sleep(100 * 3 ** attempt);
+      }
     }
   }
 

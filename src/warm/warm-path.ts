@@ -50,7 +50,7 @@ export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: b
   const key = poolKey(spec);
   const pool = pools.find(key);
   if (!pool) return cold(ctx, 'no_pool', notice('no pool has these create-time settings (image, volumes, network, user, limits, labels)'));
-  const claimed = await pools.claim(key, ctx.requestId, ctx.publisher, { mayRepeat: ctx.redelivered || ctx.requestIdGiven });
+  const claimed = await pools.claim(key, ctx.requestId, ctx.publisher, { awaitName: ctx.redelivered, guardName: ctx.requestIdGiven });
   if (claimed === 'taken') return { kind: 'taken', name: claimName(ctx.requestId, ctx.publisher) };
   if (!claimed) return cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`));
   if (execArgv(spec, claimed.image).length === 0) {
@@ -66,8 +66,10 @@ export async function runClaimed(ctx: ActionContext, claimed: Claimed, spec: Con
   const pool = claimed.pool;
   ctx.log.debug({ pool, container: claimed.name }, 'warm run');
   try {
-    const end = await execWarm(claimed, execArgv(spec, claimed.image), spec, { engine: ctx.engine, signal: ctx.signal, ...o });
-    await claimed.renamed.catch((e: unknown) => ctx.log.warn({ pool, err: (e as Error).message }, 'warm container could not be renamed for its request'));
+    // The rename goes once the command runs: Docker holds an exec back while the container is being renamed.
+    let renamed: Promise<void> | undefined;
+    const end = await execWarm(claimed, execArgv(spec, claimed.image), spec, { engine: ctx.engine, signal: ctx.signal, ...o, onStarted: () => void (renamed = claimed.rename()) });
+    await (renamed ?? claimed.rename()).catch((e: unknown) => ctx.log.warn({ pool, err: (e as Error).message }, 'warm container could not be renamed for its request'));
     pools.metrics?.hit(pool);
     // Removed after the reply (release); should the reply never settle (parked, retried), the sweep removes it.
     pools.expireLater(claimed.id);

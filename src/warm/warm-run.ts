@@ -20,6 +20,8 @@ export interface WarmRunOptions {
   onOutput?: OnOutput | undefined;
   /** Written to the command's stdin, then closed. */
   stdin?: string | undefined;
+  /** Once the command runs. */
+  onStarted?: () => void;
 }
 
 export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, o: WarmRunOptions): Promise<RunEnd> {
@@ -35,6 +37,7 @@ export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, 
       stopAfterBytes: o.outputLimit,
       ...(o.onOutput ? { onOutput: o.onOutput } : {}),
       ...(o.stdin !== undefined ? { stdin: o.stdin } : {}),
+      ...(o.onStarted ? { onStarted: o.onStarted } : {}),
       signal: AbortSignal.any([timer.signal, o.signal]),
     }).catch((e: unknown) => {
       if (timer.signal.aborted && !o.signal.aborted) return undefined;

@@ -47,6 +47,7 @@ export class DockerExec implements ExecApi {
           return { output: captured(out, err) };
         }
         const stream = (await exec.start({ hijack: true, stdin: false })) as unknown as Readable & { end?: (data: string | Buffer) => void };
+        req.onStarted?.();
         // Written to the hijacked socket and half-closed: the command reads it, then EOF.
         if (req.stdin !== undefined) stream.end?.(req.stdin);
         await drainStream(this.docker, stream, false, out, err, signal);

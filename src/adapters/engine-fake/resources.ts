@@ -101,6 +101,7 @@ export class FakeExec implements ExecApi {
         ...(o.stderr ? [{ stream: 'stderr' as const, data: o.stderr, timeMs: now }] : []),
       ];
       if (req.detach) return { output: capture([]) };
+      req.onStarted?.();
       if (req.onOutput) feedOutput({ chunks, listeners: new Set() }, 0, req.onOutput, req.stopAfterBytes)();
       return { exitCode: o.exitCode ?? 0, output: capture(chunks) };
     });

@@ -76,6 +76,8 @@ export interface ExecRequest extends CallOptions {
   onOutput?: OnOutput;
   /** Written to the command's stdin, which is then closed (EOF). */
   stdin?: string | Buffer;
+  /** Called once the command has been started (not for a detached exec). */
+  onStarted?: () => void;
 }
 
 export interface ExecResult {
