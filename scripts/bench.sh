@@ -14,7 +14,7 @@ if [ -z "${BOSUN_TEST_AMQP:-}" ] && command -v rabbitmqctl >/dev/null 2>&1; then
 fi
 # Only the named benches when given (npm run bench -- bench/warm.bench.ts).
 benches="${*:-}"
-for b in ${benches:-bench/agent.bench.ts bench/warm.bench.ts bench/runtime.bench.ts bench/fuzz.bench.ts bench/stacks.bench.ts bench/glue.bench.ts bench/cluster.bench.ts bench/cluster-failover.bench.ts bench/workflow-transitions.bench.ts bench/workflow-tasks.bench.ts bench/workflow-agent.bench.ts}; do
+for b in ${benches:-bench/agent.bench.ts bench/warm.bench.ts bench/run-stream.bench.ts bench/runtime.bench.ts bench/fuzz.bench.ts bench/stacks.bench.ts bench/glue.bench.ts bench/cluster.bench.ts bench/cluster-failover.bench.ts bench/workflow-transitions.bench.ts bench/workflow-tasks.bench.ts bench/workflow-agent.bench.ts}; do
   [ -f "$b" ] || continue
   echo "== $b"
   node --import tsx "$b"

@@ -32,6 +32,8 @@ export interface AgentProcessOptions {
   policyFile?: string;
   /** Warm pools (YAML), see src/warm/pool-file.ts. */
   poolsFile?: string;
+  /** How often the pools drop dead idle members and refill (default 5 s); set only by tests. */
+  poolSweepMs?: number;
   http?: string;
   stateDir?: string;
   dispatchQueue?: string;
@@ -80,7 +82,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
   const info = await engine.info();
   o.log.info({ engine: info.name, version: info.serverVersion }, 'docker engine reachable');
   const metrics = createAgentMetrics();
-  const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry, owner: o.name ?? stableAgentName(stateDir) }) : undefined;
+  const pools = o.poolsFile ? await loadWarmPools(o.poolsFile, { engine, policy, log: o.log.child({ part: 'warm' }), registry: metrics.registry, owner: o.name ?? stableAgentName(stateDir), sweepMs: o.poolSweepMs }) : undefined;
   const ledger = await openAgentLedger({
     stateDir, log: o.log.child({ part: 'ledger' }),
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}),

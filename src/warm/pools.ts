@@ -60,7 +60,8 @@ export class WarmPools {
   private readonly held = new Map<string, string>();
 
   /** owner: this agent's stable name (stableAgentName in src/app/agent-name.ts); its pool containers carry it, and only those are adopted or removed. */
-  constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; owner: string; metrics?: PoolMetrics; clock?: Clock }) {
+  /** sweepMs: how often dead idle members are dropped and pools refilled (default 5 s; tests set it to hold a dead member in the pool). */
+  constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; owner: string; metrics?: PoolMetrics; clock?: Clock; sweepMs?: number }) {
     // Built (and so policy-checked) before anything is created: a refused pool stops the agent's start.
     this.pools = o.file.pools.map((def) => ({ t: ownedTemplate(poolTemplate(def, o.policy), o.owner), size: def.size, maxIdleMs: def.max_idle_s * 1000, idle: [], filling: 0, image: {} }));
   }
@@ -81,7 +82,7 @@ export class WarmPools {
     }
     await this.adopt();
     this.refillAll();
-    this.sweep = setInterval(() => this.refillAll(), SWEEP_MS);
+    this.sweep = setInterval(() => this.refillAll(), this.o.sweepMs ?? SWEEP_MS);
     this.sweep.unref();
     this.o.log.info({ pools: this.status() }, 'warm pools started');
   }

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { createTransport } from '../../src/adapters/transport-factory.js';
 import { startAgentProcess, type AgentProcess } from '../../src/app/agent-process.js';
 import type { InboundMessage, Transport } from '../../src/ports/transport.js';
-import { silentLogger } from '../../src/util/log.js';
+import { silentLogger, type Logger } from '../../src/util/log.js';
 
 export const AMQP_URL = process.env.BOSUN_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const REDIS_URL = process.env.BOSUN_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -35,12 +35,13 @@ export function tempDir(prefix: string): string {
 }
 
 export async function startTestAgent(
-  o: { broker?: string; stateDir?: string; checkpointMs?: number; http?: string; policyFile?: string; poolsFile?: string; dockerHost?: string; errorsChannel?: string } = {},
+  o: { broker?: string; stateDir?: string; checkpointMs?: number; http?: string; policyFile?: string; poolsFile?: string; dockerHost?: string; errorsChannel?: string; poolSweepMs?: number; log?: Logger } = {},
 ): Promise<AgentProcess> {
   return startAgentProcess({
     brokerUrl: o.broker ?? AMQP_URL,
     concurrency: 4,
-    log: silentLogger,
+    log: o.log ?? silentLogger,
+    ...(o.poolSweepMs !== undefined ? { poolSweepMs: o.poolSweepMs } : {}),
     stateDir: o.stateDir ?? tempDir('state'),
     ...(o.checkpointMs ? { checkpointMs: o.checkpointMs } : {}),
     ...(o.http ? { http: o.http } : {}),

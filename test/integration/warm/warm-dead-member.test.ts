@@ -1,0 +1,204 @@
+/**
+ * A warm member that dies between its claim and the run's exec (OOM, killed by hand, daemon
+ * trouble): the exec is refused, the member is released and the run goes cold, once and correctly.
+ * Real engine and real WarmPools; the kill comes after the claim, so the pool's sweep (which drops
+ * dead *idle* members) cannot take the "empty pool" path instead. Last, the same through a real
+ * agent whose sweep is held off, so the pool still counts the killed member as idle when the run claims it.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { LABEL } from '../../../src/domain/labels.js';
+import type { ContainerEngine } from '../../../src/ports/engine.js';
+import { systemClock } from '../../../src/ports/clock.js';
+import type { Policy } from '../../../src/domain/policy.js';
+import type { ActionContext } from '../../../src/actions/types.js';
+import { runAttached } from '../../../src/actions/run-container.js';
+import { attachedRunSchema } from '../../../src/actions/schemas/run.js';
+import { buildRunSpec } from '../../../src/actions/run-spec.js';
+import { loadPolicy } from '../../../src/app/policy-file.js';
+import type { AgentProcess } from '../../../src/app/agent-process.js';
+import type { Logger } from '../../../src/util/log.js';
+import type { PoolMetrics } from '../../../src/warm/metrics.js';
+import { loadPoolFile } from '../../../src/warm/pool-file.js';
+import { resolvedSpec } from '../../../src/warm/pool-spec.js';
+import { WarmPools } from '../../../src/warm/pools.js';
+import { claimWarm, runClaimed } from '../../../src/warm/warm-path.js';
+import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { TestClient, startTestAgent, tempDir } from '../../helpers/agent.js';
+
+const engine = testEngine();
+const runId = newRunId();
+const labels = { [LABEL.test]: runId };
+const dir = tempDir('warm-dead');
+const COLD_LINE = 'pool container was not running; the run goes cold';
+const SWEEP_LINE = 'idle pool containers had stopped; replaced';
+
+function poolsFile(pool: string): string {
+  const path = join(dir, `${pool}.yaml`);
+  writeFileSync(path, `pools:\n  - name: ${pool}\n    image: ${TEST_IMAGE}\n    size: 1\n    match:\n      labels: { ${LABEL.test}: ${runId} }\n`);
+  return path;
+}
+
+/** Running, unclaimed members of a pool. */
+const idleOf = async (pool: string) => (await engine.containers.list({ labels: { ...labels, [LABEL.pool]: pool } })).filter((c) => c.name.startsWith('bosun-pool-') && c.status === 'running');
+const oneIdle = (pool: string, not?: string) => eventually(`an idle member of ${pool}`, async () => {
+  const [c, more] = await idleOf(pool);
+  return c && !more && c.id !== not ? c : undefined;
+}, 30_000);
+
+/** Kills a container and waits until the engine no longer says it runs: the next exec is refused, not raced. */
+async function killDead(id: string): Promise<void> {
+  await engine.containers.kill(id);
+  await eventually('member stopped', async () => (await engine.containers.inspect(id))?.state.running === false || undefined);
+}
+
+/** Log lines (JSON) as a pino logger at debug writes them. */
+function capturingLogger(): { log: Logger; lines: () => string[] } {
+  const lines: string[] = [];
+  return { log: pino({ level: 'debug' }, { write: (s: string) => void lines.push(s) }), lines: () => lines };
+}
+
+function recordingMetrics(): PoolMetrics & { hits: string[]; misses: string[]; refills: number } {
+  const m = { hits: [] as string[], misses: [] as string[], refills: 0 };
+  return Object.assign(m, {
+    hit: (pool: string) => void m.hits.push(pool),
+    miss: (reason: string) => void m.misses.push(reason),
+    idle: () => undefined,
+    refilled: () => void m.refills++,
+  });
+}
+
+describe('a warm member killed between claim and exec', () => {
+  let policy: Policy;
+  let pools: WarmPools;
+  let metrics: ReturnType<typeof recordingMetrics>;
+  let logs: ReturnType<typeof capturingLogger>;
+  before(async () => {
+    policy = await loadPolicy(undefined);
+    metrics = recordingMetrics();
+    logs = capturingLogger();
+    pools = new WarmPools({ engine, policy, log: logs.log, file: await loadPoolFile(poolsFile('dead')), owner: `dead-${runId}`, metrics });
+    await pools.start();
+  });
+  after(async () => {
+    await pools?.stop();
+    await removeTestContainers(engine, runId);
+  });
+
+  const ctxFor = (requestId: string, o: { engine?: ContainerEngine; requestIdGiven?: boolean } = {}): ActionContext => ({
+    engine: o.engine ?? engine,
+    policy,
+    log: logs.log,
+    clock: systemClock,
+    requestId,
+    requestIdGiven: o.requestIdGiven ?? false,
+    bodyHash: `hash-${requestId}`,
+    redelivered: false,
+    channel: 'start_container.response_channel',
+    signal: new AbortController().signal,
+    pools,
+    publish: async () => undefined,
+    publishProgress: async () => undefined,
+  });
+  const inputOf = (body: Record<string, unknown>) => attachedRunSchema.parse({ image: TEST_IMAGE, labels, response_channel: `dead-${runId}-sink`, ...body });
+
+  it('claimWarm, then the member is killed: runClaimed releases it and sends the run cold (empty), the pool refills', async () => {
+    const member = await oneIdle('dead');
+    const ctx = ctxFor(`dead-a-${runId}`);
+    const input = inputOf({ command: ['echo', 'never warm'], warm: true });
+    const spec = resolvedSpec(policy, buildRunSpec(input, { requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: TEST_IMAGE, uuid: '0', attached: true }));
+    const claim = await claimWarm(ctx, input, spec, true);
+    assert.equal(claim.kind, 'claimed', JSON.stringify(claim));
+    if (claim.kind !== 'claimed') return;
+    assert.equal(claim.claimed.id, member.id, 'the idle member was claimed');
+    await killDead(member.id);
+
+    const tried = await runClaimed(ctx, claim.claimed, spec, { askedWarm: true, timeoutMs: 30_000, outputLimit: 1 << 20, replyLimit: 1 << 20 });
+    assert.equal(tried.kind, 'cold', JSON.stringify(tried));
+    if (tried.kind !== 'cold') return;
+    assert.equal(tried.reason, 'empty');
+    assert.match(String(tried.notice), /warm: true was asked, but the run went cold: pool "dead" had no live container/);
+    assert.deepEqual(metrics.misses, ['empty']);
+    assert.deepEqual(metrics.hits, []);
+    assert.ok(logs.lines().some((l) => l.includes(COLD_LINE)), 'the warn line of the dead-at-exec path');
+    await eventually('dead member removed', async () => (await engine.containers.inspect(member.id)) === undefined || undefined);
+    await oneIdle('dead', member.id);
+    assert.deepEqual(pools.status().map((s) => s.idle), [1], 'the pool counts its new member');
+  });
+
+  it('the whole attached run: the member dies at exec, the run is a correct cold run (exit code, output, warm: false, notice)', async () => {
+    for (const asked of [{ warm: true, requestIdGiven: false }, { warm: undefined, requestIdGiven: true }]) {
+      const member = await oneIdle('dead');
+      const missesBefore = metrics.misses.length;
+      // The real engine, except that an exec first kills its container: the member dies after the claim, right before the exec.
+      let killedAtExec: string | undefined;
+      const killing: ContainerEngine = Object.assign(Object.create(engine) as ContainerEngine, {
+        exec: { run: async (id: string, req: Parameters<ContainerEngine['exec']['run']>[1]) => {
+          killedAtExec = id;
+          await killDead(id);
+          return engine.exec.run(id, req);
+        } },
+      });
+      const ctx = ctxFor(`dead-b-${asked.requestIdGiven}-${runId}`, { engine: killing, requestIdGiven: asked.requestIdGiven });
+      const outcome = await runAttached(ctx, inputOf({ command: ['sh', '-c', 'echo cold run; echo to stderr >&2; exit 4'], ...(asked.warm !== undefined ? { warm: asked.warm } : {}) }), { remove: true });
+      assert.equal(killedAtExec, member.id, 'the run claimed the idle member and tried to exec in it');
+      const r = outcome.reply;
+      assert.equal(outcome.ok, false, JSON.stringify(outcome));
+      assert.equal(r.exit_code, 4, JSON.stringify(r));
+      assert.equal(outcome.error?.code, 'nonzero_exit');
+      assert.equal(r.stdout, 'cold run\n');
+      assert.equal(r.stderr, 'to stderr\n');
+      assert.equal(r.warm, false);
+      const notice = (r.result as { notice?: string } | undefined)?.notice;
+      if (asked.warm) assert.match(String(notice), /pool "dead" had no live container/);
+      else assert.equal(notice, undefined, 'no notice when warm: true was not asked');
+      const cold = (r.container as { id: string }).id;
+      assert.notEqual(cold, member.id, 'a new container ran it');
+      assert.deepEqual(metrics.misses.slice(missesBefore), ['empty']);
+      await outcome.afterSettle?.();
+      assert.equal(await engine.containers.inspect(cold), undefined, 'the cold container is removed after the reply');
+      await eventually('dead member removed', async () => (await engine.containers.inspect(member.id)) === undefined || undefined);
+      await oneIdle('dead', member.id);
+    }
+    assert.deepEqual(metrics.hits, [], 'no run counted as a hit');
+  });
+});
+
+describe('a dead member through a real agent', () => {
+  let agent: AgentProcess | undefined;
+  let client: TestClient | undefined;
+  const logs = capturingLogger();
+  before(async () => {
+    // The sweep held off (10 min): the killed member stays counted idle, so the run claims it and finds it dead at exec.
+    agent = await startTestAgent({ poolsFile: poolsFile('agentdead'), poolSweepMs: 600_000, log: logs.log, http: '127.0.0.1:0' });
+    client = await TestClient.connect();
+  });
+  after(async () => {
+    await client?.close();
+    await agent?.stop();
+    await removeTestContainers(engine, runId);
+  });
+
+  it('the reply is a correct cold run with the notice; the log shows the dead-at-exec path; the pool refills', async () => {
+    const member = await oneIdle('agentdead');
+    await killDead(member.id);
+    const r = await client!.request('start_container.response_channel', { image: TEST_IMAGE, labels, response_channel: `dead-${runId}-sink`, warm: true, command: ['sh', '-c', 'echo via agent; exit 5'] });
+    assert.equal(r.ok, false, JSON.stringify(r));
+    assert.equal(r.exit_code, 5, JSON.stringify(r));
+    assert.equal(r.stdout, 'via agent\n');
+    assert.equal(r.warm, false);
+    assert.match(String((r.result as { notice?: string } | undefined)?.notice), /warm: true was asked, but the run went cold: pool "agentdead" had no live container/);
+    assert.notEqual((r.container as { id: string }).id, member.id);
+    const lines = logs.lines();
+    assert.ok(lines.some((l) => l.includes(COLD_LINE) && l.includes('agentdead')), 'the run found the member dead at exec');
+    assert.ok(!lines.some((l) => l.includes(SWEEP_LINE)), 'the sweep did not drop it first');
+    await eventually('dead member removed', async () => (await engine.containers.inspect(member.id)) === undefined || undefined);
+    await oneIdle('agentdead', member.id);
+    const m = await agent!.http!.inject({ method: 'GET', url: '/metrics' });
+    assert.match(m.body, /bosun_warm_misses_total\{reason="empty"\} 1\b/);
+    assert.doesNotMatch(m.body, /bosun_warm_hits_total\{pool="agentdead"\} [1-9]/);
+  });
+});
