@@ -165,6 +165,23 @@ describe('a warm member killed between claim and exec', () => {
     }
     assert.deepEqual(metrics.hits, [], 'no run counted as a hit');
   });
+
+  it('a second claim of a request with a given id, while the first holds its member, is taken (the run is not made twice); released, the id may claim again', async () => {
+    const member = await oneIdle('dead');
+    const key = member.labels[LABEL.poolKey] ?? '';
+    const id = `dup-${runId}`;
+    const first = await pools.claim(key, id, undefined, { awaitName: false, guardName: true });
+    assert.ok(first && first !== 'taken', 'the first delivery claims the member');
+    // The pool is empty now: without the guard the second claim would answer "empty" (undefined), not "taken".
+    assert.equal(await pools.claim(key, id, undefined, { awaitName: false, guardName: true }), 'taken');
+    assert.equal(await pools.claim(key, `other-${runId}`, undefined, { awaitName: false, guardName: true }), undefined, 'another request finds the pool empty');
+    await pools.release(first.id);
+    await oneIdle('dead', member.id);
+    const again = await pools.claim(key, id, undefined, { awaitName: false, guardName: true });
+    assert.ok(again && again !== 'taken', 'after the release the id claims again');
+    await pools.release(again.id);
+    await oneIdle('dead', again.id);
+  });
 });
 
 describe('a dead member through a real agent', () => {
