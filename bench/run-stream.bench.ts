@@ -105,9 +105,9 @@ async function main(): Promise<void> {
 
     const b = await pair(rpc, MANY, MANY_STDOUT);
     const streamMs = median(b.stream.map((r) => r.ms));
-    const first = median(b.stream.map((r) => r.firstChunkMs ?? Number.NaN));
+    const first = median(b.stream.flatMap((r) => (r.firstChunkMs === undefined ? [] : [r.firstChunkMs])));
     const chunks = b.stream.map((r) => r.chunks.length);
-    console.log(`${LINES} lines (${Buffer.byteLength(MANY_STDOUT)} bytes, n=${N}): medians stream ${f(streamMs)} ms, plain ${f(median(b.plain))} ms; chunks per run min ${Math.min(...chunks)} median ${median(chunks)} max ${Math.max(...chunks)}; in order and complete in ${N - b.bad.length}/${N} runs${b.bad.length ? ` (${b.bad.slice(0, 3).join('; ')})` : ''}`);
+    console.log(`${LINES} lines (${Buffer.byteLength(MANY_STDOUT)} bytes, n=${N}): medians stream ${f(streamMs)} ms, plain ${f(median(b.plain))} ms; chunks per run min ${Math.min(...chunks)} median ${median(chunks)} max ${Math.max(...chunks)}; ${b.bad.length ? `${b.bad.length} problem(s) (order, completeness or a failed run)` : 'every stream in order and complete'}${b.bad.length ? ` (${b.bad.slice(0, 3).join('; ')})` : ''}`);
     console.log(`${LINES} lines stream / plain: ${(streamMs / median(b.plain)).toFixed(2)}`);
     console.log(`${LINES} lines first chunk / final reply (stream): ${f(first)} ms / ${f(streamMs)} ms: ${(first / streamMs).toFixed(2)}`);
     if (a.bad.length || b.bad.length) process.exitCode = 1;

@@ -22,12 +22,8 @@ export interface Claimed {
   name: string;
   pool: string;
   image: { entrypoint?: string[]; cmd?: string[] };
-  /**
-   * Starts the claim's rename (once; later calls return the same promise). Already done for a
-   * redelivery; otherwise called as soon as the command runs: Docker serialises a rename with the
-   * exec's create and start (and with the look-up for an earlier run), about 4 ms each time.
-   */
-  rename: () => Promise<void>;
+  /** The claim's rename (already done when the request may repeat). */
+  renamed: Promise<void>;
 }
 
 interface Pool {
@@ -56,7 +52,7 @@ export class WarmPools {
   private sweep: NodeJS.Timeout | undefined;
   private stopped = false;
   private readonly pending = new Set<Promise<unknown>>();
-  /** Claimed containers (by id) of requests with a sender-given id, and the request's name: held until released. */
+  /** Containers claimed by this agent's runs (by id) and their claim names, until released. */
   private readonly held = new Map<string, string>();
 
   /** owner: this agent's stable name (stableAgentName in src/app/agent-name.ts); its pool containers carry it, and only those are adopted or removed. */
@@ -113,37 +109,33 @@ export class WarmPools {
   }
 
   /**
-   * Takes an idle member of the pool with this key for one request, renamed after the request so
-   * that another delivery of it finds the container.
-   * - `awaitName` (a redelivery: an earlier delivery may hold a container): the rename is done
-   *   before the member is handed out; a name already taken answers `taken`.
-   * - Otherwise the rename goes beside the command (`rename()`, sent the moment it has started). With `guardName` (a sender-given id) a second claim of the same request on
-   *   this agent is `taken` until the first one's container is released; across agents the run
-   *   ledger is the guard (README, Guarantees).
+   * Takes an idle member of the pool with this key for one request: renamed after the request, so
+   * a redelivery finds it and a second claim of the same request cannot take another.
    */
-  async claim(key: string, requestId: string, publisher: string | undefined, o: { awaitName: boolean; guardName: boolean }): Promise<Claimed | 'taken' | undefined> {
+  async claim(key: string, requestId: string, publisher: string | undefined, o: { mayRepeat: boolean }): Promise<Claimed | 'taken' | undefined> {
     const p = this.pools.find((x) => x.t.key === key);
     if (!p || this.stopped) return undefined;
     const name = claimName(requestId, publisher);
-    if ([...this.held.values()].includes(name)) return 'taken';
-    if (!o.awaitName) {
+    // A run of this agent holds the name (its rename may not have landed yet).
+    if (this.heldHere(name)) return 'taken';
+    if (!o.mayRepeat) {
+      // A fresh message with a random id has no other delivery to race: the rename goes beside the exec (sent first).
       const c = p.idle.shift();
       if (!c) return this.empty(p);
       this.o.metrics?.idle(p.t.name, p.idle.length);
-      if (o.guardName) this.held.set(c.id, name);
-      let renamed: Promise<void> | undefined;
-      const rename = () => {
-        if (!renamed) (renamed = this.o.engine.containers.rename(c.id, name)).catch(() => undefined);
-        return renamed;
-      };
-      return { id: c.id, name, pool: p.t.name, image: p.image, rename };
+      this.held.set(c.id, name);
+      const renamed = this.o.engine.containers.rename(c.id, name);
+      renamed.catch(() => undefined);
+      return { id: c.id, name, pool: p.t.name, image: p.image, renamed };
     }
     for (let c = p.idle.shift(); c; c = p.idle.shift()) {
       this.o.metrics?.idle(p.t.name, p.idle.length);
+      this.held.set(c.id, name);
       try {
         await this.o.engine.containers.rename(c.id, name);
-        return { id: c.id, name, pool: p.t.name, image: p.image, rename: () => Promise.resolve() };
+        return { id: c.id, name, pool: p.t.name, image: p.image, renamed: Promise.resolve() };
       } catch (e) {
+        this.held.delete(c.id);
         if (isBosunError(e) && e.code === 'conflict') {
           // The name is taken: another delivery of this request holds a container already.
           p.idle.unshift(c);
@@ -155,6 +147,12 @@ export class WarmPools {
       }
     }
     return this.empty(p);
+  }
+
+  /** Whether a run of this agent holds the container of this claim name (so it is not removed under it). */
+  heldHere(name: string): boolean {
+    for (const held of this.held.values()) if (held === name) return true;
+    return false;
   }
 
   private empty(p: Pool): undefined {
@@ -170,8 +168,8 @@ export class WarmPools {
 
   /** A claimed container is never reused: removed, off the reply's path. */
   async release(idOrName: string): Promise<void> {
-    this.tombstones.delete(idOrName);
     for (const [id, name] of this.held) if (id === idOrName || name === idOrName) this.held.delete(id);
+    this.tombstones.delete(idOrName);
     try {
       await this.removeMember(idOrName);
     } finally {
@@ -198,7 +196,7 @@ export class WarmPools {
       if (!gone.length) continue;
       p.idle = p.idle.filter((c) => !gone.includes(c));
       this.o.log.warn({ pool: p.t.name, containers: gone.length }, 'idle pool containers had stopped; replaced');
-      for (const c of gone) this.track(this.o.engine.containers.remove(c.id, { force: true }));
+      for (const c of gone) this.track(this.removeMember(c.id));
     }
   }
 
@@ -218,7 +216,7 @@ export class WarmPools {
     const plan = planRefill(p, this.now());
     if (plan.expire.length) {
       p.idle = p.idle.filter((c) => !plan.expire.includes(c.id));
-      for (const id of plan.expire) this.track(this.o.engine.containers.remove(id, { force: true }));
+      for (const id of plan.expire) this.track(this.removeMember(id));
     }
     for (let i = 0; i < plan.create; i++) this.track(this.fillOne(p));
   }
@@ -243,20 +241,24 @@ export class WarmPools {
   }
 
   /**
-   * Removes a used member. Docker can refuse the first remove of a container killed a moment
-   * before ("unable to remove filesystem … directory not empty": its exit is being recorded in
-   * that directory) and leaves it dead; a later remove succeeds.
+   * Removes a pool container. Docker can refuse the remove of a container killed a moment before
+   * ("unable to remove filesystem … directory not empty": its exit is being recorded in that
+   * directory) and leave it dead; it is removed again in the background (0.1, 0.4, 1.3, 4 s after
+   * the first try), and once more by the sweep 10 minutes later (tombstoned) if that fails too.
    */
   private async removeMember(idOrName: string): Promise<void> {
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.o.engine.containers.remove(idOrName, { force: true });
-      } catch (e) {
-        if (isBosunError(e) && e.code === 'not_found') return;
-        if (attempt >= 4) throw e;
-        await sleep(100 * 3 ** attempt);
+    const remove = () => this.o.engine.containers.remove(idOrName, { force: true }).then(() => true, (e: unknown) => (isBosunError(e) && e.code === 'not_found') || e);
+    const first = await remove();
+    if (first === true) return;
+    this.track((async () => {
+      let last: unknown = first;
+      for (const ms of [100, 300, 900, 2_700]) {
+        await sleep(ms);
+        if ((last = await remove()) === true) return;
       }
-    }
+      this.tombstones.set(idOrName, this.now());
+      throw last;
+    })());
   }
 
   private track(work: Promise<unknown>): void {

@@ -25,7 +25,8 @@ import type { PoolMetrics } from '../../../src/warm/metrics.js';
 import { loadPoolFile } from '../../../src/warm/pool-file.js';
 import { resolvedSpec } from '../../../src/warm/pool-spec.js';
 import { WarmPools } from '../../../src/warm/pools.js';
-import { claimWarm, runClaimed } from '../../../src/warm/warm-path.js';
+import { claimWarm, runClaimed, takenOutcome } from '../../../src/warm/warm-path.js';
+import { BosunError } from '../../../src/domain/errors.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
 import { TestClient, startTestAgent, tempDir } from '../../helpers/agent.js';
 
@@ -166,21 +167,50 @@ describe('a warm member killed between claim and exec', () => {
     assert.deepEqual(metrics.hits, [], 'no run counted as a hit');
   });
 
-  it('a second claim of a request with a given id, while the first holds its member, is taken (the run is not made twice); released, the id may claim again', async () => {
+  it('a claim of a name a run of this agent holds is taken, before and after its rename; a redelivery answered so does not remove the live holder; released, the id claims again', async () => {
     const member = await oneIdle('dead');
     const key = member.labels[LABEL.poolKey] ?? '';
     const id = `dup-${runId}`;
-    const first = await pools.claim(key, id, undefined, { awaitName: false, guardName: true });
+    const first = await pools.claim(key, id, undefined, { mayRepeat: false });
     assert.ok(first && first !== 'taken', 'the first delivery claims the member');
-    // The pool is empty now: without the guard the second claim would answer "empty" (undefined), not "taken".
-    assert.equal(await pools.claim(key, id, undefined, { awaitName: false, guardName: true }), 'taken');
-    assert.equal(await pools.claim(key, `other-${runId}`, undefined, { awaitName: false, guardName: true }), undefined, 'another request finds the pool empty');
+    // The pool is empty now: without the guard these claims would answer "empty" (undefined), not "taken".
+    assert.equal(await pools.claim(key, id, undefined, { mayRepeat: false }), 'taken', 'while its rename may still be in flight');
+    await first.renamed;
+    assert.equal(await pools.claim(key, id, undefined, { mayRepeat: true }), 'taken', 'a redelivery, after the rename');
+    assert.equal(await pools.claim(key, `other-${runId}`, undefined, { mayRepeat: false }), undefined, 'another request finds the pool empty');
+    // A redelivery answered "taken" cleans up after an earlier process, never after a live run of this agent.
+    const outcome = takenOutcome({ ...ctxFor(id), redelivered: true }, first.name);
+    await outcome.afterSettle?.();
+    assert.equal((await engine.containers.inspect(first.id))?.state.running, true, 'the holder still runs');
     await pools.release(first.id);
+    assert.equal(pools.heldHere(first.name), false);
     await oneIdle('dead', member.id);
-    const again = await pools.claim(key, id, undefined, { awaitName: false, guardName: true });
+    const again = await pools.claim(key, id, undefined, { mayRepeat: true });
     assert.ok(again && again !== 'taken', 'after the release the id claims again');
     await pools.release(again.id);
     await oneIdle('dead', again.id);
+  });
+
+  it('an exec that fails after its command started does not send the run cold (it would run twice)', async () => {
+    await oneIdle('dead');
+    const ctx = ctxFor(`started-${runId}`);
+    const input = inputOf({ command: ['echo', 'once'] });
+    const spec = resolvedSpec(policy, buildRunSpec(input, { requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: TEST_IMAGE, uuid: '0', attached: true }));
+    const claim = await claimWarm(ctx, input, spec, true);
+    assert.equal(claim.kind, 'claimed', JSON.stringify(claim));
+    if (claim.kind !== 'claimed') return;
+    const missesBefore = metrics.misses.length;
+    // The real exec runs; then the engine reports the container gone, as when it is removed while the command runs.
+    const removedUnder: ContainerEngine = Object.assign(Object.create(engine) as ContainerEngine, {
+      exec: { run: async (id: string, req: Parameters<ContainerEngine['exec']['run']>[1]) => {
+        await engine.exec.run(id, req);
+        throw new BosunError('not_found', `exec in ${id}: no such container`);
+      } },
+    });
+    await assert.rejects(runClaimed({ ...ctx, engine: removedUnder }, claim.claimed, spec, { askedWarm: false, timeoutMs: 30_000, outputLimit: 1 << 20, replyLimit: 1 << 20 }), /no such container/);
+    assert.equal(metrics.misses.length, missesBefore, 'not counted as a cold miss');
+    await eventually('member removed', async () => (await engine.containers.inspect(claim.claimed.id)) === undefined || undefined);
+    await oneIdle('dead', claim.claimed.id);
   });
 });
 
