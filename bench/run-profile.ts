@@ -42,6 +42,11 @@ async function main(): Promise<void> {
   const n = Number(process.env.BENCH_LATENCY_N ?? 20);
   // BENCH_PROFILE_CHANNEL=dispatch: seed 003's run, replied on reply_to only (its pool matches by image alone).
   const dispatch = process.env.BENCH_PROFILE_CHANNEL === 'dispatch';
+  // BENCH_PROFILE_STREAM=1: live output on; BENCH_PROFILE_LINES=N: a command printing N lines instead of `echo hi`.
+  const stream = process.env.BENCH_PROFILE_STREAM === '1';
+  const lines = Number(process.env.BENCH_PROFILE_LINES ?? 0);
+  const command = lines > 0 ? ['sh', '-c', `i=0; while [ $i -lt ${lines} ]; do echo "line $i"; i=$((i+1)); done`] : ['echo', 'hi'];
+  const expected = lines > 0 ? Array.from({ length: lines }, (_, i) => `line ${i}\n`).join('') : 'hi\n';
   const runId = newRunId();
   const labels = { [LABEL.test]: runId };
   const engine = testEngine();
@@ -64,7 +69,9 @@ async function main(): Promise<void> {
   const waiting = new Map<string, (body: Record<string, unknown>) => void>();
   const inbox = await client.transport.consume(replyTo, async (m) => {
     await m.ack();
-    waiting.get(m.correlationId ?? '')?.(JSON.parse(m.body.toString('utf8')) as Record<string, unknown>);
+    const body = JSON.parse(m.body.toString('utf8')) as Record<string, unknown>;
+    // Live output chunks come on the same path; the envelope is the one with `ok`.
+    if ('ok' in body) waiting.get(m.correlationId ?? '')?.(body);
   }, { prefetch: 10, ephemeral: true });
   const sink = await client.collect(`prof-${runId}-sink`);
   const poolIdle = async () => (await engine.containers.list({ labels: { [LABEL.poolOwner]: `prof-${runId}`, [LABEL.pool]: 'prof' } })).filter((c) => c.name.startsWith('bosun-pool-')).length;
@@ -80,13 +87,13 @@ async function main(): Promise<void> {
       t0 = performance.now();
       const [channel, body] = dispatch
         ? ['dispatch', { Dockercmd: 'run', Image: TEST_IMAGE, Cmd: ['echo', 'hi'], Options: { Attach: ['STDOUT', 'STDERR'], Remove: true } }]
-        : ['start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], response_channel: `prof-${runId}-sink`, labels, warm: mode === 'warm' }];
+        : ['start_container.response_channel', { image: TEST_IMAGE, command, response_channel: `prof-${runId}-sink`, labels, warm: mode === 'warm', ...(stream ? { stream } : {}) }];
       await client.transport.publish(channel, JSON.stringify(body), { replyTo, correlationId: cid });
       const sent = since();
       const r = await replied;
       const total = since();
       waiting.delete(cid);
-      if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`run failed: ${JSON.stringify(r)}`);
+      if (r.ok !== true || r.stdout !== expected) throw new Error(`run failed: ${JSON.stringify(r)}`);
       // The pool's members show as running a moment before the pool counts them: such a run went cold, and is not counted.
       if (i < 2 || (mode === 'warm') !== (r.warm === true)) continue; // warm-up
       totals.push(total);
