@@ -67,7 +67,10 @@ async function main(): Promise<void> {
 
     const d = await burst(BURST_N, CONCURRENCY, directRun);
     const a = await burst(BURST_N, BURST_N, () => viaAgent(rpc)); // all sent at once; the agent's prefetch bounds the work
-    const leftovers = (await engine.containers.list({ labels })).length;
+    // Containers are removed after their replies: what is still there once removals had 10 s is left over.
+    const left = async () => (await engine.containers.list({ all: true, labels })).length;
+    for (const until = Date.now() + 10_000; Date.now() < until && (await left()) > 0;) await new Promise((r) => setTimeout(r, 100));
+    const leftovers = await left();
     console.log(
       `burst of ${BURST_N}: agent ${(BURST_N / a.seconds).toFixed(1)} runs/s (${a.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s at concurrency ${CONCURRENCY} ` +
         `(${d.failures} failed); ratio ${(d.seconds / a.seconds).toFixed(2)} (target >= 0.9); leftover containers ${leftovers}`,
