@@ -22,8 +22,6 @@ export interface Claimed {
   name: string;
   pool: string;
   image: { entrypoint?: string[]; cmd?: string[] };
-  /** The claim's rename (already done when the request may repeat). */
-  renamed: Promise<void>;
 }
 
 interface Pool {
@@ -95,7 +93,7 @@ export class WarmPools {
     const plan = planAdoption(found, this.pools.map((p) => ({ name: p.t.name, key: p.t.key, size: p.size })));
     const now = this.now();
     for (const p of this.pools) p.idle.push(...(plan.adopt[p.t.name] ?? []).map((id) => ({ id, since: now })));
-    await Promise.all(plan.remove.map((id) => this.o.engine.containers.remove(id, { force: true })));
+    for (const id of plan.remove) this.track(this.removeMember(id));
     for (const id of plan.tombstone) {
       await this.o.engine.containers.kill(id).catch(() => undefined);
       this.tombstones.set(id, now);
@@ -109,31 +107,22 @@ export class WarmPools {
   }
 
   /**
-   * Takes an idle member of the pool with this key for one request: renamed after the request, so
-   * a redelivery finds it and a second claim of the same request cannot take another.
+   * Takes an idle member of the pool with this key for one request: renamed after the request
+   * before it is handed out, so a redelivery finds it, a second claim of the same request cannot
+   * take another, and a crash during the run cannot leave a used container looking idle.
    */
-  async claim(key: string, requestId: string, publisher: string | undefined, o: { mayRepeat: boolean }): Promise<Claimed | 'taken' | undefined> {
+  async claim(key: string, requestId: string, publisher: string | undefined): Promise<Claimed | 'taken' | undefined> {
     const p = this.pools.find((x) => x.t.key === key);
     if (!p || this.stopped) return undefined;
     const name = claimName(requestId, publisher);
     // A run of this agent holds the name (its rename may not have landed yet).
     if (this.heldHere(name)) return 'taken';
-    if (!o.mayRepeat) {
-      // A fresh message with a random id has no other delivery to race: the rename goes beside the exec (sent first).
-      const c = p.idle.shift();
-      if (!c) return this.empty(p);
-      this.o.metrics?.idle(p.t.name, p.idle.length);
-      this.held.set(c.id, name);
-      const renamed = this.o.engine.containers.rename(c.id, name);
-      renamed.catch(() => undefined);
-      return { id: c.id, name, pool: p.t.name, image: p.image, renamed };
-    }
     for (let c = p.idle.shift(); c; c = p.idle.shift()) {
       this.o.metrics?.idle(p.t.name, p.idle.length);
       this.held.set(c.id, name);
       try {
         await this.o.engine.containers.rename(c.id, name);
-        return { id: c.id, name, pool: p.t.name, image: p.image, renamed: Promise.resolve() };
+        return { id: c.id, name, pool: p.t.name, image: p.image };
       } catch (e) {
         this.held.delete(c.id);
         if (isBosunError(e) && e.code === 'conflict') {
@@ -167,14 +156,30 @@ export class WarmPools {
   }
 
   /** A claimed container is never reused: removed, off the reply's path. */
-  async release(idOrName: string): Promise<void> {
-    for (const [id, name] of this.held) if (id === idOrName || name === idOrName) this.held.delete(id);
-    this.tombstones.delete(idOrName);
+  release(idOrName: string): Promise<void> {
+    const work = this.releaseNow(idOrName);
+    this.track(work);
+    return work;
+  }
+
+  private async releaseNow(idOrName: string): Promise<void> {
+    // By id from here: a name can be taken again by a later claim of the same request.
+    let id = [...this.held.keys()].find((k) => k === idOrName) ?? [...this.held].find(([, n]) => n === idOrName)?.[0];
+    id ??= (await this.o.engine.containers.inspect(idOrName).catch(() => undefined))?.id;
+    if (!id) return;
+    this.held.delete(id);
+    this.tombstones.delete(id);
     try {
-      await this.removeMember(idOrName);
+      await this.removeMember(id);
     } finally {
       for (const p of this.pools) this.refill(p);
     }
+  }
+
+  /** Whether a container of this name is one of this agent's pool containers (another agent's is left to it). */
+  async ownsName(name: string): Promise<boolean> {
+    const c = await this.o.engine.containers.inspect(name).catch(() => undefined);
+    return c?.labels[LABEL.poolOwner] === this.o.owner;
   }
 
   status(): PoolStatus[] {
@@ -270,9 +275,11 @@ export class WarmPools {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweep);
-    await Promise.allSettled([...this.pending]);
+    // Removals (and their retries) may still join while earlier ones settle.
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
     const idle = this.pools.flatMap((p) => p.idle.splice(0).map((c) => c.id));
-    await Promise.allSettled(idle.map((id) => this.o.engine.containers.remove(id, { force: true })));
+    for (const id of idle) this.track(this.removeMember(id));
+    while (this.pending.size) await Promise.allSettled([...this.pending]);
     for (const p of this.pools) this.o.metrics?.idle(p.t.name, 0);
   }
 }

@@ -50,7 +50,7 @@ export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: b
   const key = poolKey(spec);
   const pool = pools.find(key);
   if (!pool) return cold(ctx, 'no_pool', notice('no pool has these create-time settings (image, volumes, network, user, limits, labels)'));
-  const claimed = await pools.claim(key, ctx.requestId, ctx.publisher, { mayRepeat: ctx.redelivered || ctx.requestIdGiven });
+  const claimed = await pools.claim(key, ctx.requestId, ctx.publisher);
   if (claimed === 'taken') return { kind: 'taken', name: claimName(ctx.requestId, ctx.publisher) };
   if (!claimed) return cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`));
   if (execArgv(spec, claimed.image).length === 0) {
@@ -70,7 +70,6 @@ export async function runClaimed(ctx: ActionContext, claimed: Claimed, spec: Con
   let started = false;
   try {
     const end = await execWarm(claimed, execArgv(spec, claimed.image), spec, { engine: ctx.engine, signal: ctx.signal, ...o, onStarted: () => void (started = true) });
-    await claimed.renamed.catch((e: unknown) => ctx.log.warn({ pool, err: (e as Error).message }, 'warm container could not be renamed for its request'));
     pools.metrics?.hit(pool);
     // Removed after the reply (release); should the reply never settle (parked, retried), the sweep removes it.
     pools.expireLater(claimed.id);
@@ -78,7 +77,8 @@ export async function runClaimed(ctx: ActionContext, claimed: Claimed, spec: Con
   } catch (e) {
     void pools.release(claimed.id).catch(() => undefined);
     // The member had died (exec refused: not running): the command never ran, so it runs cold.
-    if (!started && isBosunError(e) && (e.code === 'conflict' || e.code === 'not_found')) {
+    const neverRan = !started || (isBosunError(e) && (e.details as { notStarted?: boolean } | undefined)?.notStarted === true);
+    if (neverRan && isBosunError(e) && (e.code === 'conflict' || e.code === 'not_found')) {
       ctx.log.warn({ pool, container: claimed.name, err: e.message }, 'pool container was not running; the run goes cold');
       return cold(ctx, 'empty', o.askedWarm ? { notice: `warm: true was asked, but the run went cold: pool "${pool}" had no live container` } : {});
     }
@@ -98,8 +98,10 @@ export function takenOutcome(ctx: ActionContext, name: string): ActionOutcome {
     reply: { container: { name }, warm: true },
     error: { code: 'conflict', message: `request ${ctx.requestId} already ran (or runs) in warm container ${name}; a warm run's output is not kept, and it is not run twice` },
     afterSettle: async () => {
-      // The container of an earlier process's delivery is removed; one a run of this agent still uses is not.
-      if (ctx.redelivered && !ctx.pools?.heldHere(name)) await ctx.pools?.release(name);
+      // The container of an earlier process of this agent is removed; one a run of this agent still
+      // uses, or another agent's (its run may go on), is not.
+      const pools = ctx.pools;
+      if (ctx.redelivered && pools && !pools.heldHere(name) && (await pools.ownsName(name))) await pools.release(name);
     },
   };
 }

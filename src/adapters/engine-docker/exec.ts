@@ -4,6 +4,7 @@ import type { Readable } from 'node:stream';
 import type { ExecRequest, ExecResult } from '../../domain/engine/index.js';
 import type { ExecApi } from '../../ports/engine.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
+import { BosunError } from '../../domain/errors.js';
 import { abortable, bounded } from './call.js';
 import { engineError } from './errors.js';
 import { OutputCapture, captured } from './output.js';
@@ -53,6 +54,11 @@ export class DockerExec implements ExecApi {
         await drainStream(this.docker, stream, false, out, err, signal);
         if (partial && cap.signal.aborted) return { output: cap.result() };
         const info = await exec.inspect();
+        // Docker answers the start (101) before it starts the process, and writes a failed start
+        // ("container … is not running") into the stream: no exit code and not running means it never ran.
+        if ((info.ExitCode === null || info.ExitCode === undefined) && !info.Running) {
+          throw new BosunError('conflict', `exec in ${idOrName} did not start: ${cap.result().stdout.trim().slice(0, 200) || 'the container is not running'}`, { details: { notStarted: true } });
+        }
         return { exitCode: info.ExitCode ?? -1, output: cap.result() };
       } catch (e) {
         if (partial && cap.signal.aborted) return { output: cap.result() };

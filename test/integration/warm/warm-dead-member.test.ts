@@ -26,6 +26,7 @@ import { loadPoolFile } from '../../../src/warm/pool-file.js';
 import { resolvedSpec } from '../../../src/warm/pool-spec.js';
 import { WarmPools } from '../../../src/warm/pools.js';
 import { claimWarm, runClaimed, takenOutcome } from '../../../src/warm/warm-path.js';
+import { claimName } from '../../../src/warm/plan.js';
 import { BosunError } from '../../../src/domain/errors.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
 import { TestClient, startTestAgent, tempDir } from '../../helpers/agent.js';
@@ -81,7 +82,7 @@ describe('a warm member killed between claim and exec', () => {
     policy = await loadPolicy(undefined);
     metrics = recordingMetrics();
     logs = capturingLogger();
-    pools = new WarmPools({ engine, policy, log: logs.log, file: await loadPoolFile(poolsFile('dead')), owner: `dead-${runId}`, metrics });
+    pools = new WarmPools({ engine, policy, log: logs.log, file: await loadPoolFile(poolsFile('dead')), owner: `dead-${runId}`, metrics, sweepMs: 600_000 });
     await pools.start();
   });
   after(async () => {
@@ -167,17 +168,16 @@ describe('a warm member killed between claim and exec', () => {
     assert.deepEqual(metrics.hits, [], 'no run counted as a hit');
   });
 
-  it('a claim of a name a run of this agent holds is taken, before and after its rename; a redelivery answered so does not remove the live holder; released, the id claims again', async () => {
+  it('a claim of a name a run of this agent holds is taken; a redelivery answered so does not remove the live holder; released, the id claims again', async () => {
     const member = await oneIdle('dead');
     const key = member.labels[LABEL.poolKey] ?? '';
     const id = `dup-${runId}`;
-    const first = await pools.claim(key, id, undefined, { mayRepeat: false });
+    const first = await pools.claim(key, id, undefined);
     assert.ok(first && first !== 'taken', 'the first delivery claims the member');
     // The pool is empty now: without the guard these claims would answer "empty" (undefined), not "taken".
-    assert.equal(await pools.claim(key, id, undefined, { mayRepeat: false }), 'taken', 'while its rename may still be in flight');
-    await first.renamed;
-    assert.equal(await pools.claim(key, id, undefined, { mayRepeat: true }), 'taken', 'a redelivery, after the rename');
-    assert.equal(await pools.claim(key, `other-${runId}`, undefined, { mayRepeat: false }), undefined, 'another request finds the pool empty');
+    assert.equal(await pools.claim(key, id, undefined), 'taken', 'while its rename may still be in flight');
+    assert.equal(await pools.claim(key, id, undefined), 'taken', 'a redelivery, after the rename');
+    assert.equal(await pools.claim(key, `other-${runId}`, undefined), undefined, 'another request finds the pool empty');
     // A redelivery answered "taken" cleans up after an earlier process, never after a live run of this agent.
     const outcome = takenOutcome({ ...ctxFor(id), redelivered: true }, first.name);
     await outcome.afterSettle?.();
@@ -185,10 +185,28 @@ describe('a warm member killed between claim and exec', () => {
     await pools.release(first.id);
     assert.equal(pools.heldHere(first.name), false);
     await oneIdle('dead', member.id);
-    const again = await pools.claim(key, id, undefined, { mayRepeat: true });
+    const again = await pools.claim(key, id, undefined);
     assert.ok(again && again !== 'taken', 'after the release the id claims again');
     await pools.release(again.id);
     await oneIdle('dead', again.id);
+  });
+
+  it("a redelivery answered conflict removes its own agent's earlier container, never another agent's", async () => {
+    const made: string[] = [];
+    const named = async (request: string, owner: string) => {
+      const name = claimName(request, undefined);
+      const { id } = await engine.containers.create({ image: TEST_IMAGE, entrypoint: ['sleep', '3600'], name, labels: { ...labels, [LABEL.pool]: 'dead', [LABEL.managed]: 'true', [LABEL.poolOwner]: owner }, stopTimeoutSec: 0 });
+      await engine.containers.start(id);
+      made.push(id);
+      return { id, name };
+    };
+    const theirs = await named(`theirs-${runId}`, `another-agent-${runId}`);
+    const mine = await named(`mine-${runId}`, `dead-${runId}`);
+    await takenOutcome({ ...ctxFor(`theirs-${runId}`), redelivered: true }, theirs.name).afterSettle?.();
+    await takenOutcome({ ...ctxFor(`mine-${runId}`), redelivered: true }, mine.name).afterSettle?.();
+    await eventually('own earlier container removed', async () => (await engine.containers.inspect(mine.id)) === undefined || undefined);
+    assert.equal((await engine.containers.inspect(theirs.id))?.state.running, true, "another agent's container still runs");
+    await Promise.all(made.map((id) => engine.containers.remove(id, { force: true }).catch(() => undefined)));
   });
 
   it('an exec that fails after its command started does not send the run cold (it would run twice)', async () => {

@@ -71,7 +71,7 @@ describe("warm pools of two agents on one engine", () => {
     // A's pool serves: a claim hands out one of A's original members and a command runs in it.
     const key = (await engine.containers.inspect(membersA[0] ?? ''))?.labels[LABEL.poolKey];
     assert.ok(key, 'pool key label');
-    const claimed = await poolsA.claim(key, `owner-${runId}`, undefined, { mayRepeat: true });
+    const claimed = await poolsA.claim(key, `owner-${runId}`, undefined);
     assert.ok(claimed && claimed !== 'taken', 'A claimed a member');
     assert.ok(membersA.includes(claimed.id), 'the member is one A made before B restarted');
     const r = await engine.exec.run(claimed.id, { cmd: ['echo', 'served by A'] });

@@ -17,7 +17,7 @@ it('the container is killed once the exec returns, with what the command left in
   const { id } = await engine.containers.create({ image: TEST_IMAGE, cmd: ['sleep', '2147483647'], labels: { [LABEL.test]: runId } });
   await engine.containers.start(id);
   const end = await execWarm(
-    { id, name: 'warm-run-test', pool: 'test', image: {}, renamed: Promise.resolve() },
+    { id, name: 'warm-run-test', pool: 'test', image: {} },
     ['sh', '-c', 'sleep 600 >/dev/null 2>&1 & echo quick'],
     { image: TEST_IMAGE },
     { engine, signal: new AbortController().signal, timeoutMs: 30_000, outputLimit: 1 << 20, replyLimit: 1 << 20 },
