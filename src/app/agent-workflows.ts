@@ -18,6 +18,7 @@ import type { Transport } from '../ports/transport.js';
 import type { WorkflowStore } from '../ports/workflow-store.js';
 import type { Logger } from '../util/log.js';
 import { DurableExecutor } from '../workflow/durable/executor.js';
+import { PendingStartReplies } from '../workflow/durable/start-replies.js';
 import { EndReplySender } from '../workflow/durable/end-reply-sender.js';
 import { buildTaskRunners } from '../workflow/durable/runner-set.js';
 import { stableAgentName } from './agent-name.js';
@@ -78,7 +79,8 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
   const store: WorkflowStore = deferred ? openOnUse('pglite', () => openWorkflowStore(location), () => queueMicrotask(startParts)) : await openWorkflowStore(location);
   const owner = o.name ?? stableAgentName(o.stateDir);
   const log = o.log.child({ part: 'workflows' });
-  const replies = new EndReplySender({ store, transport: o.transport, log });
+  const startReplies = new PendingStartReplies();
+  const replies = new EndReplySender({ store, transport: o.transport, log, startReplies });
   const taskLimiter = new TaskLimiter(o.maxTasks ?? DEFAULT_WORKFLOW_MAX_TASKS);
   const executor = new DurableExecutor({
     store, owner, clock: o.clock,
@@ -93,7 +95,7 @@ export async function openAgentWorkflows(o: AgentWorkflowOptions): Promise<Agent
   });
   return {
     store, executor, owner, taskLimiter,
-    actions: workflowActions({ store, kick: () => executor.kick(), perPublisher: o.policy.users !== undefined }),
+    actions: workflowActions({ store, kick: () => executor.kick(), perPublisher: o.policy.users !== undefined, startReplies }),
     start() {
       wanted = true;
       if (!deferred) startParts();

@@ -13,7 +13,8 @@ export async function publishAsUser<R>(conn: amqp.ChannelModel, channel: string,
     const { queue } = await ch.assertQueue('', { exclusive: true, autoDelete: true });
     let reply: R | undefined;
     await ch.consume(queue, (m) => {
-      if (m) reply = JSON.parse(m.content.toString()) as R;
+      // The first reply is the answer (a workflow.start's end reply may follow within the poll interval).
+      if (m && reply === undefined) reply = JSON.parse(m.content.toString()) as R;
     }, { noAck: true });
     await new Promise<void>((resolve, reject) =>
       ch.publish('', channel, Buffer.from(JSON.stringify(body)), { replyTo: queue, messageId: randomUUID(), ...(userId !== undefined ? { userId } : {}) }, (err: unknown) => (err ? reject(err as Error) : resolve())),

@@ -62,10 +62,12 @@ export function workflowStart(d: WorkflowActionDeps): ActionDefinition<typeof st
         ...(definitionName !== undefined ? { definitionName, definitionVersion } : {}),
         ...(replyTo ? { replyTo: endReplyPathsJson(replyTo) } : {}),
       });
+      // A short execution's end reply (which also goes to reply_to) must not overtake this reply:
+      // the end reply waits until it is out, and the executor is woken then (its poll may still
+      // find the execution first). A start whose reply failed is found by the executor's poll.
+      if (created) d.startReplies?.begin(record.id);
       return {
-        // Woken once the start's reply is out: a short execution's end reply (which also goes to
-        // reply_to) must not overtake it. A start whose reply failed is found by the executor's poll.
-        ...(created ? { afterSettle: async () => d.kick() } : {}),
+        ...(created ? { afterSettle: async () => { d.startReplies?.settled(record.id); d.kick(); } } : {}),
         reply: {
           result: {
             execution_id: record.id, status: record.status, created,

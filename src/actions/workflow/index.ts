@@ -19,6 +19,8 @@ export interface WorkflowActionDeps {
    * publisher's own, and another's read as missing. Without it, all are shared.
    */
   perPublisher?: boolean;
+  /** Starts whose reply is not out yet (an end reply waits for its start's): PendingStartReplies. */
+  startReplies?: { begin(executionId: string): void; settled(executionId: string): void };
 }
 
 export function workflowActions(deps: WorkflowActionDeps): Action[] {

@@ -11,6 +11,7 @@ import type { ExecutionRecord, WorkflowStore } from '../../ports/workflow-store.
 import { publishOptionsOf } from '../../pipeline/reply.js';
 import type { Logger } from '../../util/log.js';
 import { planEndReplies } from './end-reply.js';
+import type { PendingStartReplies } from './start-replies.js';
 
 export interface EndReplySenderOptions {
   store: WorkflowStore;
@@ -20,6 +21,8 @@ export interface EndReplySenderOptions {
   claimMs?: number;
   /** How often the store is swept for replies owed (default 5 s). */
   sweepMs?: number;
+  /** Starts of this process whose reply is not out yet: their end reply waits for it. */
+  startReplies?: PendingStartReplies;
 }
 
 export class EndReplySender {
@@ -61,6 +64,7 @@ export class EndReplySender {
     }
     for (const rec of claimed) {
       try {
+        await this.o.startReplies?.out(rec.id);
         for (const r of planEndReplies(rec)) await this.o.transport.publish(r.channel, r.body, publishOptionsOf(r));
         await this.o.store.markEndReplySent(rec.id, rec.fence);
       } catch (e) {
