@@ -165,11 +165,11 @@ export class WarmPools {
   private async releaseNow(idOrName: string): Promise<void> {
     // By id from here: a name can be taken again by a later claim of the same request.
     let id = [...this.held.keys()].find((k) => k === idOrName) ?? [...this.held].find(([, n]) => n === idOrName)?.[0];
-    id ??= (await this.o.engine.containers.inspect(idOrName).catch(() => undefined))?.id;
-    if (!id) return;
-    this.held.delete(id);
-    this.tombstones.delete(id);
     try {
+      id ??= (await this.o.engine.containers.inspect(idOrName).catch(() => undefined))?.id;
+      if (!id) return;
+      this.held.delete(id);
+      this.tombstones.delete(id);
       await this.removeMember(id);
     } finally {
       for (const p of this.pools) this.refill(p);
