@@ -125,6 +125,9 @@ test('a slow response in flight completes although its server is removed meanwhi
   const [s, t] = [await backend('s'), await backend('t')];
   await apply([container('s', s.port, 'slow.test')]);
   await eventually('s serves', async () => (await get(httpPort, '/', 'slow.test')).body === 's');
+  // The reload for the new backend is done once the new worker answers on the stats socket too
+  // (a runtime update sent before that falls back to a reload, which is not what this test is about).
+  await eventually('the stats socket answers', async () => (await workerPid().catch(() => undefined)) !== undefined);
   const reloads = handler.process.reloads;
   const slow = get(httpPort, '/slow', 'slow.test');
   await s.slowSeen;
