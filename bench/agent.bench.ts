@@ -5,7 +5,7 @@
  *  3. the agent's resident memory with 1,000 active monitors.
  * Run: node --import tsx bench/agent.bench.ts   (needs Docker, RabbitMQ, the test image)
  */
-import { burst } from './burst.js';
+import { burst, leftAfter } from './burst.js';
 import { RpcClient } from './rpc.js';
 import { readFileSync } from 'node:fs';
 import { LABEL } from '../src/domain/labels.js';
@@ -68,9 +68,7 @@ async function main(): Promise<void> {
     const d = await burst(BURST_N, CONCURRENCY, directRun);
     const a = await burst(BURST_N, BURST_N, () => viaAgent(rpc)); // all sent at once; the agent's prefetch bounds the work
     // Containers are removed after their replies: what is still there once removals had 10 s is left over.
-    const left = async () => (await engine.containers.list({ all: true, labels })).length;
-    for (const until = Date.now() + 10_000; Date.now() < until && (await left()) > 0;) await new Promise((r) => setTimeout(r, 100));
-    const leftovers = await left();
+    const leftovers = await leftAfter(async () => (await engine.containers.list({ all: true, labels })).length);
     console.log(
       `burst of ${BURST_N}: agent ${(BURST_N / a.seconds).toFixed(1)} runs/s (${a.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s at concurrency ${CONCURRENCY} ` +
         `(${d.failures} failed); ratio ${(d.seconds / a.seconds).toFixed(2)} (target >= 0.9); leftover containers ${leftovers}`,

@@ -11,3 +11,12 @@ export async function burst(n: number, width: number, job: () => Promise<unknown
   }));
   return { seconds: (performance.now() - t0) / 1000, failures };
 }
+
+/** What `count` still finds once it had `ms` to reach 0 (containers removed after their replies, say). */
+export async function leftAfter(count: () => Promise<number>, ms = 10_000): Promise<number> {
+  for (const until = Date.now() + ms; Date.now() < until;) {
+    if ((await count()) === 0) return 0;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return count();
+}

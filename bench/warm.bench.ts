@@ -10,7 +10,7 @@
  *  5. burst of 200 warm runs (pool of 8) ÷ burst of 200 cold runs.
  * Run: node --import tsx bench/warm.bench.ts   (needs Docker, RabbitMQ, the test image)
  */
-import { burst } from './burst.js';
+import { burst, leftAfter } from './burst.js';
 import { RpcClient } from './rpc.js';
 import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -140,9 +140,7 @@ async function main(): Promise<void> {
     const cpuCold0 = cpuBusySeconds();
     const c = await burst(BURST_N, BURST_N, () => viaAgent(rpc, false));
     // Containers are removed after their replies: what is still there once removals had 10 s is left over.
-    const runsLeft = async () => (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((x) => !x.name.startsWith('bosun-pool-')).length;
-    for (const until = Date.now() + 10_000; Date.now() < until && (await runsLeft()) > 0;) await new Promise((r) => setTimeout(r, 100));
-    const leftCold = await runsLeft();
+    const leftCold = await leftAfter(async () => (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((x) => !x.name.startsWith('bosun-pool-')).length);
     const cpuCold = (cpuBusySeconds() - cpuCold0) / BURST_N;
     console.log(`burst ${BURST_N} cold: agent ${(BURST_N / c.seconds).toFixed(1)} runs/s (${c.failures} failed), direct ${(BURST_N / d.seconds).toFixed(1)} runs/s (${d.failures} failed); ratio ${(d.seconds / c.seconds).toFixed(2)} (target >= 1.00); leftovers ${leftCold}`);
     await poolFull();

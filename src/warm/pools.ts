@@ -156,30 +156,26 @@ export class WarmPools {
   }
 
   /** A claimed container is never reused: removed, off the reply's path. */
-  release(idOrName: string): Promise<void> {
-    const work = this.releaseNow(idOrName);
+  release(id: string): Promise<void> {
+    const work = this.releaseNow(id);
     this.track(work);
     return work;
   }
 
-  private async releaseNow(idOrName: string): Promise<void> {
-    // By id from here: a name can be taken again by a later claim of the same request.
-    let id = [...this.held.keys()].find((k) => k === idOrName) ?? [...this.held].find(([, n]) => n === idOrName)?.[0];
+  private async releaseNow(id: string): Promise<void> {
+    this.held.delete(id);
+    this.tombstones.delete(id);
     try {
-      id ??= (await this.o.engine.containers.inspect(idOrName).catch(() => undefined))?.id;
-      if (!id) return;
-      this.held.delete(id);
-      this.tombstones.delete(id);
       await this.removeMember(id);
     } finally {
       for (const p of this.pools) this.refill(p);
     }
   }
 
-  /** Whether a container of this name is one of this agent's pool containers (another agent's is left to it). */
-  async ownsName(name: string): Promise<boolean> {
+  /** The id of this agent's pool container of that name, if it is one (another agent's is left to it). */
+  async ownIdOf(name: string): Promise<string | undefined> {
     const c = await this.o.engine.containers.inspect(name).catch(() => undefined);
-    return c?.labels[LABEL.poolOwner] === this.o.owner;
+    return c?.labels[LABEL.poolOwner] === this.o.owner ? c.id : undefined;
   }
 
   status(): PoolStatus[] {
@@ -251,8 +247,8 @@ export class WarmPools {
    * directory) and leave it dead; it is removed again in the background (0.1, 0.4, 1.3, 4 s after
    * the first try), and once more by the sweep 10 minutes later (tombstoned) if that fails too.
    */
-  private async removeMember(idOrName: string): Promise<void> {
-    const remove = () => this.o.engine.containers.remove(idOrName, { force: true }).then(() => true, (e: unknown) => (isBosunError(e) && e.code === 'not_found') || e);
+  private async removeMember(id: string): Promise<void> {
+    const remove = () => this.o.engine.containers.remove(id, { force: true }).then(() => true, (e: unknown) => (isBosunError(e) && e.code === 'not_found') || e);
     const first = await remove();
     if (first === true) return;
     this.track((async () => {
@@ -261,7 +257,7 @@ export class WarmPools {
         await sleep(ms);
         if ((last = await remove()) === true) return;
       }
-      this.tombstones.set(idOrName, this.now());
+      this.tombstones.set(id, this.now());
       throw last;
     })());
   }

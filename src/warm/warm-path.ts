@@ -101,7 +101,8 @@ export function takenOutcome(ctx: ActionContext, name: string): ActionOutcome {
       // The container of an earlier process of this agent is removed; one a run of this agent still
       // uses, or another agent's (its run may go on), is not.
       const pools = ctx.pools;
-      if (ctx.redelivered && pools && !pools.heldHere(name) && (await pools.ownsName(name))) await pools.release(name);
+      const id = ctx.redelivered && pools && !pools.heldHere(name) ? await pools.ownIdOf(name) : undefined;
+      if (id) await pools?.release(id);
     },
   };
 }
