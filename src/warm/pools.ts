@@ -43,6 +43,8 @@ export interface PoolStatus {
 const SWEEP_MS = 5_000;
 /** How long a container claimed by a run of an earlier agent is kept for that run's redelivery. */
 const TOMBSTONE_MS = 10 * 60_000;
+/** How long a finished run's container may wait for release() before it is killed (release normally comes within milliseconds, once the reply is out). */
+const KILL_GRACE_MS = 1_000;
 
 export class WarmPools {
   private readonly pools: Pool[];
@@ -52,6 +54,8 @@ export class WarmPools {
   private readonly pending = new Set<Promise<unknown>>();
   /** Containers claimed by this agent's runs (by id) and their claim names, until released. */
   private readonly held = new Map<string, string>();
+  /** Containers whose run ended and that release() has not removed yet: their kill timers. */
+  private readonly finishing = new Map<string, NodeJS.Timeout>();
 
   /** owner: this agent's stable name (stableAgentName in src/app/agent-name.ts); its pool containers carry it, and only those are adopted or removed. */
   /** sweepMs: how often dead idle members are dropped and pools refilled (default 5 s; tests set it to hold a dead member in the pool). */
@@ -150,9 +154,21 @@ export class WarmPools {
     return undefined;
   }
 
-  /** A claimed container the sweep removes after the tombstone time unless release() came first. */
-  expireLater(id: string): void {
+  /**
+   * The run in this claimed container ended. It is removed by release() once the reply is out;
+   * failing that, killed after a grace (what the command left in the background dies with it,
+   * even should the reply never settle) and removed by the sweep after the tombstone time.
+   */
+  finished(id: string): void {
     this.tombstones.set(id, this.now());
+    const timer = setTimeout(() => this.killFinished(id), KILL_GRACE_MS);
+    timer.unref();
+    this.finishing.set(id, timer);
+  }
+
+  private killFinished(id: string): void {
+    clearTimeout(this.finishing.get(id));
+    if (this.finishing.delete(id)) this.track(this.o.engine.containers.kill(id).catch(() => undefined));
   }
 
   /** A claimed container is never reused: removed, off the reply's path. */
@@ -163,6 +179,8 @@ export class WarmPools {
   }
 
   private async releaseNow(id: string): Promise<void> {
+    clearTimeout(this.finishing.get(id));
+    this.finishing.delete(id);
     this.held.delete(id);
     this.tombstones.delete(id);
     try {
@@ -271,6 +289,7 @@ export class WarmPools {
   async stop(): Promise<void> {
     this.stopped = true;
     clearInterval(this.sweep);
+    for (const id of [...this.finishing.keys()]) this.killFinished(id);
     // Removals (and their retries) may still join while earlier ones settle.
     while (this.pending.size) await Promise.allSettled([...this.pending]);
     const idle = this.pools.flatMap((p) => p.idle.splice(0).map((c) => c.id));

@@ -71,8 +71,8 @@ export async function runClaimed(ctx: ActionContext, claimed: Claimed, spec: Con
   try {
     const end = await execWarm(claimed, execArgv(spec, claimed.image), spec, { engine: ctx.engine, signal: ctx.signal, ...o, onStarted: () => void (started = true) });
     pools.metrics?.hit(pool);
-    // Removed after the reply (release); should the reply never settle (parked, retried), the sweep removes it.
-    pools.expireLater(claimed.id);
+    // Removed after the reply (release); killed soon and removed by the sweep should the reply never settle (parked, retried).
+    pools.finished(claimed.id);
     return { kind: 'warm', claimed, end };
   } catch (e) {
     void pools.release(claimed.id).catch(() => undefined);

@@ -1,7 +1,8 @@
 /**
  * One run in a claimed warm container: its command through exec, with the run's environment,
  * working directory, timeout and output limit. The container serves only this run: past the
- * timeout or the limit it is killed (and so is every process the run started).
+ * timeout or the limit it is killed here (and so is every process the run started); after a
+ * run that ended, the caller kills it (WarmPools.finished).
  */
 import { BosunError } from '../domain/errors.js';
 import type { ContainerSpec, OnOutput } from '../domain/engine/index.js';
@@ -50,10 +51,10 @@ export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, 
     const out = r?.output ?? { stdout: '', stderr: '', stdoutBytes: 0, stderrBytes: 0, truncated: false };
     const timedOut = timer.signal.aborted && r?.exitCode === undefined;
     const overLimit = out.overLimit === true;
-    // PID 1 is the pool's idle init, so what the command left in the background would outlive it:
-    // the container is killed now, whatever the outcome (off the reply's path unless cut short).
+    // PID 1 is the pool's idle init, so what the command left in the background would outlive it.
+    // A run cut short is killed now; one that ended is killed by its caller (WarmPools.finished),
+    // after the reply: a kill costs the host more CPU than the reply's publishes and slowed them.
     if (timedOut || overLimit) await o.engine.containers.kill(c.id).catch(() => undefined);
-    else void o.engine.containers.kill(c.id).catch(() => undefined);
     return { exitCode: r?.exitCode ?? -1, timedOut, overLimit, out };
   } finally {
     clearTimeout(t);
