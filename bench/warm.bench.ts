@@ -11,9 +11,10 @@
  * Run: node --import tsx bench/warm.bench.ts   (needs Docker, RabbitMQ, the test image)
  */
 import { burst, leftAfter } from './burst.js';
+import { cpuBusySeconds, lifecycleCpu, quietHost } from './lifecycle.js';
 import { RpcClient } from './rpc.js';
 import { execFile } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -57,12 +58,6 @@ async function viaDispatch(client: RpcClient): Promise<boolean> {
   const r = await client.request('dispatch', { Dockercmd: 'run', Image: TEST_IMAGE, Cmd: ['echo', 'hi'], Options: { Attach: ['STDOUT', 'STDERR'], Remove: true } }, { timeoutMs: 600_000 });
   if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`dispatch run failed: ${JSON.stringify(r)}`);
   return r.warm === true;
-}
-
-/** CPU time the whole host has spent busy so far, in seconds (/proc/stat: user, nice, system, irq, softirq, steal; USER_HZ 100). */
-function cpuBusySeconds(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  return ((f[0] ?? 0) + (f[1] ?? 0) + (f[2] ?? 0) + (f[5] ?? 0) + (f[6] ?? 0) + (f[7] ?? 0)) / 100;
 }
 
 async function timed(n: number, f: () => Promise<unknown>): Promise<number[]> {
@@ -114,17 +109,25 @@ async function main(): Promise<void> {
     const warmRpc: number[] = [];
     let warmHits = 0;
     let rpcHits = 0;
+    // Each timed run starts from a quiet host: not inside the tail of the one before (the refill a
+    // warm run triggers, a removal), which slowed whichever figure came next by 15 ms or more.
     for (let i = 0; i < N; i++) {
+      await quietHost();
       rm.push(...(await timed(1, dockerRunRm)));
+      await quietHost();
       api.push(...(await timed(1, directApi)));
+      await quietHost();
       exec.push(...(await timed(1, () => engine.exec.run(started, { cmd: ['echo', 'hi'] }))));
       await poolFull();
+      await quietHost();
       cold.push(...(await timed(1, () => viaAgent(rpc, false))));
       await poolFull();
+      await quietHost();
       const t = performance.now();
       if (await viaAgent(rpc, true)) warmHits++;
       warm.push(performance.now() - t);
       await poolFull();
+      await quietHost();
       const t2 = performance.now();
       if (await viaDispatch(rpc)) rpcHits++;
       warmRpc.push(performance.now() - t2);
@@ -153,6 +156,12 @@ async function main(): Promise<void> {
     console.log(`burst ${BURST_N} warm (pool ${POOL}): ${(BURST_N / w.seconds).toFixed(1)} runs/s (${w.failures} failed, ${hits} warm); ÷ cold burst ${(c.seconds / w.seconds).toFixed(2)}x (target >= 3)`);
     // Why the burst ratio stays near 1: each warm run still costs a container's whole life (create, start, exec, kill, remove).
     console.log(`host CPU per run (all processes, until removals and refills were done): cold ${(cpuCold * 1000).toFixed(0)} ms, warm ${(cpuWarm * 1000).toFixed(0)} ms (${(cpuWarm / cpuCold).toFixed(2)}); ${os.cpus().length} cores bound a burst at about ${(os.cpus().length / cpuCold).toFixed(1)} cold or ${(os.cpus().length / cpuWarm).toFixed(1)} warm runs/s`);
+    // What bounds the ratio when the host's CPU is the limit: each warm run past the pool's size needs a container made during the burst.
+    const lc = await lifecycleCpu(engine, { image: TEST_IMAGE, entrypoint: ['sleep', '3600'], labels, stopTimeoutSec: 0 }, { image: TEST_IMAGE, cmd: ['echo', 'hi'], labels }, 24, CONCURRENCY);
+    const withRefill = lc.exec + lc.create + lc.start + lc.kill + lc.remove;
+    const bound = (BURST_N * lc.cold) / (POOL * lc.exec + (BURST_N - POOL) * Math.min(lc.cold, withRefill));
+    console.log(`host CPU per container (n=24, ${CONCURRENCY} at a time): create ${lc.create.toFixed(0)}, start ${lc.start.toFixed(0)}, exec ${lc.exec.toFixed(0)}, kill ${lc.kill.toFixed(0)}, remove ${lc.remove.toFixed(0)} ms; a whole cold run ${lc.cold.toFixed(0)} ms`);
+    console.log(`a warm run with its replacement costs ${withRefill.toFixed(0)} ms (${(withRefill / lc.cold).toFixed(2)}x a cold run); CPU-bound, a burst of ${BURST_N} with ${POOL} members made beforehand can run at most ${bound.toFixed(2)}x the cold burst (misses cold, no refill during it)`);
   } finally {
     await rpc.close();
     await sink.stop();
