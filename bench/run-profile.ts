@@ -15,6 +15,7 @@ import { LABEL } from '../src/domain/labels.js';
 import { silentLogger } from '../src/util/log.js';
 import { TEST_IMAGE, newRunId, removeTestContainers, testEngine } from '../test/helpers/docker.js';
 import { AMQP_URL, TestClient, tempDir } from '../test/helpers/agent.js';
+import { quietHost } from './lifecycle.js';
 
 interface Span { what: string; start: number; end: number }
 let trace: Span[] = [];
@@ -81,6 +82,7 @@ async function main(): Promise<void> {
   try {
     for (let i = 0; totals.length < n; i++) {
       while ((mode === 'warm' && (await poolIdle()) < 2) || (await busy()) > 0) await new Promise((r) => setTimeout(r, 50));
+      await quietHost();
       const cid = randomUUID();
       const replied = new Promise<Record<string, unknown>>((resolve) => waiting.set(cid, resolve));
       trace = [];

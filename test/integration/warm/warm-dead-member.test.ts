@@ -9,7 +9,10 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import Docker from 'dockerode';
 import { pino } from 'pino';
+import { dockerConnection } from '../../../src/adapters/engine-docker/docker-engine.js';
+import { DockerExec } from '../../../src/adapters/engine-docker/exec.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { ContainerEngine } from '../../../src/ports/engine.js';
 import { systemClock } from '../../../src/ports/clock.js';
@@ -55,6 +58,24 @@ const oneIdle = (pool: string, not?: string) => eventually(`an idle member of ${
 async function killDead(id: string): Promise<void> {
   await engine.containers.kill(id);
   await eventually('member stopped', async () => (await engine.containers.inspect(id))?.state.running === false || undefined);
+}
+
+/** A real Docker client whose exec create, once Docker made the exec, kills the container and waits until it stopped. */
+function killingAfterExecCreate(onKill: (id: string) => void): Docker {
+  const docker = new Docker(dockerConnection(process.env.DOCKER_HOST));
+  const getContainer = docker.getContainer.bind(docker);
+  docker.getContainer = (id: string) => {
+    const c = getContainer(id);
+    const exec = c.exec.bind(c);
+    c.exec = (async (opts: Docker.ExecCreateOptions) => {
+      const made = await exec(opts);
+      onKill(c.id);
+      await killDead(c.id);
+      return made;
+    }) as typeof c.exec;
+    return c;
+  };
+  return docker;
 }
 
 /** Log lines (JSON) as a pino logger at debug writes them. */
@@ -132,13 +153,14 @@ describe('a warm member killed between claim and exec', () => {
   });
 
   it('the whole attached run: the member dies at exec, the run is a correct cold run (exit code, output, warm: false, notice)', async () => {
-    for (const asked of [{ warm: true, requestIdGiven: false }, { warm: undefined, requestIdGiven: true }]) {
+    // Killed right before the exec, or between the exec's create and its start (Docker then drops the exec: 404 at the start).
+    for (const asked of [{ warm: true, requestIdGiven: false, at: 'exec' }, { warm: undefined, requestIdGiven: true, at: 'exec' }, { warm: true, requestIdGiven: true, at: 'start' }]) {
       const member = await oneIdle('dead');
       const missesBefore = metrics.misses.length;
       // The real engine, except that an exec first kills its container: the member dies after the claim, right before the exec.
       let killedAtExec: string | undefined;
       const killing: ContainerEngine = Object.assign(Object.create(engine) as ContainerEngine, {
-        exec: { run: async (id: string, req: Parameters<ContainerEngine['exec']['run']>[1]) => {
+        exec: asked.at === 'start' ? new DockerExec(killingAfterExecCreate((id) => void (killedAtExec = id))) : { run: async (id: string, req: Parameters<ContainerEngine['exec']['run']>[1]) => {
           killedAtExec = id;
           await killDead(id);
           return engine.exec.run(id, req);
