@@ -90,6 +90,8 @@ export interface PoolState {
   idle: IdleContainer[];
   /** Containers being created and started. */
   filling: number;
+  /** At most this many being created and started at once. */
+  refillConcurrency: number;
 }
 
 export interface RefillPlan {
@@ -102,7 +104,7 @@ export interface RefillPlan {
 export function planRefill(p: PoolState, now: number): RefillPlan {
   const expire = p.idle.filter((c) => now - c.since >= p.maxIdleMs).map((c) => c.id);
   const kept = p.idle.length - expire.length;
-  return { expire, create: Math.max(0, p.size - kept - p.filling) };
+  return { expire, create: Math.max(0, Math.min(p.size - kept - p.filling, p.refillConcurrency - p.filling)) };
 }
 
 export interface FoundContainer {

@@ -34,6 +34,11 @@ const poolSchema = z.strictObject({
   size: z.number().int().min(1).max(MAX_POOLED_CONTAINERS),
   /** An idle container older than this is replaced by a fresh one. */
   max_idle_s: z.number().positive().default(3600),
+  /**
+   * At most this many members created at once (default: size). On a host whose CPU a burst
+   * saturates, a refill costs more than the cold run it saves; 1 leaves the CPU to the runs.
+   */
+  refill_concurrency: z.number().int().min(1).max(MAX_POOLED_CONTAINERS).optional(),
   /** PID 1 while idle; must keep running without a terminal. */
   init: z.array(z.string().min(1)).min(1).default(DEFAULT_IDLE_INIT),
   match: matchSchema.default({}),

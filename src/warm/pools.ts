@@ -27,6 +27,7 @@ export interface Claimed {
 interface Pool {
   t: PoolTemplate;
   size: number;
+  refillConcurrency: number;
   maxIdleMs: number;
   idle: IdleContainer[];
   filling: number;
@@ -61,7 +62,7 @@ export class WarmPools {
   /** sweepMs: how often dead idle members are dropped and pools refilled (default 5 s; tests set it to hold a dead member in the pool). */
   constructor(private readonly o: { engine: ContainerEngine; policy: Policy; log: Logger; file: PoolFile; owner: string; metrics?: PoolMetrics; clock?: Clock; sweepMs?: number }) {
     // Built (and so policy-checked) before anything is created: a refused pool stops the agent's start.
-    this.pools = o.file.pools.map((def) => ({ t: ownedTemplate(poolTemplate(def, o.policy), o.owner), size: def.size, maxIdleMs: def.max_idle_s * 1000, idle: [], filling: 0, image: {} }));
+    this.pools = o.file.pools.map((def) => ({ t: ownedTemplate(poolTemplate(def, o.policy), o.owner), size: def.size, refillConcurrency: def.refill_concurrency ?? def.size, maxIdleMs: def.max_idle_s * 1000, idle: [], filling: 0, image: {} }));
   }
 
   get metrics(): PoolMetrics | undefined {
@@ -244,6 +245,7 @@ export class WarmPools {
     p.filling++;
     const t0 = performance.now();
     let id: string | undefined;
+    let made = false;
     try {
       ({ id } = await this.o.engine.containers.create({ ...p.t.spec, name: `${IDLE_NAME_PREFIX}${p.t.name}-${randomBytes(5).toString('hex')}` }));
       await this.o.engine.containers.start(id);
@@ -251,12 +253,15 @@ export class WarmPools {
       p.idle.push({ id, since: this.now() });
       this.o.metrics?.refilled(p.t.name, (performance.now() - t0) / 1000);
       this.o.metrics?.idle(p.t.name, p.idle.length);
+      made = true;
     } catch (e) {
       if (id) await this.o.engine.containers.remove(id, { force: true }).catch(() => undefined);
       if (!this.stopped) this.o.log.warn({ pool: p.t.name, err: (e as Error).message }, 'pool refill failed; retried at the next sweep');
     } finally {
       p.filling--;
     }
+    // The next member, when refill_concurrency held it back (after a failure, the sweep retries).
+    if (made) this.refill(p);
   }
 
   /**

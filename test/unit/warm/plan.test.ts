@@ -56,10 +56,19 @@ describe('warmEligibility and execArgv', () => {
 
 describe('planRefill', () => {
   it('fills up to size, counting containers being made, and replaces expired ones', () => {
-    assert.deepEqual(planRefill({ size: 3, maxIdleMs: 1000, idle: [], filling: 0 }, 0), { expire: [], create: 3 });
-    assert.deepEqual(planRefill({ size: 3, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }], filling: 1 }, 10), { expire: [], create: 1 });
-    assert.deepEqual(planRefill({ size: 2, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }, { id: 'b', since: 900 }], filling: 0 }, 1000), { expire: ['a'], create: 1 });
-    assert.deepEqual(planRefill({ size: 1, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }], filling: 2 }, 0), { expire: [], create: 0 });
+    assert.deepEqual(planRefill({ size: 3, refillConcurrency: 3, maxIdleMs: 1000, idle: [], filling: 0 }, 0), { expire: [], create: 3 });
+    assert.deepEqual(planRefill({ size: 3, refillConcurrency: 3, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }], filling: 1 }, 10), { expire: [], create: 1 });
+    assert.deepEqual(planRefill({ size: 2, refillConcurrency: 2, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }, { id: 'b', since: 900 }], filling: 0 }, 1000), { expire: ['a'], create: 1 });
+    assert.deepEqual(planRefill({ size: 1, refillConcurrency: 1, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }], filling: 2 }, 0), { expire: [], create: 0 });
+  });
+  it('makes at most refill_concurrency at once, counting those being made', () => {
+    assert.deepEqual(planRefill({ size: 8, refillConcurrency: 1, maxIdleMs: 1000, idle: [], filling: 0 }, 0), { expire: [], create: 1 });
+    assert.deepEqual(planRefill({ size: 8, refillConcurrency: 1, maxIdleMs: 1000, idle: [], filling: 1 }, 0), { expire: [], create: 0 });
+    assert.deepEqual(planRefill({ size: 8, refillConcurrency: 3, maxIdleMs: 1000, idle: [{ id: 'a', since: 0 }], filling: 1 }, 0), { expire: [], create: 2 });
+  });
+  it('a pool file takes refill_concurrency as a positive whole number', () => {
+    assert.equal(parsePoolFile('pools: [{ image: a, size: 4, refill_concurrency: 1 }]').pools[0]?.refill_concurrency, 1);
+    assert.throws(() => parsePoolFile('pools: [{ image: a, size: 4, refill_concurrency: 0 }]'), /refill_concurrency/);
   });
 });
 
