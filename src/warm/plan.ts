@@ -168,18 +168,4 @@ export function claimName(requestId: string, publisher: string | undefined): str
   return `bosun-warm-${createHash('sha256').update(`${publisher ?? ''}\0${requestId}`).digest('hex').slice(0, 24)}`;
 }
 
-/**
- * What the claimed container of an id-less message is named after: its body (and publisher),
- * as a cold run's container is labelled with the body hash. A random part follows, so two equal
- * fresh messages both run; a redelivery finds the earlier delivery's container by this prefix.
- */
-export function bodyClaimPrefix(bodyHash: string, publisher: string | undefined): string {
-  return `bosun-warm-b${createHash('sha256').update(`${publisher ?? ''}\0${bodyHash}`).digest('hex').slice(0, 16)}-`;
-}
-
-/** The claim name of a request: its id's when the sender gave one, else its body's prefix and `random`. */
-export function claimNameFor(r: { requestId: string; requestIdGiven: boolean; bodyHash: string; publisher?: string | undefined }, random: string): string {
-  return r.requestIdGiven ? claimName(r.requestId, r.publisher) : `${bodyClaimPrefix(r.bodyHash, r.publisher)}${random}`;
-}
-
 export const IDLE_NAME_PREFIX = 'bosun-pool-';

@@ -2,14 +2,13 @@
  * The warm branch of an attached run: decides whether a run may use a pool, takes a member,
  * runs the command in it and shapes the same outcome a cold run gives, plus `warm: true`.
  */
-import { randomBytes } from 'node:crypto';
 import { isBosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import type { ContainerSpec, OnOutput } from '../domain/engine/index.js';
 import type { RunEnd } from '../actions/run-output.js';
 import type { RunInput } from '../actions/schemas/run.js';
 import type { ActionContext, ActionOutcome } from '../actions/types.js';
-import { bodyClaimPrefix, claimName, claimNameFor, execArgv, poolKey, warmEligibility, type ColdReason } from './plan.js';
+import { claimName, execArgv, poolKey, warmEligibility, type ColdReason } from './plan.js';
 import type { Claimed } from './pools.js';
 import { execWarm } from './warm-run.js';
 
@@ -26,17 +25,9 @@ interface WarmOpts {
   stdin?: string | undefined;
 }
 
-/**
- * A repeat of a request that claimed a warm container (an earlier delivery, a duplicate): its
- * name, if so. An id-less message's repeat is a redelivery, found by its body's name prefix.
- */
+/** A repeat of a request that claimed a warm container (an earlier delivery, a duplicate): its name, if so. */
 export async function priorWarmClaim(ctx: ActionContext): Promise<string | undefined> {
   if (!ctx.pools || (!ctx.redelivered && !ctx.requestIdGiven)) return undefined;
-  if (!ctx.requestIdGiven) {
-    const prefix = bodyClaimPrefix(ctx.bodyHash, ctx.publisher);
-    const found = await ctx.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, name: `^/${prefix}` });
-    return found.sort((a, b) => b.created - a.created).find((c) => c.name.startsWith(prefix))?.name;
-  }
   const name = claimName(ctx.requestId, ctx.publisher);
   const c = await ctx.engine.containers.inspect(name);
   return c && c.labels[LABEL.pool] !== undefined ? name : undefined;
@@ -59,12 +50,8 @@ export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: b
   const key = poolKey(spec);
   const pool = pools.find(key);
   if (!pool) return cold(ctx, 'no_pool', notice('no pool has these create-time settings (image, volumes, network, user, limits, labels)'));
-  // An id-less message's claim name has a random part, so its rename cannot meet an earlier delivery's: that is looked for first.
-  const before = !ctx.requestIdGiven && ctx.redelivered ? await priorWarmClaim(ctx) : undefined;
-  if (before) return { kind: 'taken', name: before };
-  const name = claimNameFor(ctx, randomBytes(6).toString('hex'));
-  const claimed = await pools.claim(key, name);
-  if (claimed === 'taken') return { kind: 'taken', name };
+  const claimed = await pools.claim(key, ctx.requestId, ctx.publisher);
+  if (claimed === 'taken') return { kind: 'taken', name: claimName(ctx.requestId, ctx.publisher) };
   if (!claimed) return cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`));
   if (execArgv(spec, claimed.image).length === 0) {
     void pools.release(claimed.id).catch(() => undefined);

@@ -16,7 +16,6 @@ import { silentLogger } from '../../../src/util/log.js';
 import { loadPoolFile } from '../../../src/warm/pool-file.js';
 import { stableAgentName } from '../../../src/app/agent-name.js';
 import { WarmPools } from '../../../src/warm/pools.js';
-import { claimName } from '../../../src/warm/plan.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
 import { AMQP_URL, TestClient, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
 
@@ -72,7 +71,7 @@ describe("warm pools of two agents on one engine", () => {
     // A's pool serves: a claim hands out one of A's original members and a command runs in it.
     const key = (await engine.containers.inspect(membersA[0] ?? ''))?.labels[LABEL.poolKey];
     assert.ok(key, 'pool key label');
-    const claimed = await poolsA.claim(key, claimName(`owner-${runId}`, undefined));
+    const claimed = await poolsA.claim(key, `owner-${runId}`, undefined);
     assert.ok(claimed && claimed !== 'taken', 'A claimed a member');
     assert.ok(membersA.includes(claimed.id), 'the member is one A made before B restarted');
     const r = await engine.exec.run(claimed.id, { cmd: ['echo', 'served by A'] });

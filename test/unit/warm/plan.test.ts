@@ -5,7 +5,7 @@ import { DEFAULT_POLICY } from '../../../src/domain/policy.js';
 import type { ContainerSpec } from '../../../src/domain/engine/index.js';
 import { parsePoolFile } from '../../../src/warm/pool-file.js';
 import { poolTemplate } from '../../../src/warm/pool-spec.js';
-import { bodyClaimPrefix, claimName, claimNameFor, execArgv, planAdoption, planRefill, poolKey, selectOwn, warmEligibility } from '../../../src/warm/plan.js';
+import { claimName, execArgv, planAdoption, planRefill, poolKey, selectOwn, warmEligibility } from '../../../src/warm/plan.js';
 import { stableAgentName } from '../../../src/app/agent-name.js';
 
 const base: ContainerSpec = { image: 'img:1', labels: { [LABEL.managed]: 'true', team: 'a' }, resources: { memory: 1, nanoCpus: 2 } };
@@ -128,18 +128,6 @@ describe('claimName', () => {
     assert.equal(claimName('r', undefined), claimName('r', undefined));
     assert.notEqual(claimName('r', 'alice'), claimName('r', 'bob'));
     assert.match(claimName('weird id/with:chars', undefined), /^bosun-warm-[0-9a-f]{24}$/);
-  });
-
-  it('an id-less message is named after its body and publisher, plus a random part a redelivery does not need', () => {
-    const idless = { requestId: 'random-1', requestIdGiven: false, bodyHash: 'h1', publisher: 'alice' };
-    const a = claimNameFor(idless, 'aaaa');
-    assert.equal(a, `${bodyClaimPrefix('h1', 'alice')}aaaa`);
-    assert.ok(claimNameFor({ ...idless, requestId: 'random-2' }, 'bbbb').startsWith(bodyClaimPrefix('h1', 'alice')), 'a redelivery (a new random id) finds it by the prefix');
-    assert.notEqual(bodyClaimPrefix('h1', 'alice'), bodyClaimPrefix('h1', 'bob'), "another publisher's equal body does not");
-    assert.notEqual(bodyClaimPrefix('h1', 'alice'), bodyClaimPrefix('h2', 'alice'));
-    assert.match(a, /^bosun-warm-b[0-9a-f]{16}-aaaa$/);
-    // No prefix of one is the name of an explicit request's claim.
-    assert.equal(claimNameFor({ ...idless, requestIdGiven: true }, 'aaaa'), claimName('random-1', 'alice'));
   });
 });
 
