@@ -57,7 +57,7 @@ export const startContainersNotRunning: ActionDefinition<typeof notRunningSchema
     const owned = ctx.policy.container_scope === 'any' ? {} : { labels: { [LABEL.managed]: 'true' as const } };
     const candidates = input.exact_value
       ? ((await ctx.engine.containers.inspect(input.name)) ? [input.name] : [])
-      : (await ctx.engine.containers.list({ all: true, name: `^/${escapeRe(input.name)}`, ...owned })).filter((c) => ctx.policy.container_scope === 'any' || c.labels[LABEL.pool] === undefined).map((c) => c.name).filter((n) => n.startsWith(input.name));
+      : (await ctx.engine.containers.list({ all: true, name: escapeRe(input.name), ...owned })).filter((c) => ctx.policy.container_scope === 'any' || c.labels[LABEL.pool] === undefined).map((c) => c.name).filter((n) => n.startsWith(input.name));
     if (candidates.length === 0) {
       const which = input.exact_value ? 'named' : `${ctx.policy.container_scope === 'any' ? '' : 'made by bosun '}whose name begins with`;
       throw new BosunError('not_found', `no container ${which} "${input.name}"`, { field: 'name', retryable: false });

@@ -21,6 +21,8 @@ export interface ActionContext {
   requestId: string;
   /** True when the sender gave the id (request_id, message id, correlation id): it may repeat. */
   requestIdGiven: boolean;
+  /** True when bosun made the id (the message had none, or this is the agent's copy of such a message): earlier deliveries are matched by body. */
+  idGenerated: boolean;
   /** Hash of channel+body, to find an id-less message's earlier work when it is redelivered. */
   bodyHash: string;
   /** The broker delivered this message before: look for work already done. */

@@ -9,6 +9,12 @@ import { PUBLISHER_HEADER } from '../pipeline/border.js';
 /** Marks a checkpointed copy of a long run. */
 export const RESUME_HEADER = 'x-bosun-resume';
 
+/**
+ * Marks a copy of a message that carried no id: the copy's message id is the random one the
+ * first delivery was given, and its earlier work is still named after its body (warm claims).
+ */
+export const ID_GENERATED_HEADER = 'x-bosun-id-generated';
+
 /** How many times the agent has handed a message back after a retryable failure. */
 export const ATTEMPTS_HEADER = 'x-bosun-attempts';
 
@@ -23,10 +29,19 @@ export function trustsOwnHeaders(msg: InboundMessage, agentUser: string | undefi
   return agentUser === undefined || msg.userId === agentUser;
 }
 
+/** Whether this delivery's request id is one bosun made: the message carried none, or it is the agent's copy of such a message. */
+export function idWasGenerated(msg: InboundMessage, agentUser: string | undefined): boolean {
+  if (msg.messageId === undefined && msg.correlationId === undefined) return true;
+  return trustsOwnHeaders(msg, agentUser) && msg.headers[ID_GENERATED_HEADER] === '1';
+}
+
 export function copyOptions(agentUser: string | undefined, owed: InboundMessage, requestId: string, publisher: string | undefined, headers: Record<string, string>): PublishOptions {
   const carried = { ...headers };
   delete carried[PUBLISHER_HEADER];
   if (agentUser !== undefined) carried[PUBLISHER_HEADER] = publisher ?? '';
+  // Set only by the agent: a sender's own header of that name is not carried into the copy.
+  delete carried[ID_GENERATED_HEADER];
+  if (idWasGenerated(owed, agentUser)) carried[ID_GENERATED_HEADER] = '1';
   return {
     messageId: requestId,
     headers: carried,

@@ -58,6 +58,8 @@ export interface MessageFacts {
   resumed?: boolean;
   /** Times the agent handed the message back after a retryable failure. */
   attempts?: number;
+  /** The agent's own copy of a message that carried no id (src/agent/copies.ts, ID_GENERATED_HEADER). */
+  copyOfIdless?: boolean;
 }
 
 /** The caller's part in the idempotency step (the agent tracks in-flight work and checkpoints it). */

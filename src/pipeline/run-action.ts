@@ -38,7 +38,7 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
     const decoded = decodeBody(bytes, ctx.json5MaxBytes ?? JSON5_MAX_BYTES);
     if (typeof decoded.response_channel === 'string' && isReplyChannel(decoded.response_channel)) paths = { ...paths, responseChannel: decoded.response_channel };
     checkBorderFields(decoded);
-    const who = identify({ ...facts, channel, body: bytes }, decoded);
+    const who = identify({ ...facts, channel, body: bytes }, decoded, facts.copyOfIdless === true);
     requestId = who.id;
     const policy = policyFor(ctx.policy, facts.publisher);
     // Idempotency: a checkpointed copy of work this process runs or ran is not run again.
@@ -96,6 +96,7 @@ async function handle(ctx: RunContext, channel: string, accepted: AcceptedMessag
     clock: ctx.clock,
     requestId: who.id,
     requestIdGiven: who.explicit,
+    idGenerated: who.generated,
     bodyHash: who.bodyHash,
     redelivered: repeat,
     channel,

@@ -168,4 +168,23 @@ export function claimName(requestId: string, publisher: string | undefined): str
   return `bosun-warm-${createHash('sha256').update(`${publisher ?? ''}\0${requestId}`).digest('hex').slice(0, 24)}`;
 }
 
+/**
+ * What the claimed containers of an id-less message's deliveries are named after: its body (and
+ * publisher), as a cold run's container is labelled with its body hash. A redelivery, which
+ * gets a fresh random id, finds its first delivery's container by this prefix.
+ */
+export function bodyClaimPrefix(bodyHash: string, publisher: string | undefined): string {
+  return `bosun-warm-b${createHash('sha256').update(`${publisher ?? ''}\0${bodyHash}`).digest('hex').slice(0, 16)}-`;
+}
+
+/**
+ * The claim name of a request. A sender-given id: claimName. An id bosun made: the body's prefix,
+ * then the id's hash, so the agent's own copy of that delivery (which carries the id as its
+ * message id) conflicts on the same name, and two equal fresh messages get two names.
+ */
+export function claimNameFor(r: { requestId: string; idGenerated: boolean; bodyHash: string; publisher?: string | undefined }): string {
+  if (!r.idGenerated) return claimName(r.requestId, r.publisher);
+  return `${bodyClaimPrefix(r.bodyHash, r.publisher)}${createHash('sha256').update(`${r.publisher ?? ''}\0${r.requestId}`).digest('hex').slice(0, 12)}`;
+}
+
 export const IDLE_NAME_PREFIX = 'bosun-pool-';

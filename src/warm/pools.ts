@@ -14,7 +14,7 @@ import type { Logger } from '../util/log.js';
 import type { PoolMetrics } from './metrics.js';
 import type { PoolFile } from './pool-file.js';
 import { poolTemplate, type PoolTemplate } from './pool-spec.js';
-import { IDLE_NAME_PREFIX, claimName, planAdoption, planRefill, selectOwn, type IdleContainer } from './plan.js';
+import { IDLE_NAME_PREFIX, planAdoption, planRefill, selectOwn, type IdleContainer } from './plan.js';
 
 /** A container handed to one run. */
 export interface Claimed {
@@ -112,14 +112,14 @@ export class WarmPools {
   }
 
   /**
-   * Takes an idle member of the pool with this key for one request: renamed after the request
-   * before it is handed out, so a redelivery finds it, a second claim of the same request cannot
-   * take another, and a crash during the run cannot leave a used container looking idle.
+   * Takes an idle member of the pool with this key for one request: renamed to the request's
+   * claim name (claimNameFor) before it is handed out, so a redelivery finds it, a second claim
+   * of the same request cannot take another, and a crash during the run cannot leave a used
+   * container looking idle.
    */
-  async claim(key: string, requestId: string, publisher: string | undefined): Promise<Claimed | 'taken' | undefined> {
+  async claim(key: string, name: string): Promise<Claimed | 'taken' | undefined> {
     const p = this.pools.find((x) => x.t.key === key);
     if (!p || this.stopped) return undefined;
-    const name = claimName(requestId, publisher);
     // A run of this agent holds the name (its rename may not have landed yet).
     if (this.heldHere(name)) return 'taken';
     for (let c = p.idle.shift(); c; c = p.idle.shift()) {

@@ -8,7 +8,7 @@ import type { ContainerSpec, OnOutput } from '../domain/engine/index.js';
 import type { RunEnd } from '../actions/run-output.js';
 import type { RunInput } from '../actions/schemas/run.js';
 import type { ActionContext, ActionOutcome } from '../actions/types.js';
-import { claimName, execArgv, poolKey, warmEligibility, type ColdReason } from './plan.js';
+import { bodyClaimPrefix, claimNameFor, execArgv, poolKey, warmEligibility, type ColdReason } from './plan.js';
 import type { Claimed } from './pools.js';
 import { execWarm } from './warm-run.js';
 
@@ -25,12 +25,23 @@ interface WarmOpts {
   stdin?: string | undefined;
 }
 
-/** A repeat of a request that claimed a warm container (an earlier delivery, a duplicate): its name, if so. */
+/**
+ * A repeat of a request that claimed a warm container (an earlier delivery, a duplicate, the
+ * agent's own copy): that container's name, if so. The broker's redelivery of an id-less message
+ * got a fresh id, so it is matched by body, as a cold run's is (findPriorRun): the newest pool
+ * container named after that body. Two equal id-less messages are then told apart no better than
+ * a cold run tells them apart.
+ */
 export async function priorWarmClaim(ctx: ActionContext): Promise<string | undefined> {
   if (!ctx.pools || (!ctx.redelivered && !ctx.requestIdGiven)) return undefined;
-  const name = claimName(ctx.requestId, ctx.publisher);
+  const name = claimNameFor(ctx);
   const c = await ctx.engine.containers.inspect(name);
-  return c && c.labels[LABEL.pool] !== undefined ? name : undefined;
+  if (c && c.labels[LABEL.pool] !== undefined) return name;
+  if (!ctx.idGenerated || !ctx.redelivered) return undefined;
+  const prefix = bodyClaimPrefix(ctx.bodyHash, ctx.publisher);
+  // Unanchored (engines differ on whether the name filter sees a leading "/"), so checked again here.
+  const found = await ctx.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, name: prefix });
+  return found.filter((x) => x.name.startsWith(prefix)).sort((a, b) => b.created - a.created)[0]?.name;
 }
 
 /** A pool's container taken for this request, or why the run goes cold, or that an earlier delivery holds one. */
@@ -50,8 +61,12 @@ export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: b
   const key = poolKey(spec);
   const pool = pools.find(key);
   if (!pool) return cold(ctx, 'no_pool', notice('no pool has these create-time settings (image, volumes, network, user, limits, labels)'));
-  const claimed = await pools.claim(key, ctx.requestId, ctx.publisher);
-  if (claimed === 'taken') return { kind: 'taken', name: claimName(ctx.requestId, ctx.publisher) };
+  // An id-less message's redelivery has a fresh id, so its claim's rename cannot meet the first delivery's container: that is looked for first.
+  const before = ctx.idGenerated && ctx.redelivered ? await priorWarmClaim(ctx) : undefined;
+  if (before) return { kind: 'taken', name: before };
+  const name = claimNameFor(ctx);
+  const claimed = await pools.claim(key, name);
+  if (claimed === 'taken') return { kind: 'taken', name };
   if (!claimed) return cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`));
   if (execArgv(spec, claimed.image).length === 0) {
     void pools.release(claimed.id).catch(() => undefined);
@@ -96,7 +111,7 @@ export function takenOutcome(ctx: ActionContext, name: string): ActionOutcome {
   return {
     ok: false,
     reply: { container: { name }, warm: true },
-    error: { code: 'conflict', message: `request ${ctx.requestId} already ran (or runs) in warm container ${name}; a warm run's output is not kept, and it is not run twice` },
+    error: { code: 'conflict', message: `${ctx.idGenerated ? 'this message (it carries no request id, so it was matched by its body)' : `request ${ctx.requestId}`} already ran (or runs) in warm container ${name}; a warm run's output is not kept, and it is not run twice` },
     afterSettle: async () => {
       // The container of an earlier process of this agent is removed; one a run of this agent still
       // uses, or another agent's (its run may go on), is not.

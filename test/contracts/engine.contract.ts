@@ -199,6 +199,9 @@ function containerContract(ctx: ContractContext): void {
     assert.deepEqual(d.mounts, [{ type: 'bind', source: '/tmp', target: '/host-tmp', readOnly: true }]);
     const byName = await e().containers.list({ name, labels });
     assert.deepEqual(byName.map((c) => c.id), [id]);
+    // The name filter is a pattern found anywhere in the name (callers that mean a prefix check it themselves).
+    const byPart = await e().containers.list({ name: name.slice(3), labels });
+    assert.deepEqual(byPart.map((c) => c.id), [id]);
   });
 
   it('lists by status', async () => {

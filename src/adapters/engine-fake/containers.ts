@@ -68,12 +68,13 @@ export class FakeContainers implements ContainersApi {
 
   list(f: ListFilter = {}, o?: CallOptions): Promise<ContainerSummary[]> {
     return bounded(o, 'list containers', async () => {
-      const name = f.name === undefined ? undefined : new RegExp(f.name.replace(/^\//, ''));
+      // As Docker: the pattern is tried on the name with and without its leading "/".
+      const name = f.name === undefined ? undefined : new RegExp(f.name);
       return [...this.s.containers.values()]
         .filter((c) => (f.all ?? true) || f.status?.length || c.state.running)
         .filter((c) => !f.status?.length || f.status.includes(c.state.status))
         .filter((c) => labelsMatch(c.spec.labels ?? {}, f.labels))
-        .filter((c) => !name || name.test(c.name))
+        .filter((c) => !name || name.test(`/${c.name}`) || name.test(c.name))
         .sort((a, b) => b.createdMs - a.createdMs)
         .map(summary);
     });

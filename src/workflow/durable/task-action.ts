@@ -31,7 +31,7 @@ export interface TaskActionDeps {
 export function taskActionContext(ctx: TaskContext, d: TaskActionDeps, signal: AbortSignal, resource: string): ActionContext {
   const requestId = `wf-${createHash('sha256').update(`${ctx.executionId}\0${ctx.command.token}`).digest('hex').slice(0, 32)}`;
   return {
-    engine: d.engine, policy: d.policy, log: d.log, clock: d.clock ?? systemClock, requestId, requestIdGiven: true,
+    engine: d.engine, policy: d.policy, log: d.log, clock: d.clock ?? systemClock, requestId, requestIdGiven: true, idGenerated: false,
     bodyHash: requestId, redelivered: false, channel: 'workflow', signal,
     publish: () => Promise.reject(new Error(`${resource} tasks do not publish`)),
     publishProgress: async () => undefined,

@@ -62,6 +62,88 @@ describe('warm pools after a crash', () => {
     }
   });
 
+  it('an id-less message whose warm run was cut by a crash is not run twice on redelivery (found by its body)', async () => {
+    await agent?.stop();
+    agent = undefined;
+    const stateDir = tempDir('warm-crash-idless');
+    child = await spawnAgent(['--pools', poolsFile], { BOSUN_BROKER_URL: AMQP_URL, BOSUN_STATE_DIR: stateDir });
+    await eventually('pool filled', async () => (await idle()).length === 2 || undefined, 30_000);
+    const client = await TestClient.connect();
+    const sink = await client.collect(`crash-idless-${runId}-sink`);
+    try {
+      // No request_id, message id or correlation id: each delivery gets a fresh random id.
+      await client.send('start_container.response_channel', { image: TEST_IMAGE, labels, response_channel: `crash-idless-${runId}-sink`, command: ['sh', '-c', 'sleep 600'] });
+      const claimed = await eventually('claimed by the run', async () => (await members()).find((c) => c.name.startsWith('bosun-warm-b') && c.status === 'running'), 30_000);
+      await eventually('refilled', async () => (await idle()).length === 2 || undefined, 30_000);
+      child.kill('SIGKILL');
+      await new Promise((r) => child?.once('exit', r));
+
+      agent = await startTestAgent({ poolsFile, stateDir });
+      const [reply] = await eventually('reply to the redelivered run', async () => (sink.messages.length ? sink.json() : undefined), 30_000);
+      assert.equal(reply?.ok, false, JSON.stringify(reply));
+      assert.equal((reply?.error as { code: string }).code, 'conflict');
+      assert.match((reply?.error as { message: string }).message, /carries no request id, so it was matched by its body/);
+      assert.equal((reply?.container as { name: string }).name, claimed.name, "the earlier delivery's container, found by its body");
+      await eventually('interrupted container removed', async () => (await engine.containers.inspect(claimed.id)) === undefined || undefined);
+      assert.equal((await members()).filter((c) => c.name.startsWith('bosun-warm-')).length, 0, 'the redelivery did not claim another container');
+    } finally {
+      await sink.stop();
+      await client.close();
+    }
+  });
+
+  it("the agent's own copy of an id-less warm run (a long run's checkpoint) is not run again after a crash", async () => {
+    await agent?.stop();
+    agent = undefined;
+    const stateDir = tempDir('warm-crash-copy');
+    // Checkpoint after 0.6 s: the message is republished as the agent's copy (message id: the random id) and the original acked.
+    child = await spawnAgent(['--pools', poolsFile, '--checkpoint-minutes', '0.01'], { BOSUN_BROKER_URL: AMQP_URL, BOSUN_STATE_DIR: stateDir });
+    let out = '';
+    child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    await eventually('pool filled', async () => (await idle()).length === 2 || undefined, 30_000);
+    const client = await TestClient.connect();
+    const sink = await client.collect(`crash-copy-${runId}-sink`);
+    try {
+      await client.send('start_container.response_channel', { image: TEST_IMAGE, labels, response_channel: `crash-copy-${runId}-sink`, command: ['sh', '-c', 'sleep 600'] });
+      const claimed = await eventually('claimed by the run', async () => (await members()).find((c) => c.name.startsWith('bosun-warm-b') && c.status === 'running'), 30_000);
+      await eventually('checkpointed', async () => out.includes('long run checkpointed') || undefined, 30_000);
+      await eventually('refilled', async () => (await idle()).length === 2 || undefined, 30_000);
+      child.kill('SIGKILL');
+      await new Promise((r) => child?.once('exit', r));
+
+      // The copy, unacked by the killed agent, comes back: it is the agent's own, with the first delivery's id.
+      agent = await startTestAgent({ poolsFile, stateDir });
+      const [reply] = await eventually('reply to the copy', async () => (sink.messages.length ? sink.json() : undefined), 30_000);
+      assert.equal(reply?.ok, false, JSON.stringify(reply));
+      assert.equal((reply?.error as { code: string }).code, 'conflict');
+      assert.equal((reply?.container as { name: string }).name, claimed.name, 'the first delivery\'s container, by the same name');
+      await eventually('interrupted container removed', async () => (await engine.containers.inspect(claimed.id)) === undefined || undefined);
+      assert.equal((await members()).filter((c) => c.name.startsWith('bosun-warm-')).length, 0, 'the copy did not claim another container');
+    } finally {
+      await sink.stop();
+      await client.close();
+    }
+  });
+
+  it('two equal id-less messages both run warm, each in its own container', async () => {
+    agent ??= await startTestAgent({ poolsFile });
+    await eventually('pool filled', async () => (await idle()).length === 2 || undefined, 30_000);
+    const client = await TestClient.connect();
+    const sink = await client.collect(`twins-${runId}-sink`);
+    try {
+      const body = { image: TEST_IMAGE, labels, response_channel: `twins-${runId}-sink`, command: ['echo', 'twin'] };
+      await client.send('start_container.response_channel', body);
+      await client.send('start_container.response_channel', body);
+      const replies = await eventually('both replies', async () => (sink.messages.length >= 2 ? sink.json() : undefined), 30_000);
+      assert.deepEqual(replies.map((r) => [r.ok, r.warm, r.stdout]), [[true, true, 'twin\n'], [true, true, 'twin\n']], JSON.stringify(replies));
+      const names = replies.map((r) => (r.container as { name: string }).name);
+      assert.notEqual(names[0], names[1]);
+    } finally {
+      await sink.stop();
+      await client.close();
+    }
+  });
+
   it('a pool the policy refuses stops the agent from starting, naming the pool', async () => {
     const bad = join(dir, 'bad-pools.yaml');
     writeFileSync(bad, `pools:\n  - name: root\n    image: ${TEST_IMAGE}\n    size: 1\n    match:\n      privileged: true\n      labels: { ${LABEL.test}: ${runId} }\n`);

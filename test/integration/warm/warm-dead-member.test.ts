@@ -118,6 +118,7 @@ describe('a warm member killed between claim and exec', () => {
     clock: systemClock,
     requestId,
     requestIdGiven: o.requestIdGiven ?? false,
+    idGenerated: !(o.requestIdGiven ?? false),
     bodyHash: `hash-${requestId}`,
     redelivered: false,
     channel: 'start_container.response_channel',
@@ -194,12 +195,12 @@ describe('a warm member killed between claim and exec', () => {
     const member = await oneIdle('dead');
     const key = member.labels[LABEL.poolKey] ?? '';
     const id = `dup-${runId}`;
-    const first = await pools.claim(key, id, undefined);
+    const first = await pools.claim(key, claimName(id, undefined));
     assert.ok(first && first !== 'taken', 'the first delivery claims the member');
     // The pool is empty now: without the guard these claims would answer "empty" (undefined), not "taken".
-    assert.equal(await pools.claim(key, id, undefined), 'taken', 'while its rename may still be in flight');
-    assert.equal(await pools.claim(key, id, undefined), 'taken', 'a redelivery, after the rename');
-    assert.equal(await pools.claim(key, `other-${runId}`, undefined), undefined, 'another request finds the pool empty');
+    assert.equal(await pools.claim(key, claimName(id, undefined)), 'taken', 'while its rename may still be in flight');
+    assert.equal(await pools.claim(key, claimName(id, undefined)), 'taken', 'a redelivery, after the rename');
+    assert.equal(await pools.claim(key, claimName(`other-${runId}`, undefined)), undefined, 'another request finds the pool empty');
     // A redelivery answered "taken" cleans up after an earlier process, never after a live run of this agent.
     const outcome = takenOutcome({ ...ctxFor(id), redelivered: true }, first.name);
     await outcome.afterSettle?.();
@@ -207,7 +208,7 @@ describe('a warm member killed between claim and exec', () => {
     await pools.release(first.id);
     assert.equal(pools.heldHere(first.name), false);
     await oneIdle('dead', member.id);
-    const again = await pools.claim(key, id, undefined);
+    const again = await pools.claim(key, claimName(id, undefined));
     assert.ok(again && again !== 'taken', 'after the release the id claims again');
     await pools.release(again.id);
     await oneIdle('dead', again.id);

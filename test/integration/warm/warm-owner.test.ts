@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
+import { claimName } from '../../../src/warm/plan.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { AgentProcess } from '../../../src/app/agent-process.js';
 import { loadPolicy } from '../../../src/app/policy-file.js';
@@ -71,7 +72,7 @@ describe("warm pools of two agents on one engine", () => {
     // A's pool serves: a claim hands out one of A's original members and a command runs in it.
     const key = (await engine.containers.inspect(membersA[0] ?? ''))?.labels[LABEL.poolKey];
     assert.ok(key, 'pool key label');
-    const claimed = await poolsA.claim(key, `owner-${runId}`, undefined);
+    const claimed = await poolsA.claim(key, claimName(`owner-${runId}`, undefined));
     assert.ok(claimed && claimed !== 'taken', 'A claimed a member');
     assert.ok(membersA.includes(claimed.id), 'the member is one A made before B restarted');
     const r = await engine.exec.run(claimed.id, { cmd: ['echo', 'served by A'] });

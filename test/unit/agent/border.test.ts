@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkBorderFields, checkSize, publisherOf, safeId } from '../../../src/pipeline/border.js';
-import { copyOptions } from '../../../src/agent/copies.js';
+import { ID_GENERATED_HEADER, copyOptions, idWasGenerated } from '../../../src/agent/copies.js';
+import { identify } from '../../../src/pipeline/request-id.js';
 import { decodeBody } from '../../../src/pipeline/decode.js';
 import { errorRecord } from '../../../src/pipeline/park.js';
 import { runKindOf } from '../../../src/actions/registry.js';
@@ -74,6 +75,24 @@ describe('message border (pure)', () => {
     assert.equal(publisherOf(msg(Buffer.alloc(0), { headers: { 'x-bosun-publisher': '' }, userId: 'guest' }), 'guest'), undefined);
     const copy = copyOptions('guest', msg(Buffer.alloc(0), { headers }), 'rid', undefined, headers);
     assert.deepEqual([copy.userId, copy.headers?.['x-bosun-publisher'], copy.messageId], ['guest', '', 'rid']);
+  });
+
+  it("a copy of a message that carried no id says so, and only the agent's own copies are believed", () => {
+    const idless = msg(Buffer.from('{}'));
+    const copy = copyOptions('guest', idless, 'rand-1', undefined, {});
+    assert.equal(copy.headers?.[ID_GENERATED_HEADER], '1');
+    const received = msg(Buffer.from('{}'), { messageId: 'rand-1', headers: copy.headers ?? {}, userId: 'guest' });
+    assert.equal(idWasGenerated(received, 'guest'), true, 'the copy, published as the agent');
+    assert.equal(idWasGenerated({ ...received, userId: 'mallory' }, 'guest'), false, "a sender's own header is not believed");
+    assert.equal(copyOptions('guest', received, 'rand-1', undefined, received.headers).headers?.[ID_GENERATED_HEADER], '1', 'a copy of the copy keeps it');
+    const given = msg(Buffer.from('{}'), { messageId: 'mine', headers: { [ID_GENERATED_HEADER]: '1' }, userId: 'mallory' });
+    assert.equal(copyOptions('guest', given, 'mine', undefined, given.headers).headers?.[ID_GENERATED_HEADER], undefined, "a sender's header is not carried into the copy");
+    // identify: the copy's id is the first delivery's; it counts as given (its cold work is found by that id) and as made by bosun (its warm claim by body).
+    const who = identify({ channel: 'c', body: received.body, messageId: 'rand-1' }, {}, true);
+    assert.deepEqual([who.id, who.explicit, who.generated], ['rand-1', true, true]);
+    assert.equal(identify({ channel: 'c', body: received.body, messageId: 'rand-1' }, { request_id: 'body-id' }, true).generated, false, 'a request_id in the body is the sender\'s');
+    const fresh = identify({ channel: 'c', body: received.body }, {});
+    assert.deepEqual([fresh.explicit, fresh.generated], [false, true]);
   });
 
   it('which messages are runs, and of which kind (as each action declares it, on a valid body)', () => {

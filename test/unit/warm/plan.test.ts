@@ -5,7 +5,7 @@ import { DEFAULT_POLICY } from '../../../src/domain/policy.js';
 import type { ContainerSpec } from '../../../src/domain/engine/index.js';
 import { parsePoolFile } from '../../../src/warm/pool-file.js';
 import { poolTemplate } from '../../../src/warm/pool-spec.js';
-import { claimName, execArgv, planAdoption, planRefill, poolKey, selectOwn, warmEligibility } from '../../../src/warm/plan.js';
+import { bodyClaimPrefix, claimName, claimNameFor, execArgv, planAdoption, planRefill, poolKey, selectOwn, warmEligibility } from '../../../src/warm/plan.js';
 import { stableAgentName } from '../../../src/app/agent-name.js';
 
 const base: ContainerSpec = { image: 'img:1', labels: { [LABEL.managed]: 'true', team: 'a' }, resources: { memory: 1, nanoCpus: 2 } };
@@ -128,6 +128,18 @@ describe('claimName', () => {
     assert.equal(claimName('r', undefined), claimName('r', undefined));
     assert.notEqual(claimName('r', 'alice'), claimName('r', 'bob'));
     assert.match(claimName('weird id/with:chars', undefined), /^bosun-warm-[0-9a-f]{24}$/);
+  });
+
+  it("an id bosun made names the claim after the body, then the id: a copy meets its delivery, a redelivery finds it by prefix, twins differ", () => {
+    const first = { requestId: 'rand-1', idGenerated: true, bodyHash: 'h', publisher: 'alice' };
+    const name = claimNameFor(first);
+    assert.match(name, /^bosun-warm-b[0-9a-f]{16}-[0-9a-f]{12}$/);
+    assert.equal(claimNameFor({ ...first }), name, "the agent's copy (same random id as its message id, same body) conflicts on the same name");
+    assert.ok(name.startsWith(bodyClaimPrefix('h', 'alice')), 'a redelivery (fresh random id) finds it by its body prefix');
+    assert.ok(!claimNameFor({ ...first, requestId: 'rand-2' }).startsWith(name), 'an equal fresh message gets another name');
+    assert.notEqual(claimNameFor({ ...first, requestId: 'rand-2' }), name);
+    assert.ok(!name.startsWith(bodyClaimPrefix('h', 'bob')), "another publisher's equal body is not matched");
+    assert.equal(claimNameFor({ ...first, idGenerated: false }), claimName('rand-1', 'alice'), 'a sender-given id keeps its own name, whatever the body');
   });
 });
 
