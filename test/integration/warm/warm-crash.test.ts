@@ -62,67 +62,52 @@ describe('warm pools after a crash', () => {
     }
   });
 
-  it('an id-less message whose warm run was cut by a crash is not run twice on redelivery (found by its body)', async () => {
+  /**
+   * An id-less long warm run in an agent that is then SIGKILLed; a new agent gets the message back
+   * (the broker's redelivery, or the killed agent's own copy when `checkpointed`). Its reply must
+   * be the conflict naming the first delivery's container, and nothing may run again.
+   */
+  async function idlessRunAcrossCrash(tag: string, o: { checkpointed: boolean }): Promise<Record<string, unknown> | undefined> {
     await agent?.stop();
     agent = undefined;
-    const stateDir = tempDir('warm-crash-idless');
-    child = await spawnAgent(['--pools', poolsFile], { BOSUN_BROKER_URL: AMQP_URL, BOSUN_STATE_DIR: stateDir });
-    await eventually('pool filled', async () => (await idle()).length === 2 || undefined, 30_000);
-    const client = await TestClient.connect();
-    const sink = await client.collect(`crash-idless-${runId}-sink`);
-    try {
-      // No request_id, message id or correlation id: each delivery gets a fresh random id.
-      await client.send('start_container.response_channel', { image: TEST_IMAGE, labels, response_channel: `crash-idless-${runId}-sink`, command: ['sh', '-c', 'sleep 600'] });
-      const claimed = await eventually('claimed by the run', async () => (await members()).find((c) => c.name.startsWith('bosun-warm-b') && c.status === 'running'), 30_000);
-      await eventually('refilled', async () => (await idle()).length === 2 || undefined, 30_000);
-      child.kill('SIGKILL');
-      await new Promise((r) => child?.once('exit', r));
-
-      agent = await startTestAgent({ poolsFile, stateDir });
-      const [reply] = await eventually('reply to the redelivered run', async () => (sink.messages.length ? sink.json() : undefined), 30_000);
-      assert.equal(reply?.ok, false, JSON.stringify(reply));
-      assert.equal((reply?.error as { code: string }).code, 'conflict');
-      assert.match((reply?.error as { message: string }).message, /carries no request id, so it was matched by its body/);
-      assert.equal((reply?.container as { name: string }).name, claimed.name, "the earlier delivery's container, found by its body");
-      await eventually('interrupted container removed', async () => (await engine.containers.inspect(claimed.id)) === undefined || undefined);
-      assert.equal((await members()).filter((c) => c.name.startsWith('bosun-warm-')).length, 0, 'the redelivery did not claim another container');
-    } finally {
-      await sink.stop();
-      await client.close();
-    }
-  });
-
-  it("the agent's own copy of an id-less warm run (a long run's checkpoint) is not run again after a crash", async () => {
-    await agent?.stop();
-    agent = undefined;
-    const stateDir = tempDir('warm-crash-copy');
-    // Checkpoint after 0.6 s: the message is republished as the agent's copy (message id: the random id) and the original acked.
-    child = await spawnAgent(['--pools', poolsFile, '--checkpoint-minutes', '0.01'], { BOSUN_BROKER_URL: AMQP_URL, BOSUN_STATE_DIR: stateDir });
+    const stateDir = tempDir(`warm-crash-${tag}`);
+    // --checkpoint-minutes 0.01: after 0.6 s the message is republished as the agent's copy (message id: the random id) and the original acked.
+    child = await spawnAgent(['--pools', poolsFile, ...(o.checkpointed ? ['--checkpoint-minutes', '0.01'] : [])], { BOSUN_BROKER_URL: AMQP_URL, BOSUN_STATE_DIR: stateDir });
     let out = '';
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     await eventually('pool filled', async () => (await idle()).length === 2 || undefined, 30_000);
     const client = await TestClient.connect();
-    const sink = await client.collect(`crash-copy-${runId}-sink`);
+    const sink = await client.collect(`crash-${tag}-${runId}-sink`);
     try {
-      await client.send('start_container.response_channel', { image: TEST_IMAGE, labels, response_channel: `crash-copy-${runId}-sink`, command: ['sh', '-c', 'sleep 600'] });
+      // No request_id, message id or correlation id: each delivery of the original gets a fresh random id.
+      await client.send('start_container.response_channel', { image: TEST_IMAGE, labels, response_channel: `crash-${tag}-${runId}-sink`, command: ['sh', '-c', 'sleep 600'] });
       const claimed = await eventually('claimed by the run', async () => (await members()).find((c) => c.name.startsWith('bosun-warm-b') && c.status === 'running'), 30_000);
-      await eventually('checkpointed', async () => out.includes('long run checkpointed') || undefined, 30_000);
+      if (o.checkpointed) await eventually('checkpointed', async () => out.includes('long run checkpointed') || undefined, 30_000);
       await eventually('refilled', async () => (await idle()).length === 2 || undefined, 30_000);
       child.kill('SIGKILL');
       await new Promise((r) => child?.once('exit', r));
 
-      // The copy, unacked by the killed agent, comes back: it is the agent's own, with the first delivery's id.
       agent = await startTestAgent({ poolsFile, stateDir });
-      const [reply] = await eventually('reply to the copy', async () => (sink.messages.length ? sink.json() : undefined), 30_000);
+      const [reply] = await eventually('reply to the message come back', async () => (sink.messages.length ? sink.json() : undefined), 30_000);
       assert.equal(reply?.ok, false, JSON.stringify(reply));
       assert.equal((reply?.error as { code: string }).code, 'conflict');
-      assert.equal((reply?.container as { name: string }).name, claimed.name, 'the first delivery\'s container, by the same name');
+      assert.equal((reply?.container as { name: string }).name, claimed.name, "the first delivery's container");
       await eventually('interrupted container removed', async () => (await engine.containers.inspect(claimed.id)) === undefined || undefined);
-      assert.equal((await members()).filter((c) => c.name.startsWith('bosun-warm-')).length, 0, 'the copy did not claim another container');
+      assert.equal((await members()).filter((c) => c.name.startsWith('bosun-warm-')).length, 0, 'nothing claimed another container');
+      return reply;
     } finally {
       await sink.stop();
       await client.close();
     }
+  }
+
+  it('an id-less message whose warm run was cut by a crash is not run twice on redelivery (found by its body)', async () => {
+    const reply = await idlessRunAcrossCrash('idless', { checkpointed: false });
+    assert.match((reply?.error as { message: string }).message, /carries no request id, so it was matched by its body/);
+  });
+
+  it("the agent's own copy of an id-less warm run (a long run's checkpoint) is not run again after a crash", async () => {
+    await idlessRunAcrossCrash('copy', { checkpointed: true });
   });
 
   it('two equal id-less messages both run warm, each in its own container', async () => {
