@@ -144,7 +144,7 @@ export class Agent {
       ownCopy: trustsOwnHeaders(msg, identity),
       resumed: Boolean(msg.headers[RESUME_HEADER]),
       attempts: attemptsOf(msg),
-      copyOfIdless: msg.messageId !== undefined && idWasGenerated(msg, identity),
+      copyOfIdless: Boolean(msg.messageId) && idWasGenerated(msg, identity),
       ...(msg.messageId !== undefined ? { messageId: msg.messageId } : {}),
       ...(msg.correlationId !== undefined ? { correlationId: msg.correlationId } : {}),
       ...(msg.replyTo !== undefined ? { replyTo: msg.replyTo } : {}),

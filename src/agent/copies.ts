@@ -31,7 +31,8 @@ export function trustsOwnHeaders(msg: InboundMessage, agentUser: string | undefi
 
 /** Whether this delivery's request id is one bosun made: the message carried none, or it is the agent's copy of such a message. */
 export function idWasGenerated(msg: InboundMessage, agentUser: string | undefined): boolean {
-  if (msg.messageId === undefined && msg.correlationId === undefined) return true;
+  // As identify (src/pipeline/request-id.ts): an empty id is no id.
+  if (!msg.messageId && !msg.correlationId) return true;
   return trustsOwnHeaders(msg, agentUser) && msg.headers[ID_GENERATED_HEADER] === '1';
 }
 

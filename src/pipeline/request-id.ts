@@ -24,7 +24,8 @@ export interface RequestIdentity {
 export function identify(msg: Pick<InboundMessage, 'channel' | 'body' | 'messageId' | 'correlationId'>, body: Record<string, unknown>, copyOfIdless = false): RequestIdentity {
   const bodyHash = createHash('sha256').update(msg.channel).update('\0').update(msg.body).digest('hex').slice(0, 24);
   const fromBody = typeof body.request_id === 'string' && body.request_id ? body.request_id : undefined;
-  const given = fromBody ?? msg.messageId ?? msg.correlationId;
+  // An empty id is no id (idWasGenerated in src/agent/copies.ts applies the same rule).
+  const given = fromBody || msg.messageId || msg.correlationId;
   if (given) return { id: given, explicit: true, generated: copyOfIdless && fromBody === undefined, bodyHash };
   return { id: randomUUID(), explicit: false, generated: true, bodyHash };
 }

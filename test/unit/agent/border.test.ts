@@ -93,6 +93,13 @@ describe('message border (pure)', () => {
     assert.equal(identify({ channel: 'c', body: received.body, messageId: 'rand-1' }, { request_id: 'body-id' }, true).generated, false, 'a request_id in the body is the sender\'s');
     const fresh = identify({ channel: 'c', body: received.body }, {});
     assert.deepEqual([fresh.explicit, fresh.generated], [false, true]);
+    // An empty id is no id, to identify and to the copy alike (a Redis message_id of '' once slipped between them).
+    const empty = msg(Buffer.from('{}'), { messageId: '' });
+    assert.equal(identify({ channel: 'c', body: empty.body, messageId: '' }, {}).generated, true);
+    assert.equal(copyOptions(undefined, empty, 'rand-2', undefined, {}).headers?.[ID_GENERATED_HEADER], '1', 'its copy says its id was made');
+    const byCorrelation = identify({ channel: 'c', body: empty.body, messageId: '', correlationId: 'corr' }, {});
+    assert.deepEqual([byCorrelation.id, byCorrelation.generated], ['corr', false]);
+    assert.equal(idWasGenerated(msg(Buffer.from('{}'), { messageId: '', correlationId: 'corr' }), undefined), false);
   });
 
   it('which messages are runs, and of which kind (as each action declares it, on a valid body)', () => {
