@@ -18,7 +18,7 @@ import { runAction } from '../pipeline/run-action.js';
 import type { LedgerDeps } from '../pipeline/ledger.js';
 import { sleep } from '../util/abort.js';
 import type { Logger } from '../util/log.js';
-import { RESUME_HEADER, answeredOf, attemptsOf, copyOptions, idWasGenerated, trustsOwnHeaders } from './copies.js';
+import { RESUME_HEADER, attemptsOf, copyOptions, idWasGenerated, trustsOwnHeaders } from './copies.js';
 import type { AgentMetrics } from './metrics.js';
 import { Settler } from './settle.js';
 
@@ -145,7 +145,6 @@ export class Agent {
       resumed: Boolean(msg.headers[RESUME_HEADER]),
       attempts: attemptsOf(msg),
       copyOfIdless: Boolean(msg.messageId) && idWasGenerated(msg, identity),
-      answered: answeredOf(msg, identity),
       ...(msg.messageId !== undefined ? { messageId: msg.messageId } : {}),
       ...(msg.correlationId !== undefined ? { correlationId: msg.correlationId } : {}),
       ...(msg.replyTo !== undefined ? { replyTo: msg.replyTo } : {}),

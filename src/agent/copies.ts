@@ -5,7 +5,6 @@
  */
 import type { InboundMessage, PublishOptions } from '../ports/transport.js';
 import { PUBLISHER_HEADER } from '../pipeline/border.js';
-import type { ReplyPath } from '../pipeline/reply.js';
 
 /** Marks a checkpointed copy of a long run. */
 export const RESUME_HEADER = 'x-bosun-resume';
@@ -15,9 +14,6 @@ export const RESUME_HEADER = 'x-bosun-resume';
  * first delivery was given, and its earlier work is still named after its body (warm claims).
  */
 export const ID_GENERATED_HEADER = 'x-bosun-id-generated';
-
-/** The reply paths (`response_channel,reply_to`) a request's reply already went out on: its retry copy answers only the others. */
-export const ANSWERED_HEADER = 'x-bosun-answered';
 
 /** How many times the agent has handed a message back after a retryable failure. */
 export const ATTEMPTS_HEADER = 'x-bosun-attempts';
@@ -40,26 +36,13 @@ export function idWasGenerated(msg: InboundMessage, agentUser: string | undefine
   return trustsOwnHeaders(msg, agentUser) && msg.headers[ID_GENERATED_HEADER] === '1';
 }
 
-/** The paths an earlier attempt answered, as the agent's own copy says (a sender's header is not believed). */
-export function answeredOf(msg: InboundMessage, agentUser: string | undefined): ReplyPath[] {
-  if (!trustsOwnHeaders(msg, agentUser)) return [];
-  const said = (msg.headers[ANSWERED_HEADER] ?? '').split(',');
-  return REPLY_PATHS.filter((p) => said.includes(p));
-}
-
-const REPLY_PATHS: readonly ReplyPath[] = ['response_channel', 'reply_to'];
-
-/** answered: paths this attempt's reply went out on, added to those the copied message already says. */
-export function copyOptions(agentUser: string | undefined, owed: InboundMessage, requestId: string, publisher: string | undefined, headers: Record<string, string>, answered: readonly ReplyPath[] = []): PublishOptions {
+export function copyOptions(agentUser: string | undefined, owed: InboundMessage, requestId: string, publisher: string | undefined, headers: Record<string, string>): PublishOptions {
   const carried = { ...headers };
   delete carried[PUBLISHER_HEADER];
   if (agentUser !== undefined) carried[PUBLISHER_HEADER] = publisher ?? '';
   // Set only by the agent: a sender's own header of that name is not carried into the copy.
   delete carried[ID_GENERATED_HEADER];
   if (idWasGenerated(owed, agentUser)) carried[ID_GENERATED_HEADER] = '1';
-  delete carried[ANSWERED_HEADER];
-  const done = new Set([...answeredOf(owed, agentUser), ...answered]);
-  if (done.size) carried[ANSWERED_HEADER] = REPLY_PATHS.filter((p) => done.has(p)).join(',');
   return {
     messageId: requestId,
     headers: carried,

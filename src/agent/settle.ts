@@ -4,7 +4,7 @@
  */
 import type { InboundMessage, Transport } from '../ports/transport.js';
 import type { RunResult } from '../pipeline/context.js';
-import { publishOptionsOf, type OutboundReply, type ReplyPath } from '../pipeline/reply.js';
+import { publishOptionsOf, type OutboundReply } from '../pipeline/reply.js';
 import { sleep } from '../util/abort.js';
 import type { Logger } from '../util/log.js';
 import { ATTEMPTS_HEADER, copyOptions } from './copies.js';
@@ -35,14 +35,13 @@ export class Settler {
     if (r.status && s.kind !== 'reply') this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
     switch (s.kind) {
       case 'reply': {
-        // The paths whose reply went out: should another be refused, the retry answers only the rest,
-        // so no path gets a second envelope (reply_to not the success and then the redelivery_limit).
-        const answered: ReplyPath[] = [];
         try {
-          await this.publishReplies(s.replies, r.repliesSideBySide === true, answered);
+          // One after the other, not side by side: when the response_channel refuses the reply, the
+          // retry (or the redelivery_limit record) must be the only envelope reply_to ever gets.
+          for (const reply of s.replies) await this.publish(reply);
           await owed.ack();
         } catch (e) {
-          if (r.onPublishError) return this.settleOwed(owed, msg, r.onPublishError(e, answered), publisher);
+          if (r.onPublishError) return this.settleOwed(owed, msg, r.onPublishError(e), publisher);
           throw e;
         }
         this.d.done(r.requestId);
@@ -73,7 +72,7 @@ export class Settler {
         await sleep(s.delayMs);
         const identity = this.d.transport.identity;
         try {
-          await this.d.transport.publish(msg.channel, owed.body, copyOptions(identity, owed, r.requestId, publisher, { ...owed.headers, [ATTEMPTS_HEADER]: String(s.attempts) }, s.answered));
+          await this.d.transport.publish(msg.channel, owed.body, copyOptions(identity, owed, r.requestId, publisher, { ...owed.headers, [ATTEMPTS_HEADER]: String(s.attempts) }));
           await owed.ack();
         } catch (e) {
           this.d.log.warn({ err: (e as Error).message, requestId: r.requestId }, 'could not hand the message back with its attempt count; requeueing it as is');
@@ -81,24 +80,6 @@ export class Settler {
         }
       }
     }
-  }
-
-  /** Every reply, side by side or one after the other; the paths that went out are pushed to answered; the first refusal is thrown once all are settled. */
-  private async publishReplies(replies: OutboundReply[], sideBySide: boolean, answered: ReplyPath[]): Promise<void> {
-    if (!sideBySide) {
-      for (const reply of replies) {
-        await this.publish(reply);
-        if (reply.path) answered.push(reply.path);
-      }
-      return;
-    }
-    const sent = await Promise.allSettled(replies.map((reply) => this.publish(reply)));
-    sent.forEach((x, i) => {
-      const path = replies[i]?.path;
-      if (x.status === 'fulfilled' && path) answered.push(path);
-    });
-    const refused = sent.find((x): x is PromiseRejectedResult => x.status === 'rejected');
-    if (refused) throw refused.reason;
   }
 
   private publish(r: OutboundReply): Promise<void> {

@@ -12,7 +12,7 @@ import type { ContainerEngine } from '../ports/engine.js';
 import type { PublishOptions } from '../ports/transport.js';
 import type { Logger } from '../util/log.js';
 import type { RunQuotas } from './quotas.js';
-import type { OutboundReply, ReplyPath } from './reply.js';
+import type { OutboundReply } from './reply.js';
 import type { LedgerDeps } from './ledger.js';
 
 /** Built once per process. */
@@ -60,8 +60,6 @@ export interface MessageFacts {
   attempts?: number;
   /** The agent's own copy of a message that carried no id (src/agent/copies.ts, ID_GENERATED_HEADER). */
   copyOfIdless?: boolean;
-  /** The agent's own retry copy: the reply paths an earlier attempt answered (ANSWERED_HEADER), not answered again. */
-  answered?: ReplyPath[];
 }
 
 /** The caller's part in the idempotency step (the agent tracks in-flight work and checkpoints it). */
@@ -89,7 +87,7 @@ export type Settlement =
   /** After delayMs, hand the message back as it is (nack, requeue). */
   | { kind: 'requeue'; delayMs: number }
   /** After delayMs, hand back a copy carrying the attempt count and ack the original (requeue if the copy fails). */
-  | { kind: 'retry'; attempts: number; delayMs: number; answered?: ReplyPath[] }
+  | { kind: 'retry'; attempts: number; delayMs: number }
   /** A copy of work already done here: ack it, nothing else. */
   | { kind: 'ack' }
   /** Adopted by the work still running here, which settles it. */
@@ -110,11 +108,6 @@ export interface RunResult {
   error?: ReplyError;
   /** Runs once the replies are out and the message acked. */
   afterSettle?: () => Promise<void>;
-  /** What to do instead when a reply of a 'reply' settlement cannot be published; answered: the paths whose reply did go out. */
-  onPublishError?(err: unknown, answered: ReplyPath[]): RunResult;
-  /**
-   * The replies may go out side by side rather than one after the other: should one be refused,
-   * the retry answers only the paths not answered yet (so reply_to never gets a second envelope).
-   */
-  repliesSideBySide?: boolean;
+  /** What to do instead when a reply of a 'reply' settlement cannot be published. */
+  onPublishError?(err: unknown): RunResult;
 }

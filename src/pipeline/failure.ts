@@ -10,7 +10,7 @@ import { ERRORS_CHANNEL } from '../ports/transport.js';
 import { backoffMs } from '../util/abort.js';
 import type { RunContext, RunResult } from './context.js';
 import { errorRecord } from './park.js';
-import { errorEnvelope, planReplies, type ReplyPath, type ReplyPaths } from './reply.js';
+import { errorEnvelope, planReplies, type ReplyPaths } from './reply.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
@@ -18,21 +18,16 @@ export interface FailedMessage {
   channel: string;
   body: Buffer;
   requestId: string;
-  /** Only the paths not answered yet (withoutAnswered). */
   paths: ReplyPaths;
   started: number;
-  /** Reply paths this request's reply already went out on (this attempt's and earlier ones'). */
-  answered?: ReplyPath[];
 }
 
 export function planFailure(ctx: RunContext, m: FailedMessage, err: BosunError): RunResult {
   const facts = ctx.message ?? {};
   const { requestId } = m;
   const durationMs = ctx.clock.now() - m.started;
-  // A reply already out on some path: only a copy can say so (ANSWERED_HEADER), never the message handed back as it is.
-  const answered = m.answered?.length ? { answered: m.answered } : undefined;
   // Shutting down: hand the work back to the broker; the container keeps running and is found again.
-  if (err.retryable && ctx.signal.aborted) return { requestId, durationMs, settle: answered ? { kind: 'retry', attempts: facts.attempts ?? 0, delayMs: 0, ...answered } : { kind: 'requeue', delayMs: 0 }, error: errorOf(err) };
+  if (err.retryable && ctx.signal.aborted) return { requestId, durationMs, settle: { kind: 'requeue', delayMs: 0 }, error: errorOf(err) };
   if (err.retryable) {
     // An engine or store outage is not the message's fault.
     const counted = err.code !== 'engine_unavailable' && err.code !== 'store_error';
@@ -41,7 +36,7 @@ export function planFailure(ctx: RunContext, m: FailedMessage, err: BosunError):
     if (!counted || attempts < max) {
       ctx.log.warn({ err: err.message, code: err.code, requestId, attempts }, 'transient failure; requeueing');
       const delayMs = backoffMs(Math.max(1, attempts), 500, 5000);
-      return { requestId, durationMs, status: 'requeued', error: errorOf(err), settle: counted || answered ? { kind: 'retry', attempts, delayMs, ...answered } : { kind: 'requeue', delayMs } };
+      return { requestId, durationMs, status: 'requeued', error: errorOf(err), settle: counted ? { kind: 'retry', attempts, delayMs } : { kind: 'requeue', delayMs } };
     }
     err = new BosunError('redelivery_limit', `gave up after ${attempts} attempts; last error ${err.code}: ${err.message}`, {
       retryable: false,

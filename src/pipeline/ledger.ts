@@ -66,9 +66,7 @@ export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, star
         return { kind: 'settled', result: { requestId, durationMs: durationMs(), settle: { kind: 'ack' } } };
       }
       ctx.log.info({ requestId, attempt: c.lease.attempt }, 'run done but its reply was never confirmed; sending the stored reply');
-      // Not again on a path an earlier attempt's reply went out on (the agent's retry copy says which).
-      const answered = ctx.message?.answered ?? [];
-      const replies = c.replies.map((r) => outboundOf(r, requestId)).filter((r) => !r.path || !answered.includes(r.path));
+      const replies = c.replies.map((r) => outboundOf(r, requestId));
       return {
         kind: 'settled',
         result: {
@@ -159,8 +157,7 @@ function keepAlive(d: LedgerDeps, lease: RunLease, log: Logger, now: () => numbe
 
 function outboundOf(r: StoredReply, requestId: string): OutboundReply {
   return {
-    // A run's stored replies are its final ones: the declared one is the response_channel's.
-    channel: r.channel, path: r.declare ? 'response_channel' : 'reply_to', body: r.body, messageId: r.messageId ?? requestId, declare: r.declare ?? false,
+    channel: r.channel, body: r.body, messageId: r.messageId ?? requestId, declare: r.declare ?? false,
     ...(r.correlationId !== undefined ? { correlationId: r.correlationId } : {}),
   };
 }

@@ -6,13 +6,8 @@ import { errorOf, type ReplyEnvelope } from '../domain/envelope.js';
 import type { BosunError } from '../domain/errors.js';
 import type { PublishOptions } from '../ports/transport.js';
 
-/** The two paths a run's reply takes. */
-export type ReplyPath = 'response_channel' | 'reply_to';
-
 export interface OutboundReply {
   channel: string;
-  /** Which path a final reply (or progress chunk) takes; records for the errors queue have none. */
-  path?: ReplyPath;
   body: string;
   correlationId?: string;
   /** The request id: a consumer can drop the duplicate reply a crash between reply and ack may cause. */
@@ -55,17 +50,9 @@ export function planReplies(env: ReplyEnvelope, paths: ReplyPaths): OutboundRepl
   const cid = paths.correlationId ?? env.request_id;
   if (paths.responseChannel) {
     const raw = paths.format === 'raw' && env.ok ? (env.stdout ?? '') : envelope;
-    out.push({ channel: paths.responseChannel, path: 'response_channel', body: raw, correlationId: cid, messageId: env.request_id, declare: true });
+    out.push({ channel: paths.responseChannel, body: raw, correlationId: cid, messageId: env.request_id, declare: true });
   }
-  if (paths.replyTo && paths.replyTo !== paths.responseChannel) out.push({ channel: paths.replyTo, path: 'reply_to', body: envelope, correlationId: cid, messageId: env.request_id, declare: false });
-  return out;
-}
-
-/** The paths an earlier attempt has not answered yet (its reply went out on the others). */
-export function withoutAnswered(paths: ReplyPaths, answered: readonly ReplyPath[]): ReplyPaths {
-  const out = { ...paths };
-  if (answered.includes('response_channel')) delete out.responseChannel;
-  if (answered.includes('reply_to')) delete out.replyTo;
+  if (paths.replyTo && paths.replyTo !== paths.responseChannel) out.push({ channel: paths.replyTo, body: envelope, correlationId: cid, messageId: env.request_id, declare: false });
   return out;
 }
 

@@ -13,7 +13,7 @@ import { DEFAULT_MAX_BODY_BYTES, JSON5_MAX_BYTES, checkBorderFields, checkSize, 
 import type { RunContext, RunResult } from './context.js';
 import { decodeBody } from './decode.js';
 import { planFailure } from './failure.js';
-import { planProgress, planReplies, publishOptionsOf, successEnvelope, withoutAnswered, type ReplyPath, type ReplyPaths } from './reply.js';
+import { planProgress, planReplies, publishOptionsOf, successEnvelope, type ReplyPaths } from './reply.js';
 import { identify, type RequestIdentity } from './request-id.js';
 import { claimRun, finishRun } from './ledger.js';
 
@@ -30,16 +30,13 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
   const bytes = bytesOf(body);
   let requestId = safeId(facts.messageId ?? facts.correlationId ?? 'unknown');
   const replyTo = usableReplyTo(facts.replyTo);
-  // The agent's retry copy of a request whose reply went out on some paths answers only the others.
-  const answered = facts.answered ?? [];
-  let paths: ReplyPaths = withoutAnswered({ format: 'envelope', ...(replyTo ? { replyTo } : {}), ...(facts.correlationId ? { correlationId: facts.correlationId } : {}) }, answered);
-  const failed = (e: unknown, done: ReplyPath[] = []): RunResult =>
-    planFailure(ctx, { channel, body: bytes, requestId, paths: withoutAnswered(paths, done), started, answered: [...new Set([...answered, ...done])] }, toBosunError(e));
+  let paths: ReplyPaths = { format: 'envelope', ...(replyTo ? { replyTo } : {}), ...(facts.correlationId ? { correlationId: facts.correlationId } : {}) };
+  const failed = (e: unknown): RunResult => planFailure(ctx, { channel, body: bytes, requestId, paths, started }, toBosunError(e));
   try {
     // Decode: nothing of the body is trusted before its size and border fields are checked.
     checkSize(bytes, ctx.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
     const decoded = decodeBody(bytes, ctx.json5MaxBytes ?? JSON5_MAX_BYTES);
-    if (typeof decoded.response_channel === 'string' && isReplyChannel(decoded.response_channel)) paths = withoutAnswered({ ...paths, responseChannel: decoded.response_channel }, answered);
+    if (typeof decoded.response_channel === 'string' && isReplyChannel(decoded.response_channel)) paths = { ...paths, responseChannel: decoded.response_channel };
     checkBorderFields(decoded);
     const who = identify({ ...facts, channel, body: bytes }, decoded, facts.copyOfIdless === true);
     requestId = who.id;
@@ -54,7 +51,6 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
     paths = { ...paths, format: accepted.format };
     if (accepted.replyChannel) paths.responseChannel = accepted.replyChannel;
     else if (action.delivery.replies === 'reply_to') delete paths.responseChannel;
-    paths = withoutAnswered(paths, answered);
     // Run ledger: a run another agent holds is not started here; one already done is not run again.
     // An id-less message got a fresh random id, which no other delivery can match: it has no row.
     const gate = accepted.runKind && ctx.ledger && who.explicit
@@ -76,9 +72,6 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
         settle: { kind: 'reply', replies: planReplies(envelope, paths) },
         ...(outcome.afterSettle ? { afterSettle: outcome.afterSettle } : {}),
         onPublishError: failed,
-        // Side by side, saving reply_to the wait for the response_channel's durable confirm; with a run ledger the
-        // stored replies are what a later delivery re-sends, so they go one after the other as before.
-        repliesSideBySide: gate === undefined,
       };
     } catch (e) {
       result = failed(e);

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { checkBorderFields, checkSize, publisherOf, safeId } from '../../../src/pipeline/border.js';
-import { ANSWERED_HEADER, ID_GENERATED_HEADER, answeredOf, copyOptions, idWasGenerated } from '../../../src/agent/copies.js';
+import { ID_GENERATED_HEADER, copyOptions, idWasGenerated } from '../../../src/agent/copies.js';
 import { identify } from '../../../src/pipeline/request-id.js';
 import { decodeBody } from '../../../src/pipeline/decode.js';
 import { errorRecord } from '../../../src/pipeline/park.js';
@@ -75,20 +75,6 @@ describe('message border (pure)', () => {
     assert.equal(publisherOf(msg(Buffer.alloc(0), { headers: { 'x-bosun-publisher': '' }, userId: 'guest' }), 'guest'), undefined);
     const copy = copyOptions('guest', msg(Buffer.alloc(0), { headers }), 'rid', undefined, headers);
     assert.deepEqual([copy.userId, copy.headers?.['x-bosun-publisher'], copy.messageId], ['guest', '', 'rid']);
-  });
-
-  it("a retry copy names the reply paths already answered; a copy of it keeps them; a sender's header is not believed or carried", () => {
-    const original = msg(Buffer.from('{}'), { messageId: 'm', userId: 'guest' });
-    const retry = copyOptions('guest', original, 'm', undefined, {}, ['reply_to']);
-    assert.equal(retry.headers?.[ANSWERED_HEADER], 'reply_to');
-    const received = msg(Buffer.from('{}'), { messageId: 'm', headers: retry.headers ?? {}, userId: 'guest' });
-    assert.deepEqual(answeredOf(received, 'guest'), ['reply_to']);
-    assert.equal(copyOptions('guest', received, 'm', undefined, received.headers).headers?.[ANSWERED_HEADER], 'reply_to', 'a checkpoint of the retry keeps it');
-    assert.equal(copyOptions('guest', received, 'm', undefined, received.headers, ['response_channel']).headers?.[ANSWERED_HEADER], 'response_channel,reply_to');
-    const forged = msg(Buffer.from('{}'), { messageId: 'm', headers: { [ANSWERED_HEADER]: 'reply_to,response_channel' }, userId: 'mallory' });
-    assert.deepEqual(answeredOf(forged, 'guest'), [], "a sender cannot silence its own reply paths' retries");
-    assert.equal(copyOptions('guest', forged, 'm', undefined, forged.headers).headers?.[ANSWERED_HEADER], undefined);
-    assert.deepEqual(answeredOf(msg(Buffer.from('{}'), { headers: { [ANSWERED_HEADER]: 'reply_to,bogus' }, userId: 'guest' }), 'guest'), ['reply_to'], 'unknown paths are dropped');
   });
 
   it("a copy of a message that carried no id says so, and only the agent's own copies are believed", () => {

@@ -218,29 +218,8 @@ describe('runAction', () => {
   it('a reply that cannot be published becomes a failure of the message, planned the same way', async () => {
     const { ctx } = setup({ message: { replyTo: 'bosun.reply.x' } });
     const r = await runAction('container_status', { name: 'web' }, ctx);
-    const instead = r.onPublishError?.(new BosunError('broker_error', 'channel closed'), []);
+    const instead = r.onPublishError?.(new BosunError('broker_error', 'channel closed'));
     assert.equal(instead?.settle.kind, 'retry');
     assert.equal(instead?.requestId, r.requestId);
-  });
-
-  it('replies go side by side; a path whose reply went out is never answered again: not by the retry, not by the redelivery_limit', async () => {
-    const body = { name: 'web', response_channel: 'out-durable' };
-    const { ctx } = setup({ message: { replyTo: 'bosun.reply.x', messageId: 'm-1' } });
-    const r = await runAction('container_status', body, ctx);
-    assert.equal(r.repliesSideBySide, true);
-    assert.deepEqual(r.settle.kind === 'reply' && r.settle.replies.map((x) => x.path), ['response_channel', 'reply_to']);
-    // The response_channel refused, reply_to took it: the retry says so.
-    const instead = r.onPublishError?.(new BosunError('broker_error', 'refused'), ['reply_to']);
-    assert.deepEqual(instead?.settle, { kind: 'retry', attempts: 1, delayMs: (instead?.settle as { delayMs: number }).delayMs, answered: ['reply_to'] });
-    // The retry copy (the agent's own, saying reply_to was answered) replies on the response_channel only.
-    const copy = setup({ message: { replyTo: 'bosun.reply.x', messageId: 'm-1', ownCopy: true, attempts: 1, answered: ['reply_to'] } });
-    const again = await runAction('container_status', body, copy.ctx);
-    assert.deepEqual(again.settle.kind === 'reply' && again.settle.replies.map((x) => x.channel), ['out-durable']);
-    // At the last attempt it is parked, and the redelivery_limit goes to the response_channel only.
-    const last = setup({ message: { replyTo: 'bosun.reply.x', messageId: 'm-1', ownCopy: true, attempts: 4, answered: ['reply_to'] } });
-    const parked = (await runAction('container_status', body, last.ctx)).onPublishError?.(new BosunError('broker_error', 'refused'), []);
-    assert.equal(parked?.settle.kind, 'park');
-    assert.deepEqual(parked?.settle.kind === 'park' && parked.settle.replies.map((x) => x.channel), ['out-durable']);
-    assert.equal(parked?.envelope?.error?.code, 'redelivery_limit');
   });
 });
