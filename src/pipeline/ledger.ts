@@ -36,7 +36,8 @@ export interface KeepAlive {
   stop(): boolean;
 }
 
-export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, started: number): Promise<Gate> {
+/** failed: what a failure of this message becomes (planFailure): a stored reply that cannot be re-sent is retried and parked as any other. */
+export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, started: number, failed: (e: unknown) => RunResult): Promise<Gate> {
   const { requestId } = key;
   const durationMs = (): number => ctx.clock.now() - started;
   const c = await d.ledger.claim(key, d.owner, d.leaseMs);
@@ -72,8 +73,9 @@ export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, star
         result: {
           requestId, durationMs: durationMs(), settle: { kind: 'reply', replies },
           afterSettle: () => d.ledger.confirm(c.lease),
-          // The lease runs out and the next delivery tries again.
-          onPublishError: () => ({ requestId, durationMs: durationMs(), settle: { kind: 'requeue', delayMs: HELD_DELAY_MAX_MS } }),
+          // Counted as any refused reply: handed back with its attempt count, then parked as redelivery_limit
+          // (an uncounted requeue here went round every 2 s for ever while a response_channel refused).
+          onPublishError: failed,
         },
       };
     }

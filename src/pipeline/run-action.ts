@@ -54,7 +54,7 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
     // Run ledger: a run another agent holds is not started here; one already done is not run again.
     // An id-less message got a fresh random id, which no other delivery can match: it has no row.
     const gate = accepted.runKind && ctx.ledger && who.explicit
-      ? await claimRun(ctx, ctx.ledger, { channel, publisher: facts.publisher ?? '', requestId: who.id }, started)
+      ? await claimRun(ctx, ctx.ledger, { channel, publisher: facts.publisher ?? '', requestId: who.id }, started, failed)
       : undefined;
     if (gate?.kind === 'settled') return gate.result;
     const attempt = gate?.lease.attempt ?? 1;

@@ -116,6 +116,23 @@ describe('runAction with the run ledger', () => {
     assert.equal(p.starts.length, 1);
   });
 
+  it('a stored reply that cannot be re-sent is retried with its attempt count, then parked as redelivery_limit (not handed back for ever)', async () => {
+    const p = probe();
+    await runAction('probe', { request_id: 'l-4b' }, ctxFor(p.registry, 'a')); // its publish "failed": stored, never confirmed
+    const again = await runAction('probe', { request_id: 'l-4b' }, ctxFor(p.registry, 'a', { message: { redelivered: true } }));
+    assert.equal(again.settle.kind, 'reply');
+    const refused = new BosunError('broker_error', 'the response_channel refused the reply', { retryable: true });
+    assert.deepEqual(again.onPublishError?.(refused).settle.kind, 'retry');
+    assert.equal((again.onPublishError?.(refused).settle as { attempts?: number }).attempts, 1);
+    // The retry copy (maxAttempts 2): its re-send refused again, it is parked, answered with redelivery_limit.
+    const last = await runAction('probe', { request_id: 'l-4b' }, ctxFor(p.registry, 'a', { message: { ownCopy: true, attempts: 1 } }));
+    assert.equal(last.settle.kind, 'reply');
+    const parked = last.onPublishError?.(refused);
+    assert.equal(parked?.settle.kind, 'park');
+    assert.equal(parked?.envelope?.error?.code, 'redelivery_limit');
+    assert.equal(p.starts.length, 1, 'never run again');
+  });
+
   it('a holder whose lease was taken over while it ran sends no reply', async () => {
     const p = probe(async () => {
       const row = await ledger.get(key('l-5'));
