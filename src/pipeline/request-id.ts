@@ -19,8 +19,8 @@ export interface RequestIdentity {
 /**
  * A sender-given id makes redelivery exactly-once; without one, a redelivered message is
  * matched to its earlier work by body hash, and a fresh message always runs anew.
+ * copyOfIdless: the agent's own copy of a message that carried no id (ID_GENERATED_HEADER, trusted).
  */
-/** copyOfIdless: the agent's own copy of a message that carried no id (ID_GENERATED_HEADER, trusted). */
 export function identify(msg: Pick<InboundMessage, 'channel' | 'body' | 'messageId' | 'correlationId'>, body: Record<string, unknown>, copyOfIdless = false): RequestIdentity {
   const bodyHash = createHash('sha256').update(msg.channel).update('\0').update(msg.body).digest('hex').slice(0, 24);
   const fromBody = typeof body.request_id === 'string' && body.request_id ? body.request_id : undefined;
