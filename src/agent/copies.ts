@@ -5,6 +5,7 @@
  */
 import type { InboundMessage, PublishOptions } from '../ports/transport.js';
 import { PUBLISHER_HEADER } from '../pipeline/border.js';
+import { transportIdOf } from '../pipeline/request-id.js';
 
 /** Marks a checkpointed copy of a long run. */
 export const RESUME_HEADER = 'x-bosun-resume';
@@ -31,8 +32,7 @@ export function trustsOwnHeaders(msg: InboundMessage, agentUser: string | undefi
 
 /** Whether this delivery's request id is one bosun made: the message carried none, or it is the agent's copy of such a message. */
 export function idWasGenerated(msg: InboundMessage, agentUser: string | undefined): boolean {
-  // As identify (src/pipeline/request-id.ts): an empty id is no id.
-  if (!msg.messageId && !msg.correlationId) return true;
+  if (transportIdOf(msg) === undefined) return true;
   return trustsOwnHeaders(msg, agentUser) && msg.headers[ID_GENERATED_HEADER] === '1';
 }
 

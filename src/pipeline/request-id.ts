@@ -16,6 +16,11 @@ export interface RequestIdentity {
   bodyHash: string;
 }
 
+/** The id the transport carried (message id, else correlation id); an empty one is no id. */
+export function transportIdOf(msg: Pick<InboundMessage, 'messageId' | 'correlationId'>): string | undefined {
+  return msg.messageId || msg.correlationId || undefined;
+}
+
 /**
  * A sender-given id makes redelivery exactly-once; without one, a redelivered message is
  * matched to its earlier work by body hash, and a fresh message always runs anew.
@@ -24,8 +29,7 @@ export interface RequestIdentity {
 export function identify(msg: Pick<InboundMessage, 'channel' | 'body' | 'messageId' | 'correlationId'>, body: Record<string, unknown>, copyOfIdless = false): RequestIdentity {
   const bodyHash = createHash('sha256').update(msg.channel).update('\0').update(msg.body).digest('hex').slice(0, 24);
   const fromBody = typeof body.request_id === 'string' && body.request_id ? body.request_id : undefined;
-  // An empty id is no id (idWasGenerated in src/agent/copies.ts applies the same rule).
-  const given = fromBody || msg.messageId || msg.correlationId;
+  const given = fromBody ?? transportIdOf(msg);
   if (given) return { id: given, explicit: true, generated: copyOfIdless && fromBody === undefined, bodyHash };
   return { id: randomUUID(), explicit: false, generated: true, bodyHash };
 }

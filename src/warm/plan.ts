@@ -165,7 +165,12 @@ export function planAdoption(found: FoundContainer[], pools: { name: string; key
 
 /** The name a claimed container takes: one per request (and publisher), so a second claim of the same request conflicts. */
 export function claimName(requestId: string, publisher: string | undefined): string {
-  return `bosun-warm-${createHash('sha256').update(`${publisher ?? ''}\0${requestId}`).digest('hex').slice(0, 24)}`;
+  return `bosun-warm-${publisherHash(publisher, requestId, 24)}`;
+}
+
+/** A hex hash of a value scoped to its publisher, `chars` long. */
+function publisherHash(publisher: string | undefined, value: string, chars: number): string {
+  return createHash('sha256').update(`${publisher ?? ''}\0${value}`).digest('hex').slice(0, chars);
 }
 
 /**
@@ -174,7 +179,7 @@ export function claimName(requestId: string, publisher: string | undefined): str
  * gets a fresh random id, finds its first delivery's container by this prefix.
  */
 export function bodyClaimPrefix(bodyHash: string, publisher: string | undefined): string {
-  return `bosun-warm-b${createHash('sha256').update(`${publisher ?? ''}\0${bodyHash}`).digest('hex').slice(0, 16)}-`;
+  return `bosun-warm-b${publisherHash(publisher, bodyHash, 16)}-`;
 }
 
 /**
@@ -184,7 +189,7 @@ export function bodyClaimPrefix(bodyHash: string, publisher: string | undefined)
  */
 export function claimNameFor(r: { requestId: string; idGenerated: boolean; bodyHash: string; publisher?: string | undefined }): string {
   if (!r.idGenerated) return claimName(r.requestId, r.publisher);
-  return `${bodyClaimPrefix(r.bodyHash, r.publisher)}${createHash('sha256').update(`${r.publisher ?? ''}\0${r.requestId}`).digest('hex').slice(0, 12)}`;
+  return `${bodyClaimPrefix(r.bodyHash, r.publisher)}${publisherHash(r.publisher, r.requestId, 12)}`;
 }
 
 export const IDLE_NAME_PREFIX = 'bosun-pool-';

@@ -35,13 +35,15 @@ interface WarmOpts {
 export async function priorWarmClaim(ctx: ActionContext): Promise<string | undefined> {
   if (!ctx.pools || (!ctx.redelivered && !ctx.requestIdGiven)) return undefined;
   const name = claimNameFor(ctx);
-  const c = await ctx.engine.containers.inspect(name);
-  if (c && c.labels[LABEL.pool] !== undefined) return name;
-  if (!ctx.idGenerated || !ctx.redelivered) return undefined;
+  if (!ctx.idGenerated || !ctx.redelivered) {
+    const c = await ctx.engine.containers.inspect(name);
+    return c && c.labels[LABEL.pool] !== undefined ? name : undefined;
+  }
+  // By body: the exact name (the agent's own copy) starts with the prefix too, and is preferred.
   const prefix = bodyClaimPrefix(ctx.bodyHash, ctx.publisher);
   // Unanchored (engines differ on whether the name filter sees a leading "/"), so checked again here.
-  const found = await ctx.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, name: prefix });
-  return found.filter((x) => x.name.startsWith(prefix)).sort((a, b) => b.created - a.created)[0]?.name;
+  const found = (await ctx.engine.containers.list({ all: true, labels: { [LABEL.pool]: true, [LABEL.managed]: 'true' }, name: prefix })).filter((x) => x.name.startsWith(prefix));
+  return (found.find((x) => x.name === name) ?? found.sort((a, b) => b.created - a.created)[0])?.name;
 }
 
 /** A pool's container taken for this request, or why the run goes cold, or that an earlier delivery holds one. */
