@@ -32,22 +32,47 @@ export class Settler {
 
   private async settleOwed(owed: InboundMessage, msg: InboundMessage, r: RunResult, publisher: string | undefined): Promise<void> {
     const s = r.settle;
-    if (r.status && s.kind !== 'reply') this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
+    if (r.status && s.kind !== 'reply' && s.kind !== 'resend') this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
     switch (s.kind) {
       case 'reply': {
+        // Side by side: reply_to does not wait for the response_channel's durable confirm.
+        const sent = await Promise.allSettled(s.replies.map((reply) => this.publish(reply)));
+        const refused = s.replies.filter((_, i) => sent[i]?.status === 'rejected');
+        if (refused.length) {
+          const err: unknown = sent.find((x): x is PromiseRejectedResult => x.status === 'rejected')?.reason;
+          // A path that has its reply must not get a second, different one: only the refused replies are sent again.
+          const answered = s.replies.filter((x) => !refused.includes(x));
+          if (answered.length && r.onPartialPublishError) return this.settleOwed(owed, msg, { ...r, settle: r.onPartialPublishError(answered, refused, err) }, publisher);
+          if (r.onPublishError) return this.settleOwed(owed, msg, r.onPublishError(err), publisher);
+          throw err;
+        }
         try {
-          // One after the other, not side by side: when the response_channel refuses the reply, the
-          // retry (or the redelivery_limit record) must be the only envelope reply_to ever gets.
-          for (const reply of s.replies) await this.publish(reply);
           await owed.ack();
         } catch (e) {
           if (r.onPublishError) return this.settleOwed(owed, msg, r.onPublishError(e), publisher);
           throw e;
         }
-        this.d.done(r.requestId);
-        if (r.status) this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
-        if (r.afterSettle) await r.afterSettle().catch((e) => this.d.log.warn({ err: (e as Error).message, requestId: r.requestId }, 'cleanup after reply failed'));
-        return;
+        return this.answered(msg, r);
+      }
+      case 'resend': {
+        let left = s.replies;
+        for (const delayMs of s.delaysMs) {
+          await sleep(delayMs);
+          const sent = await Promise.allSettled(left.map((reply) => this.publish(reply)));
+          left = left.filter((_, i) => sent[i]?.status === 'rejected');
+          if (!left.length) break;
+        }
+        try {
+          if (left.length) {
+            this.d.log.warn({ requestId: r.requestId, channels: left.map((x) => x.channel) }, 'a reply the broker kept refusing is parked on the errors queue (the run is not done again)');
+            await this.publish(s.record);
+          }
+          await owed.ack();
+        } catch (e) {
+          if (r.onPublishError) return this.settleOwed(owed, msg, r.onPublishError(e), publisher);
+          throw e;
+        }
+        return this.answered(msg, r);
       }
       case 'park': {
         try {
@@ -80,6 +105,13 @@ export class Settler {
         }
       }
     }
+  }
+
+  /** The message is answered and acked: its work is done here, then its cleanup. */
+  private async answered(msg: InboundMessage, r: RunResult): Promise<void> {
+    this.d.done(r.requestId);
+    if (r.status) this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
+    if (r.afterSettle) await r.afterSettle().catch((e) => this.d.log.warn({ err: (e as Error).message, requestId: r.requestId }, 'cleanup after reply failed'));
   }
 
   private publish(r: OutboundReply): Promise<void> {

@@ -80,8 +80,13 @@ export interface RunContext extends PipelineDeps {
 
 /** How the message is settled, in order: what to publish, then ack or hand back. */
 export type Settlement =
-  /** Publish every reply, then ack. A reply that cannot be published is a failure of its own (onPublishError). */
+  /**
+   * Publish every reply (side by side), then ack. When none can be published that is a failure of
+   * its own (onPublishError); when only some can, the others are re-sent (onPartialPublishError).
+   */
   | { kind: 'reply'; replies: OutboundReply[] }
+  /** Publish these replies again after each delay until all are out, then ack; the record is parked (then ack) if they never are. */
+  | { kind: 'resend'; replies: OutboundReply[]; delaysMs: number[]; record: OutboundReply }
   /** Park the record (if that fails, requeue instead), then each reply on its own (best effort), then ack. */
   | { kind: 'park'; record: OutboundReply; replies: OutboundReply[] }
   /** After delayMs, hand the message back as it is (nack, requeue). */
@@ -108,6 +113,8 @@ export interface RunResult {
   error?: ReplyError;
   /** Runs once the replies are out and the message acked. */
   afterSettle?: () => Promise<void>;
-  /** What to do instead when a reply of a 'reply' settlement cannot be published. */
+  /** What to do instead when no reply of a 'reply' settlement can be published (or a resend's record cannot be parked). */
   onPublishError?(err: unknown): RunResult;
+  /** What to do when some replies of a 'reply' settlement were published and these were refused; without it, onPublishError. */
+  onPartialPublishError?(answered: OutboundReply[], undelivered: OutboundReply[], err: unknown): Settlement;
 }

@@ -8,9 +8,9 @@ import { errorOf } from '../domain/envelope.js';
 import { BosunError } from '../domain/errors.js';
 import { ERRORS_CHANNEL } from '../ports/transport.js';
 import { backoffMs } from '../util/abort.js';
-import type { RunContext, RunResult } from './context.js';
+import type { RunContext, RunResult, Settlement } from './context.js';
 import { errorRecord } from './park.js';
-import { errorEnvelope, planReplies, type ReplyPaths } from './reply.js';
+import { errorEnvelope, planReplies, type OutboundReply, type ReplyPaths } from './reply.js';
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
 
@@ -20,6 +20,23 @@ export interface FailedMessage {
   requestId: string;
   paths: ReplyPaths;
   started: number;
+}
+
+/**
+ * Some of a run's replies were published and others refused (a full reject-publish
+ * response_channel, say). The run is not done again — a second run could answer differently on
+ * the paths that have their reply — so the refused replies themselves are sent again, up to the
+ * attempts a failure gets, with backoff; what still cannot be sent is parked with its body.
+ */
+export function planResend(ctx: RunContext, m: FailedMessage, answered: OutboundReply[], undelivered: OutboundReply[], err: BosunError): Settlement {
+  const max = ctx.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
+  const delaysMs = Array.from({ length: Math.max(1, max - 1) }, (_, i) => backoffMs(i + 1, 500, 5000));
+  const channels = undelivered.map((r) => r.channel);
+  const given = new BosunError('broker_error', `the reply could not be delivered to ${channels.join(', ')} (sent ${delaysMs.length + 1} times; the first refusal: ${err.message}); ${answered.map((r) => r.channel).join(', ')} had it`, {
+    retryable: false,
+    details: { undelivered: undelivered.map((r) => ({ channel: r.channel, body: r.body })), answered: answered.map((r) => r.channel) },
+  });
+  return { kind: 'resend', replies: undelivered, delaysMs, record: parkRecord(ctx, m, given) };
 }
 
 export function planFailure(ctx: RunContext, m: FailedMessage, err: BosunError): RunResult {
@@ -45,6 +62,13 @@ export function planFailure(ctx: RunContext, m: FailedMessage, err: BosunError):
   }
   const envelope = errorEnvelope(m.channel, requestId, err, durationMs);
   ctx.log.warn({ channel: m.channel, requestId, code: err.code, field: err.field, err: err.message }, 'message rejected');
+  const record = parkRecord(ctx, m, err);
+  return { requestId, durationMs, envelope, status: 'rejected', settle: { kind: 'park', record, replies: planReplies(envelope, { ...m.paths, format: 'envelope' }) } };
+}
+
+/** The errors-queue record of this message with this error. */
+function parkRecord(ctx: RunContext, m: FailedMessage, err: BosunError): OutboundReply {
+  const facts = ctx.message ?? {};
   const parked = {
     channel: m.channel,
     body: m.body,
@@ -52,6 +76,5 @@ export function planFailure(ctx: RunContext, m: FailedMessage, err: BosunError):
     ...(facts.replyTo !== undefined ? { replyTo: facts.replyTo } : {}),
     ...(facts.userId !== undefined ? { userId: facts.userId } : {}),
   };
-  const record = { channel: ctx.errorsChannel ?? ERRORS_CHANNEL, body: JSON.stringify(errorRecord(parked, err, requestId, m.started)), messageId: requestId, declare: true };
-  return { requestId, durationMs, envelope, status: 'rejected', settle: { kind: 'park', record, replies: planReplies(envelope, { ...m.paths, format: 'envelope' }) } };
+  return { channel: ctx.errorsChannel ?? ERRORS_CHANNEL, body: JSON.stringify(errorRecord(parked, err, m.requestId, m.started)), messageId: m.requestId, declare: true };
 }

@@ -12,7 +12,7 @@ import { isReplyChannel } from '../domain/references.js';
 import { DEFAULT_MAX_BODY_BYTES, JSON5_MAX_BYTES, checkBorderFields, checkSize, safeId, usableReplyTo } from './border.js';
 import type { RunContext, RunResult } from './context.js';
 import { decodeBody } from './decode.js';
-import { planFailure } from './failure.js';
+import { planFailure, planResend } from './failure.js';
 import { planProgress, planReplies, publishOptionsOf, successEnvelope, type ReplyPaths } from './reply.js';
 import { identify, type RequestIdentity } from './request-id.js';
 import { claimRun, finishRun } from './ledger.js';
@@ -72,6 +72,7 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
         settle: { kind: 'reply', replies: planReplies(envelope, paths) },
         ...(outcome.afterSettle ? { afterSettle: outcome.afterSettle } : {}),
         onPublishError: failed,
+        onPartialPublishError: (answered, undelivered, e) => planResend(ctx, { channel, body: bytes, requestId, paths, started }, answered, undelivered, toBosunError(e)),
       };
     } catch (e) {
       result = failed(e);

@@ -126,19 +126,31 @@ describe('poison messages and the errors queue', () => {
     assert.equal(recordsFor(id).length, 1);
   });
 
-  it('a reply that keeps failing is retried --max-attempts times, then parked as redelivery_limit (one record, reply_to answered); others are not stalled', async () => {
-    const pending = ask('container_status', { name: target, response_channel: fullQueue }, 60_000);
-    const t0 = Date.now();
-    const other = await ask('container_status', { name: `missing-${runId}-2` });
-    assert.equal(other.reply.error?.code, 'not_found');
-    assert.ok(Date.now() - t0 < 5_000, `an unrelated message took ${Date.now() - t0} ms`);
-    const { id, reply } = await pending;
-    assert.equal(reply.error?.code, 'redelivery_limit', JSON.stringify(reply));
-    assert.equal((reply.error?.details?.last_error as { code: string }).code, 'broker_error');
-    assert.equal(reply.error?.details?.attempts, 3);
-    await eventually('parked', async () => recordsFor(id).length === 1);
-    await new Promise((r) => setTimeout(r, 1000));
-    assert.equal(recordsFor(id).length, 1);
+  it('a response_channel that keeps refusing: reply_to has the reply at once and only once; the refused one is sent --max-attempts times, then parked whole (one record); others are not stalled', async () => {
+    const id = `p-${randomUUID()}`;
+    const replyTo = `bosun.reply.${randomUUID()}`;
+    const inbox = await client.collect(replyTo, true);
+    try {
+      await client.transport.publish('container_status', JSON.stringify({ name: target, response_channel: fullQueue }), { replyTo, messageId: id, correlationId: id });
+      const t0 = Date.now();
+      const other = await ask('container_status', { name: `missing-${runId}-2` });
+      assert.equal(other.reply.error?.code, 'not_found');
+      assert.ok(Date.now() - t0 < 5_000, `an unrelated message took ${Date.now() - t0} ms`);
+      await eventually('reply_to answered', async () => inbox.messages.length > 0, 15_000, 25);
+      const reply = inbox.json()[0] as unknown as Reply;
+      assert.deepEqual([reply.ok, reply.request_id], [true, id], JSON.stringify(reply));
+      const [rec] = await eventually('parked', async () => (recordsFor(id).length ? recordsFor(id) : undefined), 30_000);
+      const details = rec?.error.details as { undelivered: { channel: string; body: string }[]; answered: string[] };
+      assert.equal(rec?.error.code, 'broker_error');
+      assert.deepEqual(details.answered, [replyTo]);
+      assert.deepEqual(details.undelivered.map((u) => u.channel), [fullQueue]);
+      assert.deepEqual(JSON.parse(details.undelivered[0]!.body), reply, 'the parked reply is the one reply_to had: the run was not done again');
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.equal(recordsFor(id).length, 1);
+      assert.equal(inbox.messages.length, 1, 'reply_to heard once');
+    } finally {
+      await inbox.stop();
+    }
   });
 
   it('every record was parked exactly once and nothing is left on the channels', async () => {
