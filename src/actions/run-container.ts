@@ -152,8 +152,9 @@ async function attached(ctx: ActionContext, input: RunInput, opts: { remove: boo
   const claiming = made ? claimWarm(ctx, warmInput, made.spec, opts.remove) : undefined;
   // What a run going cold needs besides (whether an earlier delivery ran warm, the image) is read
   // beside the look-up for an earlier cold run: reads either way (a build waits until it is needed).
-  const goesCold = claiming ? claiming.then((c) => c.kind === 'cold', () => false) : Promise.resolve(true);
-  const warmBefore = goesCold.then((isCold) => (isCold ? priorWarmClaim(ctx) : undefined));
+  const cold = claiming ? claiming.then((c) => (c.kind === 'cold' ? c : undefined), () => undefined) : Promise.resolve({ priorLooked: undefined });
+  const goesCold = cold.then((c) => c !== undefined);
+  const warmBefore = cold.then((c) => (c && !c.priorLooked ? priorWarmClaim(ctx) : undefined));
   const image = !input.build && input.pull !== 'always' && input.pull !== true ? goesCold.then((isCold) => (isCold ? prepareImage(ctx, input) : undefined)) : undefined;
   warmBefore.catch(() => undefined);
   image?.catch(() => undefined);

@@ -12,7 +12,8 @@ import { bodyClaimPrefix, claimNameFor, execArgv, poolKey, warmEligibility, type
 import type { Claimed } from './pools.js';
 import { execWarm } from './warm-run.js';
 
-type ColdTry = { kind: 'cold'; reason: ColdReason | 'none'; notice?: string };
+/** priorLooked: the look-up for an earlier delivery's warm container (priorWarmClaim) was done and found none. */
+type ColdTry = { kind: 'cold'; reason: ColdReason | 'none'; notice?: string; priorLooked?: true };
 export type WarmTry = { kind: 'warm'; claimed: Claimed; end: RunEnd } | ColdTry;
 
 interface WarmOpts {
@@ -64,15 +65,17 @@ export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: b
   const pool = pools.find(key);
   if (!pool) return cold(ctx, 'no_pool', notice('no pool has these create-time settings (image, volumes, network, user, limits, labels)'));
   // An id-less message's redelivery has a fresh id, so its claim's rename cannot meet the first delivery's container: that is looked for first.
-  const before = ctx.idGenerated && ctx.redelivered ? await priorWarmClaim(ctx) : undefined;
+  const looked = ctx.idGenerated && ctx.redelivered;
+  const before = looked ? await priorWarmClaim(ctx) : undefined;
   if (before) return { kind: 'taken', name: before };
   const name = claimNameFor(ctx);
   const claimed = await pools.claim(key, name);
   if (claimed === 'taken') return { kind: 'taken', name };
-  if (!claimed) return cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`));
+  const looking = looked ? { priorLooked: true as const } : {};
+  if (!claimed) return { ...cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`)), ...looking };
   if (execArgv(spec, claimed.image).length === 0) {
     void pools.release(claimed.id).catch(() => undefined);
-    return cold(ctx, 'no_command', notice('the run has no command and the image none known'));
+    return { ...cold(ctx, 'no_command', notice('the run has no command and the image none known')), ...looking };
   }
   return { kind: 'claimed', claimed };
 }

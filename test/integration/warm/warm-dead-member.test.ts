@@ -253,6 +253,35 @@ describe('a warm member killed between claim and exec', () => {
     await eventually('member removed', async () => (await engine.containers.inspect(claim.claimed.id)) === undefined || undefined);
     await oneIdle('dead', claim.claimed.id);
   });
+
+  it("an id-less redelivery that finds the pool empty looks for its first delivery's warm container once, then runs cold", async () => {
+    const member = await oneIdle('dead');
+    const hold = await pools.claim(member.labels[LABEL.poolKey] ?? '', claimName(`hold-${runId}`, undefined));
+    assert.ok(hold && hold !== 'taken', 'the only member is taken: the pool is empty');
+    const byPrefix: string[] = [];
+    // The real engine, counting the look-ups by name (the body prefix's list).
+    const containers = new Proxy(engine.containers, {
+      get(t, p) {
+        const v = Reflect.get(t, p, t) as unknown;
+        if (p !== 'list' || typeof v !== 'function') return typeof v === 'function' ? v.bind(t) : v;
+        return (o: Parameters<ContainerEngine['containers']['list']>[0]) => {
+          if (o?.name) byPrefix.push(o.name);
+          return t.list(o);
+        };
+      },
+    });
+    const counting = Object.assign(Object.create(engine) as ContainerEngine, { containers });
+    const ctx = { ...ctxFor(`idless-${runId}`, { engine: counting }), redelivered: true };
+    try {
+      const outcome = await runAttached(ctx, inputOf({ command: ['echo', 'cold after all'] }), { remove: true });
+      assert.deepEqual([outcome.reply.stdout, outcome.reply.warm], ['cold after all\n', false], JSON.stringify(outcome));
+      assert.equal(byPrefix.filter((n) => n.startsWith('bosun-warm-b')).length, 1, `one look-up by body prefix: ${JSON.stringify(byPrefix)}`);
+      await outcome.afterSettle?.();
+    } finally {
+      await pools.release(hold.id);
+    }
+    await oneIdle('dead', member.id);
+  });
 });
 
 describe('a dead member through a real agent', () => {
