@@ -92,6 +92,7 @@ export class Agent {
         return owed;
       },
       done: (requestId) => this.remember(requestId),
+      signal: this.stopCtl.signal,
     });
   }
 

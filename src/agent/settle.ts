@@ -16,8 +16,10 @@ export interface SettlerDeps {
   metrics?: AgentMetrics;
   /** The delivery whose ack is owed for this request (a checkpoint may have replaced it); it stops being tracked. */
   owed(requestId: string, msg: InboundMessage): InboundMessage;
-  /** The request's work is finished and answered. */
+  /** The request's work is finished and its outcome is being sent: a checkpoint copy of it that comes from now on is only acked. */
   done(requestId: string): void;
+  /** Aborted on shutdown: a reply being re-sent is parked at once instead of waiting out its backoff. */
+  signal?: AbortSignal;
 }
 
 export class Settler {
@@ -35,6 +37,7 @@ export class Settler {
     if (r.status && s.kind !== 'reply' && s.kind !== 'resend') this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
     switch (s.kind) {
       case 'reply': {
+        this.d.done(r.requestId);
         // Side by side: reply_to does not wait for the response_channel's durable confirm.
         const sent = await Promise.allSettled(s.replies.map((reply) => this.publish(reply)));
         const refused = s.replies.filter((_, i) => sent[i]?.status === 'rejected');
@@ -57,7 +60,8 @@ export class Settler {
       case 'resend': {
         let left = s.replies;
         for (const delayMs of s.delaysMs) {
-          await sleep(delayMs);
+          await sleep(delayMs, this.d.signal);
+          if (this.d.signal?.aborted) break;
           const sent = await Promise.allSettled(left.map((reply) => this.publish(reply)));
           left = left.filter((_, i) => sent[i]?.status === 'rejected');
           if (!left.length) break;
@@ -107,9 +111,8 @@ export class Settler {
     }
   }
 
-  /** The message is answered and acked: its work is done here, then its cleanup. */
+  /** The message is answered and acked: counted, then its cleanup. */
   private async answered(msg: InboundMessage, r: RunResult): Promise<void> {
-    this.d.done(r.requestId);
     if (r.status) this.d.metrics?.observe(msg.channel, r.status, r.durationMs);
     if (r.afterSettle) await r.afterSettle().catch((e) => this.d.log.warn({ err: (e as Error).message, requestId: r.requestId }, 'cleanup after reply failed'));
   }

@@ -4,6 +4,7 @@
  * an engine or store (run ledger) outage is not the message's fault and is not counted. Anything else is parked on
  * the errors channel and answered with an error envelope.
  */
+import { createHash } from 'node:crypto';
 import { errorOf } from '../domain/envelope.js';
 import { BosunError } from '../domain/errors.js';
 import { ERRORS_CHANNEL } from '../ports/transport.js';
@@ -22,21 +23,30 @@ export interface FailedMessage {
   started: number;
 }
 
+/** How much of an undelivered reply its errors-queue record keeps (more is cut, with its size and sha256): a sender who makes its own reply queue refuse must not park megabytes per message. */
+export const UNDELIVERED_BODY_CHARS = 64 * 1024;
+
 /**
  * Some of a run's replies were published and others refused (a full reject-publish
  * response_channel, say). The run is not done again — a second run could answer differently on
- * the paths that have their reply — so the refused replies themselves are sent again, up to the
- * attempts a failure gets, with backoff; what still cannot be sent is parked with its body.
+ * the paths that have their reply — so the refused replies themselves are sent again, until
+ * --max-attempts sends, with backoff; what still cannot be sent is parked with its body.
  */
 export function planResend(ctx: RunContext, m: FailedMessage, answered: OutboundReply[], undelivered: OutboundReply[], err: BosunError): Settlement {
   const max = ctx.maxAttempts ?? DEFAULT_MAX_ATTEMPTS;
-  const delaysMs = Array.from({ length: Math.max(1, max - 1) }, (_, i) => backoffMs(i + 1, 500, 5000));
+  const delaysMs = Array.from({ length: Math.max(0, max - 1) }, (_, i) => backoffMs(i + 1, 500, 5000));
   const channels = undelivered.map((r) => r.channel);
   const given = new BosunError('broker_error', `the reply could not be delivered to ${channels.join(', ')} (sent ${delaysMs.length + 1} times; the first refusal: ${err.message}); ${answered.map((r) => r.channel).join(', ')} had it`, {
     retryable: false,
-    details: { undelivered: undelivered.map((r) => ({ channel: r.channel, body: r.body })), answered: answered.map((r) => r.channel) },
+    details: { undelivered: undelivered.map(keptReply), answered: answered.map((r) => r.channel) },
   });
   return { kind: 'resend', replies: undelivered, delaysMs, record: parkRecord(ctx, m, given) };
+}
+
+function keptReply(r: OutboundReply): { channel: string; body: string; body_bytes: number; body_truncated?: true; body_sha256?: string } {
+  const bytes = Buffer.byteLength(r.body);
+  if (r.body.length <= UNDELIVERED_BODY_CHARS) return { channel: r.channel, body: r.body, body_bytes: bytes };
+  return { channel: r.channel, body: r.body.slice(0, UNDELIVERED_BODY_CHARS), body_bytes: bytes, body_truncated: true, body_sha256: createHash('sha256').update(r.body).digest('hex') };
 }
 
 export function planFailure(ctx: RunContext, m: FailedMessage, err: BosunError): RunResult {

@@ -36,8 +36,12 @@ export interface KeepAlive {
   stop(): boolean;
 }
 
-/** failed: what a failure of this message becomes (planFailure): a stored reply that cannot be re-sent is retried and parked as any other. */
-export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, started: number, failed: (e: unknown) => RunResult): Promise<Gate> {
+/**
+ * failed: what a failure of this message becomes (planFailure): stored replies none of which can be
+ * re-sent are retried and parked as any other. resend: when only some can (planResend), the others
+ * are sent again, as a fresh run's are.
+ */
+export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, started: number, failed: (e: unknown) => RunResult, resend: NonNullable<RunResult['onPartialPublishError']>): Promise<Gate> {
   const { requestId } = key;
   const durationMs = (): number => ctx.clock.now() - started;
   const c = await d.ledger.claim(key, d.owner, d.leaseMs);
@@ -76,6 +80,7 @@ export async function claimRun(ctx: RunContext, d: LedgerDeps, key: RunKey, star
           // Counted as any refused reply: handed back with its attempt count, then parked as redelivery_limit
           // (an uncounted requeue here went round every 2 s for ever while a response_channel refused).
           onPublishError: failed,
+          onPartialPublishError: resend,
         },
       };
     }

@@ -32,6 +32,7 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
   const replyTo = usableReplyTo(facts.replyTo);
   let paths: ReplyPaths = { format: 'envelope', ...(replyTo ? { replyTo } : {}), ...(facts.correlationId ? { correlationId: facts.correlationId } : {}) };
   const failed = (e: unknown): RunResult => planFailure(ctx, { channel, body: bytes, requestId, paths, started }, toBosunError(e));
+  const resend: NonNullable<RunResult['onPartialPublishError']> = (answered, undelivered, e) => planResend(ctx, { channel, body: bytes, requestId, paths, started }, answered, undelivered, toBosunError(e));
   try {
     // Decode: nothing of the body is trusted before its size and border fields are checked.
     checkSize(bytes, ctx.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
@@ -54,7 +55,7 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
     // Run ledger: a run another agent holds is not started here; one already done is not run again.
     // An id-less message got a fresh random id, which no other delivery can match: it has no row.
     const gate = accepted.runKind && ctx.ledger && who.explicit
-      ? await claimRun(ctx, ctx.ledger, { channel, publisher: facts.publisher ?? '', requestId: who.id }, started, failed)
+      ? await claimRun(ctx, ctx.ledger, { channel, publisher: facts.publisher ?? '', requestId: who.id }, started, failed, resend)
       : undefined;
     if (gate?.kind === 'settled') return gate.result;
     const attempt = gate?.lease.attempt ?? 1;
@@ -72,7 +73,7 @@ export async function runAction(channel: string, body: MessageBody, ctx: RunCont
         settle: { kind: 'reply', replies: planReplies(envelope, paths) },
         ...(outcome.afterSettle ? { afterSettle: outcome.afterSettle } : {}),
         onPublishError: failed,
-        onPartialPublishError: (answered, undelivered, e) => planResend(ctx, { channel, body: bytes, requestId, paths, started }, answered, undelivered, toBosunError(e)),
+        onPartialPublishError: resend,
       };
     } catch (e) {
       result = failed(e);
