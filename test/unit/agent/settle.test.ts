@@ -216,12 +216,15 @@ describe('Settler: replies side by side, refused ones re-sent, never a second ru
     assert.deepEqual([s.transport.to(RC).length, s.transport.to(ERRORS).length, s.settled], [1, 1, ['ack']]);
   });
 
-  it('shutdown during the backoff: the refused reply is parked at once, not after the remaining delays', async () => {
+  it('shutdown during the backoff: the refused reply is parked at once, not after the remaining delays', async (t) => {
     const stop = new AbortController();
     const s = await setup(5, { signal: stop.signal });
     s.transport.refuse.set(RC, Infinity);
+    // Timers frozen: the backoff never ends by itself, so only the stop can end the settling.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     const settling = s.settler.settle(s.msg, s.result, undefined);
-    await eventually('the first refusal', async () => s.transport.to(RC).length === 1, 5_000, 5);
+    for (let i = 0; i < 50 && s.transport.to(RC).length < 1; i++) await new Promise((r) => setImmediate(r));
+    assert.equal(s.transport.to(RC).length, 1, 'the first send was refused');
     stop.abort();
     await settling;
     assert.deepEqual([s.transport.to(RC).length, s.transport.to(ERRORS).length, s.settled], [1, 1, ['ack']], 'no resend after the stop; parked; acked');
