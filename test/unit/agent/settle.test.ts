@@ -108,28 +108,15 @@ function pipelineDeps(registry: ReturnType<typeof probeRegistry>['registry'], ma
 }
 
 async function setup(maxAttempts = 3, o: { big?: number; signal?: AbortSignal } = {}) {
-  let runs = 0;
-  const schema = z.strictObject({ response_channel: z.string() });
-  const registry = registryOf([
-    defineAction({ channel: 'probe', description: 'test', schema, runKindOf: () => 'attached', replyChannelOf: (i) => i.response_channel, handle: async () => {
-      runs++;
-      return { reply: { result: { run: runs, ...(o.big ? { big: 'x'.repeat(o.big) } : {}) } } };
-    } }),
-  ]);
-  const engine = fakeEngine();
-  const now = () => Date.now();
-  const result = await runAction('probe', { response_channel: RC }, {
-    registry, engine, policy: DEFAULT_POLICY, clock: { now }, log: silentLogger, quotas: new RunQuotas(engine, now),
-    publish: async () => undefined, signal: new AbortController().signal, maxAttempts, errorsChannel: ERRORS,
-    message: { messageId: 'req-1', replyTo: REPLY_TO },
-  });
+  const { registry, counter } = probeRegistry(o.big ? { big: o.big } : {});
+  const result = await runAction('probe', { response_channel: RC }, { ...pipelineDeps(registry, maxAttempts), message: { messageId: 'req-1', replyTo: REPLY_TO } });
   let cleanups = 0;
   result.afterSettle = async () => void cleanups++;
   const transport = new ScriptedTransport();
   const done: string[] = [];
   const settler = new Settler({ transport: transport as unknown as Transport, log: silentLogger, owed: (_id, m) => m, done: (id) => void done.push(id), ...(o.signal ? { signal: o.signal } : {}) });
   const settled: string[] = [];
-  return { result, transport, settler, settled, msg: inbound(settled), done, runs: () => runs, cleanups: () => cleanups };
+  return { result, transport, settler, settled, msg: inbound(settled), done, runs: () => counter.runs, cleanups: () => cleanups };
 }
 
 describe('Settler: replies side by side, refused ones re-sent, never a second run', () => {
