@@ -149,7 +149,7 @@ async function attached(ctx: ActionContext, input: RunInput, opts: { remove: boo
   const mayBeWarm = ctx.pools !== undefined && !input.build && input.pull !== 'always' && input.pull !== true;
   const warmInput = { ...input, warm: 'warm' in input ? input.warm : undefined };
   const made = mayBeWarm && !input.name ? await specFor(ctx, input, true, 'ready') : undefined;
-  const claiming = made ? claimWarm(ctx, warmInput, made.spec, opts.remove) : undefined;
+  const claiming = made ? claimWarm(ctx, warmInput, made.spec, opts.remove, io.stdin !== undefined) : undefined;
   // What a run going cold needs besides (whether an earlier delivery ran warm, the image) is read
   // beside the look-up for an earlier cold run: reads either way (a build waits until it is needed).
   const cold = claiming ? claiming.then((c) => (c.kind === 'cold' ? c : undefined), () => undefined) : Promise.resolve({ priorLooked: undefined });
@@ -185,7 +185,7 @@ async function attached(ctx: ActionContext, input: RunInput, opts: { remove: boo
       const imageOf = async () => (await image) ?? prepareImage(ctx, input);
       const spec = made ?? (await specFor(ctx, input, true, mayBeWarm ? 'ready' : imageOf()));
       buildLog = spec.buildLog;
-      const taken = claim ?? (await claimWarm(ctx, warmInput, spec.spec, opts.remove));
+      const taken = claim ?? (await claimWarm(ctx, warmInput, spec.spec, opts.remove, io.stdin !== undefined));
       if (taken.kind === 'taken') return takenOutcome(ctx, taken.name);
       const warm = taken.kind === 'claimed'
         ? await runClaimed(ctx, taken.claimed, spec.spec, { askedWarm: warmInput.warm === true, timeoutMs, outputLimit, replyLimit: REPLY_OUTPUT_LIMIT, ...io })

@@ -12,7 +12,7 @@
  */
 import type {
   AttachRequest, BuildRequest, BuildResult, CallOptions, CapturedOutput, ContainerDetails, ContainerSpec, ContainerSummary, EngineEvent,
-  EngineCapabilities, EngineInfo, EventsRequest, ExecRequest, ExecResult, ImageDetails, ListFilter, LogsRequest, NetworkSpec, ProcessEntry, PullRequest,
+  EngineCapabilities, EngineInfo, EventsRequest, ExecRequest, ExecResult, ImageDetails, PreparedExec, ListFilter, LogsRequest, NetworkSpec, ProcessEntry, PullRequest,
   ResourceLimits, RestartPolicy, VolumeDetails,
 } from '../domain/engine/index.js';
 
@@ -68,6 +68,12 @@ export interface VolumesApi {
 export interface ExecApi {
   /** Runs a command in a running container and collects its output and exit code. */
   run(idOrName: string, req: ExecRequest): Promise<ExecResult>;
+  /**
+   * Makes the exec without starting it, so that its set-up can go beside another call (the warm
+   * claim's rename); `run(idOrName, { ...req, prepared })` then starts it. Refused as `run` is when
+   * the container does not run. An exec never started goes with its container.
+   */
+  prepare(idOrName: string, req: ExecRequest): Promise<PreparedExec>;
 }
 
 export interface EventsApi {

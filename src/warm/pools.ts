@@ -9,6 +9,7 @@ import { isBosunError } from '../domain/errors.js';
 import { sleep } from '../util/abort.js';
 import { LABEL } from '../domain/labels.js';
 import type { Policy } from '../domain/policy.js';
+import type { PreparedExec } from '../domain/engine/index.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import type { Logger } from '../util/log.js';
 import type { PoolMetrics } from './metrics.js';
@@ -22,7 +23,12 @@ export interface Claimed {
   name: string;
   pool: string;
   image: { entrypoint?: string[]; cmd?: string[] };
+  /** The run's exec, made beside the rename (not started); it rejects as the exec would. */
+  prepared?: Promise<PreparedExec>;
 }
+
+/** Made for a member beside its rename; dropped with the member should the rename fail. */
+export type PrepareExec = (member: { id: string; image: Claimed['image'] }) => Promise<PreparedExec> | undefined;
 
 interface Pool {
   t: PoolTemplate;
@@ -117,7 +123,13 @@ export class WarmPools {
    * of the same request cannot take another, and a crash during the run cannot leave a used
    * container looking idle.
    */
-  async claim(key: string, name: string): Promise<Claimed | 'taken' | undefined> {
+  /**
+   * Takes an idle member for the request's `name` (the rename records the claim, and fails when an
+   * earlier delivery holds that name). `prepare` makes the run's exec beside the rename: Docker
+   * makes it while the rename writes the container's config to disk, and nothing of it runs until
+   * it is started, after the rename.
+   */
+  async claim(key: string, name: string, prepare?: PrepareExec): Promise<Claimed | 'taken' | undefined> {
     const p = this.pools.find((x) => x.t.key === key);
     if (!p || this.stopped) return undefined;
     // A run of this agent holds the name (its rename may not have landed yet).
@@ -125,9 +137,12 @@ export class WarmPools {
     for (let c = p.idle.shift(); c; c = p.idle.shift()) {
       this.o.metrics?.idle(p.t.name, p.idle.length);
       this.held.set(c.id, name);
+      const prepared = prepare?.({ id: c.id, image: p.image });
+      // Handled here so that a refusal before anyone awaits it is not an unhandled rejection.
+      prepared?.catch(() => undefined);
       try {
         await this.o.engine.containers.rename(c.id, name);
-        return { id: c.id, name, pool: p.t.name, image: p.image };
+        return { id: c.id, name, pool: p.t.name, image: p.image, ...(prepared ? { prepared } : {}) };
       } catch (e) {
         this.held.delete(c.id);
         if (isBosunError(e) && e.code === 'conflict') {

@@ -10,7 +10,7 @@ import type { RunInput } from '../actions/schemas/run.js';
 import type { ActionContext, ActionOutcome } from '../actions/types.js';
 import { bodyClaimPrefix, claimNameFor, execArgv, poolKey, warmEligibility, type ColdReason } from './plan.js';
 import type { Claimed } from './pools.js';
-import { execWarm } from './warm-run.js';
+import { execWarm, warmExecSetup } from './warm-run.js';
 
 /** priorLooked: the look-up for an earlier delivery's warm container (priorWarmClaim) was done and found none. */
 type ColdTry = { kind: 'cold'; reason: ColdReason | 'none'; notice?: string; priorLooked?: true };
@@ -55,7 +55,7 @@ export type WarmClaim = { kind: 'claimed'; claimed: Claimed } | ColdTry | { kind
  * claim is a rename to the request's name: it fails as `taken` when an earlier delivery holds one,
  * so it doubles as that look-up and can go beside the search for an earlier cold run.
  */
-export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: boolean | undefined }, spec: ContainerSpec, remove: boolean): Promise<WarmClaim> {
+export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: boolean | undefined }, spec: ContainerSpec, remove: boolean, stdin: boolean): Promise<WarmClaim> {
   const pools = ctx.pools;
   const notice = (why: string) => (input.warm === true ? { notice: `warm: true was asked, but the run went cold: ${why}` } : {});
   if (!pools) return { kind: 'cold', reason: 'no_pool', ...notice('this agent has no warm pools') };
@@ -69,7 +69,10 @@ export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: b
   const before = looked ? await priorWarmClaim(ctx) : undefined;
   if (before) return { kind: 'taken', name: before };
   const name = claimNameFor(ctx);
-  const claimed = await pools.claim(key, name);
+  const claimed = await pools.claim(key, name, (member) => {
+    const argv = execArgv(spec, member.image);
+    return argv.length ? ctx.engine.exec.prepare(member.id, { ...warmExecSetup(argv, spec, stdin), signal: ctx.signal }) : undefined;
+  });
   if (claimed === 'taken') return { kind: 'taken', name };
   const looking = looked ? { priorLooked: true as const } : {};
   if (!claimed) return { ...cold(ctx, 'empty', notice(`pool "${pool}" has no idle container`)), ...looking };

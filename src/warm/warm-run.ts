@@ -5,7 +5,7 @@
  * run that ended, the caller kills it (WarmPools.finished).
  */
 import { BosunError } from '../domain/errors.js';
-import type { ContainerSpec, OnOutput } from '../domain/engine/index.js';
+import type { ContainerSpec, ExecRequest, OnOutput } from '../domain/engine/index.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import type { RunEnd } from '../actions/run-output.js';
 import type { Claimed } from './pools.js';
@@ -25,15 +25,27 @@ export interface WarmRunOptions {
   onStarted?: () => void;
 }
 
+/** What the run's exec is made with: the run's command line, environment, directory and user, and whether it takes stdin. */
+export function warmExecSetup(argv: string[], spec: Pick<ContainerSpec, 'env' | 'workingDir' | 'user'>, stdin: boolean): ExecRequest {
+  return {
+    cmd: argv,
+    ...(spec.env?.length ? { env: spec.env } : {}),
+    ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
+    ...(spec.user ? { user: spec.user } : {}),
+    // Only whether it is attached counts at the making; the bytes are written at the start.
+    ...(stdin ? { stdin: '' } : {}),
+  };
+}
+
 export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, o: WarmRunOptions): Promise<RunEnd> {
   const timer = new AbortController();
   const t = setTimeout(() => timer.abort(), o.timeoutMs);
   try {
+    // A refused making (the member died after its claim) is the exec's refusal: the command never ran.
+    const prepared = c.prepared ? await c.prepared : undefined;
     const r = await o.engine.exec.run(c.id, {
-      cmd: argv,
-      ...(spec.env?.length ? { env: spec.env } : {}),
-      ...(spec.workingDir ? { workingDir: spec.workingDir } : {}),
-      ...(spec.user ? { user: spec.user } : {}),
+      ...warmExecSetup(argv, spec, o.stdin !== undefined),
+      ...(prepared ? { prepared } : {}),
       limitBytes: o.replyLimit,
       stopAfterBytes: o.outputLimit,
       ...(o.onOutput ? { onOutput: o.onOutput } : {}),

@@ -227,4 +227,19 @@ function containerContract(ctx: ContractContext): void {
     assert.ok(procs.some((p) => p.command.includes('sleep 30')), JSON.stringify(procs));
     await e().containers.remove(id, { force: true });
   });
+
+  it('prepares an exec that runs nothing until it is started, then runs what it was made with', ctx.engineOnly('exec needs real processes'), async () => {
+    const { id } = await e().containers.create({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 0 });
+    await e().containers.start(id);
+    const prepared = await e().exec.prepare(id, { cmd: ['sh', '-c', 'echo made > /prepared; cat; exit 3'], stdin: '' });
+    assert.equal((await e().exec.run(id, { cmd: ['cat', '/prepared'] })).exitCode, 1, 'made, not started: its command has not run');
+    const r = await e().exec.run(id, { cmd: ['echo', 'not this one'], prepared, stdin: 'fed\n' });
+    assert.equal(r.exitCode, 3);
+    assert.equal(r.output.stdout, 'fed\n', 'the prepared command, with the stdin written at its start');
+    assert.equal((await e().exec.run(id, { cmd: ['cat', '/prepared'] })).output.stdout, 'made\n');
+    await e().containers.kill(id);
+    await e().containers.wait(id);
+    await assert.rejects(e().exec.prepare(id, { cmd: ['true'] }), isCode('conflict'), 'refused, as run is, when the container does not run');
+    await e().containers.remove(id, { force: true });
+  });
 }

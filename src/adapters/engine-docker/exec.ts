@@ -1,20 +1,48 @@
 /** Exec of the Docker engine adapter: a command in a running container, with its output and exit code. */
 import type Docker from 'dockerode';
 import type { Readable } from 'node:stream';
-import type { ExecRequest, ExecResult } from '../../domain/engine/index.js';
+import type { ExecRequest, ExecResult, PreparedExec } from '../../domain/engine/index.js';
 import type { ExecApi } from '../../ports/engine.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
 import { BosunError } from '../../domain/errors.js';
 import { abortable, bounded } from './call.js';
-import { engineError } from './errors.js';
+import { isNotRunning } from './compat-errors.js';
+import { engineError, messageOf } from './errors.js';
 import { OutputCapture, captured } from './output.js';
 import { apiSegment } from './paths.js';
 import { drainStream } from './streams.js';
 
 const DEFAULT_OUTPUT_LIMIT = 1024 * 1024;
 
+/** A container that does not run refuses an exec: Docker says 409, Podman 500 "container state improper"; both are `conflict`. */
+function execError(e: unknown, what: string): BosunError {
+  return isNotRunning(e) ? new BosunError('conflict', `${what}: ${messageOf(e)}`, { cause: e }) : engineError(e, what);
+}
+
 export class DockerExec implements ExecApi {
   constructor(private readonly docker: Docker) {}
+
+  prepare(idOrName: string, req: ExecRequest): Promise<PreparedExec> {
+    return bounded(req, undefined, `exec in ${idOrName}`, async (signal) => {
+      try {
+        return { id: (await this.create(idOrName, req, signal)).id };
+      } catch (e) {
+        throw signal?.aborted ? e : execError(e, `exec in ${idOrName}`);
+      }
+    });
+  }
+
+  private create(idOrName: string, req: ExecRequest, signal: AbortSignal | undefined): Promise<Docker.Exec> {
+    return this.docker.getContainer(apiSegment(idOrName, 'container')).exec(abortable({
+      Cmd: req.cmd,
+      AttachStdout: !req.detach,
+      AttachStderr: !req.detach,
+      ...(req.stdin !== undefined && !req.detach ? { AttachStdin: true } : {}),
+      ...(req.user ? { User: req.user } : {}),
+      ...(req.env ? { Env: req.env } : {}),
+      ...(req.workingDir ? { WorkingDir: req.workingDir } : {}),
+    }, signal));
+  }
 
   /**
    * With `stopAfterBytes` or a `signal` that ends the reading, the output so far is returned
@@ -27,15 +55,7 @@ export class DockerExec implements ExecApi {
       const { out, err } = cap;
       const signal = partial ? cap.signal : bsignal;
       try {
-        const exec = await this.docker.getContainer(apiSegment(idOrName, 'container')).exec(abortable({
-          Cmd: req.cmd,
-          AttachStdout: !req.detach,
-          AttachStderr: !req.detach,
-          ...(req.stdin !== undefined && !req.detach ? { AttachStdin: true } : {}),
-          ...(req.user ? { User: req.user } : {}),
-          ...(req.env ? { Env: req.env } : {}),
-          ...(req.workingDir ? { WorkingDir: req.workingDir } : {}),
-        }, bsignal));
+        const exec = req.prepared ? this.docker.getExec(req.prepared.id) : await this.create(idOrName, req, bsignal);
         if (req.detach) {
           // dockerode answers with a stream even when detached; left unread, its socket keeps the process alive.
           const stream = (await exec.start({ Detach: true })) as unknown as Readable | undefined;
@@ -62,7 +82,7 @@ export class DockerExec implements ExecApi {
         return { exitCode: info.ExitCode ?? -1, output: cap.result() };
       } catch (e) {
         if (partial && cap.signal.aborted) return { output: cap.result() };
-        throw signal?.aborted ? e : engineError(e, `exec in ${idOrName}`);
+        throw signal?.aborted ? e : execError(e, `exec in ${idOrName}`);
       }
     });
   }

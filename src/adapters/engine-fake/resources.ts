@@ -1,6 +1,6 @@
 /** Networks, volumes, exec and the event stream of the fake engine. */
 import { BosunError } from '../../domain/errors.js';
-import type { CallOptions, EngineEvent, EventsRequest, ExecRequest, ExecResult, NetworkSpec, VolumeDetails } from '../../domain/engine/index.js';
+import type { CallOptions, EngineEvent, EventsRequest, ExecRequest, ExecResult, NetworkSpec, PreparedExec, VolumeDetails } from '../../domain/engine/index.js';
 import type { EventsApi, ExecApi, NetworksApi, VolumesApi } from '../../ports/engine.js';
 import { bounded, notFound } from './call.js';
 import { capture, feedOutput } from './output.js';
@@ -85,13 +85,37 @@ export class FakeVolumes implements VolumesApi {
   }
 }
 
+/** What an exec is made with (the rest of a request belongs to its start). */
+function pick(r: ExecRequest): Pick<ExecRequest, 'cmd' | 'user' | 'env' | 'workingDir'> {
+  return { cmd: r.cmd, ...(r.user !== undefined ? { user: r.user } : {}), ...(r.env !== undefined ? { env: r.env } : {}), ...(r.workingDir !== undefined ? { workingDir: r.workingDir } : {}) };
+}
+
 /** exec runs the command through the engine's behaviour, as if it were a container of its own. */
 export class FakeExec implements ExecApi {
   constructor(private readonly s: FakeState) {}
 
-  run(ref: string, req: ExecRequest): Promise<ExecResult> {
+  private readonly prepared = new Map<string, { container: string; req: ExecRequest }>();
+  private made = 0;
+
+  prepare(ref: string, req: ExecRequest): Promise<PreparedExec> {
     return bounded(req, `exec in ${ref}`, async () => {
       const c = this.s.mustContainer(ref);
+      if (!c.state.running) throw conflict(`container ${ref} is not running`);
+      const id = `fake-exec-${++this.made}`;
+      this.prepared.set(id, { container: c.id, req });
+      return { id };
+    });
+  }
+
+  run(ref: string, given: ExecRequest): Promise<ExecResult> {
+    return bounded(given, `exec in ${ref}`, async () => {
+      const c = this.s.mustContainer(ref);
+      const made = given.prepared ? this.prepared.get(given.prepared.id) : undefined;
+      if (given.prepared && made?.container !== c.id) throw notFound(`exec instance ${given.prepared.id} in ${ref}`);
+      if (given.prepared) this.prepared.delete(given.prepared.id);
+      // A prepared exec keeps what it was made with; the rest (limits, stdin's bytes, callbacks) is the run's.
+      const { cmd: _cmd, user: _user, env: _env, workingDir: _wd, ...startOnly } = given;
+      const req: ExecRequest = made ? { ...startOnly, ...pick(made.req) } : given;
       if (!c.state.running) throw conflict(`container ${ref} is not running`);
       // An exec's stdin is /dev/null unless the caller writes one.
       const o = this.s.behaviour({ ...c.spec, entrypoint: [], cmd: req.cmd, ...(req.env ? { env: [...(c.spec.env ?? []), ...req.env] } : {}) }, this.s.filesOf(c), req.stdin?.toString() ?? '');

@@ -78,6 +78,16 @@ export interface ExecRequest extends CallOptions {
   stdin?: string | Buffer;
   /** Called once the command has been started (not for a detached exec). */
   onStarted?: () => void;
+  /**
+   * The exec made beforehand by `exec.prepare`: only started now. Its command, user, environment,
+   * working directory and whether it takes stdin are the ones it was prepared with.
+   */
+  prepared?: PreparedExec;
+}
+
+/** An exec the engine made and has not started: nothing of it runs yet. */
+export interface PreparedExec {
+  readonly id: string;
 }
 
 export interface ExecResult {

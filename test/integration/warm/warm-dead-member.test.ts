@@ -15,6 +15,7 @@ import { dockerConnection } from '../../../src/adapters/engine-docker/docker-eng
 import { DockerExec } from '../../../src/adapters/engine-docker/exec.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { ContainerEngine } from '../../../src/ports/engine.js';
+import type { ExecRequest } from '../../../src/domain/engine/index.js';
 import { systemClock } from '../../../src/ports/clock.js';
 import type { Policy } from '../../../src/domain/policy.js';
 import type { ActionContext } from '../../../src/actions/types.js';
@@ -134,7 +135,7 @@ describe('a warm member killed between claim and exec', () => {
     const ctx = ctxFor(`dead-a-${runId}`);
     const input = inputOf({ command: ['echo', 'never warm'], warm: true });
     const spec = resolvedSpec(policy, buildRunSpec(input, { requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: TEST_IMAGE, uuid: '0', attached: true }));
-    const claim = await claimWarm(ctx, input, spec, true);
+    const claim = await claimWarm(ctx, input, spec, true, false);
     assert.equal(claim.kind, 'claimed', JSON.stringify(claim));
     if (claim.kind !== 'claimed') return;
     assert.equal(claim.claimed.id, member.id, 'the idle member was claimed');
@@ -154,18 +155,29 @@ describe('a warm member killed between claim and exec', () => {
   });
 
   it('the whole attached run: the member dies at exec, the run is a correct cold run (exit code, output, warm: false, notice)', async () => {
-    // Killed right before the exec, or between the exec's create and its start (Docker then drops the exec: 404 at the start).
-    for (const asked of [{ warm: true, requestIdGiven: false, at: 'exec' }, { warm: undefined, requestIdGiven: true, at: 'exec' }, { warm: true, requestIdGiven: true, at: 'start' }]) {
+    // Killed before the exec is made (beside the claim's rename), right before it is started, or
+    // once Docker made it (Docker then drops the exec: 404 at the start).
+    for (const asked of [{ warm: true, requestIdGiven: false, at: 'exec' }, { warm: undefined, requestIdGiven: true, at: 'exec' }, { warm: true, requestIdGiven: true, at: 'start' }, { warm: true, requestIdGiven: true, at: 'prepare' }]) {
       const member = await oneIdle('dead');
       const missesBefore = metrics.misses.length;
       // The real engine, except that an exec first kills its container: the member dies after the claim, right before the exec.
       let killedAtExec: string | undefined;
       const killing: ContainerEngine = Object.assign(Object.create(engine) as ContainerEngine, {
-        exec: asked.at === 'start' ? new DockerExec(killingAfterExecCreate((id) => void (killedAtExec = id))) : { run: async (id: string, req: Parameters<ContainerEngine['exec']['run']>[1]) => {
-          killedAtExec = id;
-          await killDead(id);
-          return engine.exec.run(id, req);
-        } },
+        exec: asked.at === 'start' ? new DockerExec(killingAfterExecCreate((id) => void (killedAtExec = id))) : asked.at === 'prepare' ? {
+          prepare: async (id: string, req: ExecRequest) => {
+            killedAtExec = id;
+            await killDead(id);
+            return engine.exec.prepare(id, req);
+          },
+          run: (id: string, req: ExecRequest) => engine.exec.run(id, req),
+        } satisfies ContainerEngine['exec'] : {
+          prepare: (id: string, req: ExecRequest) => engine.exec.prepare(id, req),
+          run: async (id: string, req: ExecRequest) => {
+            killedAtExec = id;
+            await killDead(id);
+            return engine.exec.run(id, req);
+          },
+        } satisfies ContainerEngine['exec'],
       });
       const ctx = ctxFor(`dead-b-${asked.requestIdGiven}-${runId}`, { engine: killing, requestIdGiven: asked.requestIdGiven });
       const outcome = await runAttached(ctx, inputOf({ command: ['sh', '-c', 'echo cold run; echo to stderr >&2; exit 4'], ...(asked.warm !== undefined ? { warm: asked.warm } : {}) }), { remove: true });
@@ -214,6 +226,28 @@ describe('a warm member killed between claim and exec', () => {
     await oneIdle('dead', again.id);
   });
 
+  it('a claim whose rename is refused (another container has the name) never starts the exec it made beside, and the member stays idle', async () => {
+    const member = await oneIdle('dead');
+    const key = member.labels[LABEL.poolKey] ?? '';
+    const name = claimName(`held-elsewhere-${runId}`, undefined);
+    // Another agent's (or an earlier process's) claim of this request: a container of that name this agent does not hold.
+    const { id: holder } = await engine.containers.create({ image: TEST_IMAGE, entrypoint: ['sleep', '3600'], name, labels, stopTimeoutSec: 0 });
+    const prepared: string[] = [];
+    const taken = await pools.claim(key, name, (m) => {
+      prepared.push(m.id);
+      return engine.exec.prepare(m.id, { cmd: ['sh', '-c', 'echo ran > /claimed-by-mistake'] });
+    });
+    assert.equal(taken, 'taken');
+    assert.deepEqual(prepared, [member.id], 'the exec was made on the member, beside the rename');
+    const look = await engine.exec.run(member.id, { cmd: ['sh', '-c', 'cat /claimed-by-mistake 2>/dev/null || echo absent'] });
+    assert.equal(look.output.stdout, 'absent\n', 'the exec made for the refused claim never ran');
+    const again = await pools.claim(key, claimName(`next-${runId}`, undefined));
+    assert.ok(again && again !== 'taken' && again.id === member.id, 'the member went back to the idle ones');
+    await pools.release(again.id);
+    await engine.containers.remove(holder, { force: true });
+    await oneIdle('dead', member.id);
+  });
+
   it("a redelivery answered conflict removes its own agent's earlier container, never another agent's", async () => {
     const made: string[] = [];
     const named = async (request: string, owner: string) => {
@@ -237,7 +271,7 @@ describe('a warm member killed between claim and exec', () => {
     const ctx = ctxFor(`started-${runId}`);
     const input = inputOf({ command: ['echo', 'once'] });
     const spec = resolvedSpec(policy, buildRunSpec(input, { requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: TEST_IMAGE, uuid: '0', attached: true }));
-    const claim = await claimWarm(ctx, input, spec, true);
+    const claim = await claimWarm(ctx, input, spec, true, false);
     assert.equal(claim.kind, 'claimed', JSON.stringify(claim));
     if (claim.kind !== 'claimed') return;
     const missesBefore = metrics.misses.length;

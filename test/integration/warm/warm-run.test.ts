@@ -83,7 +83,7 @@ it('runClaimed hands an ended run to finished(): should nothing release it, its 
     };
     const input = attachedRunSchema.parse({ image: TEST_IMAGE, labels, response_channel: `run-${runId}-sink`, command: ['sh', '-c', 'sleep 600 >/dev/null 2>&1 & echo quick'] });
     const spec = resolvedSpec(policy, buildRunSpec(input, { requestId: ctx.requestId, bodyHash: ctx.bodyHash, channel: ctx.channel, image: TEST_IMAGE, uuid: '0', attached: true }));
-    const claim = await claimWarm(ctx, input, spec, true);
+    const claim = await claimWarm(ctx, input, spec, true, false);
     assert.equal(claim.kind, 'claimed', JSON.stringify(claim));
     if (claim.kind !== 'claimed') return;
     const tried = await runClaimed(ctx, claim.claimed, spec, { askedWarm: false, timeoutMs: 30_000, outputLimit: 1 << 20, replyLimit: 1 << 20 });
