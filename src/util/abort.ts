@@ -39,3 +39,13 @@ export function backoffMs(attempt: number, baseMs = 200, capMs = 10_000): number
   const exp = Math.min(capMs, baseMs * 2 ** Math.min(attempt, 20));
   return Math.round(exp / 2 + Math.random() * (exp / 2));
 }
+
+/** The promise's outcome, or a rejection with the signal's reason should the signal abort first. */
+export function untilAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
+}

@@ -5,6 +5,7 @@
  * run that ended, the caller kills it (WarmPools.finished).
  */
 import { BosunError } from '../domain/errors.js';
+import { untilAborted } from '../util/abort.js';
 import type { ContainerSpec, ExecRequest, OnOutput } from '../domain/engine/index.js';
 import type { ContainerEngine } from '../ports/engine.js';
 import type { RunEnd } from '../actions/run-output.js';
@@ -41,18 +42,23 @@ export async function execWarm(c: Claimed, argv: string[], spec: ContainerSpec, 
   const timer = new AbortController();
   const t = setTimeout(() => timer.abort(), o.timeoutMs);
   try {
-    // A refused making (the member died after its claim) is the exec's refusal: the command never ran.
-    const prepared = c.prepared ? await c.prepared : undefined;
-    const r = await o.engine.exec.run(c.id, {
-      ...warmExecSetup(argv, spec, o.stdin !== undefined),
-      ...(prepared ? { prepared } : {}),
-      limitBytes: o.replyLimit,
-      stopAfterBytes: o.outputLimit,
-      ...(o.onOutput ? { onOutput: o.onOutput } : {}),
-      ...(o.stdin !== undefined ? { stdin: o.stdin } : {}),
-      ...(o.onStarted ? { onStarted: o.onStarted } : {}),
-      signal: AbortSignal.any([timer.signal, o.signal]),
-    }).catch((e: unknown) => {
+    const signal = AbortSignal.any([timer.signal, o.signal]);
+    const r = await (async () => {
+      // A refused making (the member died after its claim) is the exec's refusal: the command never ran.
+      // The run's timeout and the shutdown bound the wait for it too (then nothing ran: no output).
+      const prepared = c.prepared ? await untilAborted(c.prepared, signal).catch((e: unknown) => (signal.aborted ? 'aborted' as const : Promise.reject(e))) : undefined;
+      if (prepared === 'aborted') return undefined;
+      return o.engine.exec.run(c.id, {
+        ...warmExecSetup(argv, spec, o.stdin !== undefined),
+        ...(prepared ? { prepared } : {}),
+        limitBytes: o.replyLimit,
+        stopAfterBytes: o.outputLimit,
+        ...(o.onOutput ? { onOutput: o.onOutput } : {}),
+        ...(o.stdin !== undefined ? { stdin: o.stdin } : {}),
+        ...(o.onStarted ? { onStarted: o.onStarted } : {}),
+        signal,
+      });
+    })().catch((e: unknown) => {
       if (timer.signal.aborted && !o.signal.aborted) return undefined;
       throw e;
     });

@@ -228,6 +228,19 @@ function containerContract(ctx: ContractContext): void {
     await e().containers.remove(id, { force: true });
   });
 
+  it('starts a prepared exec once, and with stdin exactly when it was made to take it', async () => {
+    const { id } = await e().containers.create({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 0 });
+    await e().containers.start(id);
+    const once = await e().exec.prepare(id, { cmd: ['echo', 'once'] });
+    assert.equal((await e().exec.run(id, { cmd: ['echo', 'once'], prepared: once })).output.stdout, 'once\n');
+    await assert.rejects(e().exec.run(id, { cmd: ['echo', 'once'], prepared: once }), /starts once/);
+    const takesStdin = await e().exec.prepare(id, { cmd: ['echo', 'in'], stdin: '' });
+    await assert.rejects(e().exec.run(id, { cmd: ['echo', 'in'], prepared: takesStdin }), /made with stdin and started without/);
+    const noStdin = await e().exec.prepare(id, { cmd: ['echo', 'in'] });
+    await assert.rejects(e().exec.run(id, { cmd: ['echo', 'in'], prepared: noStdin, stdin: 'x' }), /made without stdin and started with/);
+    await e().containers.remove(id, { force: true });
+  });
+
   it('prepares an exec that runs nothing until it is started, then runs what it was made with', ctx.engineOnly('exec needs real processes'), async () => {
     const { id } = await e().containers.create({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 0 });
     await e().containers.start(id);

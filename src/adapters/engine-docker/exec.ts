@@ -5,6 +5,7 @@ import type { ExecRequest, ExecResult, PreparedExec } from '../../domain/engine/
 import type { ExecApi } from '../../ports/engine.js';
 import { BoundedBuffer } from '../../util/bounded-buffer.js';
 import { BosunError } from '../../domain/errors.js';
+import { PreparedExecs } from '../prepared-execs.js';
 import { abortable, bounded } from './call.js';
 import { isNotRunning } from './compat-errors.js';
 import { engineError, messageOf } from './errors.js';
@@ -20,12 +21,14 @@ function execError(e: unknown, what: string): BosunError {
 }
 
 export class DockerExec implements ExecApi {
+  private readonly prepared = new PreparedExecs();
+
   constructor(private readonly docker: Docker) {}
 
   prepare(idOrName: string, req: ExecRequest): Promise<PreparedExec> {
     return bounded(req, undefined, `exec in ${idOrName}`, async (signal) => {
       try {
-        return { id: (await this.create(idOrName, req, signal)).id };
+        return this.prepared.record(req, { id: (await this.create(idOrName, req, signal)).id });
       } catch (e) {
         throw signal?.aborted ? e : execError(e, `exec in ${idOrName}`);
       }
@@ -54,6 +57,7 @@ export class DockerExec implements ExecApi {
       const cap = new OutputCapture(req.limitBytes ?? DEFAULT_OUTPUT_LIMIT, req.stopAfterBytes, partial ? req.signal : bsignal, req.onOutput);
       const { out, err } = cap;
       const signal = partial ? cap.signal : bsignal;
+      if (req.prepared) this.prepared.start(req.prepared, req);
       try {
         const exec = req.prepared ? this.docker.getExec(req.prepared.id) : await this.create(idOrName, req, bsignal);
         if (req.detach) {

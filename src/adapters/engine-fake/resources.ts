@@ -2,6 +2,7 @@
 import { BosunError } from '../../domain/errors.js';
 import type { CallOptions, EngineEvent, EventsRequest, ExecRequest, ExecResult, NetworkSpec, PreparedExec, VolumeDetails } from '../../domain/engine/index.js';
 import type { EventsApi, ExecApi, NetworksApi, VolumesApi } from '../../ports/engine.js';
+import { PreparedExecs } from '../prepared-execs.js';
 import { bounded, notFound } from './call.js';
 import { capture, feedOutput } from './output.js';
 import { type FakeState, labelsMatch } from './state.js';
@@ -94,25 +95,27 @@ function pick(r: ExecRequest): Pick<ExecRequest, 'cmd' | 'user' | 'env' | 'worki
 export class FakeExec implements ExecApi {
   constructor(private readonly s: FakeState) {}
 
-  private readonly prepared = new Map<string, { container: string; req: ExecRequest }>();
-  private made = 0;
+  private readonly book = new PreparedExecs();
+  /** As Docker: an exec belongs to one run of its container (a stop drops it). */
+  private readonly made = new WeakMap<PreparedExec, { container: string; startedAt: string | undefined; req: ExecRequest }>();
+  private count = 0;
 
   prepare(ref: string, req: ExecRequest): Promise<PreparedExec> {
     return bounded(req, `exec in ${ref}`, async () => {
       const c = this.s.mustContainer(ref);
       if (!c.state.running) throw conflict(`container ${ref} is not running`);
-      const id = `fake-exec-${++this.made}`;
-      this.prepared.set(id, { container: c.id, req });
-      return { id };
+      const prepared = { id: `fake-exec-${++this.count}` };
+      this.made.set(prepared, { container: c.id, startedAt: c.state.startedAt, req });
+      return this.book.record(req, prepared);
     });
   }
 
   run(ref: string, given: ExecRequest): Promise<ExecResult> {
     return bounded(given, `exec in ${ref}`, async () => {
+      if (given.prepared) this.book.start(given.prepared, given);
       const c = this.s.mustContainer(ref);
-      const made = given.prepared ? this.prepared.get(given.prepared.id) : undefined;
-      if (given.prepared && made?.container !== c.id) throw notFound(`exec instance ${given.prepared.id} in ${ref}`);
-      if (given.prepared) this.prepared.delete(given.prepared.id);
+      const made = given.prepared ? this.made.get(given.prepared) : undefined;
+      if (given.prepared && (made?.container !== c.id || !c.state.running || made.startedAt !== c.state.startedAt)) throw notFound(`exec instance ${given.prepared.id} in ${ref}`);
       // A prepared exec keeps what it was made with; the rest (limits, stdin's bytes, callbacks) is the run's.
       const { cmd: _cmd, user: _user, env: _env, workingDir: _wd, ...startOnly } = given;
       const req: ExecRequest = made ? { ...startOnly, ...pick(made.req) } : given;
