@@ -121,13 +121,9 @@ export class WarmPools {
    * Takes an idle member of the pool with this key for one request: renamed to the request's
    * claim name (claimNameFor) before it is handed out, so a redelivery finds it, a second claim
    * of the same request cannot take another, and a crash during the run cannot leave a used
-   * container looking idle.
-   */
-  /**
-   * Takes an idle member for the request's `name` (the rename records the claim, and fails when an
-   * earlier delivery holds that name). `prepare` makes the run's exec beside the rename: Docker
-   * makes it while the rename writes the container's config to disk, and nothing of it runs until
-   * it is started, after the rename.
+   * container looking idle. `prepare` makes the run's exec beside the rename: Docker makes it
+   * while the rename writes the container's config to disk, and nothing of it runs until it is
+   * started, after the rename.
    */
   async claim(key: string, name: string, prepare?: PrepareExec): Promise<Claimed | 'taken' | undefined> {
     const p = this.pools.find((x) => x.t.key === key);
