@@ -6,20 +6,22 @@
  */
 import type { ExecRequest, PreparedExec } from '../domain/engine/index.js';
 
-export class PreparedExecs {
-  private readonly made = new WeakMap<PreparedExec, { stdin: boolean; started: boolean }>();
+/** `T`: what an adapter keeps of each making besides (the fake: its container and command). */
+export class PreparedExecs<T = undefined> {
+  private readonly made = new WeakMap<PreparedExec, { stdin: boolean; started: boolean; kept: T }>();
 
-  record(req: ExecRequest, prepared: PreparedExec): PreparedExec {
-    this.made.set(prepared, { stdin: req.stdin !== undefined, started: false });
+  record(req: ExecRequest, prepared: PreparedExec, kept: T): PreparedExec {
+    this.made.set(prepared, { stdin: req.stdin !== undefined, started: false, kept });
     return prepared;
   }
 
-  /** Marks it started; throws on a second start, an exec this adapter did not make, or a stdin that does not match its making. */
-  start(prepared: PreparedExec, req: ExecRequest): void {
+  /** Marks it started and gives what was kept; throws on a second start, an exec this adapter did not make, or a stdin that does not match its making. */
+  start(prepared: PreparedExec, req: ExecRequest): T {
     const m = this.made.get(prepared);
     if (!m) throw new Error(`exec ${prepared.id} was not prepared by this engine`);
     if (m.started) throw new Error(`exec ${prepared.id} was started already (a prepared exec starts once)`);
     if (m.stdin !== (req.stdin !== undefined)) throw new Error(`exec ${prepared.id} was made ${m.stdin ? 'with' : 'without'} stdin and started ${m.stdin ? 'without' : 'with'} it`);
     m.started = true;
+    return m.kept;
   }
 }

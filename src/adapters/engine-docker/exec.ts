@@ -28,7 +28,7 @@ export class DockerExec implements ExecApi {
   prepare(idOrName: string, req: ExecRequest): Promise<PreparedExec> {
     return bounded(req, undefined, `exec in ${idOrName}`, async (signal) => {
       try {
-        return this.prepared.record(req, { id: (await this.create(idOrName, req, signal)).id });
+        return this.prepared.record(req, { id: (await this.create(idOrName, req, signal)).id }, undefined);
       } catch (e) {
         throw signal?.aborted ? e : execError(e, `exec in ${idOrName}`);
       }

@@ -86,39 +86,29 @@ export class FakeVolumes implements VolumesApi {
   }
 }
 
-/** What an exec is made with (the rest of a request belongs to its start). */
-function pick(r: ExecRequest): Pick<ExecRequest, 'cmd' | 'user' | 'env' | 'workingDir'> {
-  return { cmd: r.cmd, ...(r.user !== undefined ? { user: r.user } : {}), ...(r.env !== undefined ? { env: r.env } : {}), ...(r.workingDir !== undefined ? { workingDir: r.workingDir } : {}) };
-}
-
 /** exec runs the command through the engine's behaviour, as if it were a container of its own. */
 export class FakeExec implements ExecApi {
   constructor(private readonly s: FakeState) {}
 
-  private readonly book = new PreparedExecs();
-  /** As Docker: an exec belongs to one run of its container (a stop drops it). */
-  private readonly made = new WeakMap<PreparedExec, { container: string; startedAt: string | undefined; req: ExecRequest }>();
+  /** As Docker: a prepared exec keeps its command and environment, and belongs to one run of its container (a stop drops it). */
+  private readonly book = new PreparedExecs<{ container: string; startedAt: string | undefined; cmd: string[]; env: string[] | undefined }>();
   private count = 0;
 
   prepare(ref: string, req: ExecRequest): Promise<PreparedExec> {
     return bounded(req, `exec in ${ref}`, async () => {
       const c = this.s.mustContainer(ref);
       if (!c.state.running) throw conflict(`container ${ref} is not running`);
-      const prepared = { id: `fake-exec-${++this.count}` };
-      this.made.set(prepared, { container: c.id, startedAt: c.state.startedAt, req });
-      return this.book.record(req, prepared);
+      return this.book.record(req, { id: `fake-exec-${++this.count}` }, { container: c.id, startedAt: c.state.startedAt, cmd: req.cmd, env: req.env });
     });
   }
 
   run(ref: string, given: ExecRequest): Promise<ExecResult> {
     return bounded(given, `exec in ${ref}`, async () => {
-      if (given.prepared) this.book.start(given.prepared, given);
+      const made = given.prepared ? this.book.start(given.prepared, given) : undefined;
       const c = this.s.mustContainer(ref);
-      const made = given.prepared ? this.made.get(given.prepared) : undefined;
       if (given.prepared && (made?.container !== c.id || !c.state.running || made.startedAt !== c.state.startedAt)) throw notFound(`exec instance ${given.prepared.id} in ${ref}`);
       // A prepared exec keeps what it was made with; the rest (limits, stdin's bytes, callbacks) is the run's.
-      const { cmd: _cmd, user: _user, env: _env, workingDir: _wd, ...startOnly } = given;
-      const req: ExecRequest = made ? { ...startOnly, ...pick(made.req) } : given;
+      const req: ExecRequest = made ? { ...given, cmd: made.cmd, env: made.env } : given;
       if (!c.state.running) throw conflict(`container ${ref} is not running`);
       // An exec's stdin is /dev/null unless the caller writes one.
       const o = this.s.behaviour({ ...c.spec, entrypoint: [], cmd: req.cmd, ...(req.env ? { env: [...(c.spec.env ?? []), ...req.env] } : {}) }, this.s.filesOf(c), req.stdin?.toString() ?? '');
