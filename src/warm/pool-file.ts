@@ -24,6 +24,8 @@ const matchSchema = z.strictObject({
   privileged: runFields.privileged,
   cap_add: runFields.cap_add,
   devices: runFields.devices,
+  /** OCI runtime of the members (e.g. crun); only runs naming the same runtime take them. */
+  runtime: runFields.runtime,
 });
 export type PoolMatch = z.infer<typeof matchSchema>;
 

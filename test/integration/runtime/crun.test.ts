@@ -3,7 +3,8 @@
  * engine that has it registered (an engine of this test's own, scripts/ensure-crun-engine.sh:
  * the shared engine's configuration is not touched), and a runtime the policy does not allow is
  * refused as policy_denied naming the field — to the sender and on the errors queue, once,
- * with nothing created. Real agent, RabbitMQ and Docker.
+ * with nothing created; a pool declared on crun serves only runs that name it. Real agent,
+ * RabbitMQ and Docker.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -65,6 +66,29 @@ describe('runtime: crun', { skip: canStart ? false : 'needs root to start an eng
       assert.equal(plain.ok, true, JSON.stringify(plain.error));
       const pd = (await rawDocker(host).getContainer(String(plain.container?.name)).inspect()) as { HostConfig: { Runtime: string } };
       assert.equal(pd.HostConfig.Runtime, 'runc');
+    } finally {
+      await agent.stop();
+    }
+  });
+
+  it('a pool on crun (match.runtime) serves a run naming crun warm; a run without the field goes cold', async () => {
+    const pools = join(tempDir('crun-pool'), 'pools.yaml');
+    writeFileSync(pools, `pools:\n  - name: fast\n    image: ${TEST_IMAGE}\n    size: 1\n    match:\n      runtime: crun\n      labels: { ${LABEL.test}: ${runId} }\n`);
+    const agent = await startTestAgent({ dockerHost: host, poolsFile: pools });
+    const idle = () => engine.containers.list({ labels: { ...labels, [LABEL.pool]: 'fast' } }).then((cs) => cs.filter((c) => c.name.startsWith('bosun-pool-')));
+    try {
+      const [member] = await eventually('the crun pool filled', async () => ((await idle()).length === 1 ? idle() : undefined), 60_000);
+      const md = (await rawDocker(host).getContainer(member!.id).inspect()) as { HostConfig: { Runtime: string } };
+      assert.equal(md.HostConfig.Runtime, 'crun', 'the member runs under crun');
+      const r = (await client.request('start_container.response_channel', { image: TEST_IMAGE, command: ['sh', '-c', 'echo warm-$((6*7))'], runtime: 'crun', labels, response_channel: `crun-${runId}-pool` }, { timeoutMs: 120_000 })) as Reply;
+      assert.equal(r.ok, true, JSON.stringify(r.error));
+      assert.equal(r.warm, true, 'taken from the crun pool');
+      assert.equal(r.stdout, 'warm-42\n');
+      assert.equal(r.container?.id, member!.id, 'in the member that was idle');
+      const plain = (await client.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'plain'], labels, response_channel: `crun-${runId}-pool` }, { timeoutMs: 120_000 })) as Reply;
+      assert.equal(plain.ok, true, JSON.stringify(plain.error));
+      assert.equal(plain.stdout, 'plain\n');
+      assert.equal(plain.warm, false, 'a run without runtime does not take a crun member');
     } finally {
       await agent.stop();
     }

@@ -1,10 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { LABEL } from '../../../src/domain/labels.js';
-import { DEFAULT_POLICY } from '../../../src/domain/policy.js';
+import { DEFAULT_POLICY, PolicySchema } from '../../../src/domain/policy.js';
+import { buildRunSpec } from '../../../src/actions/run-spec.js';
+import { attachedRunSchema } from '../../../src/actions/schemas/run.js';
 import type { ContainerSpec } from '../../../src/domain/engine/index.js';
 import { parsePoolFile } from '../../../src/warm/pool-file.js';
-import { poolTemplate } from '../../../src/warm/pool-spec.js';
+import { poolTemplate, resolvedSpec } from '../../../src/warm/pool-spec.js';
 import { bodyClaimPrefix, claimName, claimNameFor, execArgv, planAdoption, planRefill, poolKey, selectOwn, warmEligibility } from '../../../src/warm/plan.js';
 import { stableAgentName } from '../../../src/app/agent-name.js';
 
@@ -158,6 +160,27 @@ describe('pool file and template', () => {
     const f = parsePoolFile('pools:\n  - { image: a, size: 1, match: { labels: { bosun.pool: x } } }\n  - { image: b, size: 1, match: { cap_add: [SYS_ADMIN] } }\n');
     assert.throws(() => poolTemplate(f.pools[0]!, DEFAULT_POLICY), /pool "a": match.labels: "bosun.pool" is reserved/);
     assert.throws(() => poolTemplate(f.pools[1]!, DEFAULT_POLICY), (e: Error & { code?: string }) => e.code === 'policy_denied' && /pool "b"/.test(e.message));
+  });
+});
+
+describe('pools on another OCI runtime', () => {
+  const runOf = (input: Record<string, unknown>) =>
+    poolKey(resolvedSpec(DEFAULT_POLICY, buildRunSpec(attachedRunSchema.parse({ image: 'bosun-busybox:latest', response_channel: 'r', ...input }), { requestId: 'q', bodyHash: 'h', channel: 'c', image: 'bosun-busybox:latest', uuid: '1', attached: true })));
+  it('a pool with match.runtime makes its members under it and is taken only by runs naming that runtime', () => {
+    const f = parsePoolFile('pools:\n  - { name: fast, image: bosun-busybox:latest, size: 1, match: { runtime: crun } }\n  - { name: plain, image: bosun-busybox:latest, size: 1 }\n');
+    const [fast, plain] = [poolTemplate(f.pools[0]!, DEFAULT_POLICY), poolTemplate(f.pools[1]!, DEFAULT_POLICY)];
+    assert.equal(fast.spec.runtime, 'crun');
+    assert.equal(plain.spec.runtime, undefined);
+    assert.equal(runOf({ runtime: 'crun' }), fast.key);
+    assert.equal(runOf({}), plain.key);
+    // The engine's default runtime is not known here: naming runc is not taken to mean "no runtime".
+    assert.notEqual(runOf({ runtime: 'runc' }), plain.key);
+  });
+  it('a runtime the policy does not allow refuses the pool, naming it and the field', () => {
+    const f = parsePoolFile('pools:\n  - { name: fast, image: bosun-busybox:latest, size: 1, match: { runtime: crun } }\n');
+    const policy = PolicySchema.parse({ allowed_runtimes: ['runc'] });
+    assert.throws(() => poolTemplate(f.pools[0]!, policy), (e: Error & { code?: string; field?: string }) => e.code === 'policy_denied' && e.field === 'pools.fast.runtime' && /pool "fast": runtime "crun"/.test(e.message));
+    assert.throws(() => parsePoolFile('pools:\n  - { image: a, size: 1, match: { runtime: "Bad Name" } }\n'), /runtime/);
   });
 });
 
