@@ -12,6 +12,7 @@
  */
 import { burst, leftAfter } from './burst.js';
 import { cpuBusySeconds, lifecycleCpu, quietHost } from './lifecycle.js';
+import { idleMemory } from './pool-memory.js';
 import { RpcClient } from './rpc.js';
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -95,6 +96,11 @@ async function main(): Promise<void> {
   await engine.containers.start(started);
   try {
     await poolFull();
+    // What idle members hold on the host (README: the pools' memory bound).
+    const members = (await engine.containers.list({ labels: { [LABEL.poolOwner]: OWNER } })).filter((c) => c.name.startsWith('bosun-pool-'));
+    const mem = await idleMemory(undefined, members.map((c) => c.id));
+    const mib = (kib: number) => (kib / 1024).toFixed(1);
+    console.log(`idle pool memory: ${mem.members} members hold ${mib(mem.pssKiB)} MiB PSS (shims ${mib(mem.shimPssKiB)}, PID 1s ${mib(mem.pssKiB - mem.shimPssKiB)}), ${mib(mem.pssKiB / mem.members)} MiB each; their memory cgroups ${mib(mem.cgroupKiB / mem.members)} MiB each; at the 64-member cap about ${mib(((mem.pssKiB + mem.cgroupKiB) / mem.members) * 64)} MiB`);
     for (let i = 0; i < 3; i++) {
       await dockerRunRm();
       await directApi();
