@@ -2,7 +2,8 @@
  * Host memory that idle pool members hold (Linux, the engine on this host): per member, the
  * proportional set size (PSS) of its PID 1 and of its containerd shim — PSS splits a shared page
  * among the processes mapping it, so the sum over members is what they hold together — and its
- * memory cgroup's usage (what the kernel charges to the container: its pages and page cache).
+ * memory cgroup's usage (what the kernel charges to the container: its pages, page cache and
+ * kernel memory; PID 1's own pages are in both figures, so their sum is an upper bound).
  */
 import { readFile, readdir } from 'node:fs/promises';
 import { rawDocker } from '../test/helpers/raw-docker.js';
@@ -13,7 +14,7 @@ export interface IdleMemory {
   pssKiB: number;
   /** Of which the shims. */
   shimPssKiB: number;
-  /** The members' memory cgroups together. */
+  /** The members' memory cgroups together (NaN where the host has no memory controller to read). */
   cgroupKiB: number;
 }
 
@@ -35,11 +36,32 @@ async function shimPids(ids: string[]): Promise<Map<string, number>> {
   return found;
 }
 
+/** Where the memory controller is mounted: a v1 hierarchy naming it, else the v2 one (/proc/self/mountinfo). */
+async function memoryMount(): Promise<{ v1: boolean; path: string } | undefined> {
+  const mounts = (await readFile('/proc/self/mountinfo', 'utf8')).trim().split('\n').map((l) => {
+    const [pre, post = ''] = l.split(' - ');
+    const [fstype = '', , superOpts = ''] = post.split(' ');
+    return { path: pre?.split(' ')[4] ?? '', fstype, superOpts: superOpts.split(',') };
+  });
+  const v1 = mounts.find((m) => m.fstype === 'cgroup' && m.superOpts.includes('memory'));
+  if (v1) return { v1: true, path: v1.path };
+  const v2 = mounts.find((m) => m.fstype === 'cgroup2');
+  return v2 ? { v1: false, path: v2.path } : undefined;
+}
+
+/** The memory cgroup's usage of a process, or NaN where it cannot be read (no memory controller). */
 async function cgroupKiB(pid: number): Promise<number> {
-  const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).trim().split('\n');
-  const v1 = lines.find((l) => l.split(':')[1]?.split(',').includes('memory'));
-  const file = v1 ? `/sys/fs/cgroup/memory${v1.split(':')[2]}/memory.usage_in_bytes` : `/sys/fs/cgroup${lines.find((l) => l.startsWith('0::'))?.slice(3)}/memory.current`;
-  return Number(await readFile(file, 'utf8')) / 1024;
+  try {
+    const mount = await memoryMount();
+    if (!mount) return NaN;
+    const lines = (await readFile(`/proc/${pid}/cgroup`, 'utf8')).trim().split('\n').map((l) => l.split(':'));
+    const own = mount.v1 ? lines.find((l) => l[1]?.split(',').includes('memory')) : lines.find((l) => l[0] === '0' && l[1] === '');
+    if (!own) return NaN;
+    const file = `${mount.path}${own.slice(2).join(':')}/${mount.v1 ? 'memory.usage_in_bytes' : 'memory.current'}`;
+    return Number(await readFile(file, 'utf8')) / 1024;
+  } catch {
+    return NaN;
+  }
 }
 
 export async function idleMemory(host: string | undefined, ids: string[]): Promise<IdleMemory> {

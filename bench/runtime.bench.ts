@@ -87,16 +87,19 @@ async function main(): Promise<void> {
     /** Both pools full and no used member still being removed: each warm run starts from the same engine. */
     const poolsFull = async () => {
       const used = async () => (await engine.containers.list({ all: true, labels: { ...labels, [LABEL.run]: 'attached' } })).filter((c) => !c.name.startsWith('bosun-pool-') && c.labels[LABEL.pool]).length;
-      while ((await idle('runc')) < POOL || (await idle('crun')) < POOL || (await used()) > 0) await new Promise((r) => setTimeout(r, 50));
+      for (const until = Date.now() + 60_000; (await idle('runc')) < POOL || (await idle('crun')) < POOL || (await used()) > 0;) {
+        if (Date.now() > until) throw new Error('the pools did not fill within 60 s (is crun refused?)');
+        await new Promise((r) => setTimeout(r, 50));
+      }
     };
     let misses = 0;
-    const warm = async (rt: string): Promise<number> => {
+    /** A warm run's time, or undefined when it went cold (counted, kept out of the medians). */
+    const warm = async (rt: string): Promise<number | undefined> => {
       const t = performance.now();
       const r = await rpc.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'hi'], labels, response_channel: `rt-${runId}-sink`, warm: true, ...(rt === 'crun' ? { runtime: 'crun' } : {}) }, { timeoutMs: 120_000 });
       const ms = performance.now() - t;
       if (r.ok !== true || r.stdout !== 'hi\n') throw new Error(`warm run failed (${rt}): ${JSON.stringify(r)}`);
-      if (r.warm !== true) misses++;
-      return ms;
+      return r.warm === true ? ms : undefined;
     };
     const dockerRunRm = async (): Promise<number> => {
       const t = performance.now();
@@ -112,8 +115,15 @@ async function main(): Promise<void> {
     }
     const ms: Record<string, number[]> = { runc: [], crun: [], agentRunc: [], agentCrun: [], execRunc: [], execCrun: [], warmRunc: [], warmCrun: [], rm: [] };
     for (let i = 0; i < N; i++) {
-      // Alternated, so a change of the machine's load falls on both alike; each from a quiet host.
-      const q = async (xs: number[], f: () => Promise<number>) => { await quietHost(); xs.push(await f()); };
+      // Alternated, so a change of the machine's load falls on both alike; each from a quiet host,
+      // after the last warm run's removal and refill (the pools full).
+      const q = async (xs: number[], f: () => Promise<number | undefined>) => {
+        await quietHost();
+        const t = await f();
+        if (t === undefined) misses++;
+        else xs.push(t);
+      };
+      await poolsFull();
       await q(ms.runc!, () => direct(undefined));
       await q(ms.crun!, () => direct('crun'));
       await q(ms.agentRunc!, () => viaAgent(undefined));
@@ -132,12 +142,13 @@ async function main(): Promise<void> {
     console.log(`crun / runc, direct API: ${r(ms.crun!, ms.runc!)}`);
     console.log(`crun / runc, through the agent: ${r(ms.agentCrun!, ms.agentRunc!)}`);
     console.log(`direct exec: runc ${f(ms.execRunc!)}, crun ${f(ms.execCrun!)}; crun / runc ${r(ms.execCrun!, ms.execRunc!)}`);
-    console.log(`warm run (pool of ${POOL} per runtime, ${misses} of ${2 * N} cold): runc ${f(ms.warmRunc!)}, crun ${f(ms.warmCrun!)}; crun / runc ${r(ms.warmCrun!, ms.warmRunc!)}; docker run --rm (runc) ${f(ms.rm!)}`);
+    console.log(`warm run (pool of ${POOL} per runtime; ${misses} of the ${2 * N} timed went cold and are left out): runc ${f(ms.warmRunc!)}, crun ${f(ms.warmCrun!)}; crun / runc ${r(ms.warmCrun!, ms.warmRunc!)}; docker run --rm (runc) ${f(ms.rm!)}`);
     console.log(`warm / docker run --rm: runc pool ${r(ms.warmRunc!, ms.rm!)}, crun pool ${r(ms.warmCrun!, ms.rm!)}; warm / direct exec of its runtime: runc ${r(ms.warmRunc!, ms.execRunc!)}, crun ${r(ms.warmCrun!, ms.execCrun!)}`);
     // The pools' idle members and refills out of the way: the CPU figures are the steps' own.
     await agent.stop();
     agentStopped = true;
     for (const rt of ['runc', 'crun']) {
+      await quietHost(0.1, 500, 20_000);
       const lc = await lifecycleCpu(engine, { image: TEST_IMAGE, entrypoint: ['sleep', '3600'], labels, runtime: rt, stopTimeoutSec: 0 }, { image: TEST_IMAGE, cmd: ['echo', 'hi'], labels, runtime: rt }, 16, 2);
       const withRefill = lc.exec + lc.create + lc.start + lc.kill + lc.remove;
       console.log(`host CPU per container, ${rt} (n=16, 2 at a time): create ${lc.create.toFixed(0)}, start ${lc.start.toFixed(0)}, exec ${lc.exec.toFixed(0)}, kill ${lc.kill.toFixed(0)}, remove ${lc.remove.toFixed(0)} ms; a cold run ${lc.cold.toFixed(0)}; a warm run with its replacement ${withRefill.toFixed(0)} (${(withRefill / lc.cold).toFixed(2)}× a cold run)`);

@@ -100,7 +100,7 @@ async function main(): Promise<void> {
     const members = (await engine.containers.list({ labels: { [LABEL.poolOwner]: OWNER } })).filter((c) => c.name.startsWith('bosun-pool-'));
     const mem = await idleMemory(undefined, members.map((c) => c.id));
     const mib = (kib: number) => (kib / 1024).toFixed(1);
-    console.log(`idle pool memory: ${mem.members} members hold ${mib(mem.pssKiB)} MiB PSS (shims ${mib(mem.shimPssKiB)}, PID 1s ${mib(mem.pssKiB - mem.shimPssKiB)}), ${mib(mem.pssKiB / mem.members)} MiB each; their memory cgroups ${mib(mem.cgroupKiB / mem.members)} MiB each; at the 64-member cap about ${mib(((mem.pssKiB + mem.cgroupKiB) / mem.members) * 64)} MiB`);
+    console.log(`idle pool memory: ${mem.members} members hold ${mib(mem.pssKiB)} MiB PSS (shims ${mib(mem.shimPssKiB)}, PID 1s ${mib(mem.pssKiB - mem.shimPssKiB)}), ${mib(mem.pssKiB / mem.members)} MiB each; their memory cgroups ${mib(mem.cgroupKiB / mem.members)} MiB each; at the 64-member cap at most about ${mib(((mem.pssKiB + (mem.cgroupKiB || 0)) / mem.members) * 64)} MiB (PID 1 counted in both, shims' shared pages as shared now)`);
     for (let i = 0; i < 3; i++) {
       await dockerRunRm();
       await directApi();

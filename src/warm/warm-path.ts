@@ -63,7 +63,7 @@ export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: b
   if (ineligible) return cold(ctx, ineligible, notice(`the run is not one a pool can serve (${ineligible})`));
   const key = poolKey(spec);
   const pool = pools.find(key);
-  if (!pool) return cold(ctx, 'no_pool', notice('no pool has these create-time settings (image, volumes, network, user, limits, labels)'));
+  if (!pool) return cold(ctx, 'no_pool', notice('no pool has these create-time settings (image, volumes, network, user, limits, labels, privileged, caps, devices, runtime)'));
   // An id-less message's redelivery has a fresh id, so its claim's rename cannot meet the first delivery's container: that is looked for first.
   const looked = ctx.idGenerated && ctx.redelivered;
   const before = looked ? await priorWarmClaim(ctx) : undefined;

@@ -54,7 +54,7 @@ async function backend(tag: string): Promise<Backend> {
  * A `/slow` request held open by one of `held`, sent again while it lands elsewhere: just after a
  * reload the old worker may still take a connection and answer for a backend it lacks (seen:
  * 404 "no route", once in twelve runs of this file; the test then waited forever). Bounded: a
- * request no backend sees ends at `get`'s socket timeout, the whole wait at 20 s.
+ * request no backend sees ends at `get`'s socket timeout (5 s), the whole wait within about 25 s.
  */
 async function slowInFlight(host: string, held: Backend[]): Promise<{ seen: Backend; reply: Promise<HttpReply> }> {
   return eventually(`a /slow request on ${host} held by a backend`, async () => {

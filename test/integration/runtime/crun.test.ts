@@ -85,10 +85,14 @@ describe('runtime: crun', { skip: canStart ? false : 'needs root to start an eng
       assert.equal(r.warm, true, 'taken from the crun pool');
       assert.equal(r.stdout, 'warm-42\n');
       assert.equal(r.container?.id, member!.id, 'in the member that was idle');
-      const plain = (await client.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'plain'], labels, response_channel: `crun-${runId}-pool` }, { timeoutMs: 120_000 })) as Reply;
+      // The pool full again, so a cold run below is for its settings, not for an empty pool.
+      await eventually('the crun pool refilled', async () => (await idle()).length === 1, 60_000);
+      const plain = (await client.request('start_container.response_channel', { image: TEST_IMAGE, command: ['echo', 'plain'], labels, warm: true, response_channel: `crun-${runId}-pool` }, { timeoutMs: 120_000 })) as Reply & { result?: { notice?: string } };
       assert.equal(plain.ok, true, JSON.stringify(plain.error));
       assert.equal(plain.stdout, 'plain\n');
       assert.equal(plain.warm, false, 'a run without runtime does not take a crun member');
+      assert.match(String(plain.result?.notice), /no pool has these create-time settings/);
+      assert.equal((await idle()).length, 1, 'the crun member is still idle');
     } finally {
       await agent.stop();
     }

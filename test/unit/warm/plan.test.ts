@@ -171,6 +171,7 @@ describe('pools on another OCI runtime', () => {
     const [fast, plain] = [poolTemplate(f.pools[0]!, DEFAULT_POLICY), poolTemplate(f.pools[1]!, DEFAULT_POLICY)];
     assert.equal(fast.spec.runtime, 'crun');
     assert.equal(plain.spec.runtime, undefined);
+    assert.notEqual(fast.key, plain.key);
     assert.equal(runOf({ runtime: 'crun' }), fast.key);
     assert.equal(runOf({}), plain.key);
     // The engine's default runtime is not known here: naming runc is not taken to mean "no runtime".
