@@ -51,7 +51,8 @@ export function ioContract(ctx: ContractContext): void {
     const { id } = await e().containers.create({ image: ctx.image, cmd: ['sh', '-c', 'cat; echo end'], labels, openStdin: true, stdinOnce: true });
     const { output } = await e().containers.attach(id, { stdin: 'hello\nworld\n' });
     await e().containers.start(id);
-    assert.deepEqual(await e().containers.wait(id), { exitCode: 0 }, 'cat ended: stdin was closed');
+    // Bounded: were stdin never closed, cat would wait for ever.
+    assert.deepEqual(await e().containers.wait(id, { timeoutMs: 60_000 }), { exitCode: 0 }, 'cat ended: stdin was closed');
     assert.equal((await output).stdout, 'hello\nworld\nend\n');
     await e().containers.remove(id, { force: true });
   });
@@ -60,7 +61,7 @@ export function ioContract(ctx: ContractContext): void {
     const { id } = await e().containers.create({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 1 });
     await e().containers.start(id);
     const live = collector();
-    const r = await e().exec.run(id, { cmd: ['sh', '-c', 'cat; echo done >&2'], stdin: '{"n":1}', onOutput: live.onOutput });
+    const r = await e().exec.run(id, { cmd: ['sh', '-c', 'cat; echo done >&2'], stdin: '{"n":1}', onOutput: live.onOutput, timeoutMs: 60_000 });
     assert.equal(r.exitCode, 0);
     assert.equal(r.output.stdout, '{"n":1}');
     assert.equal(r.output.stderr, 'done\n');

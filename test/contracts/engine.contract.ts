@@ -246,7 +246,7 @@ function containerContract(ctx: ContractContext): void {
     await e().containers.start(id);
     const prepared = await e().exec.prepare(id, { cmd: ['sh', '-c', 'echo made > /prepared; cat; exit 3'], stdin: '' });
     assert.equal((await e().exec.run(id, { cmd: ['cat', '/prepared'] })).exitCode, 1, 'made, not started: its command has not run');
-    const r = await e().exec.run(id, { cmd: ['echo', 'not this one'], prepared, stdin: 'fed\n' });
+    const r = await e().exec.run(id, { cmd: ['echo', 'not this one'], prepared, stdin: 'fed\n', timeoutMs: 60_000 });
     assert.equal(r.exitCode, 3);
     assert.equal(r.output.stdout, 'fed\n', 'the prepared command, with the stdin written at its start');
     assert.equal((await e().exec.run(id, { cmd: ['cat', '/prepared'] })).output.stdout, 'made\n');

@@ -21,8 +21,9 @@ export const REDIS_URL = process.env.BOSUN_TEST_REDIS ?? 'redis://127.0.0.1:6379
  * this instead of sleeping before they count replies.
  */
 export function queuesSettled(queues: string[], url = AMQP_URL): boolean {
+  // Synchronous, so no timer of the test's could end it: rabbitmqctl gets a bound of its own.
   const vhost = decodeURIComponent(new URL(url).pathname.slice(1)) || '/';
-  const out = execFileSync('rabbitmqctl', ['-q', '--no-table-headers', 'list_queues', '-p', vhost, 'name', 'messages_ready', 'messages_unacknowledged'], { encoding: 'utf8' });
+  const out = execFileSync('rabbitmqctl', ['-q', '--no-table-headers', 'list_queues', '-p', vhost, 'name', 'messages_ready', 'messages_unacknowledged'], { encoding: 'utf8', timeout: 30_000 });
   const counts = new Map(out.trim().split('\n').filter(Boolean).map((l) => {
     const [name = '', ready = '0', unacked = '0'] = l.split('\t');
     return [name, Number(ready) + Number(unacked)] as const;
@@ -50,6 +51,21 @@ export async function startTestAgent(
     ...(o.dockerHost ? { dockerHost: o.dockerHost } : {}),
     ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
   });
+}
+
+/**
+ * Sends `signal` to a child and resolves once it exited — at once when it already had (its 'exit'
+ * then never comes again), failing after `ms` rather than hanging.
+ */
+export async function killChild(child: ChildProcess, signal: NodeJS.Signals = 'SIGKILL', ms = 30_000): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  let timer: NodeJS.Timeout | undefined;
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('exit', () => resolve());
+    timer = setTimeout(() => reject(new Error(`pid ${child.pid} did not exit within ${ms} ms of ${signal}`)), ms);
+  });
+  child.kill(signal);
+  await exited.finally(() => clearTimeout(timer));
 }
 
 const repoRoot = join(import.meta.dirname, '..', '..');

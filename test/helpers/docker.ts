@@ -28,13 +28,29 @@ export async function removeTestContainers(engine: ContainerEngine, runId: strin
   await Promise.all(list.map((c) => engine.containers.remove(c.id, { force: true, volumes: true })));
 }
 
-/** Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
+/** How long one check may run past the deadline before `eventually` gives up on it. */
+const CHECK_GRACE_MS = 10_000;
+
+/** `p`, or a rejection naming `what` once `ms` passed (the timer is cleared either way). */
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`a check for ${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}
+
+/**
+ * Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`).
+ * A check that never answers (a request without a timeout, say) counts as failed once it ran
+ * CHECK_GRACE_MS past the deadline, so the wait ends with `what` instead of hanging.
+ */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined | false | null>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
     try {
-      const v = await check();
+      const v = await within(check(), Math.max(deadline - Date.now(), 0) + CHECK_GRACE_MS, what);
       if (v) return v;
     } catch (e) {
       last = e;

@@ -9,7 +9,7 @@ import { LABEL } from '../../../src/domain/labels.js';
 import { ERRORS_CHANNEL } from '../../../src/ports/transport.js';
 import type { InboundMessage } from '../../../src/ports/transport.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, uniqueName, containersCreatedFor, eventsSince } from '../../helpers/docker.js';
-import { AMQP_URL, TestClient, queuesSettled, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
+import { AMQP_URL, TestClient, killChild, queuesSettled, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
 
 const engine = testEngine();
 const runId = newRunId();
@@ -36,8 +36,7 @@ describe('agent reliability', () => {
     const child = await spawnAgent(['--concurrency', '2'], { BOSUN_STATE_DIR: tempDir('crash'), BOSUN_BROKER_URL: AMQP_URL });
     await client.send('start_container.response_channel', { image: TEST_IMAGE, command: 'sh -c "sleep 2; echo survived"', response_channel: channel, labels }, requestId);
     await eventually('run started', async () => (await engine.containers.list({ labels: { [LABEL.request]: requestId }, status: ['running'] })).length === 1);
-    child.kill('SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killChild(child);
     const agent = await startTestAgent();
     try {
       await eventually('reply after redelivery', async () => inbox.messages.length >= 1, 30_000);

@@ -107,7 +107,8 @@ export class Cluster {
     const s = this.servers.get(server);
     if (!s) throw new Error(`no server ${server}`);
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
-    const res = await fetch(`${s.url}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
+    // Bounded: a server killed mid-request (failover tests) must fail the call, not hang it for undici's 300 s.
+    const res = await fetch(`${s.url}${path}`, { method, headers, signal: AbortSignal.timeout(60_000), ...(body !== undefined ? { body: JSON.stringify(body) } : {}) });
     return { status: res.status, json: (await res.json()) as T };
   }
 

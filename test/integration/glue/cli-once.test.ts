@@ -27,7 +27,11 @@ after(async () => {
 function runCli(args: string[]): Promise<number> {
   const cli = new URL('../../../src/app/cli.ts', import.meta.url).pathname;
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: 'ignore', env: { ...process.env, BOSUN_LOG_LEVEL: 'warn' } });
-  return new Promise((resolve) => child.once('exit', (code) => resolve(code ?? 1)));
+  return new Promise((resolve, reject) => {
+    // -1 must exit (also with reload=master, leaving haproxy behind): one that does not fails here.
+    const hang = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`bosun ${args.join(' ')} did not exit within 120 s`))), 120_000);
+    child.once('exit', (code) => (clearTimeout(hang), resolve(code ?? 1)));
+  });
 }
 
 test('-1 renders the current containers into the config file (reload=none) and exits 0', async () => {

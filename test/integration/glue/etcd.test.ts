@@ -12,6 +12,7 @@ import { runGlue } from '../../../src/glue/run.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { killChild } from '../../helpers/agent.js';
 import { startEtcd, startWeb, tempDir, type EtcdServer } from './fixtures.js';
 import { createTestNetwork, removeTestNetwork, testNetworkName } from './fixtures.js';
 
@@ -97,8 +98,7 @@ test("a killed glue's keys expire with its lease", async () => {
   });
   try {
     const key = await eventually('key published by the glue process', async () => Object.keys(await keys()).find((k) => k.endsWith(web.id.slice(0, 12))), 30_000);
-    process.kill(child.pid!, 'SIGKILL');
-    await new Promise((r) => child.once('exit', r));
+    await killChild(child);
     assert.ok(key in (await keys()), 'still there right after the kill');
     await eventually('key expired', async () => !(key in (await keys())), 20_000, 250);
   } finally {

@@ -14,7 +14,8 @@ import { openRunLedger, type SqlRunLedger } from '../../../src/adapters/store-sq
 import { openWorkflowStore, type SqlWorkflowStore } from '../../../src/adapters/store-sql/workflow-store.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { ContainerEngine } from '../../../src/ports/engine.js';
-import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
+import { startExecution } from '../../../src/workflow/durable/start.js';
+import { waitForEnd } from '../../helpers/workflow.js';
 import { TASK_LOST } from '../../../src/workflow/durable/task-ledger.js';
 import type { Definition } from '../../../src/workflow/definition.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { InboundMessage } from '../../../src/ports/transport.js';
-import { AMQP_URL, TestClient, spawnAgent, tempDir } from '../../helpers/agent.js';
+import { AMQP_URL, TestClient, killChild, spawnAgent, tempDir } from '../../helpers/agent.js';
 import { TEST_IMAGE } from '../../helpers/docker.js';
 
 export const CHANNELS = [
@@ -206,10 +206,11 @@ export async function fuzz(o: { n: number; seed: number; runId: string; maxBodyB
   const alive = agent.exitCode === null && agent.signalCode === null;
   const uncaught = /uncaught|unhandled/i.test(output);
   for (const s of [...subs, sink]) await s.cancel();
-  agent.kill('SIGTERM');
-  await new Promise((r) => (agent.exitCode !== null ? r(undefined) : agent.once('exit', r)));
+  // A graceful stop (its in-flight work gets 30 s); one that never comes is killed and reported.
+  const stopped = await killChild(agent, 'SIGTERM', 60_000).then(() => true, async () => (await killChild(agent, 'SIGKILL'), false));
   for (const q of [errorsQueue, replyQueue, `fz-out-${o.runId}`]) await (client.transport as unknown as { deleteChannel?: (c: string) => Promise<void> }).deleteChannel?.(q).catch(() => undefined);
   await client.close();
+  if (!stopped) throw new Error('the fuzzed agent did not stop within 60 s of SIGTERM');
   let parkedTotal = 0;
   for (const v of records.values()) parkedTotal += v.length;
   let replyTotal = 0;

@@ -11,7 +11,7 @@ import { LABEL } from '../../../src/domain/labels.js';
 import type { AgentProcess } from '../../../src/app/agent-process.js';
 import { claimName } from '../../../src/warm/plan.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
-import { AMQP_URL, TestClient, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
+import { AMQP_URL, TestClient, killChild, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
 
 const engine = testEngine();
 const runId = newRunId();
@@ -45,8 +45,7 @@ describe('warm pools after a crash', () => {
       // The other member plus the refill of the claimed one: wait until both idle members exist before the crash.
       await eventually('refilled', async () => (await idle()).length === 2 || undefined, 30_000);
       const idleBefore = (await idle()).map((c) => c.id).sort();
-      child.kill('SIGKILL');
-      await new Promise((r) => child?.once('exit', r));
+      await killChild(child);
 
       agent = await startTestAgent({ poolsFile, stateDir });
       assert.deepEqual((await idle()).map((c) => c.id).sort(), idleBefore, 'the same idle containers are kept');
@@ -84,8 +83,7 @@ describe('warm pools after a crash', () => {
       const claimed = await eventually('claimed by the run', async () => (await members()).find((c) => c.name.startsWith('bosun-warm-b') && c.status === 'running'), 30_000);
       if (o.checkpointed) await eventually('checkpointed', async () => out.includes('long run checkpointed') || undefined, 30_000);
       await eventually('refilled', async () => (await idle()).length === 2 || undefined, 30_000);
-      child.kill('SIGKILL');
-      await new Promise((r) => child?.once('exit', r));
+      await killChild(child);
 
       agent = await startTestAgent({ poolsFile, stateDir });
       const [reply] = await eventually('reply to the message come back', async () => (sink.messages.length ? sink.json() : undefined), 30_000);

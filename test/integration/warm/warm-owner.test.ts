@@ -18,7 +18,7 @@ import { loadPoolFile } from '../../../src/warm/pool-file.js';
 import { stableAgentName } from '../../../src/app/agent-name.js';
 import { WarmPools } from '../../../src/warm/pools.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
-import { AMQP_URL, TestClient, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
+import { AMQP_URL, TestClient, killChild, spawnAgent, startTestAgent, tempDir } from '../../helpers/agent.js';
 
 const engine = testEngine();
 const runId = newRunId();
@@ -61,8 +61,7 @@ describe("warm pools of two agents on one engine", () => {
     const membersB = await full(ownerB);
     assert.deepEqual(await idleOf(ownerA), membersA, "B's start neither removed nor adopted A's members");
 
-    child.kill('SIGKILL');
-    await new Promise((r) => child?.once('exit', r));
+    await killChild(child);
     // The restart: same host, same state dir, so the same owner name; its adoption is done when start resolves.
     agentB = await startTestAgent({ poolsFile, stateDir: stateB });
     assert.deepEqual(await idleOf(ownerB), membersB, "the restarted B adopted its own idle members");

@@ -10,7 +10,8 @@ import { isBosunError } from '../../../src/domain/errors.js';
 import type { Definition } from '../../../src/workflow/definition.js';
 import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
 import { cancelExecution, pauseExecution, redriveExecution, resumeExecution } from '../../../src/workflow/durable/operations.js';
-import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
+import { startExecution } from '../../../src/workflow/durable/start.js';
+import { waitForEnd } from '../../helpers/workflow.js';
 import type { TaskContext, TaskOutcome, TaskRunner } from '../../../src/workflow/durable/tasks.js';
 import { BACKENDS, openTestStore } from './stores.js';
 

@@ -42,6 +42,8 @@ const PROGRESS_LINES = 16;
 
 interface Attempt { code: number | null; signal: NodeJS.Signals | null; stdout: string; lines: number }
 
+const HANG_MS = 120_000;
+
 /** Runs the CLI; kills it with SIGKILL `delayMs` after its `killAfter`-th progress line (never when undefined). */
 function runCli(args: string[], killAfter?: number, delayMs = 0): Promise<Attempt> {
   return new Promise((resolve, reject) => {
@@ -60,8 +62,16 @@ function runCli(args: string[], killAfter?: number, delayMs = 0): Promise<Attemp
         if (killAfter !== undefined && lines === killAfter) setTimeout(() => p.kill('SIGKILL'), delayMs);
       }
     });
+    // A run that stalls (before any kill point, or the last clean run) fails the test instead of hanging it.
+    const hang = setTimeout(() => {
+      p.kill('SIGKILL');
+      reject(new Error(`workflow run did not end within ${HANG_MS} ms (${lines} progress lines): ${stdout}`));
+    }, HANG_MS);
     p.on('error', reject);
-    p.on('exit', (code, signal) => resolve({ code, signal, stdout, lines }));
+    p.on('exit', (code, signal) => {
+      clearTimeout(hang);
+      resolve({ code, signal, stdout, lines });
+    });
   });
 }
 

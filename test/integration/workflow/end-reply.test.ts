@@ -12,7 +12,8 @@ import { openWorkflowStore } from '../../../src/adapters/store-sql/workflow-stor
 import type { Definition } from '../../../src/workflow/definition.js';
 import { endReplyPathsJson } from '../../../src/workflow/durable/end-reply.js';
 import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
-import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
+import { startExecution } from '../../../src/workflow/durable/start.js';
+import { waitForEnd } from '../../helpers/workflow.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { AMQP_URL, TestClient, queuesSettled, tempDir } from '../../helpers/agent.js';
 import { eventually, newRunId } from '../../helpers/docker.js';

@@ -9,7 +9,8 @@ import type { SqlWorkflowStore } from '../../../src/adapters/store-sql/workflow-
 import { openWorkflowStore } from '../../../src/adapters/store-sql/workflow-store.js';
 import type { Definition } from '../../../src/workflow/definition.js';
 import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
-import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
+import { startExecution } from '../../../src/workflow/durable/start.js';
+import { waitForEnd } from '../../helpers/workflow.js';
 import type { TaskContext, TaskOutcome, TaskRunner } from '../../../src/workflow/durable/tasks.js';
 import type { Json } from '../../../src/workflow/json.js';
 import { BACKENDS, openTestStore, storeLocation } from './stores.js';

@@ -13,7 +13,8 @@ import { silentLogger } from '../../../src/util/log.js';
 import type { Definition } from '../../../src/workflow/definition.js';
 import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
 import { RunTaskRunner } from '../../../src/workflow/durable/run-task.js';
-import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
+import { startExecution } from '../../../src/workflow/durable/start.js';
+import { waitForEnd } from '../../helpers/workflow.js';
 import { eventually, newRunId, removeTestContainers, TEST_IMAGE, testEngine } from '../../helpers/docker.js';
 import { openTestStore } from './stores.js';
 

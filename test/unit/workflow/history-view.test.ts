@@ -13,7 +13,7 @@ import { RunQuotas } from '../../../src/pipeline/quotas.js';
 import { runAction } from '../../../src/pipeline/run-action.js';
 import type { PublishOptions, Transport } from '../../../src/ports/transport.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { waitForEnd } from '../../../src/workflow/durable/start.js';
+import { waitForEnd } from '../../helpers/workflow.js';
 import { HISTORY_PAGE_BYTES, REDACTED_TASK_TOKEN } from '../../../src/actions/workflow/inspect.js';
 import { FAKE_IMAGE, fakeEngine } from '../../helpers/fake-engine.js';
 import { tempDir } from '../../helpers/agent.js';

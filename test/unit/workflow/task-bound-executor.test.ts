@@ -8,7 +8,8 @@ import { test } from 'node:test';
 import { openWorkflowStore } from '../../../src/adapters/store-sql/workflow-store.js';
 import type { Definition } from '../../../src/workflow/definition.js';
 import { DurableExecutor } from '../../../src/workflow/durable/executor.js';
-import { startExecution, waitForEnd } from '../../../src/workflow/durable/start.js';
+import { startExecution } from '../../../src/workflow/durable/start.js';
+import { waitForEnd } from '../../helpers/workflow.js';
 import { TaskLimiter } from '../../../src/workflow/durable/task-limiter.js';
 import type { TaskRunner } from '../../../src/workflow/durable/tasks.js';
 
