@@ -6,7 +6,7 @@
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutputChunk } from '../../src/domain/engine/index.js';
-import { eventually } from '../helpers/docker.js';
+import { eventually, within } from '../helpers/docker.js';
 import type { ContractContext } from './engine.contract.js';
 
 function collector() {
@@ -28,7 +28,7 @@ export function ioContract(ctx: ContractContext): void {
     // Seen before the exit: the process sleeps for another 30 s.
     assert.equal((await e().containers.inspect(id))?.state.running, true, 'output arrived while the container runs');
     await e().containers.kill(id);
-    const out = await output;
+    const out = await within(output, 60_000, 'attached output after the kill');
     assert.equal(out.stdout, 'one\nthree\n');
     assert.equal(out.stderr, 'two\n');
     assert.ok(live.seen.every((c) => Buffer.isBuffer(c.data) && c.data.length > 0));
@@ -43,7 +43,7 @@ export function ioContract(ctx: ContractContext): void {
     await eventually('followed output', async () => live.text('stdout') === 'early\n');
     assert.equal((await e().containers.inspect(id))?.state.running, true);
     await e().containers.kill(id);
-    assert.equal((await following).stdout, 'early\n');
+    assert.equal((await within(following, 60_000, 'followed logs after the kill')).stdout, 'early\n');
     await e().containers.remove(id, { force: true });
   });
 
@@ -53,7 +53,7 @@ export function ioContract(ctx: ContractContext): void {
     await e().containers.start(id);
     // Bounded: were stdin never closed, cat would wait for ever.
     assert.deepEqual(await e().containers.wait(id, { timeoutMs: 60_000 }), { exitCode: 0 }, 'cat ended: stdin was closed');
-    assert.equal((await output).stdout, 'hello\nworld\nend\n');
+    assert.equal((await within(output, 60_000, 'attached output')).stdout, 'hello\nworld\nend\n');
     await e().containers.remove(id, { force: true });
   });
 

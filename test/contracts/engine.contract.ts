@@ -13,7 +13,7 @@ import assert from 'node:assert/strict';
 import { LABEL } from '../../src/domain/labels.js';
 import { isBosunError } from '../../src/domain/errors.js';
 import type { ContainerEngine } from '../../src/ports/engine.js';
-import { TEST_IMAGE, eventually, newRunId, uniqueName } from '../helpers/docker.js';
+import { TEST_IMAGE, eventually, newRunId, uniqueName, within } from '../helpers/docker.js';
 import { resourceContract } from './engine-resources.contract.js';
 import { ioContract } from './engine-io.contract.js';
 
@@ -103,7 +103,7 @@ function containerContract(ctx: ContractContext): void {
     const { id } = await e().containers.create({ image: ctx.image, cmd: ['sh', '-c', 'echo one; echo two >&2'], labels });
     const { output } = await e().containers.attach(id);
     await e().containers.start(id);
-    const out = await output;
+    const out = await within(output, 60_000, 'attached output');
     assert.equal(out.stdout, 'one\n');
     assert.equal(out.stderr, 'two\n');
     assert.deepEqual(await e().containers.wait(id), { exitCode: 0 });

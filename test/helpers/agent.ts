@@ -68,6 +68,15 @@ export async function killChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   await exited.finally(() => clearTimeout(timer));
 }
 
+/** SIGTERM, then SIGKILL if `child` is still there after `graceMs`; throws only if even that does not end it. */
+export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+  try {
+    await killChild(child, 'SIGTERM', graceMs);
+  } catch {
+    await killChild(child, 'SIGKILL');
+  }
+}
+
 const repoRoot = join(import.meta.dirname, '..', '..');
 
 /** `bosun agent` as a child process (so a test can SIGKILL it). Resolves once it logs "ready". */

@@ -32,10 +32,10 @@ export async function removeTestContainers(engine: ContainerEngine, runId: strin
 const CHECK_GRACE_MS = 10_000;
 
 /** `p`, or a rejection naming `what` once `ms` passed (the timer is cleared either way). */
-function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`a check for ${what} did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
@@ -50,7 +50,7 @@ export async function eventually<T>(what: string, check: () => Promise<T | undef
   let last: unknown;
   for (;;) {
     try {
-      const v = await within(check(), Math.max(deadline - Date.now(), 0) + CHECK_GRACE_MS, what);
+      const v = await within(check(), Math.max(deadline - Date.now(), 0) + CHECK_GRACE_MS, `a check for ${what}`);
       if (v) return v;
     } catch (e) {
       last = e;

@@ -28,11 +28,12 @@ function run(cmd: string, args: string[], opts: { stdinFile?: string; stdoutFile
   return new Promise((resolve, reject) => {
     const stdin = opts.stdinFile ? openSync(opts.stdinFile, 'r') : 'ignore';
     const stdout = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : 'ignore';
-    const p = spawn(cmd, args, { stdio: [stdin, stdout, 'pipe'] });
+    // Bounded: a wedged docker CLI is killed and the setup fails with its stderr.
+    const p = spawn(cmd, args, { stdio: [stdin, stdout, 'pipe'], timeout: 120_000, killSignal: 'SIGKILL' });
     let err = '';
     p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
-    p.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} → ${code}: ${err}`))));
+    p.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`${cmd} ${args.join(' ')} → ${code ?? signal}: ${err}`))));
   });
 }
 

@@ -13,7 +13,7 @@ const engine = testEngine();
 
 function bosunExec(channel: string, body: unknown): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'exec', channel, '--body', JSON.stringify(body)], { cwd: repoRoot }, (err, stdout, stderr) =>
+    execFile(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'exec', channel, '--body', JSON.stringify(body)], { cwd: repoRoot, timeout: 120_000, killSignal: 'SIGKILL' }, (err, stdout, stderr) =>
       resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });

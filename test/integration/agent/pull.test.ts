@@ -39,7 +39,7 @@ before(async () => {
   await eventually('registry up', async () => (await fetch(`http://127.0.0.1:${port}/v2/`)).ok, 20_000);
   ref = `127.0.0.1:${port}/bosun/busybox:${runId}`;
   execFileSync('docker', ['tag', TEST_IMAGE, ref]);
-  execFileSync('docker', ['push', '-q', ref]);
+  execFileSync('docker', ['push', '-q', ref], { timeout: 120_000 });
   execFileSync('docker', ['rmi', ref]);
   agent = await startTestAgent();
   client = await TestClient.connect();

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { AgentProcess } from '../../../src/app/agent-process.js';
 import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
-import { REDIS_URL, TestClient, startTestAgent } from '../../helpers/agent.js';
+import { REDIS_URL, TestClient, startTestAgent, stopChild } from '../../helpers/agent.js';
 
 const engine = testEngine();
 const runId = newRunId();
@@ -61,9 +61,8 @@ describe('agent over Redis: the server restarts (empty, as Redis without persist
   };
   const stopRedis = async () => {
     const s = server;
-    if (!s || s.exitCode !== null) return;
-    s.kill('SIGTERM');
-    await new Promise((r) => s.once('exit', r));
+    if (!s) return;
+    await stopChild(s);
   };
 
   before(async () => {

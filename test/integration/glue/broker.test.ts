@@ -9,7 +9,7 @@ import { runGlue } from '../../../src/glue/run.js';
 import type { BrokerEventBody } from '../../../src/glue/handlers/broker.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { eventually, newRunId, removeTestContainers, testEngine, within } from '../../helpers/docker.js';
 import { startWeb, tempDir } from './fixtures.js';
 import { createTestNetwork, removeTestNetwork } from './fixtures.js';
 
@@ -67,6 +67,6 @@ test('start and die of a container are published as bosun.events.start / .die', 
     assert.ok(start.timeNano && BigInt(start.timeNano) > 0n);
   } finally {
     ctl.abort();
-    await running;
+    await within(running, 60_000, 'glue stopping after the abort');
   }
 });

@@ -14,7 +14,7 @@ import { createEngine } from '../../../src/adapters/engine-factory.js';
 import type { ContainerEngine } from '../../../src/ports/engine.js';
 import { runGlue } from '../../../src/glue/run.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { TEST_IMAGE, eventually } from '../../helpers/docker.js';
+import { TEST_IMAGE, eventually, within } from '../../helpers/docker.js';
 import { createBridge, deleteBridge } from '../../helpers/engines.js';
 
 const root = `/tmp/bgd-${randomBytes(3).toString('hex')}`;
@@ -52,10 +52,11 @@ async function stopDaemon(): Promise<void> {
 
 function load(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const save = spawn('docker', ['save', TEST_IMAGE], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const ld = spawn('docker', ['-H', `unix://${sock}`, 'load'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const bounded = { timeout: 120_000, killSignal: 'SIGKILL' } as const;
+    const save = spawn('docker', ['save', TEST_IMAGE], { stdio: ['ignore', 'pipe', 'ignore'], ...bounded });
+    const ld = spawn('docker', ['-H', `unix://${sock}`, 'load'], { stdio: ['pipe', 'ignore', 'ignore'], ...bounded });
     save.stdout.pipe(ld.stdin);
-    ld.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`docker load exited ${code}`))));
+    ld.once('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`docker load exited ${code ?? signal}`))));
   });
 }
 
@@ -109,6 +110,6 @@ test('events after a daemon restart still reach the handlers', async () => {
     assert.ok(reconnects >= 1, 'the watch reconnected and resynced');
   } finally {
     ctl.abort();
-    await running;
+    await within(running, 60_000, 'glue stopping after the abort');
   }
 });

@@ -11,7 +11,7 @@ import { Etcd3 } from 'etcd3';
 import { runGlue } from '../../../src/glue/run.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { eventually, newRunId, removeTestContainers, testEngine, within } from '../../helpers/docker.js';
 import { killChild } from '../../helpers/agent.js';
 import { startEtcd, startWeb, tempDir, type EtcdServer } from './fixtures.js';
 import { createTestNetwork, removeTestNetwork, testNetworkName } from './fixtures.js';
@@ -84,7 +84,7 @@ test('keys appear with a routable container and go on stop; a clean exit revokes
     await eventually('second key', async () => Object.keys(await keys()).length === 1);
   } finally {
     ctl.abort();
-    await running;
+    await within(running, 60_000, 'glue stopping after the abort');
   }
   assert.deepEqual(await keys(), {}, 'lease revoked on a clean exit');
 });

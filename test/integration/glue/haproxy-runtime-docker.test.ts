@@ -12,7 +12,7 @@ import type { HaproxyHandler } from '../../../src/glue/handlers/haproxy.js';
 import { runtimeCommand } from '../../../src/glue/haproxy-socket.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { eventually, newRunId, removeTestContainers, testEngine, within } from '../../helpers/docker.js';
 import { createTestNetwork, freePort, get, removeTestNetwork, routed, startWeb, tempDir } from './fixtures.js';
 
 const engine = testEngine();
@@ -50,7 +50,7 @@ before(async () => {
 
 after(async () => {
   ctl.abort();
-  await running?.catch(() => undefined);
+  if (running) await within(running.catch(() => undefined), 60_000, 'glue stopping after the abort');
   await removeTestContainers(engine, runId);
   await removeTestNetwork(engine, runId);
   await dir.remove();

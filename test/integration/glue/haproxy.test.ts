@@ -15,7 +15,7 @@ import type { Glue } from '../../../src/glue/glue.js';
 import { HaproxyHandler } from '../../../src/glue/handlers/haproxy.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, within } from '../../helpers/docker.js';
 import { freePort, get, routed, startWeb, tempDir } from './fixtures.js';
 import { createTestNetwork, removeTestNetwork, testNetworkName } from './fixtures.js';
 import { breakableEngine } from './breakable-engine.js';
@@ -65,7 +65,7 @@ before(async () => {
 after(async () => {
   ctl.abort();
   flaky.release();
-  await running?.catch(() => undefined);
+  if (running) await within(running.catch(() => undefined), 60_000, 'glue stopping after the abort');
   const pid = (haproxy()?.handler as HaproxyHandler | undefined)?.process.pid;
   if (pid !== undefined) {
     try {

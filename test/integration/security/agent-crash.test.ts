@@ -11,7 +11,7 @@ import { randomUUID } from 'node:crypto';
 import { createEngine } from '../../../src/adapters/engine-factory.js';
 import type { ContainerEngine } from '../../../src/ports/engine.js';
 import { isBosunError } from '../../../src/domain/errors.js';
-import { AMQP_URL, TestClient, spawnAgent, tempDir } from '../../helpers/agent.js';
+import { AMQP_URL, TestClient, spawnAgent, stopChild, tempDir } from '../../helpers/agent.js';
 import { eventually } from '../../helpers/docker.js';
 
 const errorsQueue = `bosun.errors.crash-${randomUUID().slice(0, 8)}`;
@@ -39,7 +39,7 @@ describe('the agent survives names and images that address other engine paths', 
     child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
   });
   after(async () => {
-    child.kill('SIGTERM');
+    await stopChild(child);
     await client.close();
   });
 

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { createHash, randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { LABEL } from '../../../src/domain/labels.js';
-import { AMQP_URL, TestClient, spawnAgent, tempDir } from '../../helpers/agent.js';
+import { AMQP_URL, TestClient, spawnAgent, stopChild, tempDir } from '../../helpers/agent.js';
 import { eventually, newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
 
 const runId = newRunId();
@@ -60,7 +60,7 @@ describe('poison messages and the errors queue', () => {
     await engine.containers.start(id);
   });
   after(async () => {
-    child.kill('SIGTERM');
+    await stopChild(child);
     await parked.stop();
     await client.close();
     await removeTestContainers(testEngine(), runId);

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { AMQP_URL } from '../../helpers/agent.js';
+import { AMQP_URL, stopChild } from '../../helpers/agent.js';
 import { eventually, newRunId } from '../../helpers/docker.js';
 
 const CLI = join(import.meta.dirname, '../../../src/app/cli.ts');
@@ -26,10 +26,7 @@ function bosun(args: string[], untilMs: number): Promise<Run> {
   p.stdout.on('data', (d: Buffer) => (output += d.toString()));
   p.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  const kill = async () => {
-    if (p.exitCode === null && p.signalCode === null) p.kill('SIGTERM');
-    await exited;
-  };
+  const kill = () => stopChild(p);
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve({ code: null, get output() { return output; }, kill }), untilMs);
     void exited.then(() => {

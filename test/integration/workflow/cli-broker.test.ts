@@ -31,6 +31,8 @@ function cli(args: string[], broker = AMQP_URL): Promise<Cli> {
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'workflow', ...args], {
       cwd: repoRoot, env: { ...process.env, BOSUN_BROKER_URL: broker }, stdio: ['ignore', 'pipe', 'pipe'],
+      // A CLI that hangs is killed, so the test fails with its output instead of waiting for ever.
+      timeout: 120_000, killSignal: 'SIGKILL',
     });
     let stdout = '';
     let stderr = '';

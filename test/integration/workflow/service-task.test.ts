@@ -131,7 +131,7 @@ describe('bosun:service tasks against a real cluster server', () => {
     const tokenFile = join(dir, 'api.token');
     writeFileSync(tokenFile, `${cluster.token}\n`, { mode: 0o600 });
     const cli = join(import.meta.dirname, '../../../src/app/cli.ts');
-    const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'workflow', 'run', file, '--quiet', '--cluster-token-file', tokenFile], { env: { ...process.env, BOSUN_CLUSTER_URL: url }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'workflow', 'run', file, '--quiet', '--cluster-token-file', tokenFile], { env: { ...process.env, BOSUN_CLUSTER_URL: url }, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000, killSignal: 'SIGKILL' });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
