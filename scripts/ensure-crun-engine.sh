@@ -50,6 +50,8 @@ start() {
   # containerd, shims and runtimes see plain cgroup v1; the host and the shared engine are untouched.
   prelude=""
   if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then prelude="umount /sys/fs/cgroup/unified && "; fi
+  # From /, so that the daemon does not hold (and outlive) the caller's working directory.
+  cd /
   setsid unshare --mount --propagation private sh -c "${prelude}exec \"\$@\"" sh dockerd --config-file "$root/daemon.json" --data-root "$root/data" --exec-root "$root/exec" -H "$host" --pidfile "$pidfile" \
     --bridge="$bridge" --iptables=false --ip-masq=false --containerd-namespace bosun-crun --containerd-plugins-namespace bosun-crun-plugins \
     --storage-driver "$driver" --log-level warn >>"$root/dockerd.log" 2>&1 </dev/null &

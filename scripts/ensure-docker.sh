@@ -24,8 +24,9 @@ fi
 if [ "$(id -u)" != 0 ]; then log "no engine answers and not root: start dockerd"; exit 1; fi
 
 log "starting dockerd (log: /var/log/bosun-dockerd.log)"
-setsid dockerd --host unix:///var/run/docker.sock --pidfile /var/run/docker.pid \
-  >/var/log/bosun-dockerd.log 2>&1 < /dev/null &
+# From /, so that the daemon does not hold (and outlive) the caller's working directory.
+(cd / && exec setsid dockerd --host unix:///var/run/docker.sock --pidfile /var/run/docker.pid \
+  >/var/log/bosun-dockerd.log 2>&1 < /dev/null) &
 for _ in $(seq 1 60); do
   if docker info >/dev/null 2>&1; then log "engine up"; exit 0; fi
   sleep 1

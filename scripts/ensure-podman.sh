@@ -84,7 +84,9 @@ start_service() {
       if [ "$(id -u)" != 0 ]; then log "no Podman answers on $SOCK and not root"; exit 1; fi
       rm -f "$SOCK"
       log "starting podman system service on $HOST (log: $LOG)"
-      ( ulimit -u "$nproc"; exec setsid podman system service --time=0 "$HOST" >>"$LOG" 2>&1 </dev/null ) &
+      # From /: the service and every conmon it starts keep its working directory, and a run from a
+      # clone that is later removed left them unable to start a container ("write child: broken pipe").
+      ( cd / && ulimit -u "$nproc" && exec setsid podman system service --time=0 "$HOST" >>"$LOG" 2>&1 </dev/null ) &
       echo $! > "$PIDFILE"
     fi
     sleep 1

@@ -29,7 +29,7 @@ wait_port() {
 
 if ! port_open 5672; then
   apt_install rabbitmq-server
-  log "starting RabbitMQ"; rabbitmq-server -detached >/dev/null 2>&1 || true
+  log "starting RabbitMQ"; (cd / && rabbitmq-server -detached >/dev/null 2>&1) || true
   wait_port 5672 RabbitMQ 90
 fi
 if ! port_open 6379; then
