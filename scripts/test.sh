@@ -25,7 +25,10 @@ export BOSUN_BROKER_URL="${BOSUN_TEST_AMQP:-amqp://guest:guest@127.0.0.1:5672}"
 export BOSUN_TEST_RUN_ID="$run_id"
 
 shopt -s globstar nullglob
-run() { node --import tsx --test --test-concurrency=1 --test-timeout=300000 "$@"; }
+# The bound is on each file as a whole; the tests' own waits read it to fail, naming what they
+# waited for, before the runner kills the file (test/helpers/docker.ts fileBudget).
+export BOSUN_TEST_FILE_TIMEOUT_MS=300000
+run() { node --import tsx --test --test-concurrency=1 --test-timeout="$BOSUN_TEST_FILE_TIMEOUT_MS" "$@"; }
 if [ $# -gt 0 ]; then run "$@"; exit; fi
 # No --test-force-exit anywhere: it hid leaked handles and was seen to end a file before all its
 # tests ran. A file that leaks a socket or timer now keeps the run from ending: find it with

@@ -72,7 +72,7 @@ export function resourceContract(ctx: ContractContext): void {
       assert.equal(img?.labels[Object.keys(labels)[0]!], ctx.runId);
       const { id } = await e().containers.create({ image: tag, cmd: ['cat', '/built'], labels });
       await e().containers.start(id);
-      await e().containers.wait(id);
+      await e().containers.wait(id, { timeoutMs: 60_000 });
       assert.equal((await e().containers.logs(id)).stdout, 'built\n');
       await e().containers.remove(id);
       await e().images.remove(tag);

@@ -78,7 +78,7 @@ function containerContract(ctx: ContractContext): void {
   it('runs a container and captures stdout and stderr separately', async () => {
     const { id } = await e().containers.create({ image: ctx.image, name: uniqueName('c-out'), cmd: ['sh', '-c', 'echo out; echo err >&2; exit 3'], labels });
     await e().containers.start(id);
-    assert.deepEqual(await e().containers.wait(id), { exitCode: 3 });
+    assert.deepEqual(await e().containers.wait(id, { timeoutMs: 60_000 }), { exitCode: 3 });
     const out = await e().containers.logs(id);
     assert.equal(out.stdout, 'out\n');
     assert.equal(out.stderr, 'err\n');
@@ -92,7 +92,7 @@ function containerContract(ctx: ContractContext): void {
   it('bounds captured output and marks truncation', async () => {
     const { id } = await e().containers.create({ image: ctx.image, cmd: ['sh', '-c', 'yes x | head -c 5000'], labels });
     await e().containers.start(id);
-    await e().containers.wait(id);
+    await e().containers.wait(id, { timeoutMs: 60_000 });
     const out = await e().containers.logs(id, { limitBytes: 100 });
     assert.equal(out.stdout.length, 100);
     assert.equal(out.stdoutBytes, 5000);
@@ -106,7 +106,7 @@ function containerContract(ctx: ContractContext): void {
     const out = await within(output, 60_000, 'attached output');
     assert.equal(out.stdout, 'one\n');
     assert.equal(out.stderr, 'two\n');
-    assert.deepEqual(await e().containers.wait(id), { exitCode: 0 });
+    assert.deepEqual(await e().containers.wait(id, { timeoutMs: 60_000 }), { exitCode: 0 });
   });
 
   it('treats start of a running, stop of a stopped and remove of a missing container as done', async () => {
@@ -125,7 +125,7 @@ function containerContract(ctx: ContractContext): void {
     const { id } = await e().containers.create({ image: ctx.image, cmd: ['sleep', '30'], labels, stopTimeoutSec: 1 });
     await e().containers.start(id);
     await e().containers.kill(id, 'SIGKILL');
-    const { exitCode } = await e().containers.wait(id);
+    const { exitCode } = await e().containers.wait(id, { timeoutMs: 60_000 });
     assert.equal(exitCode, 137);
     await e().containers.restart(id, { timeoutSec: 1 });
     const d = await e().containers.inspect(id);
@@ -251,7 +251,7 @@ function containerContract(ctx: ContractContext): void {
     assert.equal(r.output.stdout, 'fed\n', 'the prepared command, with the stdin written at its start');
     assert.equal((await e().exec.run(id, { cmd: ['cat', '/prepared'] })).output.stdout, 'made\n');
     await e().containers.kill(id);
-    await e().containers.wait(id);
+    await e().containers.wait(id, { timeoutMs: 60_000 });
     await assert.rejects(e().exec.prepare(id, { cmd: ['true'] }), isCode('conflict'), 'refused, as run is, when the container does not run');
     await e().containers.remove(id, { force: true });
   });

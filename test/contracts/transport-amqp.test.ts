@@ -47,11 +47,11 @@ describe('AmqpTransport specifics', () => {
       await t.publish(channel, 'before');
       await until('first message', async () => got.length === 1);
       // Close only our own connection, by its client-provided name.
-      const conns = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8' });
+      const conns = execFileSync('rabbitmqctl', ['-q', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8', timeout: 60_000 });
       const line = conns.split('\n').find((l) => l.includes(name));
       assert.ok(line, 'our connection is listed');
       const pid = line.split('\t')[0] as string;
-      execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: broker drop']);
+      execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'test: broker drop'], { timeout: 60_000 });
       await t.publish(channel, 'after');
       await until('message after reconnect', async () => got.length === 2, 30_000);
       assert.deepEqual(got.map((m) => m.body.toString()), ['before', 'after']);
@@ -62,7 +62,7 @@ describe('AmqpTransport specifics', () => {
 
   it('connect is idempotent: a second call opens no second connection, and close leaves none', async () => {
     const name = `bosun-test-twice-${run}`;
-    const ours = () => execFileSync('rabbitmqctl', ['-q', 'list_connections', 'client_properties'], { encoding: 'utf8' })
+    const ours = () => execFileSync('rabbitmqctl', ['-q', 'list_connections', 'client_properties'], { encoding: 'utf8', timeout: 60_000 })
       .split('\n').filter((l) => l.includes(name)).length;
     const t = await make(name);
     await Promise.all([t.connect(), t.connect()]);

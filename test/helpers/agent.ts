@@ -68,8 +68,9 @@ export async function killChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   await exited.finally(() => clearTimeout(timer));
 }
 
-/** SIGTERM, then SIGKILL if `child` is still there after `graceMs`; throws only if even that does not end it. */
-export async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
+/** SIGTERM, then SIGKILL if `child` is still there after `graceMs`; throws only if even that does not end it (nothing to do for a child an after hook never got). */
+export async function stopChild(child: ChildProcess | undefined, graceMs = 15_000): Promise<void> {
+  if (!child) return;
   try {
     await killChild(child, 'SIGTERM', graceMs);
   } catch {
@@ -88,7 +89,8 @@ export async function spawnAgent(args: string[], env: Record<string, string> = {
   });
   let out = '';
   await new Promise<void>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error(`agent did not start: ${out}`)), readyTimeoutMs);
+    // Killed, not left running: it would consume from this run's vhost under later files.
+    const t = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`agent did not start within ${readyTimeoutMs} ms: ${out}`))), readyTimeoutMs);
     child.stdout?.on('data', (d: Buffer) => {
       out += d.toString();
       if (out.includes('"msg":"ready"')) {

@@ -28,14 +28,31 @@ export async function removeTestContainers(engine: ContainerEngine, runId: strin
   await Promise.all(list.map((c) => engine.containers.remove(c.id, { force: true, volumes: true })));
 }
 
+/**
+ * scripts/test.sh runs each file in its own process under `--test-timeout`, a bound on the whole
+ * file (BOSUN_TEST_FILE_TIMEOUT_MS): past it the runner kills the file without naming what it
+ * waited for. A test's bounded wait is therefore cut to the file's time left, less a margin for
+ * the after hooks, so a wait that would outlast the file fails first, with its name. Benches and
+ * files run by hand have no such bound and keep their waits whole.
+ */
+const FILE_TIMEOUT_MS = Number(process.env.BOSUN_TEST_FILE_TIMEOUT_MS ?? Number.POSITIVE_INFINITY);
+const FILE_MARGIN_MS = 15_000;
+
+/** `ms`, or less: what is left of this test file's time before the runner kills it. */
+export function fileBudget(ms: number): number {
+  const left = performance.timeOrigin + FILE_TIMEOUT_MS - FILE_MARGIN_MS - Date.now();
+  return Math.round(Math.max(Math.min(ms, left), 1_000));
+}
+
 /** How long one check may run past the deadline before `eventually` gives up on it. */
 const CHECK_GRACE_MS = 10_000;
 
 /** `p`, or a rejection naming `what` once `ms` passed (the timer is cleared either way). */
 export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const bound = fileBudget(ms);
   const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${ms} ms`)), ms);
+    timer = setTimeout(() => reject(new Error(`${what} did not answer within ${bound} ms`)), bound);
   });
   return Promise.race([p, late]).finally(() => clearTimeout(timer));
 }
@@ -46,7 +63,7 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
  * CHECK_GRACE_MS past the deadline, so the wait ends with `what` instead of hanging.
  */
 export async function eventually<T>(what: string, check: () => Promise<T | undefined | false | null>, timeoutMs = 15_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + fileBudget(timeoutMs);
   let last: unknown;
   for (;;) {
     try {

@@ -10,7 +10,7 @@ import { mkdirSync, openSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { PODMAN_DEFAULT_HOST, createEngine } from '../../src/adapters/engine-factory.js';
 import type { ContainerEngine } from '../../src/ports/engine.js';
-import { TEST_IMAGE, eventually } from './docker.js';
+import { TEST_IMAGE, eventually, fileBudget } from './docker.js';
 
 export interface ExtraEngine {
   name: string;
@@ -24,12 +24,12 @@ export interface ExtraEngine {
 
 let imageTar: Promise<string> | undefined;
 
-function run(cmd: string, args: string[], opts: { stdinFile?: string; stdoutFile?: string } = {}): Promise<void> {
+function run(cmd: string, args: string[], opts: { stdinFile?: string; stdoutFile?: string; timeoutMs?: number } = {}): Promise<void> {
   return new Promise((resolve, reject) => {
     const stdin = opts.stdinFile ? openSync(opts.stdinFile, 'r') : 'ignore';
     const stdout = opts.stdoutFile ? openSync(opts.stdoutFile, 'w') : 'ignore';
     // Bounded: a wedged docker CLI is killed and the setup fails with its stderr.
-    const p = spawn(cmd, args, { stdio: [stdin, stdout, 'pipe'], timeout: 120_000, killSignal: 'SIGKILL' });
+    const p = spawn(cmd, args, { stdio: [stdin, stdout, 'pipe'], timeout: opts.timeoutMs ?? fileBudget(120_000), killSignal: 'SIGKILL' });
     let err = '';
     p.stderr?.on('data', (d: Buffer) => (err += d.toString()));
     p.on('error', reject);
@@ -113,6 +113,7 @@ export const PODMAN_HOST = process.env.BOSUN_PODMAN_HOST ?? PODMAN_DEFAULT_HOST;
 
 /** Makes sure Podman serves (installs and starts it when missing; idempotent) and connects to it. */
 export async function podmanEngine(): Promise<ContainerEngine> {
-  await run('bash', [join(import.meta.dirname, '../../scripts/ensure-podman.sh')]);
+  // The script may wait up to 10 min for dpkg's lock and install Podman: a bound of its own.
+  await run('bash', [join(import.meta.dirname, '../../scripts/ensure-podman.sh')], { timeoutMs: 900_000 });
   return createEngine({ kind: 'podman', host: PODMAN_HOST });
 }

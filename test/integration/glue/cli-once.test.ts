@@ -6,7 +6,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { readFile, writeFile } from 'node:fs/promises';
 import { LABEL } from '../../../src/domain/labels.js';
-import { newRunId, removeTestContainers, testEngine } from '../../helpers/docker.js';
+import { newRunId, removeTestContainers, testEngine, fileBudget } from '../../helpers/docker.js';
 import { routed, startWeb, tempDir } from './fixtures.js';
 import { createTestNetwork, removeTestNetwork, testNetworkName } from './fixtures.js';
 
@@ -29,7 +29,8 @@ function runCli(args: string[]): Promise<number> {
   const child = spawn(process.execPath, ['--import', 'tsx', cli, ...args], { stdio: 'ignore', env: { ...process.env, BOSUN_LOG_LEVEL: 'warn' } });
   return new Promise((resolve, reject) => {
     // -1 must exit (also with reload=master, leaving haproxy behind): one that does not fails here.
-    const hang = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`bosun ${args.join(' ')} did not exit within 120 s`))), 120_000);
+    const hangMs = fileBudget(120_000);
+    const hang = setTimeout(() => (child.kill('SIGKILL'), reject(new Error(`bosun ${args.join(' ')} did not exit within ${hangMs} ms`))), hangMs);
     child.once('exit', (code) => (clearTimeout(hang), resolve(code ?? 1)));
   });
 }

@@ -50,10 +50,13 @@ before(async () => {
 
 after(async () => {
   ctl.abort();
-  if (running) await within(running.catch(() => undefined), 60_000, 'glue stopping after the abort');
-  await removeTestContainers(engine, runId);
-  await removeTestNetwork(engine, runId);
-  await dir.remove();
+  try {
+    if (running) await within(running.catch(() => undefined), 60_000, 'glue stopping after the abort');
+  } finally {
+    await removeTestContainers(engine, runId);
+    await removeTestNetwork(engine, runId);
+    await dir.remove();
+  }
 });
 
 test('a container start joins an existing backend via the runtime API; a stop leaves it; no reload either way', async () => {

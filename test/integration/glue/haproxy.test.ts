@@ -65,18 +65,21 @@ before(async () => {
 after(async () => {
   ctl.abort();
   flaky.release();
-  if (running) await within(running.catch(() => undefined), 60_000, 'glue stopping after the abort');
-  const pid = (haproxy()?.handler as HaproxyHandler | undefined)?.process.pid;
-  if (pid !== undefined) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // already stopped by glue's close
+  try {
+    if (running) await within(running.catch(() => undefined), 60_000, 'glue stopping after the abort');
+  } finally {
+    const pid = (haproxy()?.handler as HaproxyHandler | undefined)?.process.pid;
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already stopped by glue's close
+      }
     }
+    await removeTestContainers(engine, runId);
+    await removeTestNetwork(engine, runId);
+    await dir.remove();
   }
-  await removeTestContainers(engine, runId);
-  await removeTestNetwork(engine, runId);
-  await dir.remove();
 });
 
 test('Host (exact, subdomain, with port) and prefix routing, with and without strip', async () => {

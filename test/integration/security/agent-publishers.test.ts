@@ -50,8 +50,8 @@ const detached = () => ({ image: TEST_IMAGE, command: 'sleep 120', labels });
 describe('publisher identity and per-publisher policy and quotas (real RabbitMQ users)', () => {
   before(async () => {
     for (const u of [userA, userB]) {
-      execFileSync('rabbitmqctl', ['-q', 'add_user', u, `pw-${runId}`]);
-      execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, u, '.*', '.*', '.*']);
+      execFileSync('rabbitmqctl', ['-q', 'add_user', u, `pw-${runId}`], { timeout: 60_000 });
+      execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, u, '.*', '.*', '.*'], { timeout: 60_000 });
     }
     const dir = tempDir('pubpolicy');
     const policyFile = join(dir, 'policy.json');
@@ -70,7 +70,7 @@ describe('publisher identity and per-publisher policy and quotas (real RabbitMQ 
     await agent?.stop();
     await client?.close();
     await removeTestContainers(engine, runId);
-    for (const u of [userA, userB]) execFileSync('rabbitmqctl', ['-q', 'delete_user', u]);
+    for (const u of [userA, userB]) execFileSync('rabbitmqctl', ['-q', 'delete_user', u], { timeout: 60_000 });
   });
 
   it('a message without user_id, or from a user the policy does not name, is refused: publisher_unknown, field user_id', async () => {

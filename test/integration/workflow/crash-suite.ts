@@ -13,7 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LABEL } from '../../../src/domain/labels.js';
-import { newRunId, removeTestContainers, TEST_IMAGE, testEngine } from '../../helpers/docker.js';
+import { newRunId, removeTestContainers, TEST_IMAGE, testEngine, fileBudget } from '../../helpers/docker.js';
 
 const SEED = Number(process.env.BOSUN_CRASH_SEED ?? 20261202);
 
@@ -46,6 +46,7 @@ const HANG_MS = 120_000;
 
 /** Runs the CLI; kills it with SIGKILL `delayMs` after its `killAfter`-th progress line (never when undefined). */
 function runCli(args: string[], killAfter?: number, delayMs = 0): Promise<Attempt> {
+  const hangMs = fileBudget(HANG_MS);
   return new Promise((resolve, reject) => {
     const p = spawn(process.execPath, ['--import', 'tsx', 'src/app/cli.ts', 'workflow', 'run', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -65,8 +66,8 @@ function runCli(args: string[], killAfter?: number, delayMs = 0): Promise<Attemp
     // A run that stalls (before any kill point, or the last clean run) fails the test instead of hanging it.
     const hang = setTimeout(() => {
       p.kill('SIGKILL');
-      reject(new Error(`workflow run did not end within ${HANG_MS} ms (${lines} progress lines): ${stdout}`));
-    }, HANG_MS);
+      reject(new Error(`workflow run did not end within ${hangMs} ms (${lines} progress lines): ${stdout}`));
+    }, hangMs);
     p.on('error', reject);
     p.on('exit', (code, signal) => {
       clearTimeout(hang);

@@ -61,8 +61,8 @@ describe('per-publisher workflows (real RabbitMQ users, Docker, PGlite)', () => 
 
   before(async () => {
     for (const u of [userA, userB, userC]) {
-      execFileSync('rabbitmqctl', ['-q', 'add_user', u, `pw-${runId}`]);
-      execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, u, '.*', '.*', '.*']);
+      execFileSync('rabbitmqctl', ['-q', 'add_user', u, `pw-${runId}`], { timeout: 60_000 });
+      execFileSync('rabbitmqctl', ['-q', 'set_permissions', '-p', vhost, u, '.*', '.*', '.*'], { timeout: 60_000 });
     }
     const policyFile = join(tempDir('wf-tenancy-policy'), 'policy.json');
     writeFileSync(policyFile, JSON.stringify({
@@ -79,7 +79,7 @@ describe('per-publisher workflows (real RabbitMQ users, Docker, PGlite)', () => 
     for (const c of conns.values()) await c.close().catch(() => undefined);
     await agent?.stop();
     await removeTestContainers(engine, runId);
-    for (const u of [userA, userB, userC]) execFileSync('rabbitmqctl', ['-q', 'delete_user', u]);
+    for (const u of [userA, userB, userC]) execFileSync('rabbitmqctl', ['-q', 'delete_user', u], { timeout: 60_000 });
     rmSync(stateDir, { recursive: true, force: true });
   });
 

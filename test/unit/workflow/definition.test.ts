@@ -72,7 +72,7 @@ describe('workflow definitions', () => {
 });
 
 describe('bosun workflow validate', () => {
-  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src/app/cli.ts'), 'workflow', 'validate', ...args], { encoding: 'utf8', cwd: repo });
+  const cli = (...args: string[]) => spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'src/app/cli.ts'), 'workflow', 'validate', ...args], { encoding: 'utf8', cwd: repo, timeout: 120_000 });
 
   test('exit 0 for valid files (the examples, JSON and YAML)', () => {
     const r = cli('examples/workflows/build-and-test.yaml', 'examples/workflows/approval.yaml');
