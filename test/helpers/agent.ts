@@ -68,13 +68,18 @@ export async function killChild(child: ChildProcess, signal: NodeJS.Signals = 'S
   await exited.finally(() => clearTimeout(timer));
 }
 
-/** SIGTERM, then SIGKILL if `child` is still there after `graceMs`; throws only if even that does not end it (nothing to do for a child an after hook never got). */
-export async function stopChild(child: ChildProcess | undefined, graceMs = 15_000): Promise<void> {
-  if (!child) return;
+/**
+ * SIGTERM, then SIGKILL if `child` is still there after `graceMs`; says which ended it, and throws
+ * only if even SIGKILL does not (nothing to do for a child an after hook never got).
+ */
+export async function stopChild(child: ChildProcess | undefined, graceMs = 15_000): Promise<'stopped' | 'killed'> {
+  if (!child) return 'stopped';
   try {
     await killChild(child, 'SIGTERM', graceMs);
+    return 'stopped';
   } catch {
     await killChild(child, 'SIGKILL');
+    return 'killed';
   }
 }
 

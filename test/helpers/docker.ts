@@ -44,6 +44,11 @@ export function fileBudget(ms: number): number {
   return Math.round(Math.max(Math.min(ms, left), 1_000));
 }
 
+/** Spawn options that SIGKILL a child still running after `ms` (or the file's time left). */
+export function childBound(ms = 120_000): { timeout: number; killSignal: 'SIGKILL' } {
+  return { timeout: fileBudget(ms), killSignal: 'SIGKILL' };
+}
+
 /** How long one check may run past the deadline before `eventually` gives up on it. */
 const CHECK_GRACE_MS = 10_000;
 

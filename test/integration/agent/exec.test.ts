@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { LABEL } from '../../../src/domain/labels.js';
-import { TEST_IMAGE, newRunId, removeTestContainers, testEngine, uniqueName, fileBudget } from '../../helpers/docker.js';
+import { TEST_IMAGE, newRunId, removeTestContainers, testEngine, uniqueName, childBound } from '../../helpers/docker.js';
 
 const repoRoot = join(import.meta.dirname, '..', '..', '..');
 const runId = newRunId();
@@ -12,11 +12,11 @@ const labels = { [LABEL.test]: runId };
 const engine = testEngine();
 
 function bosunExec(channel: string, body: unknown): Promise<{ code: number; stdout: string; stderr: string }> {
-  const bound = fileBudget(120_000);
+  const bound = childBound();
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'exec', channel, '--body', JSON.stringify(body)], { cwd: repoRoot, timeout: bound, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+    execFile(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'exec', channel, '--body', JSON.stringify(body)], { cwd: repoRoot, ...bound }, (err, stdout, stderr) => {
       // Killed at the bound is a failure of its own, never an exit code a test could expect.
-      if (err?.killed || err?.signal) return reject(new Error(`bosun exec did not exit within ${bound} ms (${err.signal ?? 'killed'}): ${stdout}${stderr}`));
+      if (err?.killed || err?.signal) return reject(new Error(`bosun exec did not exit within ${bound.timeout} ms (${err.signal ?? 'killed'}): ${stdout}${stderr}`));
       resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
     });
   });

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { LABEL } from '../../../src/domain/labels.js';
 import { STREAM_LIMITS } from '../../../src/actions/run-stream.js';
 import type { AgentProcess } from '../../../src/app/agent-process.js';
-import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, fileBudget } from '../../helpers/docker.js';
+import { TEST_IMAGE, eventually, newRunId, removeTestContainers, testEngine, childBound } from '../../helpers/docker.js';
 import { AMQP_URL, TestClient, startTestAgent, tempDir } from '../../helpers/agent.js';
 
 const engine = testEngine();
@@ -104,7 +104,7 @@ describe('live output and stdin', () => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'send', 'start_container.response_channel', body, '--follow', '--timeout', '60'], {
       cwd: repoRoot, env: { ...process.env, BOSUN_BROKER_URL: AMQP_URL }, stdio: ['ignore', 'pipe', 'pipe'],
       // Its --timeout bounds the wait for the reply, not an exit that never comes after it.
-      timeout: fileBudget(120_000), killSignal: 'SIGKILL',
+      ...childBound(),
     });
     let out = '';
     let err = '';

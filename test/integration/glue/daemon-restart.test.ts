@@ -14,7 +14,7 @@ import { createEngine } from '../../../src/adapters/engine-factory.js';
 import type { ContainerEngine } from '../../../src/ports/engine.js';
 import { runGlue } from '../../../src/glue/run.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { TEST_IMAGE, eventually, within, fileBudget } from '../../helpers/docker.js';
+import { TEST_IMAGE, eventually, within, childBound } from '../../helpers/docker.js';
 import { createBridge, deleteBridge } from '../../helpers/engines.js';
 
 const root = `/tmp/bgd-${randomBytes(3).toString('hex')}`;
@@ -52,7 +52,7 @@ async function stopDaemon(): Promise<void> {
 
 function load(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const bounded = { timeout: fileBudget(120_000), killSignal: 'SIGKILL' } as const;
+    const bounded = childBound();
     const save = spawn('docker', ['save', TEST_IMAGE], { stdio: ['ignore', 'pipe', 'ignore'], ...bounded });
     const ld = spawn('docker', ['-H', `unix://${sock}`, 'load'], { stdio: ['pipe', 'ignore', 'ignore'], ...bounded });
     // A load killed at the bound while save still writes: EPIPE on its stdin, reported by the exit below.

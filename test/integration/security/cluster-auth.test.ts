@@ -26,7 +26,7 @@ function bosun(args: string[], untilMs: number): Promise<Run> {
   p.stdout.on('data', (d: Buffer) => (output += d.toString()));
   p.stderr.on('data', (d: Buffer) => (output += d.toString()));
   const exited = new Promise<void>((r) => p.once('exit', () => r()));
-  const kill = () => stopChild(p);
+  const kill = async (): Promise<void> => void (await stopChild(p));
   return new Promise((resolve) => {
     const t = setTimeout(() => resolve({ code: null, get output() { return output; }, kill }), untilMs);
     void exited.then(() => {

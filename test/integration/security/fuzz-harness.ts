@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { LABEL } from '../../../src/domain/labels.js';
 import type { InboundMessage } from '../../../src/ports/transport.js';
-import { AMQP_URL, TestClient, killChild, spawnAgent, tempDir } from '../../helpers/agent.js';
+import { AMQP_URL, TestClient, spawnAgent, stopChild, tempDir } from '../../helpers/agent.js';
 import { TEST_IMAGE } from '../../helpers/docker.js';
 
 export const CHANNELS = [
@@ -207,7 +207,7 @@ export async function fuzz(o: { n: number; seed: number; runId: string; maxBodyB
   const uncaught = /uncaught|unhandled/i.test(output);
   for (const s of [...subs, sink]) await s.cancel();
   // A graceful stop (its in-flight work gets 30 s); one that never comes is killed and reported.
-  const stopped = await killChild(agent, 'SIGTERM', 60_000).then(() => true, async () => (await killChild(agent, 'SIGKILL'), false));
+  const stopped = (await stopChild(agent, 60_000)) === 'stopped';
   for (const q of [errorsQueue, replyQueue, `fz-out-${o.runId}`]) await (client.transport as unknown as { deleteChannel?: (c: string) => Promise<void> }).deleteChannel?.(q).catch(() => undefined);
   await client.close();
   if (!stopped) throw new Error('the fuzzed agent did not stop within 60 s of SIGTERM');

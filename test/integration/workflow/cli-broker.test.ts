@@ -12,7 +12,7 @@ import { LABEL } from '../../../src/domain/labels.js';
 import { startAgentProcess, type AgentProcess } from '../../../src/app/agent-process.js';
 import { silentLogger } from '../../../src/util/log.js';
 import { AMQP_URL, tempDir } from '../../helpers/agent.js';
-import { TEST_IMAGE, newRunId, removeTestContainers, testEngine, fileBudget } from '../../helpers/docker.js';
+import { TEST_IMAGE, newRunId, removeTestContainers, testEngine, childBound } from '../../helpers/docker.js';
 
 const engine = testEngine();
 const runId = newRunId();
@@ -32,7 +32,7 @@ function cli(args: string[], broker = AMQP_URL): Promise<Cli> {
     const p = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'workflow', ...args], {
       cwd: repoRoot, env: { ...process.env, BOSUN_BROKER_URL: broker }, stdio: ['ignore', 'pipe', 'pipe'],
       // A CLI that hangs is killed, so the test fails with its output instead of waiting for ever.
-      timeout: fileBudget(120_000), killSignal: 'SIGKILL',
+      ...childBound(),
     });
     let stdout = '';
     let stderr = '';

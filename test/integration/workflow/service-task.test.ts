@@ -19,7 +19,7 @@ import { ServiceTaskRunner } from '../../../src/workflow/durable/service-task.js
 import { startExecution } from '../../../src/workflow/durable/start.js';
 import { waitForEnd } from '../../helpers/workflow.js';
 import type { Json } from '../../../src/workflow/json.js';
-import { eventually, newRunId, TEST_IMAGE, fileBudget } from '../../helpers/docker.js';
+import { eventually, newRunId, TEST_IMAGE, childBound } from '../../helpers/docker.js';
 import { removeEngineDirs } from '../../helpers/engines.js';
 import { Cluster, sum } from '../cluster/harness.js';
 import { openTestStore } from './stores.js';
@@ -131,7 +131,7 @@ describe('bosun:service tasks against a real cluster server', () => {
     const tokenFile = join(dir, 'api.token');
     writeFileSync(tokenFile, `${cluster.token}\n`, { mode: 0o600 });
     const cli = join(import.meta.dirname, '../../../src/app/cli.ts');
-    const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'workflow', 'run', file, '--quiet', '--cluster-token-file', tokenFile], { env: { ...process.env, BOSUN_CLUSTER_URL: url }, stdio: ['ignore', 'pipe', 'pipe'], timeout: fileBudget(120_000), killSignal: 'SIGKILL' });
+    const proc = spawn(process.execPath, ['--import', 'tsx', cli, 'workflow', 'run', file, '--quiet', '--cluster-token-file', tokenFile], { env: { ...process.env, BOSUN_CLUSTER_URL: url }, stdio: ['ignore', 'pipe', 'pipe'], ...childBound() });
     let stdout = '';
     let stderr = '';
     proc.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
