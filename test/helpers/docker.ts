@@ -63,6 +63,27 @@ export function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
 }
 
 /**
+ * Runs `body`, then `cleanup`, as try/finally would, except that a cleanup failing after a
+ * failed body does not hide the body's error (the test's own assertion): it is logged beside it.
+ */
+export async function withCleanup<T>(body: () => Promise<T>, cleanup: () => Promise<unknown>): Promise<T> {
+  let failed = false;
+  try {
+    return await body();
+  } catch (e) {
+    failed = true;
+    throw e;
+  } finally {
+    try {
+      await cleanup();
+    } catch (e) {
+      if (!failed) throw e;
+      console.error(`cleanup failed too, after the test's own failure: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
  * Polls `check` until it returns a truthy value or `timeoutMs` passes (then throws with `what`).
  * A check that never answers (a request without a timeout, say) counts as failed once it ran
  * CHECK_GRACE_MS past the deadline, so the wait ends with `what` instead of hanging.

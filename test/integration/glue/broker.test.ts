@@ -9,7 +9,7 @@ import { runGlue } from '../../../src/glue/run.js';
 import type { BrokerEventBody } from '../../../src/glue/handlers/broker.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { eventually, newRunId, removeTestContainers, testEngine, within } from '../../helpers/docker.js';
+import { eventually, newRunId, removeTestContainers, testEngine, within, withCleanup } from '../../helpers/docker.js';
 import { startWeb, tempDir } from './fixtures.js';
 import { createTestNetwork, removeTestNetwork } from './fixtures.js';
 
@@ -55,7 +55,7 @@ test('start and die of a container are published as bosun.events.start / .die', 
     labels: { [LABEL.test]: runId },
     deps: { createTransport: (u) => createTransport(u, silentLogger), defaultBrokerUrl: url },
   });
-  try {
+  await withCleanup(async () => {
     // No wait for the subscription: the stream starts `since` the initial list, so nothing is missed.
     const web = await startWeb(engine, runId, 'evt', {});
     await engine.containers.stop(web.id, { timeoutSec: 1 });
@@ -65,8 +65,8 @@ test('start and die of a container are published as bosun.events.start / .die', 
     assert.equal(start.name, web.name);
     assert.equal(start.attributes?.[LABEL.test], runId);
     assert.ok(start.timeNano && BigInt(start.timeNano) > 0n);
-  } finally {
+  }, async () => {
     ctl.abort();
     await within(running, 60_000, 'glue stopping after the abort');
-  }
+  });
 });

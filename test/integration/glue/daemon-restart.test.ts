@@ -14,7 +14,7 @@ import { createEngine } from '../../../src/adapters/engine-factory.js';
 import type { ContainerEngine } from '../../../src/ports/engine.js';
 import { runGlue } from '../../../src/glue/run.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { TEST_IMAGE, eventually, within, childBound } from '../../helpers/docker.js';
+import { TEST_IMAGE, eventually, within, withCleanup, childBound } from '../../helpers/docker.js';
 import { createBridge, deleteBridge } from '../../helpers/engines.js';
 
 const root = `/tmp/bgd-${randomBytes(3).toString('hex')}`;
@@ -104,7 +104,7 @@ test('events after a daemon restart still reach the handlers', async () => {
       };
     },
   });
-  try {
+  await withCleanup(async () => {
     const a = await run('before-restart');
     await eventually('start before the restart', async () => (await scriptLog()).includes(`start ${a}`));
     await stopDaemon();
@@ -112,8 +112,8 @@ test('events after a daemon restart still reach the handlers', async () => {
     const b = await run('after-restart');
     await eventually('start after the restart', async () => (await scriptLog()).includes(`start ${b}`), 60_000);
     assert.ok(reconnects >= 1, 'the watch reconnected and resynced');
-  } finally {
+  }, async () => {
     ctl.abort();
     await within(running, 60_000, 'glue stopping after the abort');
-  }
+  });
 });

@@ -11,7 +11,7 @@ import { Etcd3 } from 'etcd3';
 import { runGlue } from '../../../src/glue/run.js';
 import { LABEL } from '../../../src/domain/labels.js';
 import { silentLogger } from '../../../src/util/log.js';
-import { eventually, newRunId, removeTestContainers, testEngine, within } from '../../helpers/docker.js';
+import { eventually, newRunId, removeTestContainers, testEngine, within, withCleanup } from '../../helpers/docker.js';
 import { killChild } from '../../helpers/agent.js';
 import { startEtcd, startWeb, tempDir, type EtcdServer } from './fixtures.js';
 import { createTestNetwork, removeTestNetwork, testNetworkName } from './fixtures.js';
@@ -58,7 +58,7 @@ test('keys appear with a routable container and go on stop; a clean exit revokes
     labels: { [LABEL.test]: runId },
     deps: { createTransport: () => Promise.reject(new Error('unused')), defaultBrokerUrl: '' },
   });
-  try {
+  await withCleanup(async () => {
     const web = await startWeb(engine, runId, 'disc', { glue_http_80_host: 'disc.test', glue_service: 'shop' });
     await startWeb(engine, runId, 'plain', {});
     const key = `${prefix}/services/shop/${web.id.slice(0, 12)}`;
@@ -82,10 +82,10 @@ test('keys appear with a routable container and go on stop; a clean exit revokes
     await eventually('key removed on stop', async () => !(key in (await keys())));
     await startWeb(engine, runId, 'disc2', { glue_http_80_host: 'disc.test', glue_service: 'shop' });
     await eventually('second key', async () => Object.keys(await keys()).length === 1);
-  } finally {
+  }, async () => {
     ctl.abort();
     await within(running, 60_000, 'glue stopping after the abort');
-  }
+  });
   assert.deepEqual(await keys(), {}, 'lease revoked on a clean exit');
 });
 
