@@ -42,7 +42,7 @@ function rssMiB(pid: number): number {
 }
 
 async function main(): Promise<void> {
-  const agent = await spawnAgent(['--concurrency', String(CONCURRENCY)], { BOSUN_STATE_DIR: tempDir('bench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
+  const agent = await spawnAgent(['--concurrency', String(CONCURRENCY)], { BOSUN_STATE_DIR: tempDir('bench'), BOSUN_BROKER_URL: AMQP_URL });
   const client = await TestClient.connect();
   const rpc = await RpcClient.open(client);
   const sink = await client.collect(`bench-${runId}-sink`);

@@ -90,7 +90,7 @@ async function pair(rpc: RpcClient, command: string[], stdout: string): Promise<
 }
 
 async function main(): Promise<void> {
-  const agent = await spawnAgent(['--concurrency', '4'], { BOSUN_STATE_DIR: tempDir('sbench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
+  const agent = await spawnAgent(['--concurrency', '4'], { BOSUN_STATE_DIR: tempDir('sbench'), BOSUN_BROKER_URL: AMQP_URL });
   const client = await TestClient.connect();
   const rpc = await RpcClient.open(client);
   const replies = await client.collect(sink);

@@ -88,7 +88,7 @@ async function main(): Promise<void> {
   // BENCH_REFILL_CONCURRENCY=1: the bench pool makes one member at a time (refill_concurrency).
   const refill = process.env.BENCH_REFILL_CONCURRENCY ? `    refill_concurrency: ${Number(process.env.BENCH_REFILL_CONCURRENCY)}\n` : '';
   writeFileSync(pools, `pools:\n  - name: bench\n    image: ${TEST_IMAGE}\n    size: ${POOL}\n${refill}    match:\n      labels: { ${LABEL.test}: ${runId} }\n  - name: rpc\n    image: ${TEST_IMAGE}\n    size: 2\n`);
-  const agent = await spawnAgent(['--concurrency', String(CONCURRENCY), '--pools', pools, '--name', OWNER], { BOSUN_STATE_DIR: tempDir('wbench'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
+  const agent = await spawnAgent(['--concurrency', String(CONCURRENCY), '--pools', pools, '--name', OWNER], { BOSUN_STATE_DIR: tempDir('wbench'), BOSUN_BROKER_URL: AMQP_URL });
   const client = await TestClient.connect();
   const rpc = await RpcClient.open(client);
   const sink = await client.collect(`wbench-${runId}-sink`);

@@ -31,7 +31,7 @@ const seqDef = { StartAt: 'T0', States: seqStates };
 
 async function main(): Promise<void> {
   const store = process.env.BENCH_WF_STORE;
-  const agent = await spawnAgent(['--concurrency', String(WIDTH), ...(store ? ['--store', store] : [])], { BOSUN_STATE_DIR: tempDir('bench-wf'), BOSUN_BROKER_URL: AMQP_URL, BOSUN_LOG_LEVEL: 'warn' });
+  const agent = await spawnAgent(['--concurrency', String(WIDTH), ...(store ? ['--store', store] : [])], { BOSUN_STATE_DIR: tempDir('bench-wf'), BOSUN_BROKER_URL: AMQP_URL });
   const client = await TestClient.connect();
   const rpc = await RpcClient.open(client);
   // Both paths reply twice, as a caller with a response channel gets: there, then on reply_to.

@@ -30,7 +30,7 @@ pools:
 POOLS
 
 say "starting bosun agent (RabbitMQ at ${BOSUN_BROKER_URL:-amqp://guest:guest@127.0.0.1:5672})"
-BOSUN_STATE_DIR="$WORK/state" node "$ROOT/bin/bosun.js" agent --policy "$WORK/policy.yaml" --pools "$WORK/pools.yaml" --http 127.0.0.1:0 > "$WORK/agent.log" 2>&1 &
+BOSUN_STATE_DIR="$WORK/state" node "$ROOT/bin/bosun.js" agent --policy "$WORK/policy.yaml" --pools "$WORK/pools.yaml" --http 127.0.0.1:0 --log-level info > "$WORK/agent.log" 2>&1 &
 AGENT=$!
 cleanup() {
   kill -TERM "$AGENT" 2>/dev/null && wait "$AGENT" 2>/dev/null || true

@@ -4,7 +4,8 @@
 import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
-import { DEFAULT_BROKER_URL, createTransport } from '../adapters/transport-factory.js';
+import { createTransport } from '../adapters/transport-factory.js';
+import { brokerUrlOf, logLevelOf } from './env-defaults.js';
 import type { InboundMessage, Transport } from '../ports/transport.js';
 import { createLogger, silentLogger } from '../util/log.js';
 import { startAgentProcess, type AgentProcessOptions } from './agent-process.js';
@@ -28,9 +29,6 @@ function ledgerMode(v: string): LedgerMode {
   return v;
 }
 
-function brokerUrl(opt: string | undefined): string {
-  return opt ?? process.env.BOSUN_BROKER_URL ?? DEFAULT_BROKER_URL;
-}
 
 export function registerAgentCommands(program: Command): void {
   program
@@ -40,6 +38,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--concurrency <n>', 'messages handled at once per channel (= prefetch)', positiveInt, 4)
     .option('--policy <file>', 'policy file (YAML/JSON); default: the safe built-in policy')
     .option('--pools <file>', 'warm pools (YAML): prewarmed containers that matching attached runs use')
+    .option('--docker-host <url>', 'the engine (default: DOCKER_HOST or the local socket)')
     .option('--http <host:port>', 'serve /healthz and /metrics')
     .option('--state-dir <dir>', 'where monitors are kept across restarts (env BOSUN_STATE_DIR)')
     .option('--dispatch-queue <name>', "queue for seed 003's Dockercmd messages (its -q)", 'dispatch')
@@ -54,16 +53,16 @@ export function registerAgentCommands(program: Command): void {
     .option('--ledger <auto|on|off>', 'run ledger: a request id claimed by one agent is not started by another while its lease lives; auto = on with a postgres:// store', ledgerMode, 'auto')
     .option('--ledger-lease-seconds <n>', 'run ledger lease, renewed while the run goes on', positiveNumber, 30)
     .option('--pretty', 'human-readable logs instead of JSON')
-    .option('--log-level <level>', 'trace|debug|info|warn|error', 'info')
+    .option('--log-level <level>', 'trace|debug|info|warn|error (default: BOSUN_LOG_LEVEL, else info)')
     .action(async (opts: {
-      broker?: string; concurrency: number; policy?: string; pools?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
+      broker?: string; concurrency: number; policy?: string; pools?: string; dockerHost?: string; http?: string; stateDir?: string; dispatchQueue: string; checkpointMinutes: number; errorsQueue: string;
       maxBodyBytes: number; maxAttempts: number;
       store?: string; name?: string; workflows: boolean; workflowMaxTasks: number; ledger: LedgerMode; ledgerLeaseSeconds: number;
-      pretty?: boolean; logLevel: string;
+      pretty?: boolean; logLevel?: string;
     }) => {
-      const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
+      const log = createLogger({ name: 'bosun-agent', level: logLevelOf(opts.logLevel, 'info'), ...(opts.pretty ? { pretty: true } : {}) });
       const proc = await startAgentProcess({
-        brokerUrl: brokerUrl(opts.broker),
+        brokerUrl: brokerUrlOf(opts.broker),
         concurrency: opts.concurrency,
         dispatchQueue: opts.dispatchQueue,
         errorsChannel: opts.errorsQueue,
@@ -73,6 +72,7 @@ export function registerAgentCommands(program: Command): void {
         log,
         ...(opts.policy ? { policyFile: opts.policy } : {}),
         ...(opts.pools ? { poolsFile: opts.pools } : {}),
+        ...(opts.dockerHost ? { dockerHost: opts.dockerHost } : {}),
         ...(opts.http ? { http: opts.http } : {}),
         ...(opts.stateDir ? { stateDir: opts.stateDir } : {}),
         ...ledgerOptions(opts),
@@ -107,7 +107,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--follow', 'print the live output of a run with stream: true (stdout/stderr), then the envelope (stderr); exit with the run\'s code')
     .action(async (channel: string, bodyArg: string, opts: { broker?: string; wait?: boolean; listen?: string; timeout: number; follow?: boolean }) => {
       const body = bodyArg.startsWith('@') ? await readFile(bodyArg.slice(1), 'utf8') : bodyArg;
-      const transport = await createTransport(brokerUrl(opts.broker), silentLogger);
+      const transport = await createTransport(brokerUrlOf(opts.broker), silentLogger);
       await transport.connect();
       try {
         const sinks = { stdout: (t: string) => void process.stdout.write(t), stderr: (t: string) => void process.stderr.write(t) };
@@ -125,7 +125,7 @@ export function registerAgentCommands(program: Command): void {
     .option('--broker <url>', 'amqp://… or redis://…')
     .option('--count <n>', 'stop after n messages', positiveInt)
     .action(async (channel: string, opts: { broker?: string; count?: number }) => {
-      const transport = await createTransport(brokerUrl(opts.broker), silentLogger);
+      const transport = await createTransport(brokerUrlOf(opts.broker), silentLogger);
       await transport.connect();
       let seen = 0;
       await new Promise<void>((resolve) => {

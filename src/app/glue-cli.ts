@@ -4,7 +4,8 @@
  */
 import type { Command } from 'commander';
 import { createEngine } from '../adapters/engine-factory.js';
-import { createTransport, DEFAULT_BROKER_URL } from '../adapters/transport-factory.js';
+import { createTransport } from '../adapters/transport-factory.js';
+import { brokerUrlOf } from './env-defaults.js';
 import { runGlue } from '../glue/run.js';
 import { createLogger } from '../util/log.js';
 import type { HandlerConfig } from '../glue/types.js';
@@ -83,7 +84,7 @@ async function runFromCli(o: GlueCliOptions, configs?: HandlerConfig[]): Promise
     signal: ctl.signal,
     resyncMs: Number(o.resyncMs),
     ...(labels ? { labels } : {}),
-    deps: { createTransport: (url) => createTransport(url, log), defaultBrokerUrl: o.broker ?? DEFAULT_BROKER_URL },
+    deps: { createTransport: (url) => createTransport(url, log), defaultBrokerUrl: brokerUrlOf(o.broker) },
   });
   log.info(result, 'glue stopped');
   process.exitCode = o.once && (result.failures > 0 || result.configErrors > 0) ? 1 : 0;
@@ -119,6 +120,6 @@ export function registerGlueCommands(program: Command): void {
     .option('--docker-host <url>', 'Docker engine (default $DOCKER_HOST or the local socket)')
     .option('--resync-ms <ms>', 'periodic full resync; 0 disables', '30000')
     .option('--only-label <k=v>', 'only containers with this label (repeatable)', collect, [] as string[])
-    .option('--broker <url>', 'default broker URL of broker handlers', process.env.BOSUN_BROKER_URL ?? DEFAULT_BROKER_URL)
+    .option('--broker <url>', 'default broker URL of broker handlers (env BOSUN_BROKER_URL; default the local RabbitMQ)')
     .action((o: GlueCliOptions) => runFromCli(o));
 }

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { createEngine } from '../adapters/engine-factory.js';
-import { createTransport, DEFAULT_BROKER_URL } from '../adapters/transport-factory.js';
+import { createTransport } from '../adapters/transport-factory.js';
+import { brokerUrlOf } from './env-defaults.js';
 import { loadClusterKey } from '../cluster/key.js';
 import { createNodeMetrics } from '../cluster/node/metrics.js';
 import { NodeAgent } from '../cluster/node/agent.js';
@@ -13,7 +14,7 @@ import type { Policy } from '../domain/policy.js';
 import { loadPolicy } from './policy-file.js';
 
 interface NodeOpts {
-  name: string; broker: string; dockerHost?: string; label: string[]; heartbeatMs: number; clusterKey?: string; insecureNoAuth?: boolean;
+  name: string; broker?: string; dockerHost?: string; label: string[]; heartbeatMs: number; clusterKey?: string; insecureNoAuth?: boolean;
   policy?: string; http?: string; maxMessageAgeMs: number;
 }
 
@@ -23,7 +24,7 @@ export function registerNodeCommands(program: Command): void {
     .command('node')
     .description('cluster node agent: runs the replicas assigned to this node')
     .requiredOption('--name <name>', 'node name (routing key and queue co_node_<name>)')
-    .option('--broker <url>', 'amqp://… or redis://…', process.env.BOSUN_BROKER ?? DEFAULT_BROKER_URL)
+    .option('--broker <url>', 'amqp://… or redis://… (env BOSUN_BROKER_URL; default the local RabbitMQ)')
     .option('--docker-host <host>', 'Docker engine (default DOCKER_HOST or the local socket)')
     .option('--label <k=v...>', 'node labels for placement constraints', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--heartbeat-ms <ms>', 'heartbeat period', (v: string) => Number(v), 500)
@@ -56,7 +57,7 @@ export function registerNodeCommands(program: Command): void {
         if (i > 0) labels[l.slice(0, i)] = l.slice(i + 1);
       }
       const engine = createEngine({ host: opts.dockerHost });
-      const transport = await createTransport(opts.broker, log);
+      const transport = await createTransport(brokerUrlOf(opts.broker), log);
       const sealer = new Sealer({ key, self: opts.name, maxAgeMs: opts.maxMessageAgeMs });
       const metrics = createNodeMetrics(true);
       const agent = new NodeAgent({ name: opts.name, engine, transport, sealer, policy, metrics, log, labels, heartbeatMs: opts.heartbeatMs });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
-import { createTransport, DEFAULT_BROKER_URL } from '../adapters/transport-factory.js';
+import { createTransport } from '../adapters/transport-factory.js';
+import { brokerUrlOf } from './env-defaults.js';
 import { openClusterStore } from '../adapters/store-sql/sql-store.js';
 import { loadClusterKey } from '../cluster/key.js';
 import { DEFAULT_MAX_REPLICAS } from '../cluster/server/api.js';
@@ -18,7 +19,7 @@ function intOpt(v: string): number {
 }
 
 interface ServerOpts {
-  http: string; store: string; broker: string; token?: string; tokenFile?: string; insecureNoAuth?: boolean; clusterKey?: string; policy?: string;
+  http: string; store: string; broker?: string; token?: string; tokenFile?: string; insecureNoAuth?: boolean; clusterKey?: string; policy?: string;
   maxReplicas: number; maxMessageAgeMs: number; heartbeatGraceMs: number; tickMs: number; leaseTtlMs: number; backoffBaseMs: number; name?: string;
 }
 
@@ -29,8 +30,8 @@ export function registerServerCommands(program: Command): void {
     .description('cluster API server and controller (one leads; others serve the API and stand by)')
     .option('--http <host:port>', 'REST API address (beyond loopback only with a token)', '127.0.0.1:5000')
     .option('--store <url>', 'postgres://… for PostgreSQL, a directory for embedded PGlite, memory: for a throwaway store', './.bosun/store')
-    .option('--broker <url>', 'amqp://… or redis://…', process.env.BOSUN_BROKER ?? DEFAULT_BROKER_URL)
-    .option('--token <token>', 'bearer token every API call must carry (at least 16 characters)', process.env.BOSUN_TOKEN)
+    .option('--broker <url>', 'amqp://… or redis://… (env BOSUN_BROKER_URL; default the local RabbitMQ)')
+    .option('--token <token>', 'bearer token every API call must carry (at least 16 characters; env BOSUN_TOKEN)')
     .option('--token-file <file>', 'read the bearer token from a file (not visible in ps)')
     .option('--cluster-key <file>', 'shared key sealing orders to nodes and their reports (default: BOSUN_CLUSTER_KEY)')
     .option('--insecure-no-auth', 'run without token and cluster key (API on loopback only)')
@@ -49,7 +50,7 @@ export function registerServerCommands(program: Command): void {
       let clusterKey: Buffer | undefined;
       let policy: Policy | undefined;
       try {
-        token = opts.tokenFile ? readFileSync(opts.tokenFile, 'utf8').trim() : opts.token || undefined;
+        token = opts.tokenFile ? readFileSync(opts.tokenFile, 'utf8').trim() : (opts.token ?? process.env.BOSUN_TOKEN) || undefined;
         clusterKey = loadClusterKey({ file: opts.clusterKey, env: process.env.BOSUN_CLUSTER_KEY, warn: (m) => log.warn(m) });
         assertServerAuth({ host, token, clusterKey, insecureNoAuth: opts.insecureNoAuth });
         policy = opts.policy ? await loadPolicy(opts.policy) : undefined;
@@ -59,7 +60,7 @@ export function registerServerCommands(program: Command): void {
         process.exit(2);
       }
       const store = await openClusterStore(opts.store);
-      const transport = await createTransport(opts.broker, log);
+      const transport = await createTransport(brokerUrlOf(opts.broker), log);
       const server = await startClusterServer({
         store, transport, log, host, port: Number(port), tickMs: opts.tickMs, leaseTtlMs: opts.leaseTtlMs,
         planner: { heartbeatGraceMs: opts.heartbeatGraceMs, backoffBaseMs: opts.backoffBaseMs },

@@ -5,6 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEngine } from '../adapters/engine-factory.js';
+import { engineHostOf } from './env-defaults.js';
 import { isBosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import type { DesiredStack } from '../domain/stack.js';
@@ -19,6 +20,7 @@ interface CommonFlags {
   projectName?: string;
   instances?: string[];
   json?: boolean;
+  dockerHost?: string;
   forceUpdate?: string[];
   skipLimitReset?: boolean;
   updatePersistent?: boolean;
@@ -114,7 +116,8 @@ function withCommon(cmd: Command): Command {
     .option('-f, --file <file>', 'stack file (Compose Specification + x-bosun)')
     .option('-p, --project-name <name>', 'stack name (default: the file\'s name, else its directory)')
     .option('--instances <names...>', 'only these instances')
-    .option('--json', 'print the result as JSON');
+    .option('--json', 'print the result as JSON')
+    .option('--docker-host <url>', 'the engine (default: DOCKER_HOST or the local socket)');
 }
 
 async function runCommand(name: StackCommand, services: string[], flags: CommonFlags): Promise<void> {
@@ -122,7 +125,7 @@ async function runCommand(name: StackCommand, services: string[], flags: CommonF
   const input = optionsOf(services, flags);
   const sink = name === 'plan' || flags.json ? undefined : progressSink(process.stderr);
   try {
-    const r = await runStack(createEngine(), stack, name, resolveOptions(input), {
+    const r = await runStack(createEngine(engineHostOf(flags.dockerHost)), stack, name, resolveOptions(input), {
       ...(sink ? { onProgress: (e) => sink.event(e) } : {}),
       ...(input.wait_timeout_s ? { waitTimeoutMs: input.wait_timeout_s * 1000 } : {}),
     });
@@ -160,7 +163,7 @@ export function registerStackCommands(program: Command): void {
   });
   withCommon(stack.command('ps').description('the stack\'s containers: service, instance, state, drift')).action(async (flags: CommonFlags) => {
     const s = load(flags);
-    const engine = createEngine();
+    const engine = createEngine(engineHostOf(flags.dockerHost));
     const live = await engine.containers.list({ all: true, labels: { [LABEL.stack]: s.name } });
     const plan = await runStack(engine, s, 'plan', resolveOptions(optionsOf([], flags)));
     const rows = plan.containers.map((c) => {
@@ -184,7 +187,7 @@ export function registerStackCommands(program: Command): void {
     .action(async (service: string, f: CommonFlags & { instance?: string; script?: string; entrypoint?: string; command?: string; dir: string; removeExistingBefore?: boolean; keep?: boolean; timestamps?: boolean; tail?: string }) => {
       const s = load(f);
       try {
-        const r = await runScript(createEngine(), s, {
+        const r = await runScript(createEngine(engineHostOf(f.dockerHost)), s, {
           service, container_script_dir: f.dir, remove_existing_before: f.removeExistingBefore ?? false, remove_created_after: !f.keep,
           ...(f.instance !== undefined ? { instance: f.instance } : {}),
           ...(f.script ? { script_path: f.script } : {}),

@@ -6,7 +6,7 @@
  * the output alone on stdout and exit 0 when it SUCCEEDED, else {"error", "cause"} and exit 1.
  */
 import type { Command } from 'commander';
-import { DEFAULT_BROKER_URL } from '../adapters/transport-factory.js';
+import { brokerUrlOf } from './env-defaults.js';
 import { isBosunError } from '../domain/errors.js';
 import { formatProblems, loadDefinitionFile, type DefinitionProblem } from '../workflow/definition.js';
 import type { Json } from '../workflow/json.js';
@@ -18,7 +18,7 @@ interface BrokerFlags { broker?: string; timeout: number }
 const NO_REPLY = 2;
 
 function brokerUrl(f: BrokerFlags): string {
-  return f.broker ?? process.env.BOSUN_BROKER_URL ?? DEFAULT_BROKER_URL;
+  return brokerUrlOf(f.broker);
 }
 
 function withBroker(cmd: Command): Command {

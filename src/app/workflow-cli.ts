@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createEngine } from '../adapters/engine-factory.js';
+import { engineHostOf } from './env-defaults.js';
 import { isBosunError } from '../domain/errors.js';
 import { silentLogger } from '../util/log.js';
 import { formatProblems, loadDefinitionFile, type DefinitionProblem } from '../workflow/definition.js';
@@ -55,7 +56,7 @@ export function registerWorkflowCommands(program: Command): void {
     });
 }
 
-interface RunFlags { input?: string; stateDir?: string; executionName?: string; policy?: string; taskLabel: string[]; keepContainers?: boolean; quiet?: boolean; clusterUrl?: string; clusterTokenFile?: string }
+interface RunFlags { input?: string; stateDir?: string; executionName?: string; policy?: string; dockerHost?: string; taskLabel: string[]; keepContainers?: boolean; quiet?: boolean; clusterUrl?: string; clusterTokenFile?: string }
 
 /** bosun:service's server: --cluster-url (or BOSUN_CLUSTER_URL), its token from a file or BOSUN_CLUSTER_TOKEN (not argv: ps shows it). */
 function clusterOf(flags: RunFlags): { url: string; token?: string } | undefined {
@@ -94,7 +95,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const temp = flags.stateDir ? undefined : mkdtempSync(join(tmpdir(), 'bosun-workflow-'));
   try {
     const runners = buildTaskRunners({
-      engine: createEngine(), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
+      engine: createEngine(engineHostOf(flags.dockerHost)), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
       ...(cluster ? { cluster } : {}),
     });
     const progress = (msg: string): void => void (flags.quiet ? undefined : process.stderr.write(msg + '\n'));
@@ -124,6 +125,7 @@ export function registerWorkflowRun(wf: Command): void {
     .option('--state-dir <dir>', 'keep the store here (rerun with the same --execution-name to resume after a crash); default: a temporary directory')
     .option('--execution-name <name>', 'the execution id; the same name is the same execution')
     .option('--policy <file>', 'policy file (YAML/JSON); default: the safe built-in policy')
+    .option('--docker-host <url>', 'the engine (default: DOCKER_HOST or the local socket)')
     .option('--task-label <k=v>', 'a label on every task container (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--keep-containers', 'leave task containers after their results are stored')
     .option('--quiet', 'no progress on stderr')

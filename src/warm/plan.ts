@@ -44,7 +44,7 @@ function sortKeys<T extends object>(o: T): T {
 }
 
 /** Why a run goes cold although pools exist (logged and counted). */
-export type ColdReason = 'opted_out' | 'no_pool' | 'empty' | 'named' | 'build' | 'keep' | 'restart_policy' | 'no_command' | 'pull_always';
+export type ColdReason = 'opted_out' | 'no_pool' | 'empty' | 'named' | 'build' | 'keep' | 'restart_policy' | 'no_command' | 'pull_always' | 'ports';
 
 export interface WarmAsk {
   warm?: boolean | undefined;
@@ -55,6 +55,8 @@ export interface WarmAsk {
   restartPolicy?: ContainerSpec['restartPolicy'];
   /** pull: always wants the newest image; a pool holds the one it was filled from. */
   pull?: string | boolean | undefined;
+  /** Host ports published: a pool file declares none (each member would hold the ports). */
+  ports?: boolean | undefined;
 }
 
 /** Whether a run may use a pool at all, before any pool is looked at. */
@@ -65,6 +67,7 @@ export function warmEligibility(a: WarmAsk): ColdReason | undefined {
   if (!a.remove) return 'keep';
   if (a.pull === 'always' || a.pull === true) return 'pull_always';
   if (a.restartPolicy && a.restartPolicy.name !== 'no') return 'restart_policy';
+  if (a.ports) return 'ports';
   return undefined;
 }
 

@@ -59,7 +59,7 @@ export async function claimWarm(ctx: ActionContext, input: RunInput & { warm?: b
   const pools = ctx.pools;
   const notice = (why: string) => (input.warm === true ? { notice: `warm: true was asked, but the run went cold: ${why}` } : {});
   if (!pools) return { kind: 'cold', reason: 'no_pool', ...notice('this agent has no warm pools') };
-  const ineligible = warmEligibility({ warm: input.warm, name: input.name, build: input.build, pull: input.pull, remove, restartPolicy: spec.restartPolicy });
+  const ineligible = warmEligibility({ warm: input.warm, name: input.name, build: input.build, pull: input.pull, remove, restartPolicy: spec.restartPolicy, ports: (spec.portBindings?.length ?? 0) > 0 });
   if (ineligible) return cold(ctx, ineligible, notice(`the run is not one a pool can serve (${ineligible})`));
   const key = poolKey(spec);
   const pool = pools.find(key);

@@ -89,7 +89,8 @@ const repoRoot = join(import.meta.dirname, '..', '..');
 export async function spawnAgent(args: string[], env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'agent', ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    // At info whatever the caller's shell says: readiness is its "ready" line.
+    env: { ...process.env, BOSUN_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

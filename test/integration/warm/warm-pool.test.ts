@@ -122,6 +122,13 @@ describe('warm pools', () => {
     const asked = await run({ command: ['echo', 'x'], warm: true, resources: { memory: '64m' } });
     assert.equal(asked.warm, false);
     assert.match(String((asked.result as { notice?: string }).notice), /no pool has these create-time settings/);
+    // Host ports: a pool never holds them, so the run is told so (not "no pool has these settings").
+    await full();
+    const ported = await run({ command: ['echo', 'p'], warm: true, ports: { '80': 0 } });
+    assert.equal(ported.ok, true, JSON.stringify(ported));
+    assert.equal(ported.warm, false);
+    assert.equal(ported.stdout, 'p\n');
+    assert.match(String((ported.result as { notice?: string }).notice), /not one a pool can serve \(ports\)/);
   });
 
   it('a pool member that died is skipped: the run goes cold and succeeds', async () => {
@@ -168,6 +175,7 @@ describe('warm pools', () => {
     assert.match(res.body, /bosun_warm_hits_total\{pool="busy"\} [1-9]/);
     assert.match(res.body, /bosun_warm_misses_total\{reason="opted_out"\} [1-9]/);
     assert.match(res.body, /bosun_warm_misses_total\{reason="no_pool"\} [1-9]/);
+    assert.match(res.body, /bosun_warm_misses_total\{reason="ports"\} [1-9]/);
     assert.match(res.body, /bosun_warm_idle_containers\{pool="busy"\}/);
     assert.match(res.body, /bosun_warm_refill_seconds_count\{pool="busy"\} [1-9]/);
     const health = await agent.http!.inject({ method: 'GET', url: '/healthz' });

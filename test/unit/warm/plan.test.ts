@@ -45,6 +45,8 @@ describe('warmEligibility and execArgv', () => {
     assert.equal(warmEligibility({ remove: true, build: true }), 'build');
     assert.equal(warmEligibility({ remove: false }), 'keep');
     assert.equal(warmEligibility({ remove: true, restartPolicy: { name: 'always' } }), 'restart_policy');
+    assert.equal(warmEligibility({ remove: true, ports: true }), 'ports');
+    assert.equal(warmEligibility({ remove: true, ports: false }), undefined);
   });
   it("follows Docker's rule for entrypoint and command", () => {
     const image = { entrypoint: ['/ep'], cmd: ['default'] };
