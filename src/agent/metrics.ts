@@ -10,7 +10,7 @@ export interface AgentMetrics {
 export function createAgentMetrics(): AgentMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'bosun_' });
-  const messages = new Counter({ name: 'bosun_messages_total', help: 'Messages handled, by channel and outcome', labelNames: ['channel', 'outcome'], registers: [registry] });
+  const messages = new Counter({ name: 'bosun_messages_total', help: 'Messages handled, by channel and outcome (ok, failed, rejected, requeued)', labelNames: ['channel', 'outcome'], registers: [registry] });
   const duration = new Histogram({
     name: 'bosun_message_duration_seconds',
     help: 'Time from receipt to settled reply',
@@ -29,4 +29,10 @@ export function createAgentMetrics(): AgentMetrics {
       duration.observe({ channel }, ms / 1000);
     },
   };
+}
+
+/** The workflow task limiter's slots, read at each scrape. */
+export function addWorkflowTaskMetrics(registry: Registry, limiter: { readonly running: number; readonly waiting: number }): void {
+  new Gauge({ name: 'bosun_workflow_tasks_running', help: 'Workflow task runs in flight (bounded by --workflow-max-tasks)', registers: [registry], collect() { this.set(limiter.running); } });
+  new Gauge({ name: 'bosun_workflow_tasks_waiting', help: 'Workflow tasks waiting for a slot under --workflow-max-tasks', registers: [registry], collect() { this.set(limiter.waiting); } });
 }

@@ -10,8 +10,7 @@ import { buildRegistry } from '../actions/registry.js';
 import type { Action } from '../actions/types.js';
 import { Agent } from '../agent/agent.js';
 import { BosunError } from '../domain/errors.js';
-import { Gauge } from 'prom-client';
-import { createAgentMetrics } from '../agent/metrics.js';
+import { addWorkflowTaskMetrics, createAgentMetrics } from '../agent/metrics.js';
 import { MonitorManager } from '../monitors/manager.js';
 import { systemClock } from '../ports/clock.js';
 import type { Transport } from '../ports/transport.js';
@@ -112,11 +111,7 @@ export async function startAgentProcess(o: AgentProcessOptions): Promise<AgentPr
     ...(o.storeUrl ? { storeUrl: o.storeUrl } : {}), ...(o.name ? { name: o.name } : {}),
     ...(o.workflowMaxTasks !== undefined ? { maxTasks: o.workflowMaxTasks } : {}),
   });
-  if (workflows) {
-    const limiter = workflows.taskLimiter;
-    new Gauge({ name: 'bosun_workflow_tasks_running', help: 'Workflow task runs in flight (bounded by --workflow-max-tasks)', registers: [metrics.registry], collect() { this.set(limiter.running); } });
-    new Gauge({ name: 'bosun_workflow_tasks_waiting', help: 'Workflow tasks waiting for a slot under --workflow-max-tasks', registers: [metrics.registry], collect() { this.set(limiter.waiting); } });
-  }
+  if (workflows) addWorkflowTaskMetrics(metrics.registry, workflows.taskLimiter);
   const extra = [...(o.extraActions ?? []), ...(workflows?.actions ?? [])];
   const registry = buildRegistry({ monitors }, { ...(o.dispatchQueue ? { dispatchQueue: o.dispatchQueue } : {}), ...(extra.length ? { extra } : {}) });
   const agent = new Agent({

@@ -1,27 +1,4 @@
-/**
- * `bosun` command line: one composition root per sub-command.
- * Each area registers its sub-commands here with one line.
- */
-import { Command } from 'commander';
-import { registerAgentCommands } from './agent-cli.js';
-import { registerGlueCommands } from './glue-cli.js';
-import { registerStackCommands } from './stack-cli.js';
-import { registerServerCommands } from './server-cli.js';
-import { registerNodeCommands } from './node-cli.js';
-import { registerSchemaCommands } from './schemas-cli.js';
-import { registerExecCommands } from './exec-cli.js';
-import { registerWorkflowCommands } from './workflow-cli.js';
+/** `bosun` command line (the tree is in program.ts). */
+import { buildProgram } from './program.js';
 
-const program = new Command();
-program.name('bosun').description('A container orchestrator driven by messages').version('0.1.0');
-
-registerAgentCommands(program);
-registerGlueCommands(program);
-registerStackCommands(program);
-registerServerCommands(program);
-registerNodeCommands(program);
-registerSchemaCommands(program);
-registerExecCommands(program);
-registerWorkflowCommands(program);
-
-await program.parseAsync(process.argv);
+await buildProgram().parseAsync(process.argv);

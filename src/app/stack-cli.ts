@@ -113,7 +113,7 @@ function printResult(r: StackRunResult, json: boolean | undefined): void {
 
 function withCommon(cmd: Command): Command {
   return cmd
-    .option('-f, --file <file>', 'stack file (Compose Specification + x-bosun)')
+    .option('-f, --file <file>', 'stack file (Compose Specification + x-bosun); default: compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml here')
     .option('-p, --project-name <name>', 'stack name (default: the file\'s name, else its directory)')
     .option('--instances <names...>', 'only these instances')
     .option('--json', 'print the result as JSON')

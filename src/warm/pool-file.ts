@@ -86,3 +86,6 @@ export async function loadPoolFile(path: string): Promise<PoolFile> {
   }
   return parsePoolFile(text, `pool file ${path}`);
 }
+
+/** The pool file's field names (the README's pool table is checked against them). */
+export const POOL_FILE_FIELDS = { pool: Object.keys(poolSchema.shape), match: Object.keys(matchSchema.shape) };
