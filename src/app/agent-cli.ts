@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { Command, InvalidArgumentError } from 'commander';
 import { createTransport } from '../adapters/transport-factory.js';
-import { brokerUrlOf, logLevelOf } from './env-defaults.js';
+import { brokerUrlOf } from './env-defaults.js';
 import type { InboundMessage, Transport } from '../ports/transport.js';
 import { createLogger, silentLogger } from '../util/log.js';
 import { startAgentProcess, type AgentProcessOptions } from './agent-process.js';
@@ -60,7 +60,7 @@ export function registerAgentCommands(program: Command): void {
       store?: string; name?: string; workflows: boolean; workflowMaxTasks: number; ledger: LedgerMode; ledgerLeaseSeconds: number;
       pretty?: boolean; logLevel?: string;
     }) => {
-      const log = createLogger({ name: 'bosun-agent', level: logLevelOf(opts.logLevel, 'info'), ...(opts.pretty ? { pretty: true } : {}) });
+      const log = createLogger({ name: 'bosun-agent', level: opts.logLevel, ...(opts.pretty ? { pretty: true } : {}) });
       const proc = await startAgentProcess({
         brokerUrl: brokerUrlOf(opts.broker),
         concurrency: opts.concurrency,

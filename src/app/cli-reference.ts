@@ -18,7 +18,7 @@ function defaultOf(o: Option): string {
 }
 
 function optionRows(cmd: Command): string[] {
-  return cmd.options.filter((o) => o.long !== '--help').map((o) => `| \`${cell(o.flags)}\` | ${cell(o.description)} | ${defaultOf(o)} |`);
+  return cmd.options.filter((o) => o.long !== '--help').map((o) => `| \`${cell(o.flags)}\` | ${cell(o.description)} | ${o.mandatory ? 'required' : defaultOf(o)} |`);
 }
 
 function usage(cmd: Command): string {
@@ -36,7 +36,8 @@ function table(rows: string[]): string[] {
 }
 
 function render(cmd: Command, out: string[]): void {
-  const leaves = cmd.commands.filter((c) => c.commands.length === 0);
+  const apart = (c: Command) => DOCUMENTED_APART.has(c.name()) && cmd.parent === null;
+  const leaves = cmd.commands.filter((c) => c.commands.length === 0 && !apart(c));
   // Siblings with the same flags: one table, each command's line above it.
   const groups = new Map<string, Command[]>();
   for (const c of leaves) {
@@ -45,17 +46,17 @@ function render(cmd: Command, out: string[]): void {
   }
   for (const c of cmd.commands) {
     if (c.commands.length > 0) {
-      if (!DOCUMENTED_APART.has(c.name())) render(c, out);
+      if (!apart(c)) render(c, out);
       continue;
     }
-    if (DOCUMENTED_APART.has(c.name()) && c.parent?.parent === null) continue;
+    if (apart(c)) continue;
     const group = groups.get(optionRows(c).join('\n'))!;
     if (group[0] !== c) continue;
     if (group.length === 1) {
       out.push(`#### \`${[pathOf(c), usage(c)].filter(Boolean).join(' ')}\``, '', cell(c.description()), '');
     } else {
       out.push(`#### \`${pathOf(cmd)} ${group.map((g) => g.name()).join('|')}\``, '');
-      for (const g of group) out.push(`- \`${[g.name(), usage(g)].filter(Boolean).join(' ')}\`: ${g.description()}`);
+      for (const g of group) out.push(`- \`${[g.name(), usage(g)].filter(Boolean).join(' ')}\`: ${cell(g.description())}`);
       out.push('');
     }
     out.push(...table(optionRows(c)), '');

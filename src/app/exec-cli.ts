@@ -7,7 +7,7 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createEngine } from '../adapters/engine-factory.js';
-import { engineHostOf, logLevelOf } from './env-defaults.js';
+import { engineHostOf } from './env-defaults.js';
 import { buildRegistry } from '../actions/registry.js';
 import type { ActionDeps } from '../actions/types.js';
 import { BosunError } from '../domain/errors.js';
@@ -38,10 +38,10 @@ export function registerExecCommands(program: Command): void {
     .requiredOption('--body <json>', 'the message body: JSON/JSON5 text, or @file')
     .option('--policy <file>', 'policy file (YAML/JSON); default: the safe built-in policy')
     .option('--docker-host <url>', 'the engine (default: DOCKER_HOST or the local socket)')
-    .option('--log-level <level>', 'trace|debug|info|warn|error (default: BOSUN_LOG_LEVEL, else error)')
-    .action(async (channel: string, opts: { body: string; policy?: string; dockerHost?: string; logLevel?: string }) => {
+    .option('--log-level <level>', 'trace|debug|info|warn|error (on stderr beside the publishes; BOSUN_LOG_LEVEL is not read)', 'error')
+    .action(async (channel: string, opts: { body: string; policy?: string; dockerHost?: string; logLevel: string }) => {
       const body = opts.body.startsWith('@') ? await readFile(opts.body.slice(1)) : opts.body;
-      const log = pino({ name: 'bosun-exec', level: logLevelOf(opts.logLevel, 'error') }, pino.destination(2));
+      const log = pino({ name: 'bosun-exec', level: opts.logLevel }, pino.destination(2));
       const engine = createEngine(engineHostOf(opts.dockerHost));
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());

@@ -116,8 +116,12 @@ function withCommon(cmd: Command): Command {
     .option('-f, --file <file>', 'stack file (Compose Specification + x-bosun); default: compose.yaml, compose.yml, docker-compose.yml or docker-compose.yaml here')
     .option('-p, --project-name <name>', 'stack name (default: the file\'s name, else its directory)')
     .option('--instances <names...>', 'only these instances')
-    .option('--json', 'print the result as JSON')
-    .option('--docker-host <url>', 'the engine (default: DOCKER_HOST or the local socket)');
+    .option('--json', 'print the result as JSON');
+}
+
+/** Commands that talk to the engine (validate reads only the file). */
+function withEngine(cmd: Command): Command {
+  return withCommon(cmd).option('--docker-host <url>', 'the engine (default: DOCKER_HOST or the local socket)');
 }
 
 async function runCommand(name: StackCommand, services: string[], flags: CommonFlags): Promise<void> {
@@ -140,7 +144,7 @@ async function runCommand(name: StackCommand, services: string[], flags: CommonF
 export function registerStackCommands(program: Command): void {
   const stack = program.command('stack').description('declarative stacks from Compose files (+ x-bosun), docker-map actions');
   for (const name of Object.keys(DESCRIPTIONS) as StackCommand[]) {
-    withCommon(stack.command(`${name} [services...]`).description(DESCRIPTIONS[name]))
+    withEngine(stack.command(`${name} [services...]`).description(DESCRIPTIONS[name]))
       .option('--force-update <services...>', 'recreate these services without checking (update)')
       .option('--skip-limit-reset', 'do not recreate to remove limits the API cannot reset (update)')
       .option('--update-persistent', 'also recreate persistent services (update)')
@@ -161,7 +165,7 @@ export function registerStackCommands(program: Command): void {
     const s = load(flags);
     process.stdout.write(`${s.name}: ${Object.keys(s.services).length} service(s), valid\n`);
   });
-  withCommon(stack.command('ps').description('the stack\'s containers: service, instance, state, drift')).action(async (flags: CommonFlags) => {
+  withEngine(stack.command('ps').description('the stack\'s containers: service, instance, state, drift')).action(async (flags: CommonFlags) => {
     const s = load(flags);
     const engine = createEngine(engineHostOf(flags.dockerHost));
     const live = await engine.containers.list({ all: true, labels: { [LABEL.stack]: s.name } });
@@ -173,7 +177,7 @@ export function registerStackCommands(program: Command): void {
     if (flags.json) return void process.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
     for (const r of rows) process.stdout.write(`${r.container.padEnd(32)} ${r.id.padEnd(12)} ${r.state.padEnd(9)} ${r.drift}\n`);
   });
-  withCommon(stack.command('run-script <service>').description('run a script or command in a fresh container of a service (docker-map run_script)'))
+  withEngine(stack.command('run-script <service>').description('run a script or command in a fresh container of a service (docker-map run_script)'))
     .option('--instance <name>', 'instance of the service')
     .option('--script <path>', 'script file or directory on the Docker host')
     .option('--entrypoint <cmd>', 'entrypoint of the script runtime, e.g. /bin/sh')

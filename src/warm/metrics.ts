@@ -1,5 +1,6 @@
 /** Warm pool figures on the agent's /metrics. */
 import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { COLD_REASONS } from './plan.js';
 
 export interface PoolMetrics {
   hit(pool: string): void;
@@ -10,7 +11,7 @@ export interface PoolMetrics {
 
 export function createPoolMetrics(registry: Registry): PoolMetrics {
   const hits = new Counter({ name: 'bosun_warm_hits_total', help: 'Runs served by a prewarmed container', labelNames: ['pool'], registers: [registry] });
-  const misses = new Counter({ name: 'bosun_warm_misses_total', help: 'Runs that went cold, by reason (opted_out, no_pool, empty, named, build, keep, restart_policy, no_command, pull_always, ports)', labelNames: ['reason'], registers: [registry] });
+  const misses = new Counter({ name: 'bosun_warm_misses_total', help: `Runs that went cold, by reason (${COLD_REASONS.join(', ')})`, labelNames: ['reason'], registers: [registry] });
   const size = new Gauge({ name: 'bosun_warm_idle_containers', help: 'Idle prewarmed containers per pool', labelNames: ['pool'], registers: [registry] });
   const refill = new Histogram({
     name: 'bosun_warm_refill_seconds',

@@ -43,8 +43,9 @@ function sortKeys<T extends object>(o: T): T {
   return Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b))) as T;
 }
 
-/** Why a run goes cold although pools exist (logged and counted). */
-export type ColdReason = 'opted_out' | 'no_pool' | 'empty' | 'named' | 'build' | 'keep' | 'restart_policy' | 'no_command' | 'pull_always' | 'ports';
+/** Why a run goes cold although pools exist (logged and counted as bosun_warm_misses_total{reason}). */
+export const COLD_REASONS = ['opted_out', 'no_pool', 'empty', 'named', 'build', 'keep', 'restart_policy', 'no_command', 'pull_always', 'ports'] as const;
+export type ColdReason = (typeof COLD_REASONS)[number];
 
 export interface WarmAsk {
   warm?: boolean | undefined;

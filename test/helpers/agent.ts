@@ -89,8 +89,8 @@ const repoRoot = join(import.meta.dirname, '..', '..');
 export async function spawnAgent(args: string[], env: Record<string, string> = {}, readyTimeoutMs = 30_000): Promise<ChildProcess> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'agent', ...args], {
     cwd: repoRoot,
-    // At info whatever the caller's shell says: readiness is its "ready" line.
-    env: { ...process.env, BOSUN_LOG_LEVEL: 'info', ...env },
+    // At info or chattier whatever the caller's shell says: readiness is its "ready" line (info).
+    env: { ...process.env, BOSUN_LOG_LEVEL: ['trace', 'debug'].includes(process.env.BOSUN_LOG_LEVEL ?? '') ? process.env.BOSUN_LOG_LEVEL : 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

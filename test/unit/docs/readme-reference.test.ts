@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { generatedBlocks, readBlock } from '../../../src/app/readme-blocks.js';
 import { buildProgram } from '../../../src/app/program.js';
 import { POOL_FILE_FIELDS } from '../../../src/warm/pool-file.js';
+import { COLD_REASONS } from '../../../src/warm/plan.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
 const readme = readFileSync(join(root, 'README.md'), 'utf8');
@@ -24,11 +25,15 @@ test('the generated blocks are current (run `npm run docs` after changing a flag
   for (const [name, text] of Object.entries(await generatedBlocks())) assert.equal(readBlock(readme, name), text, `README block ${name}`);
 });
 
-test("every flag of bosun agent is in the agent's options table", () => {
+/** The first column of a section's table rows. */
+const firstColumn = (text: string) => text.split('\n').filter((l) => /^\| `/.test(l)).map((l) => l.split(/(?<!\\)\|/)[1] ?? '');
+
+test("the agent's options table names exactly bosun agent's flags", () => {
   const agent = buildProgram().commands.find((c) => c.name() === 'agent')!;
-  const table = section('### `bosun agent` options');
-  const missing = agent.options.map((o) => o.long!).filter((flag) => !table.includes(`\`${flag}`) && !table.includes(`, \`${flag}`));
-  assert.deepEqual(missing, []);
+  const flags = agent.options.map((o) => o.long!).sort();
+  const named = [...new Set(firstColumn(section('### `bosun agent` options')).flatMap((c) => [...c.matchAll(/`(--[a-z0-9-]+)[ `]/g)].map((m) => m[1]!)))].sort();
+  assert.ok(flags.length > 10, 'the command tree was read');
+  assert.deepEqual(named, flags);
 });
 
 function sources(dir: string): string[] {
@@ -38,15 +43,24 @@ function sources(dir: string): string[] {
   });
 }
 
-test('every environment variable the code reads is in the README table', () => {
+/** Read by the libraries bosun calls rather than as process.env.X in src/: HOME through os.homedir(). */
+const READ_INDIRECTLY = ['HOME'];
+
+test('the environment variables table names exactly the variables the code reads', () => {
   const read = new Set(sources(join(root, 'src')).flatMap((f) => [...readFileSync(f, 'utf8').matchAll(/process\.env\.([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!)));
   assert.ok(read.size >= 10, 'the scan found the variables');
-  const table = section('## Environment variables');
-  assert.deepEqual([...read].filter((v) => !table.includes(`\`${v}\``)).sort(), []);
+  const named = new Set(firstColumn(section('## Environment variables')).flatMap((c) => [...c.matchAll(/`([A-Z_][A-Z0-9_]*)`/g)].map((m) => m[1]!)));
+  assert.deepEqual([...read].filter((v) => !named.has(v)).sort(), [], 'read by the code, missing from the table');
+  assert.deepEqual([...named].filter((v) => !read.has(v) && !READ_INDIRECTLY.includes(v)).sort(), [], 'in the table, read nowhere');
 });
 
 test('every pool file field is in the warm pools table', () => {
   const table = section('## Warm runs');
   const missing = [...POOL_FILE_FIELDS.pool.filter((f) => f !== 'match').map((f) => `\`${f}\``), ...POOL_FILE_FIELDS.match.map((f) => `\`match.${f}\``)].filter((f) => !table.includes(`| ${f}`) && !table.includes(`, ${f}`));
   assert.deepEqual(missing, []);
+});
+
+test('every reason a warm-eligible run goes cold is named in the Warm runs section', () => {
+  const warm = section('## Warm runs');
+  assert.deepEqual(COLD_REASONS.filter((r) => !warm.includes(`\`${r}\``)), []);
 });
