@@ -8,6 +8,7 @@ import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createEngine } from '../adapters/engine-factory.js';
 import { engineHostOf } from './env-defaults.js';
+import { logLevelOf } from '../util/log.js';
 import { buildRegistry } from '../actions/registry.js';
 import type { ActionDeps } from '../actions/types.js';
 import { BosunError } from '../domain/errors.js';
@@ -41,7 +42,8 @@ export function registerExecCommands(program: Command): void {
     .option('--log-level <level>', 'trace|debug|info|warn|error (on stderr beside the publishes; BOSUN_LOG_LEVEL is not read)', 'error')
     .action(async (channel: string, opts: { body: string; policy?: string; dockerHost?: string; logLevel: string }) => {
       const body = opts.body.startsWith('@') ? await readFile(opts.body.slice(1)) : opts.body;
-      const log = pino({ name: 'bosun-exec', level: opts.logLevel }, pino.destination(2));
+      // Its flag alone (always given: default error), checked by name like the other commands' levels.
+      const log = pino({ name: 'bosun-exec', level: logLevelOf(opts.logLevel) }, pino.destination(2));
       const engine = createEngine(engineHostOf(opts.dockerHost));
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());

@@ -1,6 +1,6 @@
 /**
- * `bosun agent` started with a setting it cannot use stops at once with one line naming it
- * (exit 1), not a stack trace, and before it consumes anything.
+ * `bosun agent` (and `bosun exec`) started with a setting it cannot use stops at once with one line
+ * naming it (exit 1), not a stack trace, and before it consumes anything.
  */
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,15 +15,16 @@ const repoRoot = join(import.meta.dirname, '..', '..', '..');
 const runId = newRunId();
 const engine = testEngine();
 
-function bosunAgent(args: string[], env: Record<string, string>): Promise<{ code: number; stderr: string }> {
+function bosun(args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   const bound = childBound(60_000);
   return new Promise((resolve, reject) => {
-    execFile(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), 'agent', '--no-workflows', ...args], { cwd: repoRoot, env: { ...process.env, BOSUN_STATE_DIR: tempDir('cli-settings'), ...env }, ...bound }, (err, _stdout, stderr) => {
-      if (err?.killed || err?.signal) return reject(new Error(`bosun agent did not stop within ${bound.timeout} ms: ${stderr}`));
-      resolve({ code: err ? Number(err.code ?? 1) : 0, stderr });
+    execFile(process.execPath, ['--import', 'tsx', join(repoRoot, 'src/app/cli.ts'), ...args], { cwd: repoRoot, env: { ...process.env, BOSUN_STATE_DIR: tempDir('cli-settings'), ...env }, ...bound }, (err, stdout, stderr) => {
+      if (err?.killed || err?.signal) return reject(new Error(`bosun ${args[0]} did not stop within ${bound.timeout} ms: ${stderr}`));
+      resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr });
     });
   });
 }
+const bosunAgent = (args: string[], env: Record<string, string>) => bosun(['agent', '--no-workflows', ...args], env);
 
 describe('bosun agent: settings it cannot use', () => {
   after(async () => {
@@ -47,5 +48,16 @@ describe('bosun agent: settings it cannot use', () => {
       assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
     }
     assert.equal((await engine.containers.list({ all: true, labels: { [LABEL.test]: runId } })).length, 0, 'nothing was created');
+  });
+
+  it('bosun exec reads only its own --log-level: BOSUN_LOG_LEVEL does not stop it, an unknown flag value does', async () => {
+    const body = JSON.stringify({ name: `nonexistent-${runId}` });
+    const ran = await bosun(['exec', 'container_status', '--body', body], { BOSUN_LOG_LEVEL: 'verbose' });
+    assert.equal(ran.code, 1, ran.stderr);
+    assert.equal((JSON.parse(ran.stdout) as { error?: { code: string } }).error?.code, 'not_found', 'the message was handled');
+    const refused = await bosun(['exec', 'container_status', '--body', body, '--log-level', 'loud'], {});
+    assert.equal(refused.code, 1);
+    assert.equal(refused.stdout, '');
+    assert.equal(refused.stderr, 'bosun: --log-level: "loud" is not a log level (expected one of trace, debug, info, warn, error, fatal, silent)\n');
   });
 });
