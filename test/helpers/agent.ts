@@ -11,6 +11,7 @@ import { createTransport } from '../../src/adapters/transport-factory.js';
 import { startAgentProcess, type AgentProcess } from '../../src/app/agent-process.js';
 import type { InboundMessage, Transport } from '../../src/ports/transport.js';
 import { silentLogger, type Logger } from '../../src/util/log.js';
+import { within } from './docker.js';
 
 export const AMQP_URL = process.env.BOSUN_TEST_AMQP ?? 'amqp://guest:guest@127.0.0.1:5672';
 export const REDIS_URL = process.env.BOSUN_TEST_REDIS ?? 'redis://127.0.0.1:6379';
@@ -38,7 +39,7 @@ export function tempDir(prefix: string): string {
 export async function startTestAgent(
   o: { broker?: string; stateDir?: string; checkpointMs?: number; http?: string; policyFile?: string; poolsFile?: string; dockerHost?: string; errorsChannel?: string; poolSweepMs?: number; log?: Logger } = {},
 ): Promise<AgentProcess> {
-  return startAgentProcess({
+  const proc = await startAgentProcess({
     brokerUrl: o.broker ?? AMQP_URL,
     concurrency: 4,
     log: o.log ?? silentLogger,
@@ -51,7 +52,14 @@ export async function startTestAgent(
     ...(o.dockerHost ? { dockerHost: o.dockerHost } : {}),
     ...(o.errorsChannel ? { errorsChannel: o.errorsChannel } : {}),
   });
+  // Bounded (the agent's own shutdown grace is 30 s): a stop that never ends fails naming itself in
+  // the test's after hook or finally, not as the whole file's timeout.
+  const stop = proc.stop.bind(proc);
+  proc.stop = () => within(stop(), AGENT_STOP_BOUND_MS, 'the test agent stopping');
+  return proc;
 }
+
+const AGENT_STOP_BOUND_MS = 90_000;
 
 /**
  * Sends `signal` to a child and resolves once it exited — at once when it already had (its 'exit'
