@@ -9,8 +9,3 @@ import { DEFAULT_BROKER_URL } from '../adapters/transport-factory.js';
 export function brokerUrlOf(flag: string | undefined): string {
   return flag ?? (process.env.BOSUN_BROKER_URL || undefined) ?? (process.env.BOSUN_BROKER || undefined) ?? DEFAULT_BROKER_URL;
 }
-
-/** The engine of `--docker-host` (else the engine adapter reads DOCKER_HOST, else the local socket). */
-export function engineHostOf(flag: string | undefined): { host?: string } {
-  return flag ? { host: flag } : {};
-}

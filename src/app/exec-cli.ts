@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
 import { pino } from 'pino';
 import { createEngine } from '../adapters/engine-factory.js';
-import { engineHostOf } from './env-defaults.js';
 import { logLevelOf } from '../util/log.js';
 import { buildRegistry } from '../actions/registry.js';
 import type { ActionDeps } from '../actions/types.js';
@@ -44,7 +43,7 @@ export function registerExecCommands(program: Command): void {
       const body = opts.body.startsWith('@') ? await readFile(opts.body.slice(1)) : opts.body;
       // Its flag alone (always given: default error), checked by name like the other commands' levels.
       const log = pino({ name: 'bosun-exec', level: logLevelOf(opts.logLevel) }, pino.destination(2));
-      const engine = createEngine(engineHostOf(opts.dockerHost));
+      const engine = createEngine({ host: opts.dockerHost });
       const stop = new AbortController();
       process.once('SIGINT', () => stop.abort());
       const toStderr = async (to: string, text: string) => void process.stderr.write(JSON.stringify({ channel: to, body: JSON.parse(text) as unknown }) + '\n');

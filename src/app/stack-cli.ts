@@ -5,7 +5,6 @@
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { createEngine } from '../adapters/engine-factory.js';
-import { engineHostOf } from './env-defaults.js';
 import { isBosunError } from '../domain/errors.js';
 import { LABEL } from '../domain/labels.js';
 import type { DesiredStack } from '../domain/stack.js';
@@ -129,7 +128,7 @@ async function runCommand(name: StackCommand, services: string[], flags: CommonF
   const input = optionsOf(services, flags);
   const sink = name === 'plan' || flags.json ? undefined : progressSink(process.stderr);
   try {
-    const r = await runStack(createEngine(engineHostOf(flags.dockerHost)), stack, name, resolveOptions(input), {
+    const r = await runStack(createEngine({ host: flags.dockerHost }), stack, name, resolveOptions(input), {
       ...(sink ? { onProgress: (e) => sink.event(e) } : {}),
       ...(input.wait_timeout_s ? { waitTimeoutMs: input.wait_timeout_s * 1000 } : {}),
     });
@@ -167,7 +166,7 @@ export function registerStackCommands(program: Command): void {
   });
   withEngine(stack.command('ps').description('the stack\'s containers: service, instance, state, drift')).action(async (flags: CommonFlags) => {
     const s = load(flags);
-    const engine = createEngine(engineHostOf(flags.dockerHost));
+    const engine = createEngine({ host: flags.dockerHost });
     const live = await engine.containers.list({ all: true, labels: { [LABEL.stack]: s.name } });
     const plan = await runStack(engine, s, 'plan', resolveOptions(optionsOf([], flags)));
     const rows = plan.containers.map((c) => {
@@ -191,7 +190,7 @@ export function registerStackCommands(program: Command): void {
     .action(async (service: string, f: CommonFlags & { instance?: string; script?: string; entrypoint?: string; command?: string; dir: string; removeExistingBefore?: boolean; keep?: boolean; timestamps?: boolean; tail?: string }) => {
       const s = load(f);
       try {
-        const r = await runScript(createEngine(engineHostOf(f.dockerHost)), s, {
+        const r = await runScript(createEngine({ host: f.dockerHost }), s, {
           service, container_script_dir: f.dir, remove_existing_before: f.removeExistingBefore ?? false, remove_created_after: !f.keep,
           ...(f.instance !== undefined ? { instance: f.instance } : {}),
           ...(f.script ? { script_path: f.script } : {}),

@@ -10,7 +10,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { createEngine } from '../adapters/engine-factory.js';
-import { engineHostOf } from './env-defaults.js';
 import { isBosunError } from '../domain/errors.js';
 import { silentLogger } from '../util/log.js';
 import { formatProblems, loadDefinitionFile, type DefinitionProblem } from '../workflow/definition.js';
@@ -95,7 +94,7 @@ async function runCommand(file: string, flags: RunFlags): Promise<number> {
   const temp = flags.stateDir ? undefined : mkdtempSync(join(tmpdir(), 'bosun-workflow-'));
   try {
     const runners = buildTaskRunners({
-      engine: createEngine(engineHostOf(flags.dockerHost)), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
+      engine: createEngine({ host: flags.dockerHost }), policy: await loadPolicy(flags.policy), log: silentLogger, labels: labelsOf(flags.taskLabel), remove: !flags.keepContainers,
       ...(cluster ? { cluster } : {}),
     });
     const progress = (msg: string): void => void (flags.quiet ? undefined : process.stderr.write(msg + '\n'));

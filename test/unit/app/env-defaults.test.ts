@@ -1,7 +1,7 @@
 import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DEFAULT_BROKER_URL } from '../../../src/adapters/transport-factory.js';
-import { brokerUrlOf, engineHostOf } from '../../../src/app/env-defaults.js';
+import { brokerUrlOf } from '../../../src/app/env-defaults.js';
 import { logLevelOf } from '../../../src/util/log.js';
 
 const saved = { url: process.env.BOSUN_BROKER_URL, old: process.env.BOSUN_BROKER, level: process.env.BOSUN_LOG_LEVEL };
@@ -37,9 +37,4 @@ test('log level: the flag, else BOSUN_LOG_LEVEL (empty is unset), else info; an 
   process.env.BOSUN_LOG_LEVEL = 'verbose';
   assert.throws(() => logLevelOf(undefined), /BOSUN_LOG_LEVEL: "verbose" is not a log level \(expected one of trace, debug, info/);
   assert.throws(() => logLevelOf('loud'), /--log-level: "loud" is not a log level/);
-});
-
-test('docker host: the flag, else nothing (the adapter reads DOCKER_HOST)', () => {
-  assert.deepEqual(engineHostOf(undefined), {});
-  assert.deepEqual(engineHostOf('unix:///run/x.sock'), { host: 'unix:///run/x.sock' });
 });
