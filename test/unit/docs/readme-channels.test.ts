@@ -4,37 +4,28 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { channelSchemas } from '../../../src/app/schemas-cli.js';
+import { section, tableRows } from './readme.js';
 
-function readmeChannels(): string[] {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('### Channels'), readme.indexOf('### Replies'));
-  const rows = section.split('\n').filter((l) => /^\| `/.test(l));
-  return rows.flatMap((row) => [...(row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
-}
+const channels = section('### Channels');
+/** Each channel the table names (a row may name two: `stop_container` / `restart_container`), with its row's cells. */
+const rowOf = new Map(tableRows(channels).flatMap((cells) => [...(cells[1] ?? '').matchAll(/`([^`]+)`/g)].map((m) => [m[1]!, cells] as const)));
 
 test('every registered channel has a README row and every row a registered channel', () => {
   const registered = Object.keys(channelSchemas()).sort();
-  assert.deepEqual(readmeChannels().sort(), registered);
+  assert.deepEqual([...rowOf.keys()].sort(), registered);
 });
 
 /** Fields every channel takes (named once, in "The message border"). */
 const COMMON = ['request_id', 'response_channel'];
 
 test("every top-level field of a channel's schema is named in its row (or the run fields, or the common ones)", () => {
-  const readme = readFileSync(new URL('../../../README.md', import.meta.url), 'utf8');
-  const section = readme.slice(readme.indexOf('### Channels'), readme.indexOf('### Replies'));
-  const runFields = section.slice(section.indexOf('**Run fields**'), section.indexOf('Every run gets'));
-  const border = section.slice(section.indexOf('**The message border.**'), section.indexOf('**Run fields**'));
+  const runFields = channels.slice(channels.indexOf('**Run fields**'), channels.indexOf('Every run gets'));
+  const border = channels.slice(channels.indexOf('**The message border.**'), channels.indexOf('**Run fields**'));
   assert.ok(COMMON.every((f) => border.includes(`\`${f}\``)), 'the common fields are named in The message border');
-  const rowOf = new Map<string, string>();
-  for (const row of section.split('\n').filter((l) => /^\| `/.test(l))) {
-    for (const m of (row.split('|')[1] ?? '').matchAll(/`([^`]+)`/g)) rowOf.set(m[1]!, row);
-  }
   const missing: string[] = [];
   for (const [channel, schema] of Object.entries(channelSchemas())) {
-    const cells = (rowOf.get(channel) ?? '').split(/(?<!\\)\|/);
+    const cells = rowOf.get(channel) ?? [];
     // The fields column; dispatch's fields are in its "does" column, case-insensitive, in seed 003's capitals.
     const text = channel === 'dispatch' ? (cells[2] ?? '').toLowerCase() : (cells[3] ?? '');
     const named = (f: string) => text.includes(`\`${f}\``) || text.includes(`\`${f}{`) || (text.includes('run fields') && runFields.includes(`\`${f}\``));

@@ -11,22 +11,15 @@ import { generatedBlocks, readBlock } from '../../../src/app/readme-blocks.js';
 import { buildProgram } from '../../../src/app/program.js';
 import { POOL_FILE_FIELDS } from '../../../src/warm/pool-file.js';
 import { COLD_REASONS } from '../../../src/warm/plan.js';
+import { readme, section, tableRows } from './readme.js';
 
 const root = new URL('../../../', import.meta.url).pathname;
-const readme = readFileSync(join(root, 'README.md'), 'utf8');
-const section = (heading: string) => {
-  const start = readme.indexOf(heading);
-  assert.ok(start >= 0, `README has a "${heading}" section`);
-  const next = readme.slice(start + heading.length).search(/\n#{2,3} /);
-  return readme.slice(start, next < 0 ? undefined : start + heading.length + next);
-};
 
 test('the generated blocks are current (run `npm run docs` after changing a flag or a metric)', async () => {
   for (const [name, text] of Object.entries(await generatedBlocks())) assert.equal(readBlock(readme, name), text, `README block ${name}`);
 });
 
-/** The first column of a section's table rows. */
-const firstColumn = (text: string) => text.split('\n').filter((l) => /^\| `/.test(l)).map((l) => l.split(/(?<!\\)\|/)[1] ?? '');
+const firstColumn = (text: string) => tableRows(text).map((cells) => cells[1] ?? '');
 
 test("the agent's options table names exactly bosun agent's flags", () => {
   const agent = buildProgram().commands.find((c) => c.name() === 'agent')!;
